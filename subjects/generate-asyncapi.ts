@@ -1,0 +1,263 @@
+/**
+ * Generates subjects/asyncapi.yaml (AsyncAPI 3) from the zod schemas: `npm run asyncapi`.
+ * A test fails when the committed file differs from what this produces.
+ */
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { stringify } from "yaml";
+import { MessageSchemas, type MessageName } from "./schemas.js";
+import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
+import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
+import { Headers } from "./headers.js";
+import { ERROR_CODES } from "./codes.js";
+
+const VERSION = "0.1.0";
+
+function schemaOf(name: MessageName): Record<string, unknown> {
+  const js = z.toJSONSchema(MessageSchemas[name], {
+    io: "input",
+    unrepresentable: "any",
+    target: "draft-7",
+  }) as Record<string, unknown>;
+  delete js.$schema;
+  return js;
+}
+
+const msgRef = (name: MessageName) => ({ $ref: `#/components/messages/${name}` });
+const chRef = (name: string) => ({ $ref: `#/channels/${name}` });
+
+export function buildAsyncApi(): Record<string, unknown> {
+  const messages: Record<string, unknown> = {};
+  for (const name of Object.keys(MessageSchemas) as MessageName[]) {
+    messages[name] = {
+      name,
+      contentType: "application/msgpack",
+      headers: { $ref: "#/components/schemas/TraceHeaders" },
+      payload: schemaOf(name),
+    };
+  }
+  const p = "{prefix}";
+  const prefixParam = {
+    description: `Subject prefix, one token of [A-Za-z0-9_-] (default ${DEFAULT_PREFIX}).`,
+    default: DEFAULT_PREFIX,
+  };
+  const idParam = (what: string) => ({
+    description: `${what}, one subject token (no . * > or whitespace).`,
+  });
+  const channels = {
+    plainTask: {
+      address: `${p}.task.{domain}.{priority}`,
+      description:
+        "Plain path: collectors of the domain take tasks in queue group `{prefix}.{domain}`.",
+      parameters: {
+        prefix: prefixParam,
+        domain: { enum: [...DOMAINS], description: "Collector domain." },
+        priority: { enum: [...PRIORITY_NAMES], description: "Task priority." },
+      },
+      messages: { Task: msgRef("Task") },
+    },
+    collectorTask: {
+      address: `${p}.collector.{collectorId}.task`,
+      description:
+        "Coordinated path: the instance the balancer chose. No subscriber = 503 no responders.",
+      parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
+      messages: { Task: msgRef("Task") },
+    },
+    result: {
+      address: `${p}.result.{coordinatorId}.{taskId}.{attempt}`,
+      description:
+        "Reply subject of a coordinated task. The trailing attempt token is optional. An invalid task is answered with an ErrorReply whose code is also in the Mesh-Error-Code header.",
+      parameters: {
+        prefix: prefixParam,
+        coordinatorId: idParam("Coordinator id"),
+        taskId: idParam("Task id"),
+        attempt: { description: "Attempt number (optional token)." },
+      },
+      messages: { Result: msgRef("Result"), ErrorReply: msgRef("ErrorReply") },
+    },
+    apiSubmit: {
+      address: `${p}.api.submit`,
+      description: `Micro service ${SERVICE_NAME}, queue group ${SERVICE_NAME}.`,
+      parameters: { prefix: prefixParam },
+      messages: {
+        SubmitRequest: msgRef("SubmitRequest"),
+        AggregatedResult: msgRef("AggregatedResult"),
+        ErrorReply: msgRef("ErrorReply"),
+      },
+    },
+    apiStatus: {
+      address: `${p}.api.status`,
+      parameters: { prefix: prefixParam },
+      messages: {
+        StatusRequest: msgRef("StatusRequest"),
+        StatusReply: msgRef("StatusReply"),
+        ErrorReply: msgRef("ErrorReply"),
+      },
+    },
+    apiStats: {
+      address: `${p}.api.stats`,
+      parameters: { prefix: prefixParam },
+      messages: {
+        StatsRequest: msgRef("StatsRequest"),
+        StatsReply: msgRef("StatsReply"),
+        ErrorReply: msgRef("ErrorReply"),
+      },
+    },
+    collectorEvent: {
+      address: `${p}.event.collector.{collectorId}`,
+      parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
+      messages: { CollectorEvent: msgRef("CollectorEvent") },
+    },
+    failoverEvent: {
+      address: `${p}.event.failover`,
+      parameters: { prefix: prefixParam },
+      messages: { FailoverEvent: msgRef("FailoverEvent") },
+    },
+    collectorAdvert: {
+      address: `$KV.${p}_collectors.{collectorId}`,
+      description:
+        "JetStream KV bucket `{prefix}_collectors`, key = collector id (must equal the advert's id), history 1, max age = advert TTL.",
+      parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
+      messages: { CollectorAdvert: msgRef("CollectorAdvert") },
+    },
+  };
+  const op = (
+    action: "send" | "receive",
+    channel: string,
+    summary: string,
+    msgs: MessageName[],
+    reply?: { channel?: string; msgs: MessageName[] },
+  ) => ({
+    action,
+    channel: chRef(channel),
+    summary,
+    messages: msgs.map((m) => ({ $ref: `#/channels/${channel}/messages/${m}` })),
+    ...(reply
+      ? {
+          reply: {
+            ...(reply.channel ? { channel: chRef(reply.channel) } : {}),
+            messages: reply.msgs.map((m) => ({
+              $ref: `#/channels/${reply.channel ?? channel}/messages/${m}`,
+            })),
+          },
+        }
+      : {}),
+  });
+  const operations = {
+    publishPlainTask: op(
+      "send",
+      "plainTask",
+      "A publisher emits a task for a domain's queue group.",
+      ["Task"],
+    ),
+    receivePlainTask: op(
+      "receive",
+      "plainTask",
+      "A collector of the domain takes a task (queue group).",
+      ["Task"],
+      { channel: "result", msgs: ["Result", "ErrorReply"] },
+    ),
+    dispatchTask: op(
+      "send",
+      "collectorTask",
+      "The coordinator sends a task to the chosen instance.",
+      ["Task"],
+      { channel: "result", msgs: ["Result", "ErrorReply"] },
+    ),
+    receiveDirectTask: op(
+      "receive",
+      "collectorTask",
+      "A collector receives a task on its direct subject.",
+      ["Task"],
+    ),
+    receiveResult: op(
+      "receive",
+      "result",
+      "The coordinator's one result-inbox subscription ({prefix}.result.{coordinatorId}.>).",
+      ["Result", "ErrorReply"],
+    ),
+    submit: op(
+      "receive",
+      "apiSubmit",
+      "Submit a task and get the aggregated result.",
+      ["SubmitRequest"],
+      { msgs: ["AggregatedResult", "ErrorReply"] },
+    ),
+    status: op(
+      "receive",
+      "apiStatus",
+      "Collectors with health, load and heartbeat age.",
+      ["StatusRequest"],
+      { msgs: ["StatusReply", "ErrorReply"] },
+    ),
+    stats: op(
+      "receive",
+      "apiStats",
+      "Routing, balancing, distribution and aggregation stats.",
+      ["StatsRequest"],
+      { msgs: ["StatsReply", "ErrorReply"] },
+    ),
+    publishCollectorEvent: op(
+      "send",
+      "collectorEvent",
+      "Routers publish joined, updated, stale, recovered and left.",
+      ["CollectorEvent"],
+    ),
+    publishFailoverEvent: op(
+      "send",
+      "failoverEvent",
+      "The coordinator publishes a failover and the tasks it moves.",
+      ["FailoverEvent"],
+    ),
+    advertise: op("send", "collectorAdvert", "A collector puts its advert and heartbeats.", [
+      "CollectorAdvert",
+    ]),
+    watchAdverts: op("receive", "collectorAdvert", "Routers watch the bucket.", [
+      "CollectorAdvert",
+    ]),
+  };
+  return {
+    asyncapi: "3.0.0",
+    info: {
+      title: "collector-mesh",
+      version: VERSION,
+      description:
+        "The wire contract of collector-mesh: subjects, messages (MessagePack, validated on receipt) and headers. Trace context travels in the traceparent/tracestate headers, never in payloads.",
+    },
+    defaultContentType: "application/msgpack",
+    channels,
+    operations,
+    components: {
+      messages,
+      schemas: {
+        TraceHeaders: {
+          type: "object",
+          properties: {
+            [Headers.TraceParent]: { type: "string", description: "W3C trace context." },
+            [Headers.TraceState]: { type: "string" },
+            [Headers.ErrorCode]: {
+              type: "string",
+              enum: [...ERROR_CODES],
+              description: "On error replies.",
+            },
+            [Headers.Error]: { type: "string", description: "On error replies." },
+          },
+        },
+      },
+    },
+  };
+}
+
+export function renderAsyncApi(): string {
+  return (
+    "# Generated by `npm run asyncapi` from subjects/schemas.ts. Do not edit by hand.\n" +
+    stringify(buildAsyncApi(), { lineWidth: 0, aliasDuplicateObjects: false })
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const out = fileURLToPath(new URL("./asyncapi.yaml", import.meta.url));
+  writeFileSync(out, renderAsyncApi());
+  console.log(`wrote ${out}`);
+}

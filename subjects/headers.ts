@@ -1,0 +1,12 @@
+/** NATS header names that are part of the wire contract. */
+export const Headers = {
+  /** W3C trace context, parent span of the receiver. */
+  TraceParent: "traceparent",
+  /** W3C trace state, carried unchanged. */
+  TraceState: "tracestate",
+  /** Stable error code of an error reply (see ErrorCode). */
+  ErrorCode: "Mesh-Error-Code",
+  /** Human-readable error message of an error reply. */
+  Error: "Mesh-Error",
+} as const;
+export type HeaderName = (typeof Headers)[keyof typeof Headers];

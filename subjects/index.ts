@@ -1,0 +1,5 @@
+export * from "./caps.js";
+export * from "./codes.js";
+export * from "./headers.js";
+export * from "./schemas.js";
+export * from "./subjects.js";

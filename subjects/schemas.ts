@@ -1,0 +1,198 @@
+import { z } from "zod";
+import { ALL_CAPS, DOMAINS, HEALTH_VALUES } from "./caps.js";
+import { ERROR_CODES } from "./codes.js";
+
+/**
+ * zod schemas of every message on the wire. Every string and array is bounded so that hostile
+ * input stays small; the codec also bounds a whole message before it is parsed.
+ */
+
+/** Largest encoded message the codec accepts (bytes). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_ID_LENGTH = 256;
+export const MAX_LABELS = 32;
+export const MAX_RESULTS_PER_REPLY = 100_000;
+
+const tokenRe = /^[^\s.*>]+$/;
+
+/** An id that is also a subject token. */
+export const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(tokenRe, "must be one subject token");
+export const Caps = z.number().int().min(0).max(ALL_CAPS);
+export const DomainSchema = z.enum(DOMAINS);
+export const PrioritySchema = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
+export const HealthSchema = z.enum(HEALTH_VALUES);
+export const ErrorCodeSchema = z.enum(ERROR_CODES);
+/** Milliseconds since the epoch. */
+export const Millis = z.number().int().min(0);
+const Labels = z
+  .record(z.string().min(1).max(64), z.string().max(256))
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+
+/** A collector's advert in the KV bucket (key = id), refreshed on every heartbeat. */
+export const CollectorAdvert = z.object({
+  id: Id,
+  type: z.string().min(1).max(64),
+  capabilities: Caps,
+  version: z.string().max(64),
+  health: HealthSchema,
+  maxConcurrency: z.number().int().min(1).max(100_000),
+  inFlight: z.number().int().min(0).max(10_000_000),
+  /** Relative weight for weighted balancing. */
+  weight: z.number().int().min(1).max(1000).default(1),
+  labels: Labels,
+  startedAt: Millis,
+  heartbeatSeq: z.number().int().min(0),
+  heartbeatAt: Millis,
+});
+export type CollectorAdvert = z.infer<typeof CollectorAdvert>;
+
+/** A unit of work. `payload` is any msgpack value, interpreted by the collector. */
+export const Task = z.object({
+  taskId: Id,
+  correlationId: Id,
+  requiredCapabilities: Caps,
+  domain: DomainSchema,
+  priority: PrioritySchema,
+  payload: z.unknown(),
+  createdAt: Millis,
+  /** Absolute deadline (ms since the epoch); collectors drop tasks past it. */
+  deadline: Millis,
+  attempt: z.number().int().min(0).max(1000),
+});
+export type Task = z.infer<typeof Task>;
+
+export const ErrorBody = z.object({
+  code: ErrorCodeSchema,
+  message: z.string().max(1024),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** One result of a task; several per task when streamed (seq 0..n, `final` on the last). */
+export const Result = z.object({
+  taskId: Id,
+  correlationId: Id,
+  collectorId: Id,
+  seq: z.number().int().min(0),
+  final: z.boolean(),
+  status: z.enum(["ok", "error"]),
+  payload: z.unknown().optional(),
+  error: ErrorBody.optional(),
+  producedAt: Millis,
+  processingMs: z.number().min(0),
+  attempt: z.number().int().min(0).max(1000).optional(),
+});
+export type Result = z.infer<typeof Result>;
+
+/** The one error reply shape; its code and message also travel in headers. */
+export const ErrorReply = z.object({
+  error: ErrorBody,
+});
+export type ErrorReply = z.infer<typeof ErrorReply>;
+
+export const SubmitMode = z.enum(["one", "all"]);
+export type SubmitMode = z.infer<typeof SubmitMode>;
+
+/** `<p>.api.submit` request. */
+export const SubmitRequest = z.object({
+  requiredCapabilities: Caps,
+  priority: PrioritySchema.default(1),
+  payload: z.unknown(),
+  mode: SubmitMode.default("one"),
+  expected: z.number().int().min(1).max(10_000).optional(),
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(5000),
+  correlationId: Id.optional(),
+});
+export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+export const AggregationStatus = z.enum(["complete", "partial", "timed_out", "failed"]);
+export type AggregationStatus = z.infer<typeof AggregationStatus>;
+
+/** `<p>.api.submit` reply, and what Coordinator.submit resolves to. */
+export const AggregatedResult = z.object({
+  correlationId: Id,
+  status: AggregationStatus,
+  results: z.array(Result).max(MAX_RESULTS_PER_REPLY),
+  expected: z.number().int().min(0),
+  received: z.number().int().min(0),
+  duplicates: z.number().int().min(0),
+  startedAt: Millis,
+  completedAt: Millis,
+  error: ErrorBody.optional(),
+});
+export type AggregatedResult = z.infer<typeof AggregatedResult>;
+
+/** `<p>.api.status` request. */
+export const StatusRequest = z.object({}).default({});
+export type StatusRequest = z.infer<typeof StatusRequest>;
+
+export const CollectorStatus = z.object({
+  advert: CollectorAdvert,
+  health: HealthSchema,
+  heartbeatAgeMs: z.number().min(0),
+  inFlight: z.number().int().min(0),
+  capacity: z.number().int().min(0),
+});
+export type CollectorStatus = z.infer<typeof CollectorStatus>;
+
+/** `<p>.api.status` reply. */
+export const StatusReply = z.object({
+  coordinatorId: Id,
+  collectors: z.array(CollectorStatus).max(100_000),
+});
+export type StatusReply = z.infer<typeof StatusReply>;
+
+/** `<p>.api.stats` request. */
+export const StatsRequest = z.object({}).default({});
+export type StatsRequest = z.infer<typeof StatsRequest>;
+
+/** `<p>.api.stats` reply: each component's stats object. */
+export const StatsReply = z.object({
+  coordinatorId: Id,
+  routing: z.record(z.string(), z.unknown()),
+  balancing: z.record(z.string(), z.unknown()),
+  distribution: z.record(z.string(), z.unknown()),
+  aggregation: z.record(z.string(), z.unknown()),
+});
+export type StatsReply = z.infer<typeof StatsReply>;
+
+export const CollectorEventKind = z.enum(["joined", "updated", "stale", "recovered", "left"]);
+export type CollectorEventKind = z.infer<typeof CollectorEventKind>;
+
+/** `<p>.event.collector.<id>`. */
+export const CollectorEvent = z.object({
+  kind: CollectorEventKind,
+  collectorId: Id,
+  health: HealthSchema,
+  previousHealth: HealthSchema.optional(),
+  at: Millis,
+  advert: CollectorAdvert.optional(),
+});
+export type CollectorEvent = z.infer<typeof CollectorEvent>;
+
+/** `<p>.event.failover`. */
+export const FailoverEvent = z.object({
+  eventId: Id,
+  failedCollectorId: Id,
+  failoverTargetId: Id.optional(),
+  timestamp: Millis,
+  reason: z.string().max(1024),
+  taskIds: z.array(Id).max(100_000),
+});
+export type FailoverEvent = z.infer<typeof FailoverEvent>;
+
+/** Every message schema by name (used by the AsyncAPI generator and the property tests). */
+export const MessageSchemas = {
+  CollectorAdvert,
+  Task,
+  Result,
+  ErrorReply,
+  SubmitRequest,
+  AggregatedResult,
+  StatusRequest,
+  StatusReply,
+  StatsRequest,
+  StatsReply,
+  CollectorEvent,
+  FailoverEvent,
+} as const;
+export type MessageName = keyof typeof MessageSchemas;
