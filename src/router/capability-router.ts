@@ -1,0 +1,359 @@
+import { defaultDeps, type Clock, type Deps } from "../clock.js";
+import { NoCapableCollectorError } from "../errors.js";
+import {
+  CollectorHealth,
+  SOURCE_CAP_NAMES,
+  SourceCaps,
+  Subjects,
+  formatCaps,
+  hasCaps,
+  parseCaps,
+  type CollectorAdvert,
+  type SourceCapName,
+} from "../../subjects/index.js";
+import { confidence } from "./confidence.js";
+import { parseRouterOptions } from "./options.js";
+import type {
+  Candidate,
+  RouterChange,
+  RouterOptions,
+  RoutingDecision,
+  RoutingStats,
+} from "./types.js";
+
+interface Entry {
+  readonly id: string;
+  readonly target: string;
+  advert: CollectorAdvert;
+  /** Effective health. */
+  health: CollectorHealth;
+  lastSeen: number;
+}
+
+/** The candidates for one required capability set, scored and sorted at `builtAt`. */
+interface Slot {
+  readonly builtAt: number;
+  /** #gen when built: a heartbeat since then changed load or freshness. */
+  readonly gen: number;
+  readonly candidates: readonly Candidate[];
+  readonly decision: RoutingDecision | undefined;
+  /** Registered collectors, in any health, advertising the set. */
+  readonly capable: number;
+}
+
+const { Unavailable, Healthy, Degraded } = CollectorHealth;
+
+/**
+ * Capability routing, as a plain synchronous class: no NATS, no timers, an injected clock.
+ *
+ * Fed adverts by an adapter (RouterWatcher), it answers "who can run a task needing these
+ * capabilities, best first". Candidates are cached per required capability set (at most 128
+ * sets), so a decision is a map lookup, not a scan of every advert:
+ * - joining, leaving, and changes of health, capabilities, maxConcurrency or weight drop the
+ *   cached sets they touch at once;
+ * - a plain heartbeat (new load, newer freshness) only marks the caches as out of date; they are
+ *   re-scored on the next lookup at most once per `confidenceRefreshMs` (default 250 ms). Scores,
+ *   and so the order between otherwise equal candidates, may lag load by that much, which is less
+ *   than the heartbeat period the load figures come from anyway. Set 0 to re-score on every
+ *   lookup after any change.
+ *
+ * Adverts of one incarnation (same startedAt) are applied in heartbeatSeq order: a replayed or
+ * out-of-order advert (heartbeatSeq not greater than the last one applied) is ignored. A new
+ * startedAt is a restarted collector and is always applied. So a collector that went stale, or
+ * that markUnavailable took out, recovers with its next heartbeat, never with a replay of the
+ * advert it had when it was marked.
+ */
+export class CapabilityRouter {
+  readonly #opts: RouterOptions;
+  readonly #clock: Clock;
+  readonly #subjects: Subjects;
+  readonly #entries = new Map<string, Entry>();
+  readonly #cache = new Map<number, Slot>();
+  #gen = 0;
+  #routed = 0;
+  #noCapable = 0;
+
+  constructor(opts: Partial<RouterOptions> = {}, deps: Partial<Deps> = {}) {
+    this.#opts = parseRouterOptions(opts);
+    this.#clock = defaultDeps(deps).clock;
+    this.#subjects = new Subjects(this.#opts.prefix);
+  }
+
+  get options(): Readonly<RouterOptions> {
+    return this.#opts;
+  }
+
+  /** Registered collectors, in any health. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Applies an advert: `joined` for a new id, `recovered` when it was Unavailable and is not any
+   * more, `updated` when health, capabilities, maxConcurrency or weight changed, undefined for a
+   * plain heartbeat (and for a replayed or out-of-order advert, which is ignored).
+   */
+  upsert(advert: CollectorAdvert): RouterChange | undefined {
+    const now = this.#clock.now();
+    const cur = this.#entries.get(advert.id);
+    if (cur === undefined) {
+      const target = this.#subjects.collectorTask(advert.id);
+      this.#entries.set(advert.id, {
+        id: advert.id,
+        target,
+        advert,
+        health: advert.health,
+        lastSeen: now,
+      });
+      this.#invalidate(advert.capabilities);
+      return { kind: "joined", id: advert.id, health: advert.health, advert };
+    }
+    const old = cur.advert;
+    if (advert.startedAt === old.startedAt && advert.heartbeatSeq <= old.heartbeatSeq) {
+      return undefined;
+    }
+    const previousHealth = cur.health;
+    cur.advert = advert;
+    cur.lastSeen = now;
+    const structural =
+      advert.capabilities !== old.capabilities ||
+      advert.maxConcurrency !== old.maxConcurrency ||
+      advert.weight !== old.weight;
+    if (advert.health === previousHealth && !structural) {
+      this.#gen++;
+      return undefined;
+    }
+    cur.health = advert.health;
+    this.#invalidate(old.capabilities);
+    if (advert.capabilities !== old.capabilities) this.#invalidate(advert.capabilities);
+    const kind =
+      previousHealth === Unavailable && advert.health !== Unavailable ? "recovered" : "updated";
+    return { kind, id: advert.id, health: advert.health, previousHealth, advert };
+  }
+
+  /** Forgets a collector (its advert was deleted): `left`, or undefined when unknown. */
+  remove(id: string): RouterChange | undefined {
+    const cur = this.#entries.get(id);
+    if (cur === undefined) return undefined;
+    this.#entries.delete(id);
+    this.#invalidate(cur.advert.capabilities);
+    return {
+      kind: "left",
+      id,
+      health: Unavailable,
+      previousHealth: cur.health,
+      advert: cur.advert,
+    };
+  }
+
+  /**
+   * Takes a collector out of routing at once (e.g. its direct subject answered no-responders):
+   * `stale`, or undefined when unknown or already Unavailable. It recovers with its next
+   * heartbeat, i.e. the next advert with a greater heartbeatSeq (or a new startedAt).
+   */
+  markUnavailable(id: string, reason: string): RouterChange | undefined {
+    const cur = this.#entries.get(id);
+    if (cur === undefined || cur.health === Unavailable) return undefined;
+    return this.#markUnavailable(cur, reason);
+  }
+
+  /**
+   * Candidates for a task needing `required`: advert capabilities ⊇ required, not Unavailable,
+   * best first (confidence descending, then id ascending). Throws NoCapableCollectorError when no
+   * registered collector advertises the capabilities; [] when some do but all are Unavailable.
+   */
+  findCapable(required: number): readonly Candidate[] {
+    const slot = this.#slot(required);
+    if (slot.capable === 0) {
+      this.#noCapable++;
+      throw this.#noCapableError(required, 0);
+    }
+    if (slot.candidates.length === 0) this.#noCapable++;
+    else this.#routed++;
+    return slot.candidates;
+  }
+
+  /** The best candidate and the others as fallbacks; NoCapableCollectorError when none. */
+  routeTask(required: number): RoutingDecision {
+    const slot = this.#slot(required);
+    const d = slot.decision;
+    if (d === undefined) {
+      this.#noCapable++;
+      throw this.#noCapableError(required, slot.capable);
+    }
+    this.#routed++;
+    return d;
+  }
+
+  /**
+   * Marks collectors whose last advert is older than heartbeatTimeoutMs Unavailable and returns
+   * their `stale` changes. Also forgets (`left`) collectors Unavailable and silent for longer than
+   * forgetAfterMs. Meant to run on the adapter's sweep timer.
+   */
+  checkStale(): RouterChange[] {
+    const now = this.#clock.now();
+    const { heartbeatTimeoutMs: timeout, forgetAfterMs: forget } = this.#opts;
+    const out: RouterChange[] = [];
+    for (const e of this.#entries.values()) {
+      const age = now - e.lastSeen;
+      if (e.health !== Unavailable) {
+        if (age > timeout) out.push(this.#markUnavailable(e, `no heartbeat for ${age} ms`));
+      } else if (forget > 0 && age > forget) {
+        const left = this.remove(e.id);
+        if (left) out.push(left);
+      }
+    }
+    return out;
+  }
+
+  /** Ids, sorted, whose last advert is older than suspectAfterMs but not yet stale. */
+  suspects(): string[] {
+    const now = this.#clock.now();
+    const { suspectAfterMs, heartbeatTimeoutMs } = this.#opts;
+    const out: string[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.health === Unavailable) continue;
+      const age = now - e.lastSeen;
+      if (age > suspectAfterMs && age <= heartbeatTimeoutMs) out.push(e.id);
+    }
+    return out.sort(byString);
+  }
+
+  get(id: string): Candidate | undefined {
+    const e = this.#entries.get(id);
+    return e === undefined ? undefined : this.#candidate(e, this.#clock.now());
+  }
+
+  /** Every registered collector, in any health, sorted by id. */
+  list(): readonly Candidate[] {
+    const now = this.#clock.now();
+    return [...this.#entries.values()]
+      .sort((a, b) => byString(a.id, b.id))
+      .map((e) => this.#candidate(e, now));
+  }
+
+  stats(): RoutingStats {
+    const byCapability = Object.fromEntries(SOURCE_CAP_NAMES.map((n) => [n, 0])) as Record<
+      SourceCapName,
+      number
+    >;
+    let healthy = 0;
+    let degraded = 0;
+    let unavailable = 0;
+    for (const e of this.#entries.values()) {
+      if (e.health === Healthy) healthy++;
+      else if (e.health === Degraded) degraded++;
+      else unavailable++;
+      for (const n of SOURCE_CAP_NAMES) {
+        if ((e.advert.capabilities & SourceCaps[n]) !== 0) byCapability[n]++;
+      }
+    }
+    return {
+      total: this.#entries.size,
+      healthy,
+      degraded,
+      unavailable,
+      byCapability,
+      routed: this.#routed,
+      noCapable: this.#noCapable,
+    };
+  }
+
+  #markUnavailable(e: Entry, reason: string): RouterChange {
+    const previousHealth = e.health;
+    e.health = Unavailable;
+    this.#invalidate(e.advert.capabilities);
+    return {
+      kind: "stale",
+      id: e.id,
+      health: Unavailable,
+      previousHealth,
+      advert: e.advert,
+      reason,
+    };
+  }
+
+  /** Drops every cached set that a collector advertising `caps` belongs to. */
+  #invalidate(caps: number): void {
+    for (const required of this.#cache.keys()) {
+      if (hasCaps(caps, required)) this.#cache.delete(required);
+    }
+  }
+
+  #slot(required: number): Slot {
+    const slot = this.#cache.get(required);
+    if (slot !== undefined) {
+      const now = this.#clock.now();
+      const age = now - slot.builtAt;
+      if (age < this.#opts.confidenceRefreshMs || (slot.gen === this.#gen && age === 0)) {
+        return slot;
+      }
+      return this.#build(required, now);
+    }
+    return this.#build(parseCaps(required), this.#clock.now());
+  }
+
+  #build(required: number, now: number): Slot {
+    const candidates: Candidate[] = [];
+    let capable = 0;
+    for (const e of this.#entries.values()) {
+      if (!hasCaps(e.advert.capabilities, required)) continue;
+      capable++;
+      if (e.health !== Unavailable) candidates.push(this.#candidate(e, now));
+    }
+    candidates.sort(bestFirst);
+    const best = candidates[0];
+    const decision: RoutingDecision | undefined =
+      best === undefined
+        ? undefined
+        : Object.freeze({
+            collectorId: best.id,
+            targetSubject: (this.#entries.get(best.id) as Entry).target,
+            confidence: best.confidence,
+            fallbacks: Object.freeze(candidates.slice(1)),
+          });
+    const slot: Slot = {
+      builtAt: now,
+      gen: this.#gen,
+      candidates: Object.freeze(candidates),
+      decision,
+      capable,
+    };
+    this.#cache.set(required, slot);
+    return slot;
+  }
+
+  #candidate(e: Entry, now: number): Candidate {
+    const a = e.advert;
+    return Object.freeze({
+      id: e.id,
+      advert: a,
+      health: e.health,
+      confidence: confidence(
+        e.health,
+        now - e.lastSeen,
+        this.#opts.heartbeatTimeoutMs,
+        a.inFlight,
+        a.maxConcurrency,
+      ),
+      lastSeen: e.lastSeen,
+    });
+  }
+
+  #noCapableError(required: number, capable: number): NoCapableCollectorError {
+    const caps = formatCaps(required);
+    const err = new NoCapableCollectorError(required, caps);
+    if (capable > 0) {
+      err.message = `no available collector for ${caps}: all ${capable} advertising it are unavailable`;
+    }
+    return err;
+  }
+}
+
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function bestFirst(a: Candidate, b: Candidate): number {
+  return b.confidence - a.confidence || byString(a.id, b.id);
+}

@@ -1,0 +1,37 @@
+export { CapabilityRouter } from "./capability-router.js";
+export { RouterWatcher } from "./kv-watcher.js";
+export { Advertiser } from "./advertiser.js";
+export { openAdvertBucket, bindAdvertBucket, listAdverts, supportsLimitMarkers } from "./bucket.js";
+export type { AdvertBucketOptions } from "./bucket.js";
+export {
+  confidence,
+  freshness,
+  loadFactor,
+  HEALTH_FACTOR,
+  MIN_FRESHNESS,
+  STALE_FRESHNESS,
+  MIN_LOAD_FACTOR,
+} from "./confidence.js";
+export {
+  DEFAULT_ADVERT_TTL_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_SUSPECT_AFTER_MS,
+  DEFAULT_CONFIDENCE_REFRESH_MS,
+  DEFAULT_FORGET_AFTER_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  DEFAULT_INIT_TIMEOUT_MS,
+  defaultRouterOptions,
+  parseRouterOptions,
+} from "./options.js";
+export { RouterChangeKind } from "./types.js";
+export type {
+  Candidate,
+  RouterChange,
+  RoutingDecision,
+  RoutingStats,
+  RouterOptions,
+  RouterWatcherOptions,
+  RouterWatcherStats,
+  AdvertiserOptions,
+  AdvertiserStats,
+} from "./types.js";

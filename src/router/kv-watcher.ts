@@ -1,0 +1,276 @@
+import type { NatsConnection, QueuedIterator } from "@nats-io/nats-core";
+import type { KV, KvWatchEntry } from "@nats-io/kv";
+import { decode, encode } from "../codec.js";
+import { QueuedIterator as MeshQueue, type MeshIterator } from "../iterator.js";
+import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
+import { bindAdvertBucket } from "./bucket.js";
+import type { CapabilityRouter } from "./capability-router.js";
+import { parseWatcherOptions, type ResolvedWatcherOptions } from "./options.js";
+import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "./types.js";
+
+/** Keys remembered as already reported invalid (so a storm of bad heartbeats logs once). */
+const MAX_WARNED_KEYS = 10_000;
+const REWATCH_DELAY_MS = 500;
+
+/**
+ * Feeds a CapabilityRouter from the advert bucket: watches `<prefix>_collectors`, applies puts,
+ * deletes and purges, and sweeps for stale adverts on one timer (nats-server before 2.11 expires
+ * entries without telling watchers). Every change goes to the onChange listeners, to events()
+ * streams, and (unless publishEvents is false) out as a CollectorEvent on
+ * `<prefix>.event.collector.<id>`.
+ *
+ * A value that is not a valid advert, or whose key is not the advert's id, is counted, logged
+ * once per key, and leaves the router as it was.
+ */
+export class RouterWatcher {
+  readonly #nc: NatsConnection;
+  readonly #router: CapabilityRouter;
+  readonly #opts: ResolvedWatcherOptions;
+  readonly #subjects: Subjects;
+  readonly #listeners = new Set<(c: RouterChange) => void>();
+  readonly #streams = new Set<MeshQueue<RouterChange>>();
+  readonly #warned = new Set<string>();
+  #kv: KV | undefined;
+  #watch: QueuedIterator<KvWatchEntry> | undefined;
+  #loop: Promise<void> | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #rewatch: NodeJS.Timeout | undefined;
+  #ready = false;
+  #onReady: (() => void) | undefined;
+  #started: Promise<void> | undefined;
+  #stopped = false;
+  readonly #stats: RouterWatcherStats = {
+    entries: 0,
+    invalid: 0,
+    changes: 0,
+    published: 0,
+    sweeps: 0,
+    rewatches: 0,
+    bucketTtlMs: undefined,
+  };
+
+  constructor(nc: NatsConnection, router: CapabilityRouter, opts: RouterWatcherOptions = {}) {
+    this.#nc = nc;
+    this.#router = router;
+    this.#opts = parseWatcherOptions({
+      ...opts,
+      prefix: opts.prefix ?? router.options.prefix,
+      ttlMs: opts.ttlMs ?? router.options.heartbeatTimeoutMs,
+    });
+    this.#subjects = new Subjects(this.#opts.prefix);
+  }
+
+  /**
+   * Binds the bucket and starts watching; resolves once the adverts already in the bucket are
+   * applied (or after initTimeoutMs, with a warning). Idempotent.
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const { kv, status } = await bindAdvertBucket(this.#nc, {
+      prefix: this.#opts.prefix,
+      ttlMs: this.#opts.ttlMs,
+      logger: this.#opts.logger,
+    });
+    this.#kv = kv;
+    this.#stats.bucketTtlMs = status.ttl;
+    const ready = new Promise<void>((resolve) => (this.#onReady = resolve));
+    await this.#openWatch(kv);
+    // An empty bucket delivers no entry to flag the end of the snapshot.
+    if (!this.#ready && (await kv.status()).values === 0) this.#markReady();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), this.#opts.initTimeoutMs);
+    });
+    if (await Promise.race([ready.then(() => false), timedOut])) {
+      this.#opts.logger.warn(
+        { bucket: this.#subjects.bucket(), timeoutMs: this.#opts.initTimeoutMs },
+        "initial advert snapshot not complete; routing with what has arrived",
+      );
+      this.#markReady();
+    }
+    clearTimeout(timer);
+    if (this.#stopped) return;
+    this.#sweep = setInterval(() => this.sweep(), this.#opts.sweepIntervalMs);
+    this.#sweep.unref();
+  }
+
+  /** Stops watching and sweeping, and ends every events() stream. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#sweep);
+    clearTimeout(this.#rewatch);
+    this.#markReady();
+    this.#watch?.stop();
+    for (const s of this.#streams) s.stop();
+    this.#streams.clear();
+    await this.#loop;
+  }
+
+  /** Calls `fn` synchronously with every change applied; returns the unsubscribe function. */
+  onChange(fn: (c: RouterChange) => void): () => void {
+    this.#listeners.add(fn);
+    return () => {
+      this.#listeners.delete(fn);
+    };
+  }
+
+  /** A stream of every change applied from now on. */
+  events(): MeshIterator<RouterChange> {
+    const q: MeshQueue<RouterChange> = new MeshQueue<RouterChange>({
+      onStop: () => this.#streams.delete(q),
+    });
+    if (this.#stopped) q.stop();
+    else this.#streams.add(q);
+    return q;
+  }
+
+  /** Runs the stale sweep now (the timer calls this every sweepIntervalMs). */
+  sweep(): RouterChange[] {
+    this.#stats.sweeps++;
+    const changes = this.#router.checkStale();
+    for (const c of changes) this.#emit(c);
+    return changes;
+  }
+
+  /**
+   * Publishes a change made directly on the router (e.g. markUnavailable after a no-responders
+   * reply) as a CollectorEvent. Listeners are not called: the caller made the change.
+   */
+  publishChange(c: RouterChange): void {
+    if (!this.#opts.publishEvents || this.#nc.isClosed()) return;
+    const event: CollectorEvent = {
+      kind: c.kind,
+      collectorId: c.id,
+      health: c.health,
+      previousHealth: c.previousHealth,
+      at: this.#opts.clock.now(),
+      advert: c.advert,
+    };
+    try {
+      this.#nc.publish(this.#subjects.collectorEvent(c.id), encode(CollectorEvent, event));
+      this.#stats.published++;
+    } catch (err) {
+      this.#opts.logger.debug(
+        { err: errText(err), collectorId: c.id },
+        "collector event not published",
+      );
+    }
+  }
+
+  stats(): RouterWatcherStats {
+    return { ...this.#stats };
+  }
+
+  async #openWatch(kv: KV): Promise<void> {
+    const w = await kv.watch();
+    if (this.#stopped) {
+      w.stop();
+      return;
+    }
+    this.#watch = w;
+    this.#loop = this.#consume(w);
+  }
+
+  async #consume(w: QueuedIterator<KvWatchEntry>): Promise<void> {
+    try {
+      for await (const e of w) this.#apply(e);
+    } catch (err) {
+      this.#opts.logger.warn({ err: errText(err) }, "advert watch ended with an error");
+    }
+    if (this.#stopped || this.#nc.isClosed()) return;
+    // The watch ended under us (consumer lost): watch again. The snapshot it replays is
+    // harmless, since the router ignores adverts it has already applied.
+    this.#opts.logger.warn("advert watch ended; watching again");
+    this.#scheduleRewatch();
+  }
+
+  #scheduleRewatch(): void {
+    clearTimeout(this.#rewatch);
+    this.#rewatch = setTimeout(() => {
+      const kv = this.#kv;
+      if (this.#stopped || this.#nc.isClosed() || !kv) return;
+      this.#stats.rewatches++;
+      this.#openWatch(kv).catch((err: unknown) => {
+        this.#opts.logger.warn({ err: errText(err) }, "advert watch failed; retrying");
+        this.#scheduleRewatch();
+      });
+    }, REWATCH_DELAY_MS);
+    this.#rewatch.unref();
+  }
+
+  #apply(e: KvWatchEntry): void {
+    this.#stats.entries++;
+    try {
+      const key = e.key;
+      if (e.operation === "DEL" || e.operation === "PURGE") {
+        this.#warned.delete(key);
+        this.#emit(this.#router.remove(key));
+        return;
+      }
+      let advert: CollectorAdvert;
+      try {
+        advert = decode(CollectorAdvert, e.value, { subject: `${this.#subjects.bucket()}.${key}` });
+      } catch (err) {
+        this.#invalid(key, errText(err));
+        return;
+      }
+      if (advert.id !== key) {
+        this.#invalid(key, `key is not the advert's id '${advert.id}'`);
+        return;
+      }
+      this.#warned.delete(key);
+      this.#emit(this.#router.upsert(advert));
+    } finally {
+      if (e.isUpdate) this.#markReady();
+    }
+  }
+
+  #invalid(key: string, reason: string): void {
+    this.#stats.invalid++;
+    if (this.#warned.has(key)) return;
+    if (this.#warned.size >= MAX_WARNED_KEYS) this.#warned.clear();
+    this.#warned.add(key);
+    this.#opts.logger.warn(
+      { bucket: this.#subjects.bucket(), key, reason },
+      "invalid collector advert ignored",
+    );
+  }
+
+  #emit(c: RouterChange | undefined): void {
+    if (c === undefined) return;
+    this.#stats.changes++;
+    const log = this.#opts.logger;
+    const fields = {
+      collectorId: c.id,
+      kind: c.kind,
+      health: c.health,
+      previous: c.previousHealth,
+    };
+    if (c.kind === "stale") log.warn({ ...fields, reason: c.reason }, "collector stale");
+    else log.info(fields, `collector ${c.kind}`);
+    for (const fn of this.#listeners) {
+      try {
+        fn(c);
+      } catch (err) {
+        log.error({ err: errText(err), collectorId: c.id }, "router change listener threw");
+      }
+    }
+    for (const s of this.#streams) s.push(c);
+    this.publishChange(c);
+  }
+
+  #markReady(): void {
+    if (this.#ready) return;
+    this.#ready = true;
+    this.#onReady?.();
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

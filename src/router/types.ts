@@ -1,0 +1,145 @@
+import type { Logger } from "../telemetry/logger.js";
+import type { Clock } from "../clock.js";
+import type { CollectorAdvert, CollectorHealth, SourceCapName } from "../../subjects/index.js";
+
+/** A collector as the router sees it: one routable instance. */
+export interface Candidate {
+  readonly id: string;
+  /** The latest advert applied (capabilities, capacity, load, labels). */
+  readonly advert: CollectorAdvert;
+  /** Effective health: the advert's, or Unavailable once stale or marked unavailable. */
+  readonly health: CollectorHealth;
+  /** health factor × freshness × load factor, in (0, 1]. */
+  readonly confidence: number;
+  /** Clock time the latest advert was applied. */
+  readonly lastSeen: number;
+}
+
+/** What a router change was. */
+export const RouterChangeKind = {
+  Joined: "joined",
+  Updated: "updated",
+  Stale: "stale",
+  Recovered: "recovered",
+  Left: "left",
+} as const;
+export type RouterChangeKind = (typeof RouterChangeKind)[keyof typeof RouterChangeKind];
+
+/** A membership or health change, as the router applied it. */
+export interface RouterChange {
+  kind: RouterChangeKind;
+  id: string;
+  /** Effective health after the change (Unavailable for `stale` and `left`). */
+  health: CollectorHealth;
+  previousHealth?: CollectorHealth;
+  /** The advert in force after the change (the last one known, for `stale` and `left`). */
+  advert?: CollectorAdvert;
+  /** Why a collector went `stale` (heartbeat timeout, or the reason given to markUnavailable). */
+  reason?: string;
+}
+
+/** The router's answer for one task: the best instance, then the others best first. */
+export interface RoutingDecision {
+  readonly collectorId: string;
+  /** `<p>.collector.<id>.task`. */
+  readonly targetSubject: string;
+  readonly confidence: number;
+  /** Every other routable candidate, best first. */
+  readonly fallbacks: readonly Candidate[];
+}
+
+export interface RoutingStats {
+  /** Registered collectors, in any health. */
+  total: number;
+  healthy: number;
+  degraded: number;
+  unavailable: number;
+  /** Registered collectors advertising each flag. */
+  byCapability: Record<SourceCapName, number>;
+  /** findCapable/routeTask calls that found at least one routable candidate. */
+  routed: number;
+  /** findCapable/routeTask calls that found none (thrown, or all Unavailable). */
+  noCapable: number;
+}
+
+export interface RouterOptions {
+  /** Subject prefix (default `daemoneye`); targetSubject is `<prefix>.collector.<id>.task`. */
+  prefix: string;
+  /** An advert not refreshed for longer than this is stale (default 3000 ms = advert TTL). */
+  heartbeatTimeoutMs: number;
+  /**
+   * An advert older than this (but not yet stale) makes its collector suspect (default
+   * heartbeatTimeoutMs / 2, i.e. 1500 ms = 1.5 × the 1 s heartbeat).
+   */
+  suspectAfterMs: number;
+  /**
+   * How long a cached candidate list may serve decisions after a heartbeat changed load or
+   * freshness, before it is re-scored (default 250 ms). Membership, health and capability changes
+   * always invalidate at once. 0 re-scores whenever anything changed.
+   */
+  confidenceRefreshMs: number;
+  /**
+   * A collector Unavailable and silent for this long is forgotten (`left`) by checkStale, so that
+   * crashed instances do not accumulate (default 60000 ms; 0 keeps them forever).
+   */
+  forgetAfterMs: number;
+}
+
+export interface RouterWatcherOptions {
+  /** Subject prefix; names the bucket `<prefix>_collectors` (default `daemoneye`). */
+  prefix?: string;
+  /** Bucket max age when the watcher creates it (default 3000 ms). */
+  ttlMs?: number;
+  /** Period of the stale sweep (default 250 ms). */
+  sweepIntervalMs?: number;
+  logger?: Logger;
+  /** Publish each change as a CollectorEvent on `<prefix>.event.collector.<id>` (default true). */
+  publishEvents?: boolean;
+  /** Clock for event timestamps (default the system clock). */
+  clock?: Clock;
+  /** Longest wait for the initial snapshot before start() resolves anyway (default 5000 ms). */
+  initTimeoutMs?: number;
+}
+
+export interface RouterWatcherStats {
+  /** Watch entries received (puts, deletes, purges). */
+  entries: number;
+  /** Puts that failed to decode or validate, or whose key is not the advert's id. */
+  invalid: number;
+  /** Changes applied and emitted. */
+  changes: number;
+  /** Collector events published. */
+  published: number;
+  /** Stale sweeps run. */
+  sweeps: number;
+  /** Times the watch was re-created after it ended unexpectedly. */
+  rewatches: number;
+  /** Max age of the bound bucket (may differ from ttlMs when the bucket already existed). */
+  bucketTtlMs: number | undefined;
+}
+
+export interface AdvertiserOptions {
+  /** The current advert; heartbeatSeq and heartbeatAt are stamped by the advertiser. */
+  advert: () => CollectorAdvert;
+  /** Subject prefix; names the bucket (default `daemoneye`). */
+  prefix?: string;
+  /** Bucket max age when the advertiser creates it (default 3000 ms). */
+  ttlMs?: number;
+  /** Heartbeat period (default 1000 ms). */
+  heartbeatMs?: number;
+  logger?: Logger;
+  /** Clock for heartbeatAt (default the system clock). */
+  clock?: Clock;
+}
+
+export interface AdvertiserStats {
+  /** Successful puts. */
+  puts: number;
+  /** Failed puts (logged, retried at the next beat). */
+  failures: number;
+  /** heartbeatSeq of the last put attempted. */
+  heartbeatSeq: number;
+  /** Clock time of the last successful put. */
+  lastPutAt: number | undefined;
+  lastError: string | undefined;
+}

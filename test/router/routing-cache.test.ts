@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { ManualClock } from "../../src/clock.js";
+import { NoCapableCollectorError } from "../../src/errors.js";
+import { CapabilityRouter, confidence, type Candidate } from "../../src/router/index.js";
+import {
+  ALL_CAPS,
+  hasCaps,
+  SourceCaps,
+  type CollectorAdvert,
+  type CollectorHealth,
+} from "../../subjects/index.js";
+import { advert, beat } from "./fixtures.js";
+
+const { PROCESS, NETWORK, REALTIME } = SourceCaps;
+
+describe("router - candidate cache", () => {
+  it("router - a collector that joins is routable at once, even for a cached capability set", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({}, { clock });
+    router.upsert(advert("b", PROCESS, { health: "degraded" }));
+    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+    router.upsert(advert("a", PROCESS));
+    expect(router.routeTask(PROCESS).collectorId).toBe("a");
+  });
+
+  it("router - health and capability changes re-rank at once; leaving drops the candidate", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({}, { clock });
+    const a = advert("a", PROCESS | REALTIME);
+    router.upsert(a);
+    router.upsert(advert("b", PROCESS));
+    expect(router.routeTask(PROCESS).collectorId).toBe("a");
+    expect(router.routeTask(PROCESS | REALTIME).collectorId).toBe("a");
+    const degraded = beat(a, { health: "degraded" });
+    router.upsert(degraded);
+    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+    router.upsert(beat(degraded, { capabilities: NETWORK }));
+    expect(router.findCapable(PROCESS).map((c) => c.id)).toEqual(["b"]);
+    expect(() => router.routeTask(PROCESS | REALTIME)).toThrow(NoCapableCollectorError);
+    expect(router.routeTask(NETWORK).collectorId).toBe("a");
+    router.remove("b");
+    expect(() => router.findCapable(PROCESS)).toThrow(NoCapableCollectorError);
+  });
+
+  it("router - a heartbeat's new load is reflected within confidenceRefreshMs, not on every beat", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({ confidenceRefreshMs: 250 }, { clock });
+    const a = advert("a", PROCESS);
+    router.upsert(a);
+    router.upsert(advert("b", PROCESS, { inFlight: 5 }));
+    const first = router.routeTask(PROCESS);
+    expect(first.collectorId).toBe("a");
+    router.upsert(beat(a, { inFlight: 9 }));
+    // Same cached decision until the refresh interval has passed...
+    expect(router.routeTask(PROCESS)).toBe(first);
+    clock.advance(250);
+    // ...then re-scored: b (half loaded) now beats a (90% loaded).
+    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+  });
+
+  it("router - with confidenceRefreshMs 0 a heartbeat's load counts at the next decision", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({ confidenceRefreshMs: 0 }, { clock });
+    const a = advert("a", PROCESS);
+    router.upsert(a);
+    router.upsert(advert("b", PROCESS, { inFlight: 5 }));
+    const first = router.routeTask(PROCESS);
+    expect(router.routeTask(PROCESS)).toBe(first);
+    router.upsert(beat(a, { inFlight: 9 }));
+    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+  });
+
+  it("router - cached lookups agree with a full scan under any sequence of changes", () => {
+    type Op =
+      | { op: "upsert"; id: number; caps: number; health: CollectorHealth; inFlight: number }
+      | { op: "beat"; id: number; inFlight: number }
+      | { op: "remove"; id: number }
+      | { op: "mark"; id: number }
+      | { op: "advance"; ms: number }
+      | { op: "sweep" }
+      | { op: "route"; required: number };
+    const id = fc.integer({ min: 0, max: 4 });
+    const caps = fc.integer({ min: 0, max: ALL_CAPS });
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        op: fc.constant("upsert" as const),
+        id,
+        caps,
+        health: fc.constantFrom<CollectorHealth>("healthy", "degraded", "unavailable"),
+        inFlight: fc.integer({ min: 0, max: 12 }),
+      }),
+      fc.record({
+        op: fc.constant("beat" as const),
+        id,
+        inFlight: fc.integer({ min: 0, max: 12 }),
+      }),
+      fc.record({ op: fc.constant("remove" as const), id }),
+      fc.record({ op: fc.constant("mark" as const), id }),
+      fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 1500 }) }),
+      fc.record({ op: fc.constant("sweep" as const) }),
+      fc.record({
+        op: fc.constant("route" as const),
+        required: fc.constantFrom(0, PROCESS, NETWORK, PROCESS | REALTIME, REALTIME),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 20, maxLength: 100 }), (ops) => {
+        const clock = new ManualClock();
+        const timeout = 1000;
+        const router = new CapabilityRouter(
+          { heartbeatTimeoutMs: timeout, confidenceRefreshMs: 0, forgetAfterMs: 0 },
+          { clock },
+        );
+        // The model: what the router should know, scanned in full at every lookup.
+        const model = new Map<
+          string,
+          { advert: CollectorAdvert; health: CollectorHealth; seen: number }
+        >();
+        for (const o of ops) {
+          const key =
+            o.op === "upsert" || o.op === "beat" || o.op === "remove" || o.op === "mark"
+              ? `c${o.id}`
+              : "";
+          switch (o.op) {
+            case "upsert": {
+              const a = advert(key, o.caps, { health: o.health, inFlight: o.inFlight });
+              router.upsert(a);
+              model.set(key, { advert: a, health: a.health, seen: clock.now() });
+              break;
+            }
+            case "beat": {
+              const m = model.get(key);
+              if (!m) break;
+              const a = beat(m.advert, { inFlight: o.inFlight });
+              router.upsert(a);
+              model.set(key, { advert: a, health: a.health, seen: clock.now() });
+              break;
+            }
+            case "remove":
+              router.remove(key);
+              model.delete(key);
+              break;
+            case "mark": {
+              router.markUnavailable(key, "test");
+              const m = model.get(key);
+              if (m) m.health = "unavailable";
+              break;
+            }
+            case "advance":
+              clock.advance(o.ms);
+              break;
+            case "sweep":
+              router.checkStale();
+              for (const m of model.values()) {
+                if (clock.now() - m.seen > timeout) m.health = "unavailable";
+              }
+              break;
+            case "route": {
+              const capable = [...model.entries()].filter(([, m]) =>
+                hasCaps(m.advert.capabilities, o.required),
+              );
+              const expected = capable
+                .filter(([, m]) => m.health !== "unavailable")
+                .map(([k, m]) => ({
+                  id: k,
+                  confidence: confidence(
+                    m.health,
+                    clock.now() - m.seen,
+                    timeout,
+                    m.advert.inFlight,
+                    m.advert.maxConcurrency,
+                  ),
+                }))
+                .sort((x, y) => y.confidence - x.confidence || (x.id < y.id ? -1 : 1));
+              if (capable.length === 0) {
+                expect(() => router.findCapable(o.required)).toThrow(NoCapableCollectorError);
+                break;
+              }
+              const got = router.findCapable(o.required).map((c: Candidate) => ({
+                id: c.id,
+                confidence: c.confidence,
+              }));
+              expect(got).toEqual(expected);
+              if (expected.length > 0) {
+                const d = router.routeTask(o.required);
+                expect([d.collectorId, ...d.fallbacks.map((c) => c.id)]).toEqual(
+                  expected.map((e) => e.id),
+                );
+              }
+              break;
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
