@@ -53,7 +53,7 @@ export const Task = z.object({
   requiredCapabilities: Caps,
   domain: DomainSchema,
   priority: PrioritySchema,
-  payload: z.unknown(),
+  payload: z.unknown().optional(),
   createdAt: Millis,
   /** Absolute deadline (ms since the epoch); collectors drop tasks past it. */
   deadline: Millis,
@@ -96,7 +96,7 @@ export type SubmitMode = z.infer<typeof SubmitMode>;
 export const SubmitRequest = z.object({
   requiredCapabilities: Caps,
   priority: PrioritySchema.default(1),
-  payload: z.unknown(),
+  payload: z.unknown().optional(),
   mode: SubmitMode.default("one"),
   expected: z.number().int().min(1).max(10_000).optional(),
   timeoutMs: z.number().int().min(1).max(3_600_000).default(5000),

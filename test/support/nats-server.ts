@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
@@ -79,4 +81,44 @@ export async function until<T>(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Starts test/support/collector-child.ts in its own process; resolves once it is advertised. */
+export async function spawnCollector(
+  url: string,
+  opts: {
+    id: string;
+    caps: number;
+    prefix?: string;
+    maxConcurrency?: number;
+    delayMs?: number;
+    hang?: boolean;
+    heartbeatMs?: number;
+    ttlMs?: number;
+  },
+): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL("./collector-child.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, url, JSON.stringify(opts)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`collector ${opts.id} exited early (${code})`)));
+  });
+  return child;
+}
+
+/** SIGKILLs a child and waits for it to be gone. */
+export async function killChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGKILL",
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill(signal);
+  await gone;
 }

@@ -1,0 +1,406 @@
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { decode, encode } from "../codec.js";
+import { MeshError, ErrorCode, InvalidMessageError, StoppedError } from "../errors.js";
+import {
+  CollectorHealth,
+  Headers,
+  Result,
+  Subjects,
+  Task,
+  ErrorReply,
+  domainsOf,
+  formatCaps,
+  hasCaps,
+  priorityName,
+  type CollectorAdvert,
+} from "../../subjects/index.js";
+import { Advertiser } from "../router/advertiser.js";
+import {
+  Attr,
+  SpanKind,
+  context,
+  endSpan,
+  extractContext,
+  injectHeaders,
+  tracer,
+  trace,
+} from "../telemetry/tracing.js";
+import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
+import { PriorityFifo } from "./task-queue.js";
+import type { CollectorStats, TaskContext } from "./types.js";
+
+interface Job {
+  task: Task;
+  priority: number;
+  reply: string | undefined;
+  headers: MsgHdrs | undefined;
+  receivedAt: number;
+}
+
+/**
+ * A collector instance: advertises itself in the KV bucket and heartbeats, takes tasks on its
+ * direct subject (and on the plain path in its domains' queue groups), runs the handler under
+ * maxConcurrency with its own priority queue, and sends Results (seq, final) to the reply subject.
+ */
+export class Collector {
+  readonly opts: CollectorOptions;
+  readonly #subjects: Subjects;
+  readonly #queue = new PriorityFifo<Job>();
+  readonly #running = new Set<AbortController>();
+  readonly #startedAt: number;
+  #nc: NatsConnection | undefined;
+  #subs: Subscription[] = [];
+  #advertiser: Advertiser | undefined;
+  #health: CollectorHealth = CollectorHealth.Healthy;
+  #accepting = false;
+  #idle: (() => void) | undefined;
+  #stats = {
+    received: 0,
+    completed: 0,
+    failed: 0,
+    invalid: 0,
+    expired: 0,
+    rejected: 0,
+    resultsSent: 0,
+  };
+
+  constructor(init: CollectorInit) {
+    this.opts = parseCollectorOptions(init);
+    this.#subjects = new Subjects(this.opts.prefix);
+    this.#startedAt = this.opts.clock.now();
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  /** Tasks accepted and not finished (running + queued): what the advert reports. */
+  get inFlight(): number {
+    return this.#running.size + this.#queue.size;
+  }
+
+  /** The advert as it would be put now. */
+  advert(): CollectorAdvert {
+    const o = this.opts;
+    return {
+      id: o.id,
+      type: o.type,
+      capabilities: o.capabilities,
+      version: o.version,
+      health: this.#health,
+      maxConcurrency: o.maxConcurrency,
+      inFlight: this.inFlight,
+      weight: o.weight,
+      labels: o.labels,
+      startedAt: this.#startedAt,
+      heartbeatSeq: 0,
+      heartbeatAt: o.clock.now(),
+    };
+  }
+
+  /** Subscribes and starts advertising. */
+  async start(nc: NatsConnection): Promise<void> {
+    if (this.#nc)
+      throw new MeshError(ErrorCode.InvalidArgument, `collector ${this.id} already started`);
+    this.#nc = nc;
+    this.#accepting = true;
+    const cb = (err: Error | null, msg: Msg) => {
+      if (!err) this.#onMessage(msg);
+    };
+    this.#subs.push(nc.subscribe(this.#subjects.collectorTask(this.id), { callback: cb }));
+    if (this.opts.plainPath) {
+      const domains = domainsOf(this.opts.capabilities);
+      // `generic` tasks carry no domain bit: serve them only when we have no domain of our own.
+      const served = domains.length > 1 ? domains.filter((d) => d !== "generic") : domains;
+      for (const d of served) {
+        this.#subs.push(
+          nc.subscribe(this.#subjects.taskWildcard(d), {
+            queue: this.#subjects.queueGroup(d),
+            callback: cb,
+          }),
+        );
+      }
+    }
+    await nc.flush();
+    this.#advertiser = new Advertiser(nc, {
+      prefix: this.opts.prefix,
+      ttlMs: this.opts.ttlMs,
+      heartbeatMs: this.opts.heartbeatMs,
+      advert: () => this.advert(),
+      logger: this.opts.logger,
+    });
+    await this.#advertiser.start();
+    this.opts.logger.info(
+      {
+        collectorId: this.id,
+        type: this.opts.type,
+        capabilities: formatCaps(this.opts.capabilities),
+      },
+      "collector started",
+    );
+  }
+
+  /** Changes the advertised health and puts the advert at once. */
+  async setHealth(health: CollectorHealth): Promise<void> {
+    this.#health = health;
+    await this.#advertiser?.beat();
+  }
+
+  /** The advertiser, for tests that pause heartbeats. */
+  get advertiser(): Advertiser | undefined {
+    return this.#advertiser;
+  }
+
+  /**
+   * Drains: stops taking tasks, lets running and queued tasks finish within the grace period
+   * (then aborts them with a STOPPED error result), and deletes the advert.
+   */
+  async stop(): Promise<void> {
+    if (!this.#nc) return;
+    this.#accepting = false;
+    await Promise.allSettled(this.#subs.map((s) => s.drain()));
+    this.#subs = [];
+    if (this.inFlight > 0) {
+      const idle = new Promise<void>((r) => (this.#idle = r));
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, this.opts.drainGraceMs)));
+      await Promise.race([idle, grace]);
+      clearTimeout(timer);
+      if (this.inFlight > 0) {
+        for (const job of this.#queue.drain())
+          this.#sendError(job, new StoppedError(`collector ${this.id}`), 0);
+        for (const ac of this.#running) ac.abort(new StoppedError(`collector ${this.id}`));
+      }
+    }
+    await this.#advertiser?.stop();
+    this.#advertiser = undefined;
+    try {
+      await this.#nc.flush();
+    } catch {
+      // connection already closed: nothing left to flush
+    }
+    this.#nc = undefined;
+    this.opts.logger.info({ collectorId: this.id }, "collector stopped");
+  }
+
+  stats(): CollectorStats {
+    return {
+      ...this.#stats,
+      running: this.#running.size,
+      queued: this.#queue.size,
+      health: this.#health,
+    };
+  }
+
+  #onMessage(msg: Msg): void {
+    this.#stats.received++;
+    let task: Task;
+    try {
+      task = decode(Task, msg.data, { subject: msg.subject, maxBytes: this.opts.maxTaskBytes });
+    } catch (err) {
+      this.#stats.invalid++;
+      const e = err instanceof InvalidMessageError ? err : new InvalidMessageError(String(err));
+      this.opts.logger.warn(
+        { subject: msg.subject, paths: e.paths, err: e.message },
+        "invalid task",
+      );
+      this.#replyError(msg.reply, e);
+      return;
+    }
+    const job: Job = {
+      task,
+      priority: task.priority,
+      reply: msg.reply || undefined,
+      headers: msg.headers,
+      receivedAt: this.opts.clock.now(),
+    };
+    if (!hasCaps(this.opts.capabilities, task.requiredCapabilities)) {
+      this.#stats.rejected++;
+      this.#sendError(
+        job,
+        new MeshError(
+          ErrorCode.NoCapableCollector,
+          `collector ${this.id} lacks ${formatCaps(task.requiredCapabilities & ~this.opts.capabilities)}`,
+        ),
+        0,
+      );
+      return;
+    }
+    if (!this.#accepting) {
+      this.#stats.rejected++;
+      this.#sendError(job, new StoppedError(`collector ${this.id}`), 0);
+      return;
+    }
+    if (this.#running.size < this.opts.maxConcurrency) {
+      this.#run(job);
+    } else if (this.#queue.size < this.opts.maxQueued) {
+      this.#queue.push(job);
+    } else {
+      this.#stats.rejected++;
+      this.#sendError(
+        job,
+        new MeshError(ErrorCode.Overloaded, `collector ${this.id} queue is full`),
+        0,
+      );
+    }
+  }
+
+  #next(): void {
+    while (this.#running.size < this.opts.maxConcurrency) {
+      const job = this.#queue.shift();
+      if (!job) break;
+      this.#run(job);
+    }
+    if (this.inFlight === 0 && this.#idle) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      idle();
+    }
+  }
+
+  #run(job: Job): void {
+    const now = this.opts.clock.now();
+    if (job.task.deadline <= now) {
+      this.#stats.expired++;
+      this.#sendError(
+        job,
+        new MeshError(ErrorCode.Timeout, `task ${job.task.taskId} deadline passed before it ran`),
+        0,
+      );
+      this.#next();
+      return;
+    }
+    const ac = new AbortController();
+    this.#running.add(ac);
+    void this.#execute(job, ac).finally(() => {
+      this.#running.delete(ac);
+      this.#next();
+    });
+  }
+
+  async #execute(job: Job, ac: AbortController): Promise<void> {
+    const { task } = job;
+    const parent = extractContext(job.headers);
+    const span = tracer.startSpan(
+      "process",
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [Attr.System]: "nats",
+          [Attr.Operation]: "process",
+          [Attr.ConversationId]: task.correlationId,
+          [Attr.MessageId]: task.taskId,
+          [Attr.CollectorId]: this.id,
+          [Attr.Priority]: priorityName(task.priority),
+          [Attr.Attempt]: task.attempt,
+        },
+      },
+      parent,
+    );
+    const ctx = trace.setSpan(parent, span);
+    const deadlineTimer = setTimeout(
+      () => ac.abort(new MeshError(ErrorCode.Timeout, `task ${task.taskId} deadline passed`)),
+      Math.max(0, task.deadline - this.opts.clock.now()),
+    );
+    deadlineTimer.unref();
+    const tctx: TaskContext = {
+      task,
+      signal: ac.signal,
+      collectorId: this.id,
+      logger: this.opts.logger,
+    };
+    let seq = 0;
+    try {
+      await context.with(ctx, async () => {
+        const out = await this.opts.handler(task.payload, tctx);
+        if (isAsyncIterable(out)) {
+          // Send each value once the next is known, so the last can carry `final`.
+          let pending: { v: unknown } | undefined;
+          for await (const v of out) {
+            if (ac.signal.aborted) throw ac.signal.reason;
+            if (pending) this.#sendOk(job, pending.v, seq++, false);
+            pending = { v };
+          }
+          this.#sendOk(job, pending?.v, seq++, true);
+        } else {
+          this.#sendOk(job, out, seq++, true);
+        }
+      });
+      this.#stats.completed++;
+      endSpan(span);
+    } catch (err) {
+      this.#stats.failed++;
+      this.#sendError(job, err, seq);
+      endSpan(span, err);
+    } finally {
+      clearTimeout(deadlineTimer);
+    }
+  }
+
+  #result(job: Job, seq: number, final: boolean): Result {
+    const now = this.opts.clock.now();
+    return {
+      taskId: job.task.taskId,
+      correlationId: job.task.correlationId,
+      collectorId: this.id,
+      seq,
+      final,
+      status: "ok",
+      producedAt: now,
+      processingMs: now - job.receivedAt,
+      attempt: job.task.attempt,
+    };
+  }
+
+  #sendOk(job: Job, payload: unknown, seq: number, final: boolean): void {
+    const r = this.#result(job, seq, final);
+    r.payload = payload;
+    this.#publish(job, r);
+  }
+
+  #sendError(job: Job, err: unknown, seq: number): void {
+    const r = this.#result(job, seq, true);
+    r.status = "error";
+    r.error =
+      err instanceof MeshError
+        ? { code: err.code, message: err.message.slice(0, 1024) }
+        : {
+            code: ErrorCode.HandlerError,
+            message: (err instanceof Error ? err.message : String(err)).slice(0, 1024),
+          };
+    this.#publish(job, r);
+  }
+
+  #publish(job: Job, r: Result): void {
+    const nc = this.#nc;
+    if (!job.reply || !nc) return;
+    try {
+      const headers = injectHeaders(context.active());
+      nc.publish(job.reply, encode(Result, r), headers ? { headers } : undefined);
+      this.#stats.resultsSent++;
+    } catch (err) {
+      // A result too large to encode or a closed connection: say so on the reply subject.
+      this.opts.logger.warn({ taskId: r.taskId, err: String(err) }, "result not sent");
+      if (r.status === "ok")
+        this.#sendError(
+          job,
+          new MeshError(ErrorCode.Internal, `result not sent: ${String(err)}`),
+          r.seq,
+        );
+    }
+  }
+
+  #replyError(reply: string | undefined, err: MeshError): void {
+    if (!reply || !this.#nc) return;
+    const h = natsHeaders();
+    h.set(Headers.ErrorCode, err.code);
+    h.set(Headers.Error, err.message.slice(0, 512).replace(/[\r\n]/g, " "));
+    const body: ErrorReply = { error: { code: err.code, message: err.message.slice(0, 1024) } };
+    this.#nc.publish(reply, encode(ErrorReply, body), { headers: h });
+  }
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return typeof v === "object" && v !== null && Symbol.asyncIterator in v;
+}

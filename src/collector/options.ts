@@ -1,0 +1,97 @@
+import type { Logger } from "pino";
+import { InvalidArgumentError } from "../errors.js";
+import { ALL_CAPS, DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js";
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import { silentLogger } from "../telemetry/logger.js";
+import { VERSION } from "../version.js";
+import type { TaskHandler } from "./types.js";
+
+export const DEFAULT_MAX_CONCURRENCY = 4;
+export const DEFAULT_MAX_QUEUED = 10_000;
+export const DEFAULT_HEARTBEAT_MS = 1000;
+export const DEFAULT_TTL_MS = 3000;
+export const DEFAULT_DRAIN_GRACE_MS = 5000;
+/** Largest task message a collector accepts; larger ones get INVALID_MESSAGE before parsing. */
+export const DEFAULT_MAX_TASK_BYTES = 256 * 1024;
+
+export interface CollectorOptions {
+  id: string;
+  type: string;
+  capabilities: number;
+  handler: TaskHandler;
+  maxConcurrency: number;
+  /** Tasks accepted beyond maxConcurrency wait in the collector's own priority queue, up to this. */
+  maxQueued: number;
+  labels: Record<string, string>;
+  /** Relative weight for weighted balancing. */
+  weight: number;
+  prefix: string;
+  heartbeatMs: number;
+  ttlMs: number;
+  /** Also serve the plain path (`<p>.task.<domain>.*`, queue group `<p>.<domain>`). */
+  plainPath: boolean;
+  /** How long stop() lets in-flight tasks finish before aborting them. */
+  drainGraceMs: number;
+  /** Largest task message accepted (bytes); checked before the message is parsed. */
+  maxTaskBytes: number;
+  version: string;
+  logger: Logger;
+  clock: Clock;
+}
+
+export type CollectorInit = Pick<CollectorOptions, "id" | "type" | "capabilities" | "handler"> &
+  Partial<Omit<CollectorOptions, "id" | "type" | "capabilities" | "handler">>;
+
+export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
+  const o: CollectorOptions = {
+    maxConcurrency: DEFAULT_MAX_CONCURRENCY,
+    maxQueued: DEFAULT_MAX_QUEUED,
+    labels: {},
+    weight: 1,
+    prefix: DEFAULT_PREFIX,
+    heartbeatMs: DEFAULT_HEARTBEAT_MS,
+    ttlMs: DEFAULT_TTL_MS,
+    plainPath: true,
+    drainGraceMs: DEFAULT_DRAIN_GRACE_MS,
+    maxTaskBytes: DEFAULT_MAX_TASK_BYTES,
+    version: VERSION,
+    logger: silentLogger,
+    clock: systemClock,
+    ...stripUndefined<CollectorInit>(init),
+  };
+  checkToken("collector id", o.id);
+  checkPrefix(o.prefix);
+  if (typeof o.handler !== "function")
+    throw new InvalidArgumentError("handler", "must be a function");
+  if (!o.type || o.type.length > 64)
+    throw new InvalidArgumentError("type", "must be 1-64 characters");
+  if (
+    !Number.isInteger(o.capabilities) ||
+    o.capabilities <= 0 ||
+    (o.capabilities & ~ALL_CAPS) !== 0
+  ) {
+    throw new InvalidArgumentError("capabilities", "must be non-zero SourceCaps flags");
+  }
+  positiveInt("maxConcurrency", o.maxConcurrency);
+  positiveInt("maxQueued", o.maxQueued);
+  positiveInt("weight", o.weight);
+  positiveInt("heartbeatMs", o.heartbeatMs);
+  positiveInt("ttlMs", o.ttlMs);
+  positiveInt("maxTaskBytes", o.maxTaskBytes);
+  if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
+  if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
+  return o;
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1)
+    throw new InvalidArgumentError(name, "must be a positive integer");
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

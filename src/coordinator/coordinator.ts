@@ -1,0 +1,671 @@
+import type { NatsConnection } from "@nats-io/nats-core";
+import { encode } from "../codec.js";
+import {
+  MeshError,
+  ErrorCode,
+  InvalidArgumentError,
+  NoCapableCollectorError,
+  OverloadedError,
+  StoppedError,
+} from "../errors.js";
+import {
+  FailoverEvent,
+  Subjects,
+  formatCaps,
+  parseCaps,
+  parsePriority,
+  priorityName,
+  type AggregatedResult,
+  type CollectorStatus,
+  type Result,
+  type StatsReply,
+  type StatusReply,
+  type SubmitMode,
+  type Task,
+  type TaskPriority,
+} from "../../subjects/index.js";
+import {
+  CapabilityRouter,
+  RouterWatcher,
+  type Candidate,
+  type RouterChange,
+} from "../router/index.js";
+import { LoadBalancer } from "../balancer/index.js";
+import { TaskDistributor, TaskPublisher } from "../distributor/index.js";
+import { ResultAggregator, ResultInbox } from "../aggregator/index.js";
+import type { MeshIterator } from "../iterator.js";
+import {
+  Attr,
+  SpanKind,
+  context,
+  endSpan,
+  trace,
+  tracer,
+  type Context,
+} from "../telemetry/tracing.js";
+import {
+  parseCoordinatorOptions,
+  type CoordinatorInit,
+  type CoordinatorOptions,
+} from "./options.js";
+import { CoordinatorService } from "./service.js";
+
+/** What to run: the capabilities it needs and its payload. */
+export interface TaskSpec {
+  requiredCapabilities: number | string;
+  payload?: unknown;
+}
+
+export interface SubmitOptions {
+  /** `one`: the balancer picks one instance; `all`: every capable instance, aggregated. */
+  mode?: SubmitMode;
+  /** Parts to wait for (default 1 for `one`, the number of instances for `all`). */
+  expected?: number;
+  timeoutMs?: number;
+  priority?: TaskPriority | string;
+  correlationId?: string;
+}
+
+/** One attempt of a task on one instance. */
+interface Flight {
+  task: Task;
+  collectorId: string;
+  attempt: number;
+  dispatchedAt: number;
+  attemptDeadline: number;
+}
+
+/** Coordinator-side state of a task between submit and its last result. */
+interface TaskState {
+  task: Task;
+  /** Fan-out parts go to one named instance first. */
+  pinned: string | undefined;
+  /** Instances that failed this task; avoided while others can take it. */
+  avoid: Set<string> | undefined;
+  attempts: number;
+  ctx: Context | undefined;
+}
+
+export interface CoordinatorCounters {
+  submitted: number;
+  noCapable: number;
+  resent: number;
+  failovers: number;
+  attemptTimeouts: number;
+  noResponders: number;
+  probes: number;
+}
+
+/**
+ * Wires router, balancer, distributor and aggregator to NATS: routes each task by capability and
+ * health, balances it onto an instance with free capacity, re-sends in-flight work when an
+ * instance fails, and aggregates results by correlation id.
+ */
+export class Coordinator {
+  readonly opts: CoordinatorOptions;
+  readonly subjects: Subjects;
+  readonly router: CapabilityRouter;
+  readonly balancer: LoadBalancer;
+  readonly distributor: TaskDistributor;
+  readonly aggregator: ResultAggregator;
+  readonly #nc: NatsConnection;
+  readonly #publisher: TaskPublisher;
+  readonly #watcher: RouterWatcher;
+  readonly #inbox: ResultInbox;
+  readonly #service: CoordinatorService | undefined;
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #flights = new Map<string, Flight>();
+  readonly #probing = new Map<string, number>();
+  readonly #counters: CoordinatorCounters = {
+    submitted: 0,
+    noCapable: 0,
+    resent: 0,
+    failovers: 0,
+    attemptTimeouts: 0,
+    noResponders: 0,
+    probes: 0,
+  };
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #pumpScheduled = false;
+  #started = false;
+  #stopped = false;
+  #unsubscribeChanges: (() => void) | undefined;
+  #listeners = new Set<(e: CoordinatorEvent) => void>();
+
+  constructor(init: CoordinatorInit) {
+    this.opts = parseCoordinatorOptions(init);
+    const o = this.opts;
+    const deps = { clock: o.clock, rng: o.rng };
+    this.#nc = o.nc;
+    this.subjects = new Subjects(o.prefix);
+    this.router = new CapabilityRouter(
+      { prefix: o.prefix, heartbeatTimeoutMs: o.advertTtlMs },
+      deps,
+    );
+    this.balancer = new LoadBalancer(
+      { strategy: o.strategy, failoverThreshold: o.failoverThreshold },
+      deps,
+    );
+    this.distributor = new TaskDistributor(
+      { maxQueued: o.maxQueued, agingMs: o.agingMs, defaultTimeoutMs: o.defaultTimeoutMs },
+      deps,
+    );
+    this.aggregator = new ResultAggregator({}, deps);
+    this.#publisher = new TaskPublisher(o.nc, { prefix: o.prefix });
+    this.#watcher = new RouterWatcher(o.nc, this.router, {
+      prefix: o.prefix,
+      ttlMs: o.advertTtlMs,
+      logger: o.logger,
+    });
+    this.#inbox = new ResultInbox(o.nc, {
+      prefix: o.prefix,
+      coordinatorId: o.id,
+      onResult: (r) => this.#onResult(r),
+      onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
+      onErrorReply: (taskId, attempt, err) => this.#onErrorReply(taskId, attempt, err),
+      onInvalid: (err) =>
+        o.logger.warn({ err: err.message, subject: err.subject }, "invalid result"),
+    });
+    this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  /** Binds the advert bucket, subscribes the result inbox, starts the sweep and the service. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#inbox.start();
+    this.#unsubscribeChanges = this.#watcher.onChange((c) => this.#onRouterChange(c));
+    await this.#watcher.start();
+    await this.#service?.start();
+    this.#sweepTimer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
+    this.#sweepTimer.unref();
+    await this.#nc.flush();
+    this.opts.logger.info(
+      { coordinatorId: this.id, prefix: this.opts.prefix },
+      "coordinator started",
+    );
+  }
+
+  /**
+   * Stops taking submits, waits up to `graceMs` for work in flight, then ends what is left with
+   * a STOPPED error and unsubscribes.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#service?.stop();
+    const deadline = Date.now() + graceMs;
+    while (this.#tasks.size > 0 && Date.now() < deadline) await sleep(20);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    for (const st of [...this.#tasks.values()]) {
+      this.aggregator.fail(st.task.correlationId, new StoppedError(`coordinator ${this.id}`));
+    }
+    this.#tasks.clear();
+    this.#flights.clear();
+    this.#unsubscribeChanges?.();
+    await this.#watcher.stop();
+    await this.#inbox.stop();
+    this.opts.logger.info({ coordinatorId: this.id }, "coordinator stopped");
+  }
+
+  /** Follows failovers and tasks given up, for operators and tests. */
+  onEvent(fn: (e: CoordinatorEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Submits a task and resolves with the aggregated result (never rejects for task failures). */
+  async submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
+    const correlationId = this.#begin(spec, opts);
+    return this.aggregator.whenComplete(correlationId);
+  }
+
+  /** Submits a task and yields each distinct result as it arrives. */
+  submitStream(spec: TaskSpec, opts: SubmitOptions = {}): MeshIterator<Result> {
+    const correlationId = this.#begin(spec, opts);
+    return this.aggregator.stream(correlationId);
+  }
+
+  #begin(spec: TaskSpec, opts: SubmitOptions): string {
+    if (this.#stopped || !this.#started) throw new StoppedError(`coordinator ${this.id}`);
+    const required = parseCaps(spec.requiredCapabilities);
+    const priority = parsePriority(opts.priority ?? 1);
+    const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new InvalidArgumentError("timeoutMs", "must be a positive number");
+    }
+    const mode = opts.mode ?? "one";
+    if (mode !== "one" && mode !== "all")
+      throw new InvalidArgumentError("mode", "must be one or all");
+    let candidates: readonly Candidate[];
+    try {
+      candidates = this.router.findCapable(required);
+    } catch (err) {
+      if (err instanceof NoCapableCollectorError) {
+        this.#counters.noCapable++;
+        this.opts.logger.warn({ required: formatCaps(required) }, "no capable collector");
+        this.#emit({ kind: "no-capable-collector", required });
+      }
+      throw err;
+    }
+    if (mode === "all" && candidates.length === 0) {
+      this.#counters.noCapable++;
+      throw new NoCapableCollectorError(required, formatCaps(required));
+    }
+    const parts = mode === "all" ? candidates.length : 1;
+    const expected = opts.expected ?? parts;
+    if (!Number.isInteger(expected) || expected < 1) {
+      throw new InvalidArgumentError("expected", "must be a positive integer");
+    }
+    const first = this.distributor.createTask({
+      requiredCapabilities: required,
+      payload: spec.payload,
+      priority,
+      timeoutMs,
+      correlationId: opts.correlationId,
+    });
+    const correlationId = first.correlationId;
+    if (this.distributor.size() + parts > this.opts.maxQueued) {
+      // Checked before any state changes, so an overloaded submit leaves nothing behind.
+      throw new OverloadedError("coordinator queue", this.opts.maxQueued);
+    }
+    const span = tracer.startSpan("submit", {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        [Attr.System]: "nats",
+        [Attr.ConversationId]: correlationId,
+        [Attr.Priority]: priorityName(priority),
+        [Attr.Capabilities]: formatCaps(required),
+        "collector_mesh.submit.mode": mode,
+        "collector_mesh.submit.parts": parts,
+      },
+    });
+    const ctx = trace.setSpan(context.active(), span);
+    this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
+    void this.aggregator.whenComplete(correlationId).then((r) => {
+      span.setAttribute("collector_mesh.aggregation.status", r.status);
+      span.setAttribute("collector_mesh.aggregation.received", r.received);
+      endSpan(span, r.status === "failed" ? r.error?.message : undefined);
+    });
+    this.#counters.submitted++;
+    for (let i = 0; i < parts; i++) {
+      const task =
+        i === 0
+          ? first
+          : this.distributor.createTask({
+              requiredCapabilities: required,
+              payload: spec.payload,
+              priority,
+              timeoutMs,
+              correlationId,
+            });
+      const pinned = mode === "all" ? candidates[i]?.id : undefined;
+      this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx });
+      this.distributor.enqueue(task);
+    }
+    this.#pump();
+    return correlationId;
+  }
+
+  /** Dispatches queued tasks while instances have capacity. */
+  #pump(): void {
+    this.#pumpScheduled = false;
+    if (this.distributor.size() === 0) return;
+    this.distributor.dispatchReady((task) => this.#place(task));
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #place(task: Task): boolean {
+    const st = this.#tasks.get(task.taskId);
+    if (!st) return true; // ended meanwhile (timeout): drop from the queue
+    let candidates: readonly Candidate[];
+    try {
+      candidates = this.router.findCapable(task.requiredCapabilities);
+    } catch (err) {
+      this.#endTask(
+        st,
+        err instanceof MeshError ? err : new MeshError(ErrorCode.Internal, String(err)),
+      );
+      return true;
+    }
+    if (st.pinned !== undefined) {
+      const pinned = candidates.find((c) => c.id === st.pinned);
+      if (pinned) candidates = [pinned];
+      else st.pinned = undefined;
+    }
+    if (st.avoid && candidates.length > 1) {
+      const others = candidates.filter((c) => !st.avoid?.has(c.id));
+      if (others.length > 0) candidates = others;
+    }
+    if (candidates.length === 0) return false;
+    const pick = this.balancer.selectCollector(task.requiredCapabilities, candidates, task.taskId);
+    if (!pick) return false;
+    this.#dispatch(st, pick.id);
+    return true;
+  }
+
+  #dispatch(st: TaskState, collectorId: string): void {
+    const now = this.opts.clock.now();
+    const attempt = st.attempts;
+    st.attempts++;
+    const task: Task = attempt === 0 ? st.task : { ...st.task, attempt };
+    st.task = task;
+    const reply = this.subjects.result(this.id, task.taskId, attempt);
+    const flight: Flight = {
+      task,
+      collectorId,
+      attempt,
+      dispatchedAt: now,
+      attemptDeadline: Math.min(now + this.opts.attemptTimeoutMs, task.deadline),
+    };
+    this.#flights.set(task.taskId, flight);
+    this.distributor.recordDispatched(task);
+    const parent = st.ctx ?? context.active();
+    const span = tracer.startSpan(
+      "dispatch",
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [Attr.System]: "nats",
+          [Attr.Operation]: "publish",
+          [Attr.Destination]: this.subjects.collectorTask(collectorId),
+          [Attr.ConversationId]: task.correlationId,
+          [Attr.MessageId]: task.taskId,
+          [Attr.CollectorId]: collectorId,
+          [Attr.Priority]: priorityName(task.priority),
+          [Attr.Attempt]: attempt,
+        },
+      },
+      parent,
+    );
+    try {
+      context.with(trace.setSpan(parent, span), () => {
+        this.#publisher.distributeTask(task, { collectorId, reply });
+      });
+      endSpan(span);
+    } catch (err) {
+      endSpan(span, err);
+      this.#flights.delete(task.taskId);
+      this.balancer.release(collectorId, task.taskId);
+      this.#endTask(
+        st,
+        err instanceof MeshError ? err : new MeshError(ErrorCode.Internal, String(err)),
+      );
+    }
+  }
+
+  #onResult(r: Result): void {
+    const flight = this.#flights.get(r.taskId);
+    if (flight && flight.collectorId === r.collectorId) {
+      if (r.status === "error" && r.error && INSTANCE_REFUSALS.has(r.error.code)) {
+        // The instance refused (draining, full, lacks a capability): move the task, keep no result.
+        this.#retry(flight, r.error.message, false);
+        return;
+      }
+      if (r.final) {
+        this.#flights.delete(r.taskId);
+        this.balancer.release(flight.collectorId, r.taskId);
+        this.balancer.recordSuccess(
+          flight.collectorId,
+          this.opts.clock.now() - flight.dispatchedAt,
+        );
+        const st = this.#tasks.get(r.taskId);
+        if (st) {
+          this.#tasks.delete(r.taskId);
+          this.distributor.recordDelivered(st.task);
+        }
+        this.#schedulePump();
+      }
+    }
+    this.aggregator.addResult(r);
+  }
+
+  #onNoResponders(taskId: string, attempt: number | undefined): void {
+    const flight = this.#flights.get(taskId);
+    if (!flight || (attempt !== undefined && flight.attempt !== attempt)) return;
+    this.#counters.noResponders++;
+    // Nobody listens on the instance's subject: it is gone now. Move everything it had.
+    const change = this.router.markUnavailable(flight.collectorId, "no responders");
+    if (change) this.#watcher.publishChange?.(change);
+    this.#failInstance(flight.collectorId, "no responders");
+  }
+
+  #onErrorReply(taskId: string, attempt: number | undefined, err: MeshError): void {
+    const flight = this.#flights.get(taskId);
+    if (!flight || (attempt !== undefined && flight.attempt !== attempt)) return;
+    const now = this.opts.clock.now();
+    this.#onResult({
+      taskId,
+      correlationId: flight.task.correlationId,
+      collectorId: flight.collectorId,
+      seq: 0,
+      final: true,
+      status: "error",
+      error: { code: err.code, message: err.message.slice(0, 1024) },
+      producedAt: now,
+      processingMs: now - flight.dispatchedAt,
+      attempt: flight.attempt,
+    });
+  }
+
+  #onRouterChange(c: RouterChange): void {
+    if (c.kind === "stale" || c.kind === "left") {
+      this.#failInstance(c.id, c.kind === "left" ? "collector left" : "heartbeat stale");
+      if (c.kind === "left") this.balancer.forget(c.id);
+    } else {
+      this.#schedulePump();
+    }
+  }
+
+  /** Moves every task in flight on `collectorId` elsewhere and publishes a FailoverEvent. */
+  #failInstance(collectorId: string, reason: string): void {
+    if (this.balancer.tasksOf(collectorId).length === 0 && !this.#hasFlightsOn(collectorId)) return;
+    const advert = this.router.get(collectorId)?.advert;
+    const required = advert?.capabilities ?? 0;
+    let candidates: readonly Candidate[] = [];
+    try {
+      candidates = this.router.findCapable(required).filter((c) => c.id !== collectorId);
+    } catch {
+      candidates = [];
+    }
+    const event = this.balancer.triggerFailover(collectorId, candidates, required, reason);
+    this.#counters.failovers++;
+    this.opts.logger.warn(
+      { failed: collectorId, target: event.failoverTargetId, tasks: event.taskIds.length, reason },
+      "failover",
+    );
+    try {
+      this.#nc.publish(this.subjects.failoverEvent(), encode(FailoverEvent, event));
+    } catch (err) {
+      this.opts.logger.warn({ err: String(err) }, "failover event not published");
+    }
+    this.#emit({ kind: "failover", event });
+    const ids = new Set(event.taskIds);
+    for (const [taskId, f] of this.#flights) if (f.collectorId === collectorId) ids.add(taskId);
+    for (const taskId of ids) {
+      const f = this.#flights.get(taskId);
+      if (f && f.collectorId === collectorId) this.#retry(f, reason, true);
+    }
+    this.#schedulePump();
+  }
+
+  #hasFlightsOn(collectorId: string): boolean {
+    for (const f of this.#flights.values()) if (f.collectorId === collectorId) return true;
+    return false;
+  }
+
+  /** Abandons the flight and queues its task again while its deadline and attempts allow. */
+  #retry(flight: Flight, reason: string, released: boolean): void {
+    const { task, collectorId } = flight;
+    this.#flights.delete(task.taskId);
+    if (!released) this.balancer.release(collectorId, task.taskId);
+    this.aggregator.abandonPart(task.correlationId, task.taskId, collectorId);
+    const st = this.#tasks.get(task.taskId);
+    if (!st) return;
+    (st.avoid ??= new Set()).add(collectorId);
+    st.pinned = undefined;
+    const now = this.opts.clock.now();
+    if (now >= task.deadline || st.attempts >= this.opts.maxAttempts) {
+      this.#endTask(
+        st,
+        new MeshError(
+          ErrorCode.Timeout,
+          `task ${task.taskId} gave up after ${st.attempts} attempts: ${reason}`,
+        ),
+      );
+      return;
+    }
+    this.#counters.resent++;
+    try {
+      this.distributor.enqueue(st.task);
+    } catch (err) {
+      this.#endTask(
+        st,
+        err instanceof MeshError ? err : new MeshError(ErrorCode.Internal, String(err)),
+      );
+      return;
+    }
+    this.#schedulePump();
+  }
+
+  /** A task that will not run: report an error part to its aggregation. */
+  #endTask(st: TaskState, err: MeshError): void {
+    this.#tasks.delete(st.task.taskId);
+    this.distributor.remove(st.task.taskId);
+    this.distributor.recordFailed(st.task);
+    if (err instanceof NoCapableCollectorError) {
+      this.aggregator.fail(st.task.correlationId, err);
+      return;
+    }
+    const now = this.opts.clock.now();
+    this.aggregator.addResult({
+      taskId: st.task.taskId,
+      correlationId: st.task.correlationId,
+      collectorId: this.id,
+      seq: 0,
+      final: true,
+      status: "error",
+      error: { code: err.code, message: err.message.slice(0, 1024) },
+      producedAt: now,
+      processingMs: 0,
+      attempt: st.attempts,
+    });
+  }
+
+  /** The one timer: deadlines of queued tasks, attempts and aggregations; suspect probes. */
+  #sweep(): void {
+    const now = this.opts.clock.now();
+    for (const t of this.distributor.sweep()) {
+      const st = this.#tasks.get(t.taskId);
+      if (st) this.#tasks.delete(t.taskId);
+    }
+    const timedOut: Flight[] = [];
+    for (const f of this.#flights.values()) if (f.attemptDeadline <= now) timedOut.push(f);
+    for (const f of timedOut) {
+      if (this.#flights.get(f.task.taskId) !== f) continue;
+      this.#counters.attemptTimeouts++;
+      const crossed = this.balancer.recordFailure(f.collectorId, "attempt timeout");
+      if (crossed) this.#failInstance(f.collectorId, "attempt timeouts");
+      else this.#retry(f, "attempt timeout", false);
+    }
+    for (const agg of this.aggregator.sweep()) this.#forgetCorrelation(agg.correlationId);
+    this.#probeSuspects(now);
+    if (this.distributor.size() > 0) this.#pump();
+  }
+
+  #forgetCorrelation(correlationId: string): void {
+    for (const [taskId, st] of this.#tasks) {
+      if (st.task.correlationId !== correlationId) continue;
+      this.#tasks.delete(taskId);
+      this.distributor.remove(taskId);
+      const f = this.#flights.get(taskId);
+      if (f) {
+        this.#flights.delete(taskId);
+        this.balancer.release(f.collectorId, taskId);
+      }
+    }
+  }
+
+  /** A missed heartbeat makes an instance suspect: a probe answers 503 at once if it is gone. */
+  #probeSuspects(now: number): void {
+    for (const id of this.router.suspects()) {
+      if (!this.#hasFlightsOn(id)) continue;
+      const last = this.#probing.get(id);
+      if (last !== undefined && now - last < 1000) continue;
+      this.#probing.set(id, now);
+      this.#counters.probes++;
+      this.#nc
+        .request(this.subjects.collectorTask(id), new Uint8Array(0), { timeout: 1000 })
+        .then(() => this.#probing.delete(id))
+        .catch((err: unknown) => {
+          this.#probing.delete(id);
+          if (isNoResponders(err)) {
+            const change = this.router.markUnavailable(id, "probe: no responders");
+            if (change) this.#watcher.publishChange?.(change);
+            this.#failInstance(id, "probe: no responders");
+          }
+        });
+    }
+  }
+
+  #emit(e: CoordinatorEvent): void {
+    for (const fn of this.#listeners) fn(e);
+  }
+
+  /** Collectors with health, load and heartbeat age. */
+  status(): StatusReply {
+    const now = this.opts.clock.now();
+    const collectors: CollectorStatus[] = this.router.list().map((c) => ({
+      advert: c.advert,
+      health: c.health,
+      heartbeatAgeMs: Math.max(0, now - c.lastSeen),
+      inFlight: this.balancer.load(c.id),
+      capacity: c.advert.maxConcurrency,
+    }));
+    return { coordinatorId: this.id, collectors };
+  }
+
+  /** Every component's stats. */
+  stats(): StatsReply & { coordinator: CoordinatorCounters & { inFlight: number; tasks: number } } {
+    return {
+      coordinatorId: this.id,
+      routing: { ...this.router.stats(), ...this.#watcher.stats() },
+      balancing: { ...this.balancer.stats() },
+      distribution: { ...this.distributor.stats() },
+      aggregation: { ...this.aggregator.stats() },
+      coordinator: { ...this.#counters, inFlight: this.#flights.size, tasks: this.#tasks.size },
+    };
+  }
+}
+
+export type CoordinatorEvent =
+  { kind: "failover"; event: FailoverEvent } | { kind: "no-capable-collector"; required: number };
+
+/** Error codes with which an instance refuses a task it could not run; the task moves. */
+const INSTANCE_REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.Stopped,
+  ErrorCode.Overloaded,
+  ErrorCode.NoCapableCollector,
+]);
+
+function isNoResponders(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === "NoRespondersError" ||
+    (err.cause instanceof Error && err.cause.name === "NoRespondersError") ||
+    /no responders/i.test(err.message)
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

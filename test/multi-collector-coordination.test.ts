@@ -1,0 +1,418 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { encode as mpEncode } from "@msgpack/msgpack";
+import { Coordinator } from "../src/coordinator/index.js";
+import { Collector, type TaskHandler } from "../src/collector/index.js";
+import { MeshError, NoCapableCollectorError } from "../src/errors.js";
+import { decode, encode } from "../src/codec.js";
+import {
+  AggregatedResult,
+  ErrorReply,
+  FailoverEvent,
+  Headers,
+  SourceCaps,
+  Subjects,
+  SubmitRequest,
+  Task,
+  type Result,
+} from "../subjects/index.js";
+import { killChild, spawnCollector, startMesh, until, type Mesh } from "./support/nats-server.js";
+
+const PROC = SourceCaps.PROCESS | SourceCaps.REALTIME;
+const NET = SourceCaps.NETWORK;
+
+let mesh: Mesh;
+let seq = 0;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  mesh = await startMesh();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+afterAll(async () => {
+  await mesh.dispose();
+});
+
+/** Each test gets its own prefix, so its bucket and subjects are its own. */
+function prefix(): string {
+  return `t${++seq}_${Date.now().toString(36)}`;
+}
+
+async function coordinator(
+  p: string,
+  opts: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
+): Promise<Coordinator> {
+  const nc = await mesh.connect("coordinator");
+  const c = new Coordinator({ nc, prefix: p, advertTtlMs: 1500, ...opts });
+  await c.start();
+  cleanups.push(() => c.stop());
+  return c;
+}
+
+async function collector(
+  p: string,
+  id: string,
+  caps: number,
+  handler: TaskHandler,
+  extra: Partial<ConstructorParameters<typeof Collector>[0]> = {},
+): Promise<{ c: Collector; nc: NatsConnection }> {
+  const nc = await mesh.connect(id);
+  const c = new Collector({
+    id,
+    type: "test",
+    capabilities: caps,
+    handler,
+    prefix: p,
+    heartbeatMs: 250,
+    ttlMs: 1500,
+    ...extra,
+  });
+  await c.start(nc);
+  cleanups.push(async () => {
+    await c.stop();
+    await nc.close();
+  });
+  return { c, nc };
+}
+
+const echo =
+  (id: string, delayMs = 0): TaskHandler =>
+  async (payload) => {
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    return { echo: payload, by: id };
+  };
+
+async function routable(c: Coordinator, ids: string[]): Promise<void> {
+  await until(
+    () => ids.every((id) => c.router.get(id)?.health === "healthy"),
+    5000,
+    `collectors ${ids.join(",")} routable`,
+  );
+}
+
+describe("coordination - the coordinated path against a real nats-server", () => {
+  it("coordination - process tasks reach procmond instances only, network tasks netmond only", async () => {
+    const p = prefix();
+    await collector(p, "procmond-1", PROC, echo("procmond-1"));
+    await collector(p, "procmond-2", PROC, echo("procmond-2"));
+    await collector(p, "netmond-1", NET, echo("netmond-1"));
+    const coord = await coordinator(p);
+    await routable(coord, ["procmond-1", "procmond-2", "netmond-1"]);
+    const proc = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        coord.submit({ requiredCapabilities: "PROCESS", payload: i }),
+      ),
+    );
+    const net = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        coord.submit({ requiredCapabilities: "NETWORK", payload: i }),
+      ),
+    );
+    for (const r of proc) {
+      expect(r.status).toBe("complete");
+      expect(["procmond-1", "procmond-2"]).toContain(r.results[0]?.collectorId);
+    }
+    for (const r of net) {
+      expect(r.status).toBe("complete");
+      expect(r.results[0]?.collectorId).toBe("netmond-1");
+    }
+    expect(new Set(proc.map((r) => r.results[0]?.collectorId)).size).toBe(2);
+  });
+
+  it("coordination - 300 tasks over 3 equal instances with least-connections land 100 ± 10 each", async () => {
+    const p = prefix();
+    for (const id of ["a", "b", "c"])
+      await collector(p, id, PROC, echo(id, 2), { maxConcurrency: 16 });
+    const coord = await coordinator(p, { strategy: "least-connections" });
+    await routable(coord, ["a", "b", "c"]);
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        coord.submit({ requiredCapabilities: PROC, payload: i }),
+      ),
+    );
+    const counts: Record<string, number> = {};
+    for (const r of results) {
+      expect(r.status).toBe("complete");
+      const id = r.results[0]?.collectorId ?? "none";
+      counts[id] = (counts[id] ?? 0) + 1;
+    }
+    expect(Object.keys(counts).sort()).toEqual(["a", "b", "c"]);
+    for (const n of Object.values(counts)) expect(Math.abs(n - 100)).toBeLessThanOrEqual(10);
+  });
+
+  it("coordination - a saturated collector runs queued work Critical, High, Normal, Low", async () => {
+    const p = prefix();
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const firstRunning = new Promise<void>((r) => (releaseFirst = r));
+    let gate!: () => void;
+    const blocked = new Promise<void>((r) => (gate = r));
+    await collector(
+      p,
+      "slow",
+      PROC,
+      async (payload) => {
+        order.push(String(payload));
+        if (payload === "first") {
+          releaseFirst();
+          await blocked;
+        }
+        return payload;
+      },
+      { maxConcurrency: 1 },
+    );
+    const coord = await coordinator(p);
+    await routable(coord, ["slow"]);
+    const first = coord.submit({ requiredCapabilities: PROC, payload: "first" });
+    await firstRunning;
+    const queued = (["low", "critical", "normal", "high"] as const).map((prio) =>
+      coord.submit({ requiredCapabilities: PROC, payload: prio }, { priority: prio }),
+    );
+    await until(
+      () => coord.distributor.size() === 4,
+      2000,
+      "four tasks queued behind the running one",
+    );
+    gate();
+    const all = await Promise.all([first, ...queued]);
+    for (const r of all) expect(r.status).toBe("complete");
+    expect(order).toEqual(["first", "critical", "high", "normal", "low"]);
+  });
+
+  it("coordination - fan-out over 3 instances gives one aggregated result with 3 distinct, ordered results", async () => {
+    const p = prefix();
+    for (const id of ["x1", "x2", "x3"]) await collector(p, id, PROC, echo(id));
+    const coord = await coordinator(p);
+    await routable(coord, ["x1", "x2", "x3"]);
+    const r = await coord.submit(
+      { requiredCapabilities: PROC, payload: "hello" },
+      { mode: "all", timeoutMs: 5000 },
+    );
+    expect(r.status).toBe("complete");
+    expect(r.expected).toBe(3);
+    expect(r.results.map((x) => x.collectorId).sort()).toEqual(["x1", "x2", "x3"]);
+    expect(new Set(r.results.map((x) => x.taskId)).size).toBe(3);
+    const produced = r.results.map((x) => x.producedAt);
+    expect([...produced].sort((a, b) => a - b)).toEqual(produced);
+    for (const x of r.results) expect(x.correlationId).toBe(r.correlationId);
+  });
+
+  it("coordination - a handler yielding 1,000 results arrives complete and in order via submitStream", async () => {
+    const p = prefix();
+    await collector(p, "streamer", PROC, async function* () {
+      for (let i = 0; i < 1000; i++) {
+        if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+        yield { i };
+      }
+    });
+    const coord = await coordinator(p);
+    await routable(coord, ["streamer"]);
+    const seen: Result[] = [];
+    for await (const r of coord.submitStream({ requiredCapabilities: PROC }, { timeoutMs: 10_000 }))
+      seen.push(r);
+    expect(seen).toHaveLength(1000);
+    expect(seen.map((r) => r.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(seen.map((r) => (r.payload as { i: number }).i)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+    expect(seen.at(-1)?.final).toBe(true);
+    expect(seen.slice(0, -1).every((r) => !r.final)).toBe(true);
+  });
+
+  it("coordination - SIGKILL of one of 3 instances with 1,000 tasks in flight loses nothing", async () => {
+    const p = prefix();
+    const children: ChildProcess[] = [];
+    for (const id of ["k1", "k2", "k3"]) {
+      children.push(
+        await spawnCollector(mesh.ns.url, {
+          id,
+          caps: PROC,
+          prefix: p,
+          maxConcurrency: 40,
+          delayMs: 15,
+          heartbeatMs: 250,
+          ttlMs: 1500,
+        }),
+      );
+    }
+    cleanups.push(() => Promise.all(children.map((c) => killChild(c))));
+    const coord = await coordinator(p, { attemptTimeoutMs: 2000 });
+    await routable(coord, ["k1", "k2", "k3"]);
+    const failovers: FailoverEvent[] = [];
+    const sub = mesh.nc.subscribe(new Subjects(p).failoverEvent(), {
+      callback: (_e, m) => {
+        failovers.push(decode(FailoverEvent, m.data));
+      },
+    });
+    cleanups.push(() => Promise.resolve(sub.unsubscribe()));
+    let done = 0;
+    const all = Array.from({ length: 1000 }, (_, i) =>
+      coord.submit({ requiredCapabilities: PROC, payload: i }, { timeoutMs: 20_000 }).then((r) => {
+        done++;
+        return r;
+      }),
+    );
+    await until(() => done >= 250, 15_000, "a quarter of the tasks done");
+    const victim = children[0] as ChildProcess;
+    expect(coord.balancer.tasksOf("k1").length).toBeGreaterThan(0);
+    await killChild(victim);
+    const results = await Promise.all(all);
+    for (const [i, r] of results.entries()) {
+      expect(r.status, `task ${i}`).toBe("complete");
+      expect(r.results).toHaveLength(1);
+      expect((r.results[0]?.payload as { echo: number }).echo).toBe(i);
+    }
+    const after = results.slice(0).filter((r) => r.completedAt > Date.now() - 60_000);
+    expect(after.length).toBe(1000);
+    await until(
+      () => failovers.some((f) => f.failedCollectorId === "k1"),
+      5000,
+      "failover event for k1",
+    );
+    const ev = failovers.find((f) => f.failedCollectorId === "k1");
+    expect(ev?.failoverTargetId === undefined || ["k2", "k3"].includes(ev.failoverTargetId)).toBe(
+      true,
+    );
+    expect(coord.router.findCapable(PROC).map((c) => c.id)).not.toContain("k1");
+    expect(coord.stats().coordinator.resent).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("coordination - a hung instance's tasks time out, move, and it is ejected", async () => {
+    const p = prefix();
+    await collector(p, "good", PROC, echo("good"));
+    await collector(p, "hung", PROC, () => new Promise(() => undefined));
+    const coord = await coordinator(p, {
+      attemptTimeoutMs: 200,
+      failoverThreshold: 2,
+      strategy: "round-robin",
+    });
+    await routable(coord, ["good", "hung"]);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        coord.submit({ requiredCapabilities: PROC, payload: i }, { timeoutMs: 10_000 }),
+      ),
+    );
+    for (const r of results) {
+      expect(r.status).toBe("complete");
+      expect(r.results.map((x) => x.collectorId)).toEqual(["good"]);
+    }
+    expect(coord.balancer.isEjected("hung")).toBe(true);
+    expect(coord.stats().coordinator.attemptTimeouts).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("coordination - a collector whose heartbeat stops goes stale and recovers when it resumes", async () => {
+    const p = prefix();
+    const { c } = await collector(p, "beat", PROC, echo("beat"), { heartbeatMs: 100, ttlMs: 600 });
+    const coord = await coordinator(p, { advertTtlMs: 600 });
+    await routable(coord, ["beat"]);
+    c.advertiser?.pause();
+    await until(() => coord.router.get("beat")?.health === "unavailable", 3000, "stale");
+    expect(coord.router.findCapable(PROC)).toHaveLength(0);
+    c.advertiser?.resume();
+    await until(() => coord.router.get("beat")?.health === "healthy", 3000, "recovered");
+    const r = await coord.submit({ requiredCapabilities: PROC, payload: 1 });
+    expect(r.results[0]?.collectorId).toBe("beat");
+  });
+
+  it("coordination - graceful stop drains in-flight work before leaving", async () => {
+    const p = prefix();
+    const nc = await mesh.connect("drainer");
+    const c = new Collector({
+      id: "drainer",
+      type: "test",
+      capabilities: PROC,
+      prefix: p,
+      heartbeatMs: 250,
+      ttlMs: 1500,
+      maxConcurrency: 4,
+      handler: echo("drainer", 300),
+    });
+    await c.start(nc);
+    cleanups.push(() => nc.close());
+    const coord = await coordinator(p);
+    await routable(coord, ["drainer"]);
+    const pending = Array.from({ length: 3 }, (_, i) =>
+      coord.submit({ requiredCapabilities: PROC, payload: i }),
+    );
+    await until(() => c.inFlight === 3, 2000, "three running");
+    await c.stop();
+    const results = await Promise.all(pending);
+    for (const r of results) expect(r.status).toBe("complete");
+    await until(() => coord.router.get("drainer") === undefined, 2000, "advert removed");
+  });
+
+  it("coordination - an unknown capability fails at once with NoCapableCollectorError", async () => {
+    const p = prefix();
+    await collector(p, "only-proc", PROC, echo("only-proc"));
+    const coord = await coordinator(p);
+    await routable(coord, ["only-proc"]);
+    const timer = new Promise<string>((r) => setTimeout(() => r("timer"), 100));
+    const outcome = await Promise.race([
+      coord.submit({ requiredCapabilities: "KERNEL_LEVEL" }).then(
+        () => "resolved",
+        (e: unknown) => e,
+      ),
+      timer,
+    ]);
+    expect(outcome).toBeInstanceOf(NoCapableCollectorError);
+    expect((outcome as MeshError).code).toBe("NO_CAPABLE_COLLECTOR");
+    expect(coord.distributor.size()).toBe(0);
+  });
+
+  it("coordination - garbage, wrong schema and oversized input get typed errors and change nothing", async () => {
+    const p = prefix();
+    const s = new Subjects(p);
+    const { c } = await collector(p, "target", PROC, echo("target"));
+    const coord = await coordinator(p);
+    await routable(coord, ["target"]);
+    const garbage = new Uint8Array([0xc1, 0xff, 0x00, 0x13]);
+    const wrong = mpEncode({ taskId: "a.b", priority: 9 });
+    const validTask: Task = {
+      taskId: "ok1",
+      correlationId: "c1",
+      requiredCapabilities: PROC,
+      domain: "process",
+      priority: 1,
+      payload: "x".repeat(300 * 1024),
+      createdAt: Date.now(),
+      deadline: Date.now() + 5000,
+      attempt: 0,
+    };
+    const oversized = encode(Task, validTask);
+    for (const subject of [
+      s.collectorTask("target"),
+      s.task("process", "normal"),
+      s.api("submit"),
+    ]) {
+      for (const body of [garbage, wrong, oversized]) {
+        const reply = await mesh.nc.request(subject, body, { timeout: 2000 });
+        const err = MeshError.fromMsg(reply);
+        expect(err?.code, subject).toBe("INVALID_MESSAGE");
+        expect(reply.headers?.get(Headers.ErrorCode)).toBe("INVALID_MESSAGE");
+        expect(decode(ErrorReply, reply.data).error.code).toBe("INVALID_MESSAGE");
+      }
+    }
+    expect(c.stats().invalid).toBe(6);
+    const r = await coord.submit({ requiredCapabilities: PROC, payload: "still served" });
+    expect(r.status).toBe("complete");
+    expect(r.results[0]?.payload).toEqual({ echo: "still served", by: "target" });
+    const viaApi = await mesh.nc.request(
+      s.api("submit"),
+      encode(SubmitRequest, {
+        requiredCapabilities: PROC,
+        payload: "api",
+        priority: 2,
+        mode: "one",
+        timeoutMs: 5000,
+      }),
+      { timeout: 6000 },
+    );
+    expect(MeshError.fromMsg(viaApi)).toBeUndefined();
+    const agg = decode(AggregatedResult, viaApi.data);
+    expect(agg.status).toBe("complete");
+    expect(agg.results[0]?.payload).toEqual({ echo: "api", by: "target" });
+  });
+});

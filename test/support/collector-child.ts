@@ -1,0 +1,51 @@
+/**
+ * A collector in its own process, for tests that SIGKILL instances:
+ *   node --import tsx test/support/collector-child.ts <natsUrl> <json options>
+ * options: { id, caps, prefix?, maxConcurrency?, delayMs?, hang?, heartbeatMs?, ttlMs? }
+ * The handler echoes { echo: payload, by: id } after delayMs (or never, with hang).
+ * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0.
+ */
+import { connect } from "@nats-io/transport-node";
+import { Collector } from "../../src/collector/index.js";
+
+interface ChildOptions {
+  id: string;
+  caps: number;
+  prefix?: string;
+  maxConcurrency?: number;
+  delayMs?: number;
+  hang?: boolean;
+  heartbeatMs?: number;
+  ttlMs?: number;
+}
+
+const [url, json] = process.argv.slice(2);
+if (!url || !json) {
+  console.error("usage: collector-child <natsUrl> <json options>");
+  process.exit(2);
+}
+const o = JSON.parse(json) as ChildOptions;
+const nc = await connect({ servers: url, name: o.id, maxReconnectAttempts: -1 });
+const collector = new Collector({
+  id: o.id,
+  type: "test",
+  capabilities: o.caps,
+  prefix: o.prefix,
+  maxConcurrency: o.maxConcurrency ?? 8,
+  heartbeatMs: o.heartbeatMs,
+  ttlMs: o.ttlMs,
+  handler: async (payload) => {
+    if (o.hang) await new Promise(() => undefined);
+    if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
+    return { echo: payload, by: o.id };
+  },
+});
+await collector.start(nc);
+process.stdout.write("ready\n");
+const shutdown = async () => {
+  await collector.stop();
+  await nc.close();
+  process.exit(0);
+};
+process.once("SIGTERM", () => void shutdown());
+process.once("SIGINT", () => void shutdown());
