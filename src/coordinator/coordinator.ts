@@ -287,6 +287,7 @@ export class Coordinator {
     const ctx = trace.setSpan(context.active(), span);
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
     void this.aggregator.whenComplete(correlationId).then((r) => {
+      this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
       span.setAttribute("collector_mesh.aggregation.status", r.status);
       span.setAttribute("collector_mesh.aggregation.received", r.received);
       endSpan(span, r.status === "failed" ? r.error?.message : undefined);
@@ -369,6 +370,7 @@ export class Coordinator {
     };
     this.#flights.set(task.taskId, flight);
     this.distributor.recordDispatched(task);
+    this.opts.metrics.dispatched(task.priority, now - task.createdAt);
     const parent = st.ctx ?? context.active();
     const span = tracer.startSpan(
       "dispatch",
@@ -619,6 +621,15 @@ export class Coordinator {
 
   #emit(e: CoordinatorEvent): void {
     for (const fn of this.#listeners) fn(e);
+  }
+
+  /** Messages that failed to decode or validate: results, adverts and api requests. */
+  invalidMessages(): number {
+    return (
+      this.#inbox.stats().invalid +
+      this.#watcher.stats().invalid +
+      (this.#service?.invalidRequests ?? 0)
+    );
   }
 
   /** Collectors with health, load and heartbeat age. */

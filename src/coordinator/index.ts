@@ -15,3 +15,4 @@ export {
   DEFAULT_SWEEP_INTERVAL_MS,
   parseCoordinatorOptions,
 } from "./options.js";
+export { noopMetrics, type CoordinatorMetrics } from "./metrics.js";

@@ -6,6 +6,7 @@ import type { Clock, Rng } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { randomId } from "../ids.js";
+import { noopMetrics, type CoordinatorMetrics } from "./metrics.js";
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -38,6 +39,8 @@ export interface CoordinatorOptions {
   /** Serve `<p>.api.*` as the NATS micro service `collector-mesh`. */
   serviceApi: boolean;
   logger: Logger;
+  /** Event-time observations for a metrics backend (Prometheus in the CLI). */
+  metrics: CoordinatorMetrics;
   clock: Clock;
   rng: Rng;
 }
@@ -60,6 +63,7 @@ export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptio
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     serviceApi: true,
     logger: silentLogger,
+    metrics: noopMetrics,
     clock: systemClock,
     rng: Math.random,
     ...definedOnly(init),

@@ -64,11 +64,9 @@ export function extractContext(h: MsgHdrs | undefined): Context {
 
 export function endSpan(span: Span, err?: unknown): void {
   if (err !== undefined) {
-    span.recordException(err instanceof Error ? err : String(err));
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: err instanceof Error ? err.message : String(err),
-    });
+    const message = err instanceof Error ? err.message : typeof err === "string" ? err : "error";
+    span.recordException(err instanceof Error ? err : message);
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
   span.end();
 }
