@@ -1,0 +1,153 @@
+import type {
+  AggregatedResult,
+  AggregationStatus,
+  ErrorBody,
+  Result,
+} from "../../subjects/index.js";
+import type { HeapItem } from "../distributor/heap.js";
+import type { ResultStream, StreamSource } from "./result-stream.js";
+
+/** Results in order: produced-at, then collector id, then seq. */
+export function compareResults(a: Result, b: Result): number {
+  if (a.producedAt !== b.producedAt) return a.producedAt - b.producedAt;
+  if (a.collectorId !== b.collectorId) return a.collectorId < b.collectorId ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** One (collector, task) stream of results. */
+interface Part {
+  complete: boolean;
+  /** Results of attempts up to this one are ignored (-1: not abandoned). */
+  abandonedThrough: number;
+}
+
+const NOT_ABANDONED = -1;
+
+/** What `offer` did with a result. */
+export type Offer = "added" | "duplicate" | "late" | "overflow";
+
+/**
+ * The state of one correlation id: distinct results in arrival order (the log streams read),
+ * the dedup keys seen, and each part's completion. Pure; the ResultAggregator owns lifecycles.
+ */
+export class Aggregation implements HeapItem, StreamSource {
+  readonly correlationId: string;
+  readonly startedAt: number;
+  readonly deadline: number;
+  expected: number | undefined;
+  readonly minResults: number | undefined;
+  heapIndex = -1;
+  /** Distinct results in arrival order, append-only (streams hold cursors into it). */
+  readonly log: Result[] = [];
+  duplicates = 0;
+  readonly streams = new Set<ResultStream>();
+  /** `whenComplete`'s promise, made on first ask. */
+  done: { promise: Promise<AggregatedResult>; resolve: (r: AggregatedResult) => void } | undefined;
+  readonly #seen = new Set<string>();
+  readonly #parts = new Map<string, Part>();
+  #completeParts = 0;
+  #dropped: Set<Result> | undefined;
+  #inOrder = true;
+
+  constructor(
+    correlationId: string,
+    startedAt: number,
+    timeoutMs: number,
+    expected: number | undefined,
+    minResults: number | undefined,
+  ) {
+    this.correlationId = correlationId;
+    this.startedAt = startedAt;
+    this.deadline = startedAt + timeoutMs;
+    this.expected = expected;
+    this.minResults = minResults;
+  }
+
+  /** Distinct results held (withdrawn ones excluded). */
+  get received(): number {
+    return this.log.length - (this.#dropped?.size ?? 0);
+  }
+
+  isDropped(r: Result): boolean {
+    return this.#dropped !== undefined && this.#dropped.has(r);
+  }
+
+  /** Adds `r` unless it is a duplicate, from an abandoned part, or past `max` results. */
+  offer(r: Result, key: string, max: number): Offer {
+    const partKey = `${r.collectorId} ${r.taskId}`;
+    let part = this.#parts.get(partKey);
+    if (part !== undefined && part.abandonedThrough !== NOT_ABANDONED) {
+      if (r.attempt === undefined || r.attempt <= part.abandonedThrough) return "late";
+      // A later attempt on the same collector: the part starts over.
+      part.abandonedThrough = NOT_ABANDONED;
+    }
+    if (this.#seen.has(key)) {
+      this.duplicates++;
+      return "duplicate";
+    }
+    if (this.received >= max) return "overflow";
+    if (part === undefined) {
+      part = { complete: false, abandonedThrough: NOT_ABANDONED };
+      this.#parts.set(partKey, part);
+    }
+    this.#seen.add(key);
+    const last = this.log[this.log.length - 1];
+    if (last !== undefined && this.#inOrder && compareResults(last, r) > 0) this.#inOrder = false;
+    this.log.push(r);
+    if (r.final && !part.complete) {
+      part.complete = true;
+      this.#completeParts++;
+    }
+    return "added";
+  }
+
+  /**
+   * The task was re-sent elsewhere: withdraw the part's non-final results and ignore its later
+   * ones (of attempts up to `attempt`, or all). A part that already completed is left alone.
+   */
+  abandon(
+    taskId: string,
+    collectorId: string,
+    attempt: number | undefined,
+    keyOf: (r: Result) => string,
+  ): void {
+    const partKey = `${collectorId} ${taskId}`;
+    const part = this.#parts.get(partKey);
+    if (part?.complete) return;
+    this.#parts.set(partKey, {
+      complete: false,
+      abandonedThrough: attempt ?? Number.MAX_SAFE_INTEGER,
+    });
+    if (part === undefined) return;
+    for (const r of this.log) {
+      if (r.taskId !== taskId || r.collectorId !== collectorId || this.isDropped(r)) continue;
+      (this.#dropped ??= new Set()).add(r);
+      this.#seen.delete(keyOf(r));
+    }
+  }
+
+  isComplete(): boolean {
+    if (this.expected !== undefined) return this.#completeParts >= this.expected;
+    if (this.minResults !== undefined) return this.received >= this.minResults;
+    return false;
+  }
+
+  /** The AggregatedResult: held results in order (the log is never reordered in place). */
+  result(status: AggregationStatus, now: number, error?: ErrorBody): AggregatedResult {
+    let results: Result[] = this.#dropped ? this.log.filter((r) => !this.isDropped(r)) : this.log;
+    if (!this.#inOrder)
+      results = (results === this.log ? results.slice() : results).sort(compareResults);
+    const out: AggregatedResult = {
+      correlationId: this.correlationId,
+      status,
+      results,
+      expected: this.expected ?? this.minResults ?? 0,
+      received: results.length,
+      duplicates: this.duplicates,
+      startedAt: this.startedAt,
+      completedAt: now,
+    };
+    if (error !== undefined) out.error = error;
+    return out;
+  }
+}

@@ -1,0 +1,261 @@
+import {
+  isToken,
+  type AggregatedResult,
+  type AggregationStatus,
+  type Result,
+} from "../../subjects/index.js";
+import { defaultDeps, type Clock, type Deps } from "../clock.js";
+import { IndexedHeap } from "../distributor/heap.js";
+import { InvalidArgumentError, MeshError, StoppedError } from "../errors.js";
+import type { MeshIterator } from "../iterator.js";
+import { checkTimeout } from "../distributor/options.js";
+import { Aggregation } from "./aggregation.js";
+import { dedupKeyFn, parseAggregatorOptions } from "./options.js";
+import { ResultStream, type StreamSource } from "./result-stream.js";
+import type {
+  AggregationOptions,
+  AggregationStats,
+  AggregatorOptions,
+  DedupKeyFn,
+} from "./types.js";
+
+const byDeadline = (a: Aggregation, b: Aggregation): boolean => a.deadline < b.deadline;
+
+/**
+ * Gathers results by correlation id: dedup, order (produced-at, collector id, seq), completion at
+ * `expected` complete parts or `minResults` distinct results, `partial`/`timed_out` at the
+ * deadline, async-iterable streams. Pure and synchronous: the clock is injected and the
+ * coordinator's sweep timer calls `sweep()`.
+ */
+export class ResultAggregator {
+  readonly options: Readonly<AggregatorOptions>;
+  readonly #clock: Clock;
+  readonly #keyOf: DedupKeyFn;
+  readonly #active = new Map<string, Aggregation>();
+  readonly #deadlines = new IndexedHeap<Aggregation>(byDeadline);
+  /** Finished aggregations, oldest first (a Map keeps insertion order). */
+  readonly #completed = new Map<string, AggregatedResult>();
+  readonly #stats = {
+    started: 0,
+    completed: 0,
+    partial: 0,
+    timedOut: 0,
+    failed: 0,
+    resultsAggregated: 0,
+    deduplicated: 0,
+    late: 0,
+    unknown: 0,
+    overflow: 0,
+  };
+  #completedMsSum = 0;
+
+  constructor(opts: Partial<AggregatorOptions> = {}, deps: Partial<Deps> = {}) {
+    this.options = Object.freeze(parseAggregatorOptions(opts));
+    this.#clock = defaultDeps(deps).clock;
+    this.#keyOf = dedupKeyFn(this.options.dedupKey);
+  }
+
+  /** Starts gathering results for `correlationId`; InvalidArgumentError if it is running. */
+  startAggregation(correlationId: string, opts: AggregationOptions): void {
+    if (!isToken(correlationId)) {
+      throw new InvalidArgumentError("correlationId", "must be one subject token");
+    }
+    if (this.#active.has(correlationId)) {
+      throw new InvalidArgumentError(
+        "correlationId",
+        `is already being aggregated: ${correlationId}`,
+      );
+    }
+    const timeoutMs = checkTimeout("timeoutMs", opts.timeoutMs);
+    optionalCount("expected", opts.expected, 1);
+    optionalCount("minResults", opts.minResults, 1);
+    const agg = new Aggregation(
+      correlationId,
+      this.#clock.now(),
+      timeoutMs,
+      opts.expected,
+      opts.minResults,
+    );
+    // A reused id starts afresh: its old result no longer answers getAggregation.
+    this.#completed.delete(correlationId);
+    this.#active.set(correlationId, agg);
+    this.#deadlines.push(agg);
+    this.#stats.started++;
+  }
+
+  /** Sets how many parts complete the aggregation (after routing); returns it if that completes it. */
+  setExpected(correlationId: string, expected: number): AggregatedResult | undefined {
+    optionalCount("expected", expected, 0);
+    const agg = this.#active.get(correlationId);
+    if (agg === undefined) return undefined;
+    agg.expected = expected;
+    return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
+  }
+
+  /**
+   * Adds a result; returns the AggregatedResult when this result completes its aggregation.
+   * Unknown, late, duplicate and overflowing results are counted and dropped, never thrown.
+   */
+  addResult(result: Result): AggregatedResult | undefined {
+    const agg = this.#active.get(result.correlationId);
+    if (agg === undefined) {
+      if (this.#completed.has(result.correlationId)) this.#stats.late++;
+      else this.#stats.unknown++;
+      return undefined;
+    }
+    switch (agg.offer(result, this.#keyOf(result), this.options.maxResultsPerAggregation)) {
+      case "duplicate":
+        this.#stats.deduplicated++;
+        return undefined;
+      case "late":
+        this.#stats.late++;
+        return undefined;
+      case "overflow":
+        this.#stats.overflow++;
+        return undefined;
+      case "added":
+        break;
+    }
+    this.#stats.resultsAggregated++;
+    for (const s of agg.streams) s.fill();
+    return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
+  }
+
+  /**
+   * The task was re-sent elsewhere: drop the part's non-final results and count later results
+   * from this (collector, task) pair as late; with `attempt`, only those of attempts up to it.
+   */
+  abandonPart(correlationId: string, taskId: string, collectorId: string, attempt?: number): void {
+    this.#active.get(correlationId)?.abandon(taskId, collectorId, attempt, this.#keyOf);
+  }
+
+  /** Ends the aggregation with status `failed` and the error, carrying what arrived. */
+  fail(correlationId: string, error: MeshError): AggregatedResult | undefined {
+    const agg = this.#active.get(correlationId);
+    if (agg === undefined) return undefined;
+    return this.#finish(agg, "failed", error);
+  }
+
+  /** Fails every running aggregation (on shutdown). */
+  failAll(error: MeshError = new StoppedError("aggregator")): AggregatedResult[] {
+    return [...this.#active.values()].map((agg) => this.#finish(agg, "failed", error));
+  }
+
+  /** Ends aggregations past their deadline: `partial` with what arrived, or `timed_out`. */
+  sweep(): AggregatedResult[] {
+    const now = this.#clock.now();
+    const out: AggregatedResult[] = [];
+    for (let agg = this.#deadlines.peek(); agg !== undefined && agg.deadline <= now;) {
+      out.push(this.#finish(agg, agg.received > 0 ? "partial" : "timed_out"));
+      agg = this.#deadlines.peek();
+    }
+    return out;
+  }
+
+  /** Resolves when the aggregation ends, whatever its status. */
+  whenComplete(correlationId: string): Promise<AggregatedResult> {
+    const agg = this.#active.get(correlationId);
+    if (agg !== undefined) {
+      if (agg.done === undefined) {
+        let resolve!: (r: AggregatedResult) => void;
+        const promise = new Promise<AggregatedResult>((r) => (resolve = r));
+        agg.done = { promise, resolve };
+      }
+      return agg.done.promise;
+    }
+    const done = this.#completed.get(correlationId);
+    if (done !== undefined) return Promise.resolve(done);
+    return Promise.reject(unknownId(correlationId));
+  }
+
+  /**
+   * Each distinct result as it arrives (arrival order), from the first; ends when the
+   * aggregation ends (with the error when it failed). A finished aggregation still in the ring
+   * replays its results in order. InvalidArgumentError for an unknown id.
+   */
+  stream(correlationId: string): MeshIterator<Result> {
+    const agg = this.#active.get(correlationId);
+    const size = this.options.streamBufferSize;
+    if (agg !== undefined) {
+      const s = new ResultStream(agg, size, (gone) => agg.streams.delete(gone));
+      agg.streams.add(s);
+      s.fill();
+      return s.iterator;
+    }
+    const done = this.#completed.get(correlationId);
+    if (done === undefined) throw unknownId(correlationId);
+    const src: StreamSource = { log: done.results, isDropped: () => false };
+    const s = new ResultStream(src, size, () => undefined);
+    const err = done.error ? new MeshError(done.error.code, done.error.message) : undefined;
+    s.end(done.status === "failed" ? err : undefined);
+    return s.iterator;
+  }
+
+  /** A finished aggregation, while it is among the last `completedRingSize`. */
+  getAggregation(correlationId: string): AggregatedResult | undefined {
+    return this.#completed.get(correlationId);
+  }
+
+  isActive(correlationId: string): boolean {
+    return this.#active.has(correlationId);
+  }
+
+  /** Aggregations running now. */
+  size(): number {
+    return this.#active.size;
+  }
+
+  stats(): AggregationStats {
+    return {
+      ...this.#stats,
+      active: this.#active.size,
+      averageAggregationMs:
+        this.#stats.completed === 0 ? 0 : this.#completedMsSum / this.#stats.completed,
+    };
+  }
+
+  #finish(agg: Aggregation, status: AggregationStatus, error?: MeshError): AggregatedResult {
+    const now = this.#clock.now();
+    const result = agg.result(
+      status,
+      now,
+      error ? { code: error.code, message: error.message.slice(0, 1024) } : undefined,
+    );
+    this.#active.delete(agg.correlationId);
+    this.#deadlines.remove(agg);
+    this.#completed.set(agg.correlationId, result);
+    if (this.#completed.size > this.options.completedRingSize) {
+      const oldest = this.#completed.keys().next();
+      if (!oldest.done) this.#completed.delete(oldest.value);
+    }
+    switch (status) {
+      case "complete":
+        this.#stats.completed++;
+        this.#completedMsSum += now - agg.startedAt;
+        break;
+      case "partial":
+        this.#stats.partial++;
+        break;
+      case "timed_out":
+        this.#stats.timedOut++;
+        break;
+      case "failed":
+        this.#stats.failed++;
+        break;
+    }
+    for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
+    agg.done?.resolve(result);
+    return result;
+  }
+}
+
+function optionalCount(property: string, v: number | undefined, min: number): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < min || v > 1_000_000) {
+    throw new InvalidArgumentError(property, `must be an integer from ${min} to 1,000,000`);
+  }
+}
+
+function unknownId(correlationId: string): InvalidArgumentError {
+  return new InvalidArgumentError("correlationId", `is not aggregated here: ${correlationId}`);
+}

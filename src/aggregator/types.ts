@@ -1,0 +1,81 @@
+import type { Msg } from "@nats-io/nats-core";
+import type { Result } from "../../subjects/index.js";
+import type { InvalidMessageError, MeshError } from "../errors.js";
+
+/** Names a result for deduplication: equal keys are the same result. */
+export type DedupKeyFn = (r: Result) => string;
+
+/** Built-in dedup keys: `collector-task-seq` (default) also takes the attempt when `-attempt`. */
+export const DedupKey = {
+  CollectorTaskSeq: "collector-task-seq",
+  CollectorTaskSeqAttempt: "collector-task-seq-attempt",
+} as const;
+export type DedupKey = (typeof DedupKey)[keyof typeof DedupKey];
+
+export interface AggregatorOptions {
+  /** How results are told apart (default `collector-task-seq`). */
+  dedupKey: DedupKey | DedupKeyFn;
+  /** Finished aggregations kept for `getAggregation` and late counting (default 1000). */
+  completedRingSize: number;
+  /** Results queued in each stream consumer; the rest wait for its pulls (default 1024). */
+  streamBufferSize: number;
+  /** Most distinct results one aggregation holds; more are counted as overflow (default 100,000). */
+  maxResultsPerAggregation: number;
+}
+
+export interface AggregationOptions {
+  /** Complete when this many parts (collector × task streams) reached their final result. */
+  expected?: number;
+  /** Without `expected`: complete at this many distinct results. */
+  minResults?: number;
+  /** Ends the aggregation `partial` (or `timed_out`) this long after it started. */
+  timeoutMs: number;
+}
+
+export interface AggregationStats {
+  started: number;
+  /** Running now. */
+  active: number;
+  completed: number;
+  partial: number;
+  timedOut: number;
+  failed: number;
+  /** Distinct results added to aggregations. */
+  resultsAggregated: number;
+  deduplicated: number;
+  /** Results for a finished aggregation or an abandoned part. */
+  late: number;
+  /** Results for a correlation id never seen (or long forgotten). */
+  unknown: number;
+  /** Results past `maxResultsPerAggregation`. */
+  overflow: number;
+  /** Mean start-to-completion time of the aggregations that completed. */
+  averageAggregationMs: number;
+}
+
+export interface ResultInboxOptions {
+  /** Subject prefix (default `daemoneye`). */
+  prefix?: string;
+  /** This coordinator's id: the inbox is `<p>.result.<coordinatorId>.>`. */
+  coordinatorId: string;
+  /** A valid Result arrived. */
+  onResult(result: Result, msg: Msg): void;
+  /** The task's direct subject had no subscriber: the instance is gone. */
+  onNoResponders(taskId: string, attempt: number | undefined): void;
+  /** The collector answered with a typed error instead of a result. */
+  onErrorReply(taskId: string, attempt: number | undefined, err: MeshError): void;
+  /** A message that is not a Result (counted, changes nothing). */
+  onInvalid?(err: InvalidMessageError, msg: Msg): void;
+  /** A callback above threw, or the subscription reported an error. */
+  onError?(err: unknown): void;
+}
+
+export interface ResultInboxStats {
+  received: number;
+  results: number;
+  noResponders: number;
+  errorReplies: number;
+  invalid: number;
+  /** Callbacks that threw and subscription errors. */
+  errors: number;
+}
