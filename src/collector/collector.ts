@@ -25,6 +25,7 @@ import {
   injectHeaders,
   tracer,
   trace,
+  tracingEnabled,
 } from "../telemetry/tracing.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";
@@ -375,19 +376,38 @@ export class Collector {
   #publish(job: Job, r: Result): void {
     const nc = this.#nc;
     if (!job.reply || !nc) return;
+    const span = tracingEnabled()
+      ? tracer.startSpan("result", {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            [Attr.System]: "nats",
+            [Attr.Operation]: "publish",
+            [Attr.Destination]: job.reply,
+            [Attr.ConversationId]: r.correlationId,
+            [Attr.MessageId]: r.taskId,
+            [Attr.CollectorId]: this.id,
+            "collector_mesh.result.seq": r.seq,
+            "collector_mesh.result.final": r.final,
+            "collector_mesh.result.status": r.status,
+          },
+        })
+      : undefined;
     try {
-      const headers = injectHeaders(context.active());
+      const headers = span ? injectHeaders(trace.setSpan(context.active(), span)) : undefined;
       nc.publish(job.reply, encode(Result, r), headers ? { headers } : undefined);
       this.#stats.resultsSent++;
+      if (span) endSpan(span);
     } catch (err) {
+      if (span) endSpan(span, err);
       // A result too large to encode or a closed connection: say so on the reply subject.
       this.opts.logger.warn({ taskId: r.taskId, err: String(err) }, "result not sent");
-      if (r.status === "ok")
+      if (r.status === "ok") {
         this.#sendError(
           job,
           new MeshError(ErrorCode.Internal, `result not sent: ${String(err)}`),
           r.seq,
         );
+      }
     }
   }
 

@@ -288,6 +288,11 @@ export class Coordinator {
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
     void this.aggregator.whenComplete(correlationId).then((r) => {
       this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
+      span.addEvent("aggregation complete", {
+        "collector_mesh.aggregation.status": r.status,
+        "collector_mesh.aggregation.received": r.received,
+        "collector_mesh.aggregation.duplicates": r.duplicates,
+      });
       span.setAttribute("collector_mesh.aggregation.status", r.status);
       span.setAttribute("collector_mesh.aggregation.received", r.received);
       endSpan(span, r.status === "failed" ? r.error?.message : undefined);
@@ -371,31 +376,12 @@ export class Coordinator {
     this.#flights.set(task.taskId, flight);
     this.distributor.recordDispatched(task);
     this.opts.metrics.dispatched(task.priority, now - task.createdAt);
-    const parent = st.ctx ?? context.active();
-    const span = tracer.startSpan(
-      "dispatch",
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          [Attr.System]: "nats",
-          [Attr.Operation]: "publish",
-          [Attr.Destination]: this.subjects.collectorTask(collectorId),
-          [Attr.ConversationId]: task.correlationId,
-          [Attr.MessageId]: task.taskId,
-          [Attr.CollectorId]: collectorId,
-          [Attr.Priority]: priorityName(task.priority),
-          [Attr.Attempt]: attempt,
-        },
-      },
-      parent,
-    );
+    // The publisher's PRODUCER span is this attempt's `dispatch` span, a child of `submit`.
     try {
-      context.with(trace.setSpan(parent, span), () => {
-        this.#publisher.distributeTask(task, { collectorId, reply });
+      context.with(st.ctx ?? context.active(), () => {
+        this.#publisher.distributeTask(task, { collectorId, reply, spanName: "dispatch" });
       });
-      endSpan(span);
     } catch (err) {
-      endSpan(span, err);
       this.#flights.delete(task.taskId);
       this.balancer.release(collectorId, task.taskId);
       this.#endTask(

@@ -3,10 +3,12 @@
  *   node --import tsx test/support/collector-child.ts <natsUrl> <json options>
  * options: { id, caps, prefix?, maxConcurrency?, delayMs?, hang?, heartbeatMs?, ttlMs? }
  * The handler echoes { echo: payload, by: id } after delayMs (or never, with hang).
- * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0.
+ * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0. With
+ * OTEL_EXPORTER_OTLP_ENDPOINT set it exports its spans there.
  */
 import { connect } from "@nats-io/transport-node";
 import { Collector } from "../../src/collector/index.js";
+import { startTracing } from "../../src/telemetry/sdk.js";
 
 interface ChildOptions {
   id: string;
@@ -25,6 +27,7 @@ if (!url || !json) {
   process.exit(2);
 }
 const o = JSON.parse(json) as ChildOptions;
+const tracing = await startTracing(`test-collector-${o.id}`, { "service.instance.id": o.id });
 const nc = await connect({ servers: url, name: o.id, maxReconnectAttempts: -1 });
 const collector = new Collector({
   id: o.id,
@@ -45,6 +48,7 @@ process.stdout.write("ready\n");
 const shutdown = async () => {
   await collector.stop();
   await nc.close();
+  await tracing.shutdown();
   process.exit(0);
 };
 process.once("SIGTERM", () => void shutdown());

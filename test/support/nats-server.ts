@@ -64,7 +64,7 @@ export async function until<T>(
   fn: () => T | Promise<T>,
   ms = 5000,
   what = "condition",
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -96,10 +96,12 @@ export async function spawnCollector(
     heartbeatMs?: number;
     ttlMs?: number;
   },
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ChildProcess> {
   const script = fileURLToPath(new URL("./collector-child.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import", "tsx", script, url, JSON.stringify(opts)], {
     stdio: ["ignore", "pipe", "inherit"],
+    env,
   });
   await new Promise<void>((resolve, reject) => {
     let out = "";
