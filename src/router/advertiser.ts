@@ -1,8 +1,9 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { KV } from "@nats-io/kv";
+import { Kvm, type KV } from "@nats-io/kv";
+import { jetstream } from "@nats-io/jetstream";
 import { decode, encode } from "../codec.js";
 import { InvalidArgumentError } from "../errors.js";
-import { CollectorAdvert } from "../../subjects/index.js";
+import { CollectorAdvert, Subjects } from "../../subjects/index.js";
 import { openAdvertBucket } from "./bucket.js";
 import { parseAdvertiserOptions, type ResolvedAdvertiserOptions } from "./options.js";
 import type { AdvertiserOptions, AdvertiserStats } from "./types.js";
@@ -62,12 +63,18 @@ export class Advertiser {
     try {
       const first = this.#build();
       this.#key = first.id;
-      this.#kv = await openAdvertBucket(this.#nc, {
+      const created = await openAdvertBucket(this.#nc, {
         prefix: this.#opts.prefix,
         ttlMs: this.#opts.ttlMs,
         logger: this.#opts.logger,
       });
-      await this.#continueSeq(this.#kv, first);
+      await this.#continueSeq(created, first);
+      // Heartbeats use their own short timeout: a put sent just before a disconnect gets no
+      // answer, and must not hold up the beats after the reconnect for the default 5 s.
+      const timeout = Math.min(Math.max(this.#opts.heartbeatMs, 250), this.#opts.ttlMs / 2);
+      this.#kv = await new Kvm(jetstream(this.#nc, { timeout })).open(
+        new Subjects(this.#opts.prefix).bucket(),
+      );
       await this.#put();
     } catch (err) {
       this.#state = "new";

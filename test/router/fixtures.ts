@@ -1,3 +1,4 @@
+import { pino, type Logger } from "pino";
 import type { CollectorAdvert } from "../../subjects/index.js";
 
 let startedAt = 1_600_000_000_000;
@@ -29,3 +30,26 @@ export function advert(
 export function beat(a: CollectorAdvert, over: Partial<CollectorAdvert> = {}): CollectorAdvert {
   return { ...a, heartbeatSeq: a.heartbeatSeq + 1, ...over };
 }
+
+/** A pino logger whose lines land in `lines`, parsed, for asserting what was logged. */
+export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino(
+    { level: "debug" },
+    {
+      write(s: string) {
+        lines.push(JSON.parse(s) as LogLine);
+      },
+    },
+  );
+  return { logger, lines };
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** pino's warn level. */
+export const WARN = 40;
