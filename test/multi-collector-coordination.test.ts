@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { encode as mpEncode } from "@msgpack/msgpack";
+import { Svcm } from "@nats-io/services";
 import { Coordinator } from "../src/coordinator/index.js";
 import { Collector, type TaskHandler } from "../src/collector/index.js";
 import { MeshError, NoCapableCollectorError } from "../src/errors.js";
@@ -11,7 +12,10 @@ import {
   ErrorReply,
   FailoverEvent,
   Headers,
+  Result as ResultSchema,
   SourceCaps,
+  StatsReply,
+  StatusReply,
   Subjects,
   SubmitRequest,
   Task,
@@ -414,5 +418,71 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     const agg = decode(AggregatedResult, viaApi.data);
     expect(agg.status).toBe("complete");
     expect(agg.results[0]?.payload).toEqual({ echo: "api", by: "target" });
+  });
+  it("coordination - the plain path works without a coordinator: a queue-group member serves a request", async () => {
+    const p = prefix();
+    const s = new Subjects(p);
+    await collector(p, "plain-1", PROC, echo("plain-1"));
+    await collector(p, "plain-2", PROC, echo("plain-2"));
+    const served = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const task: Task = {
+        taskId: `plain${i}`,
+        correlationId: `pc${i}`,
+        requiredCapabilities: SourceCaps.PROCESS,
+        domain: "process",
+        priority: 2,
+        payload: i,
+        createdAt: Date.now(),
+        deadline: Date.now() + 5000,
+        attempt: 0,
+      };
+      const reply = await mesh.nc.request(s.task("process", "high"), encode(Task, task), {
+        timeout: 2000,
+      });
+      const r = decode(ResultSchema, reply.data);
+      expect(r.taskId).toBe(`plain${i}`);
+      expect(r.final).toBe(true);
+      expect(r.payload).toEqual({ echo: i, by: r.collectorId });
+      served.add(r.collectorId);
+    }
+    expect([...served].sort()).toEqual(["plain-1", "plain-2"]);
+  });
+
+  it("coordination - the coordinator is a NATS micro service with submit, status and stats", async () => {
+    const p = prefix();
+    const s = new Subjects(p);
+    await collector(p, "svc-1", PROC, echo("svc-1"));
+    const coord = await coordinator(p, { id: "coord-svc" });
+    await routable(coord, ["svc-1"]);
+    await coord.submit({ requiredCapabilities: PROC, payload: 1 });
+    const infos = [];
+    for await (const info of await new Svcm(mesh.nc).client().info("collector-mesh"))
+      infos.push(info);
+    const mine = infos.find((i) => i.metadata?.coordinator_id === "coord-svc");
+    expect(mine?.endpoints.map((e) => e.subject).sort()).toEqual([
+      s.api("stats"),
+      s.api("status"),
+      s.api("submit"),
+    ]);
+    expect(mine?.endpoints.every((e) => e.queue_group === "collector-mesh")).toBe(true);
+    const status = decode(
+      StatusReply,
+      (await mesh.nc.request(s.api("status"), new Uint8Array(0))).data,
+    );
+    expect(status.coordinatorId).toBe("coord-svc");
+    expect(status.collectors.map((c) => [c.advert.id, c.health])).toEqual([["svc-1", "healthy"]]);
+    const stats = decode(
+      StatsReply,
+      (await mesh.nc.request(s.api("stats"), new Uint8Array(0))).data,
+    );
+    expect(stats.distribution.delivered).toBe(1);
+    expect(stats.aggregation.completed).toBe(1);
+    const srvStats = [];
+    for await (const st of await new Svcm(mesh.nc).client().stats("collector-mesh"))
+      srvStats.push(st);
+    const ours = srvStats.find((x) => x.id === mine?.id);
+    const data = ours?.endpoints?.[0]?.data as { coordinator?: { submitted?: number } } | undefined;
+    expect(data?.coordinator?.submitted).toBe(1);
   });
 });

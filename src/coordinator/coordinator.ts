@@ -201,9 +201,7 @@ export class Coordinator {
     const deadline = Date.now() + graceMs;
     while (this.#tasks.size > 0 && Date.now() < deadline) await sleep(20);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
-    for (const st of [...this.#tasks.values()]) {
-      this.aggregator.fail(st.task.correlationId, new StoppedError(`coordinator ${this.id}`));
-    }
+    this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#tasks.clear();
     this.#flights.clear();
     this.#unsubscribeChanges?.();
@@ -496,7 +494,7 @@ export class Coordinator {
     const { task, collectorId } = flight;
     this.#flights.delete(task.taskId);
     if (!released) this.balancer.release(collectorId, task.taskId);
-    this.aggregator.abandonPart(task.correlationId, task.taskId, collectorId);
+    this.aggregator.abandonPart(task.correlationId, task.taskId, collectorId, flight.attempt);
     const st = this.#tasks.get(task.taskId);
     if (!st) return;
     (st.avoid ??= new Set()).add(collectorId);
