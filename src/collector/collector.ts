@@ -27,6 +27,7 @@ import {
   trace,
   tracingEnabled,
 } from "../telemetry/tracing.js";
+import { LogOnce } from "../telemetry/log-once.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";
 import type { CollectorStats, TaskContext } from "./types.js";
@@ -54,6 +55,7 @@ export class Collector {
   #subs: Subscription[] = [];
   #advertiser: Advertiser | undefined;
   #health: CollectorHealth = CollectorHealth.Healthy;
+  readonly #logOnce = new LogOnce();
   #accepting = false;
   #idle: (() => void) | undefined;
   #stats = {
@@ -202,10 +204,13 @@ export class Collector {
     } catch (err) {
       this.#stats.invalid++;
       const e = err instanceof InvalidMessageError ? err : new InvalidMessageError(String(err));
-      this.opts.logger.warn(
-        { subject: msg.subject, paths: e.paths, err: e.message },
-        "invalid task",
-      );
+      const once = this.#logOnce.check(msg.subject);
+      if (once.log) {
+        this.opts.logger.warn(
+          { subject: msg.subject, paths: e.paths, err: e.message, suppressed: once.suppressed },
+          "invalid task",
+        );
+      }
       this.#replyError(msg.reply, e);
       return;
     }

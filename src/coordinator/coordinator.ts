@@ -49,6 +49,7 @@ import {
   type CoordinatorOptions,
 } from "./options.js";
 import { CoordinatorService } from "./service.js";
+import { LogOnce } from "../telemetry/log-once.js";
 
 /** What to run: the capabilities it needs and its payload. */
 export interface TaskSpec {
@@ -116,6 +117,7 @@ export class Coordinator {
   readonly #tasks = new Map<string, TaskState>();
   readonly #flights = new Map<string, Flight>();
   readonly #probing = new Map<string, number>();
+  readonly #logOnce = new LogOnce();
   readonly #counters: CoordinatorCounters = {
     submitted: 0,
     noCapable: 0,
@@ -245,7 +247,13 @@ export class Coordinator {
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#counters.noCapable++;
-        this.opts.logger.warn({ required: formatCaps(required) }, "no capable collector");
+        const once = this.#logOnce.check(`nocap:${required}`);
+        if (once.log) {
+          this.opts.logger.warn(
+            { required: formatCaps(required), suppressed: once.suppressed },
+            "no capable collector",
+          );
+        }
         this.#emit({ kind: "no-capable-collector", required });
       }
       throw err;
