@@ -204,6 +204,20 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     for (const x of r.results) expect(x.correlationId).toBe(r.correlationId);
   });
 
+  it("coordination - fan-out that completes at `expected` ends the parts still running", async () => {
+    const p = prefix();
+    await collector(p, "f1", PROC, echo("f1"));
+    await collector(p, "f2", PROC, echo("f2"));
+    await collector(p, "f3", PROC, echo("f3", 2000));
+    const coord = await coordinator(p);
+    await routable(coord, ["f1", "f2", "f3"]);
+    const r = await coord.submit({ requiredCapabilities: PROC }, { mode: "all", expected: 2 });
+    expect(r.status).toBe("complete");
+    expect(r.results.map((x) => x.collectorId).sort()).toEqual(["f1", "f2"]);
+    expect(coord.stats().coordinator).toMatchObject({ inFlight: 0, tasks: 0 });
+    expect(coord.balancer.load("f3")).toBe(0);
+  });
+
   it("coordination - a handler yielding 1,000 results arrives complete and in order via submitStream", async () => {
     const p = prefix();
     await collector(p, "streamer", PROC, async function* () {

@@ -116,6 +116,8 @@ export class Coordinator {
   readonly #service: CoordinatorService | undefined;
   readonly #tasks = new Map<string, TaskState>();
   readonly #flights = new Map<string, Flight>();
+  /** Task ids of each submission, to end its remaining parts when it completes. */
+  readonly #byCorrelation = new Map<string, string[]>();
   readonly #probing = new Map<string, number>();
   readonly #logOnce = new LogOnce();
   readonly #counters: CoordinatorCounters = {
@@ -205,6 +207,7 @@ export class Coordinator {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#tasks.clear();
+    this.#byCorrelation.clear();
     this.#flights.clear();
     this.#unsubscribeChanges?.();
     await this.#watcher.stop();
@@ -292,7 +295,11 @@ export class Coordinator {
     });
     const ctx = trace.setSpan(context.active(), span);
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
+    const taskIds: string[] = [];
+    this.#byCorrelation.set(correlationId, taskIds);
     void this.aggregator.whenComplete(correlationId).then((r) => {
+      // Parts still queued or running (fan-out that completed at `expected`, a timeout) end here.
+      this.#forgetCorrelation(correlationId);
       this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
       span.addEvent("aggregation complete", {
         "collector_mesh.aggregation.status": r.status,
@@ -317,6 +324,7 @@ export class Coordinator {
             });
       const pinned = mode === "all" ? candidates[i]?.id : undefined;
       this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx });
+      taskIds.push(task.taskId);
       this.distributor.enqueue(task);
     }
     this.#pump();
@@ -571,15 +579,16 @@ export class Coordinator {
       if (crossed) this.#failInstance(f.collectorId, "attempt timeouts");
       else this.#retry(f, "attempt timeout", false);
     }
-    for (const agg of this.aggregator.sweep()) this.#forgetCorrelation(agg.correlationId);
+    this.aggregator.sweep(); // ended aggregations resolve whenComplete, which forgets their tasks
     this.#probeSuspects(now);
     if (this.distributor.size() > 0) this.#pump();
   }
 
   #forgetCorrelation(correlationId: string): void {
-    for (const [taskId, st] of this.#tasks) {
-      if (st.task.correlationId !== correlationId) continue;
-      this.#tasks.delete(taskId);
+    const taskIds = this.#byCorrelation.get(correlationId);
+    this.#byCorrelation.delete(correlationId);
+    for (const taskId of taskIds ?? []) {
+      if (!this.#tasks.delete(taskId)) continue;
       this.distributor.remove(taskId);
       const f = this.#flights.get(taskId);
       if (f) {
