@@ -1,0 +1,71 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { DEFAULT_PREFIX, checkPrefix } from "../../subjects/index.js";
+
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Options every subcommand takes. */
+export interface CommonOptions {
+  /** Undefined only for `demo` without an explicit --nats-url. */
+  natsUrl: string | undefined;
+  prefix: string;
+  creds: string | undefined;
+  logLevel: LogLevel;
+}
+
+export function parsePrefixArg(value: string): string {
+  try {
+    return checkPrefix(value);
+  } catch {
+    throw new InvalidArgumentError("A prefix is 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.");
+  }
+}
+
+function parseLogLevel(value: string): LogLevel {
+  const v = value.trim().toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(v))
+    throw new InvalidArgumentError(`Use one of ${LOG_LEVELS.join(", ")}.`);
+  return v;
+}
+
+/**
+ * Adds --nats-url, --prefix, --creds and --log-level. `demo` passes `natsUrlFromEnv: false`: it
+ * uses an external server only when --nats-url is given on its command line.
+ */
+export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean } = {}): Command {
+  const url =
+    opts.natsUrlFromEnv === false
+      ? new Option(
+          "--nats-url <url>",
+          "use this NATS server (with JetStream) instead of starting an embedded one",
+        )
+      : new Option("--nats-url <url>", "NATS server URL(s), comma-separated")
+          .env("NATS_URL")
+          .default(DEFAULT_NATS_URL);
+  return cmd
+    .addOption(url)
+    .addOption(
+      new Option("--prefix <prefix>", "subject prefix of the mesh")
+        .env("MESH_PREFIX")
+        .default(DEFAULT_PREFIX)
+        .argParser(parsePrefixArg),
+    )
+    .addOption(new Option("--creds <file>", "NATS credentials file (.creds)").env("NATS_CREDS"))
+    .addOption(
+      new Option("--log-level <level>", `log level (${LOG_LEVELS.join(", ")})`)
+        .env("LOG_LEVEL")
+        .default("info")
+        .argParser(parseLogLevel),
+    );
+}
+
+/** Reads the common options out of a parsed subcommand's option values. */
+export function commonOptions(values: Record<string, unknown>): CommonOptions {
+  return {
+    natsUrl: typeof values.natsUrl === "string" ? values.natsUrl : undefined,
+    prefix: typeof values.prefix === "string" ? values.prefix : DEFAULT_PREFIX,
+    creds: typeof values.creds === "string" && values.creds !== "" ? values.creds : undefined,
+    logLevel: (values.logLevel as LogLevel | undefined) ?? "info",
+  };
+}

@@ -1,0 +1,102 @@
+import { InvalidArgumentError } from "commander";
+import { MeshError } from "../errors.js";
+import { isToken, parseCaps, parsePriority, type TaskPriority } from "../../subjects/index.js";
+
+/**
+ * Argument parsers for commander options. Each throws commander's InvalidArgumentError, which
+ * commander reports as "option '--x <v>' argument 'v' is invalid. <reason>".
+ */
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `5s`, `2m`, `1h` or a plain number of milliseconds, to whole milliseconds (> 0). */
+export function parseDuration(value: string): number {
+  const m = DURATION_RE.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError("Use a duration such as 500ms, 5s, 2m or a number of ms.");
+  }
+  const ms = Math.round(Number(m[1]) * (UNIT_MS[(m[2] ?? "ms").toLowerCase()] ?? 1));
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    throw new InvalidArgumentError("The duration must be more than 0 ms.");
+  }
+  return ms;
+}
+
+/** A whole number of at least 1. */
+export function parsePositiveInt(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError("Use a whole number of at least 1.");
+  }
+  return n;
+}
+
+/** A TCP port, 0-65535 (0: any free port). */
+export function parsePort(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new InvalidArgumentError("Use a port number from 0 to 65535.");
+  }
+  return n;
+}
+
+/** `PROCESS`, `PROCESS|REALTIME`, `network,filesystem` or a number, to SourceCaps bits (> 0). */
+export function parseCapsArg(value: string): number {
+  let caps: number;
+  try {
+    caps = parseCaps(value);
+  } catch (err) {
+    // "'capabilities' has unknown flag 'X' (known: …)" → "Unknown flag 'X' (known: …)."
+    const why = reason(err).replace(/^'capabilities' (has )?/, "");
+    throw new InvalidArgumentError(`${why.charAt(0).toUpperCase()}${why.slice(1)}.`);
+  }
+  if (caps === 0) throw new InvalidArgumentError("Name at least one capability, e.g. PROCESS.");
+  return caps;
+}
+
+/** `low`, `normal`, `high`, `critical` (any case) or 0-3. */
+export function parsePriorityArg(value: string): TaskPriority {
+  try {
+    return parsePriority(/^\d$/.test(value.trim()) ? Number(value) : value);
+  } catch {
+    throw new InvalidArgumentError("Use one of low, normal, high, critical.");
+  }
+}
+
+/** One subject token: no `.`, `*`, `>` or whitespace. */
+export function parseId(value: string): string {
+  if (!isToken(value)) {
+    throw new InvalidArgumentError(
+      "An id must be 1-256 characters without '.', '*', '>' or whitespace.",
+    );
+  }
+  return value;
+}
+
+/** Repeatable `k=v`: collects into a record. */
+export function collectLabel(
+  value: string,
+  previous: Record<string, string> = {},
+): Record<string, string> {
+  const i = value.indexOf("=");
+  const key = i > 0 ? value.slice(0, i).trim() : "";
+  if (!key || key.length > 64) throw new InvalidArgumentError("Use key=value.");
+  return { ...previous, [key]: value.slice(i + 1) };
+}
+
+/** `a,b,c` (repeatable): collects into a list, empty items dropped. */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  ];
+}
+
+function reason(err: unknown): string {
+  if (err instanceof MeshError || err instanceof Error) return err.message;
+  return String(err);
+}

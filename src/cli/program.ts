@@ -1,0 +1,59 @@
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import { collectorCommand } from "./commands/collector.js";
+import { coordinatorCommand } from "./commands/coordinator.js";
+import { demoCommand } from "./commands/demo.js";
+import { statusCommand } from "./commands/status.js";
+import { submitCommand } from "./commands/submit.js";
+import { watchCommand } from "./commands/watch.js";
+import { oneLine } from "./errors.js";
+
+/** The `collector-mesh` command and its subcommands. */
+export function buildProgram(): Command {
+  const program = new Command("collector-mesh")
+    .description(
+      "Coordinate host-monitoring collectors over NATS: capability routing, load balancing, " +
+        "failover and result aggregation.",
+    )
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      "after",
+      "\nEvery subcommand takes --nats-url (env NATS_URL), --prefix (env MESH_PREFIX), " +
+        "--creds (env NATS_CREDS) and --log-level (env LOG_LEVEL); see `collector-mesh <command> --help`.\n" +
+        "Durations are 500ms, 5s, 2m or a number of milliseconds.\n\n" +
+        "Try `collector-mesh demo` first.",
+    );
+  for (const cmd of [
+    demoCommand(),
+    coordinatorCommand(),
+    collectorCommand(),
+    submitCommand(),
+    statusCommand(),
+    watchCommand(),
+  ]) {
+    program.addCommand(cmd);
+  }
+  // Errors print as one line (commander's suggestions included) and throw instead of exiting.
+  const configure = (c: Command) => {
+    c.exitOverride().configureOutput({
+      outputError: (str, write) =>
+        write(`collector-mesh: ${oneLine(str).replace(/^error: /, "")}\n`),
+    });
+    c.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code. Never throws. */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+}

@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decode, encode } from "../../src/codec.js";
+import {
+  StatusReply,
+  StatusRequest,
+  Subjects,
+  type AggregatedResult,
+} from "../../subjects/index.js";
+import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { CliProcess, cli, isOneLineError } from "./cli.js";
+
+/**
+ * The CLI against its own nats-server: a `coordinator` and two `collector` children (procmond,
+ * fsmond), then `status`, `submit` and `watch` as further children.
+ */
+
+const subjects = new Subjects();
+let mesh: Mesh;
+let url: string;
+let fsRoot: string;
+const children: CliProcess[] = [];
+let coordinator: CliProcess;
+let procmond: CliProcess;
+let fsmond: CliProcess;
+
+function start(args: readonly string[]): CliProcess {
+  const c = new CliProcess([...args, "--nats-url", url, "--log-level", "warn"]);
+  children.push(c);
+  return c;
+}
+
+/** Ids of the collectors the coordinator sees healthy. */
+async function healthyCollectors(): Promise<string[]> {
+  const msg = await mesh.nc.request(subjects.api("status"), encode(StatusRequest, {}), {
+    timeout: 1000,
+  });
+  return decode(StatusReply, msg.data)
+    .collectors.filter((c) => c.health === "healthy")
+    .map((c) => c.advert.id);
+}
+
+beforeAll(async () => {
+  mesh = await startMesh();
+  url = mesh.ns.url;
+  fsRoot = mkdtempSync(path.join(tmpdir(), "cli-test-fsroot-"));
+  coordinator = start(["coordinator", "--id", "coord-test"]);
+  procmond = start(["collector", "--type", "procmond", "--id", "procmond-t"]);
+  fsmond = start(["collector", "--type", "fsmond", "--id", "fsmond-t", "--roots", fsRoot]);
+  const ready = await until(
+    async () => {
+      const dead = children.find((c) => !c.running);
+      if (dead) return `a child exited during start-up: ${dead.stderr}`;
+      const ids = await healthyCollectors();
+      return ids.includes("procmond-t") && ids.includes("fsmond-t") && "ready";
+    },
+    60_000,
+    "coordinator and collectors ready",
+  );
+  expect(ready).toBe("ready");
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop("SIGKILL")));
+  await mesh?.dispose();
+  if (fsRoot) rmSync(fsRoot, { recursive: true, force: true });
+});
+
+describe("cli against a running mesh", { timeout: 60_000 }, () => {
+  it("cli - status --json lists the collectors the test started", async () => {
+    const r = await cli(["status", "--json", "--nats-url", url]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as {
+      id: string;
+      type: string;
+      capabilities: string;
+      health: string;
+      inFlight: number;
+      capacity: number;
+    }[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get("procmond-t")).toMatchObject({
+      type: "procmond",
+      capabilities: "PROCESS|REALTIME",
+      health: "healthy",
+    });
+    expect(byId.get("fsmond-t")).toMatchObject({
+      type: "fsmond",
+      capabilities: "FILESYSTEM",
+      health: "healthy",
+    });
+    expect(byId.get("procmond-t")?.capacity).toBeGreaterThan(0);
+  });
+
+  it("cli - status prints a table of collectors", async () => {
+    const r = await cli(["status", "--nats-url", url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ID\s+TYPE\s+CAPABILITIES\s+HEALTH\s+IN-FLIGHT\s+HEARTBEAT/);
+    expect(r.stdout).toMatch(/procmond-t\s+procmond\s+PROCESS\|REALTIME\s+healthy\s+\d+\/\d+/);
+    expect(r.stdout).toMatch(/fsmond-t\s+fsmond\s+FILESYSTEM\s+healthy/);
+  });
+
+  it("cli - submit --json returns procmond's process list with the test's own pid", async () => {
+    const payload = JSON.stringify({ pids: [process.pid] });
+    const r = await cli(["submit", "--caps", "PROCESS", "--json", payload, "--nats-url", url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    const result = JSON.parse(r.stdout) as AggregatedResult;
+    expect(result.status).toBe("complete");
+    expect(result.results).toHaveLength(1);
+    const [first] = result.results;
+    expect(first?.collectorId).toBe("procmond-t");
+    expect(first?.status).toBe("ok");
+    const procs = (first?.payload as { processes: { pid: number; name: string }[] }).processes;
+    expect(procs.map((p) => p.pid)).toEqual([process.pid]);
+    expect(procs[0]?.name).toBeTruthy();
+  });
+
+  it("cli - submit prints a status line and each result", async () => {
+    const payload = JSON.stringify({ pids: [process.pid] });
+    const r = await cli([
+      "submit",
+      "--caps",
+      "PROCESS",
+      "--priority",
+      "high",
+      payload,
+      "--nats-url",
+      url,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^complete: 1 of 1 result in /);
+    expect(r.stdout).toMatch(/procmond-t\s+ok\s+.*processes: 1/);
+  });
+
+  it("cli - fsmond refuses /etc/shadow outside its roots", async () => {
+    const payload = JSON.stringify({ paths: ["/etc/shadow"] });
+    const r = await cli(["submit", "--caps", "FILESYSTEM", "--json", payload, "--nats-url", url]);
+    expect(r.code, r.stderr).toBe(2);
+    const result = JSON.parse(r.stdout) as AggregatedResult;
+    expect(result.results).toHaveLength(1);
+    expect(result.results[0]).toMatchObject({
+      collectorId: "fsmond-t",
+      status: "error",
+      error: { code: "PATH_NOT_ALLOWED" },
+    });
+    expect(JSON.stringify(result)).not.toContain("root:");
+  });
+
+  it("cli - a capability nobody advertises is a one-line error", async () => {
+    const r = await cli(["submit", "--caps", "NETWORK", "--nats-url", url]);
+    expect(isOneLineError(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain("NO_CAPABLE_COLLECTOR");
+  });
+
+  it("cli - submit without a coordinator says how to start one", async () => {
+    const r = await cli(["submit", "--caps", "PROCESS", "--prefix", "nocoord", "--nats-url", url]);
+    expect(isOneLineError(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain(
+      "no coordinator is serving nocoord.api.submit; start one with `collector-mesh coordinator`",
+    );
+  });
+
+  it("cli - watch prints collector events live", async () => {
+    const watch = start(["watch"]);
+    const watchJson = start(["watch", "--json"]);
+    await until(
+      () => watch.stderr.includes("watching") && watchJson.stderr.includes("watching"),
+      30_000,
+      "watch subscribed",
+    );
+    const netmond = start(["collector", "--type", "netmond", "--id", "netmond-t"]);
+    await until(() => /netmond-t joined/.test(watch.stdout), 30_000, "joined event");
+    expect((await netmond.stop("SIGTERM")).code).toBe(0);
+    await until(() => /netmond-t left/.test(watch.stdout), 30_000, "left event");
+    await until(() => watchJson.stdout.includes('"kind":"left"'), 30_000, "left event as JSON");
+    const events = watchJson.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; kind: string; collectorId: string });
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: "collector", kind: "joined", collectorId: "netmond-t" }),
+    );
+    expect((await watch.stop("SIGINT")).code).toBe(0);
+    expect((await watchJson.stop("SIGTERM")).code).toBe(0);
+  });
+
+  it("cli - coordinator and collectors drain and exit 0 on SIGINT/SIGTERM", async () => {
+    const [c, p, f] = await Promise.all([
+      coordinator.stop("SIGTERM"),
+      procmond.stop("SIGINT"),
+      fsmond.stop("SIGTERM"),
+    ]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(p.code, p.stderr).toBe(0);
+    expect(f.code, f.stderr).toBe(0);
+    // A collector that drained withdrew its advert.
+    const r = await cli(["status", "--json", "--nats-url", url]);
+    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((row) => row.id);
+    expect(ids).not.toContain("procmond-t");
+    expect(ids).not.toContain("fsmond-t");
+  });
+});
