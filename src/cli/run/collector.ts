@@ -29,6 +29,8 @@ export function defaultCollectorId(type: string, host = hostname(), pid = proces
 
 export async function run(values: Record<string, unknown>): Promise<number> {
   const flags = values as unknown as CollectorFlags;
+  // Listen from the start: a signal during start-up stops the command once it has started.
+  const shutdown = waitForShutdown();
   const common = commonOptions(values);
   const ref = referenceCollectors[flags.type];
   if (flags.roots !== undefined && flags.type !== "fsmond") {
@@ -69,7 +71,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
       throw err;
     }
     if (roots) logger.info({ roots }, "fsmond roots");
-    const reason = await waitForShutdown();
+    const reason = await shutdown;
     logger.info({ reason }, "draining");
     await withTimeout(collector.opts.drainGraceMs + 5000, () => collector.stop());
     await withTimeout(5000, () => nc.drain());

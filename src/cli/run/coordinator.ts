@@ -21,6 +21,8 @@ interface CoordinatorFlags {
 
 export async function run(values: Record<string, unknown>): Promise<number> {
   const flags = values as unknown as CoordinatorFlags;
+  // Listen from the start: a signal during start-up stops the command once it has started.
+  const shutdown = waitForShutdown();
   const common = commonOptions(values);
   const id = flags.id ?? `coord-${randomId(10)}`;
   const logger = createLogger({ name: COORDINATOR_SERVICE_NAME, level: common.logLevel });
@@ -53,7 +55,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
       flags.metricsPort !== undefined
         ? await startMetricsEndpoint({ port: flags.metricsPort, coordinator, logger })
         : undefined;
-    const reason = await waitForShutdown();
+    const reason = await shutdown;
     logger.info({ coordinatorId: id, reason, graceMs: flags.grace }, "draining");
     await withTimeout(flags.grace + 5000, () => coordinator.stop(flags.grace));
     await stopMetrics?.();

@@ -32,7 +32,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
     const subjects = new Subjects(common.prefix);
     const rows = await readCollectors(nc, subjects);
     if (json) {
-      process.stdout.write(`${jsonLine(rows)}\n`);
+      process.stdout.write(`${jsonLine(rows ?? [])}\n`);
     } else if (rows === undefined || rows.length === 0) {
       process.stdout.write(
         rows === undefined

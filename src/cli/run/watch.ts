@@ -13,6 +13,8 @@ export type WatchedEvent =
 
 export async function run(values: Record<string, unknown>): Promise<number> {
   const common = commonOptions(values);
+  // Listen from the start: a signal during start-up stops the command once it has started.
+  const shutdown = waitForShutdown();
   const json = values.json === true;
   const subjects = new Subjects(common.prefix);
   const nc = await connectNats(common, {
@@ -33,7 +35,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   });
   await nc.flush();
   process.stderr.write(`watching ${subjects.events()} (Ctrl-C to stop)\n`);
-  await waitForShutdown();
+  await shutdown;
   sub.unsubscribe();
   await withTimeout(3000, () => nc.close());
   return ExitCode.Ok;
