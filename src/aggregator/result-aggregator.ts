@@ -243,7 +243,9 @@ export class ResultAggregator {
         this.#stats.failed++;
         break;
     }
-    for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
+    if (agg.streams.size > 0) {
+      for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
+    }
     agg.done?.resolve(result);
     return result;
   }

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/nats-core";
+import type { Attributes } from "@opentelemetry/api";
 import { encode } from "../codec.js";
 import {
   MeshError,
@@ -41,6 +42,7 @@ import {
   endSpan,
   trace,
   tracer,
+  tracingEnabled,
   type Context,
 } from "../telemetry/tracing.js";
 import {
@@ -118,6 +120,8 @@ export class Coordinator {
   readonly #flights = new Map<string, Flight>();
   /** Task ids of each submission, to end its remaining parts when it completes. */
   readonly #byCorrelation = new Map<string, string[]>();
+  /** `<p>.result.<id>.`: reply subjects are this plus `<taskId>.<attempt>`. */
+  readonly #resultPrefix: string;
   readonly #probing = new Map<string, number>();
   readonly #logOnce = new LogOnce();
   readonly #counters: CoordinatorCounters = {
@@ -142,6 +146,7 @@ export class Coordinator {
     const deps = { clock: o.clock, rng: o.rng };
     this.#nc = o.nc;
     this.subjects = new Subjects(o.prefix);
+    this.#resultPrefix = this.subjects.resultPrefix(o.id);
     this.router = new CapabilityRouter(
       { prefix: o.prefix, heartbeatTimeoutMs: o.advertTtlMs },
       deps,
@@ -282,18 +287,23 @@ export class Coordinator {
       // Checked before any state changes, so an overloaded submit leaves nothing behind.
       throw new OverloadedError("coordinator queue", this.opts.maxQueued);
     }
-    const span = tracer.startSpan("submit", {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        [Attr.System]: "nats",
-        [Attr.ConversationId]: correlationId,
-        [Attr.Priority]: priorityName(priority),
-        [Attr.Capabilities]: formatCaps(required),
-        "collector_mesh.submit.mode": mode,
-        "collector_mesh.submit.parts": parts,
-      },
-    });
-    const ctx = trace.setSpan(context.active(), span);
+    // With no tracing SDK the span is a no-op: skip its attributes and its context, which
+    // would be allocated for every submit and read by nobody.
+    const traced = tracingEnabled();
+    const span = tracer.startSpan(
+      "submit",
+      traced
+        ? {
+            kind: SpanKind.INTERNAL,
+            attributes: submitAttributes(correlationId, priority, required, mode, parts),
+          }
+        : { kind: SpanKind.INTERNAL },
+    );
+    const recording = span.isRecording();
+    if (recording && !traced) {
+      span.setAttributes(submitAttributes(correlationId, priority, required, mode, parts));
+    }
+    const ctx = traced || recording ? trace.setSpan(context.active(), span) : undefined;
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
     const taskIds: string[] = [];
     this.#byCorrelation.set(correlationId, taskIds);
@@ -301,13 +311,15 @@ export class Coordinator {
       // Parts still queued or running (fan-out that completed at `expected`, a timeout) end here.
       this.#forgetCorrelation(correlationId);
       this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
-      span.addEvent("aggregation complete", {
-        "collector_mesh.aggregation.status": r.status,
-        "collector_mesh.aggregation.received": r.received,
-        "collector_mesh.aggregation.duplicates": r.duplicates,
-      });
-      span.setAttribute("collector_mesh.aggregation.status", r.status);
-      span.setAttribute("collector_mesh.aggregation.received", r.received);
+      if (recording) {
+        span.addEvent("aggregation complete", {
+          "collector_mesh.aggregation.status": r.status,
+          "collector_mesh.aggregation.received": r.received,
+          "collector_mesh.aggregation.duplicates": r.duplicates,
+        });
+        span.setAttribute("collector_mesh.aggregation.status", r.status);
+        span.setAttribute("collector_mesh.aggregation.received", r.received);
+      }
       endSpan(span, r.status === "failed" ? r.error?.message : undefined);
     });
     this.#counters.submitted++;
@@ -325,7 +337,8 @@ export class Coordinator {
       const pinned = mode === "all" ? candidates[i]?.id : undefined;
       this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx });
       taskIds.push(task.taskId);
-      this.distributor.enqueue(task);
+      // Nothing is queued ahead of it: place it now, and queue it only when no instance has room.
+      if (this.distributor.size() > 0 || !this.#place(task)) this.distributor.enqueue(task);
     }
     this.#pump();
     return correlationId;
@@ -379,7 +392,9 @@ export class Coordinator {
     st.attempts++;
     const task: Task = attempt === 0 ? st.task : { ...st.task, attempt };
     st.task = task;
-    const reply = this.subjects.result(this.id, task.taskId, attempt);
+    // `subjects.result(id, taskId, attempt)`, without validating the id tokens again per dispatch
+    // (the coordinator id was checked at construction, the task id by createTask).
+    const reply = `${this.#resultPrefix}${task.taskId}.${attempt}`;
     const flight: Flight = {
       task,
       collectorId,
@@ -392,9 +407,9 @@ export class Coordinator {
     this.opts.metrics.dispatched(task.priority, now - task.createdAt);
     // The publisher's PRODUCER span is this attempt's `dispatch` span, a child of `submit`.
     try {
-      context.with(st.ctx ?? context.active(), () => {
-        this.#publisher.distributeTask(task, { collectorId, reply, spanName: "dispatch" });
-      });
+      const how = { collectorId, reply, spanName: "dispatch" };
+      if (st.ctx === undefined) this.#publisher.distributeTask(task, how);
+      else context.with(st.ctx, () => this.#publisher.distributeTask(task, how));
     } catch (err) {
       this.#flights.delete(task.taskId);
       this.balancer.release(collectorId, task.taskId);
@@ -668,6 +683,23 @@ const INSTANCE_REFUSALS: ReadonlySet<string> = new Set([
   ErrorCode.Overloaded,
   ErrorCode.NoCapableCollector,
 ]);
+
+function submitAttributes(
+  correlationId: string,
+  priority: TaskPriority,
+  required: number,
+  mode: SubmitMode,
+  parts: number,
+): Attributes {
+  return {
+    [Attr.System]: "nats",
+    [Attr.ConversationId]: correlationId,
+    [Attr.Priority]: priorityName(priority),
+    [Attr.Capabilities]: formatCaps(required),
+    "collector_mesh.submit.mode": mode,
+    "collector_mesh.submit.parts": parts,
+  };
+}
 
 function isNoResponders(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
