@@ -104,6 +104,12 @@ export function formatResult(r: AggregatedResult): string {
     ` (correlation ${r.correlationId})`;
   const lines = [head];
   if (r.error) lines.push(`error ${r.error.code}: ${oneLine(r.error.message)}`);
+  else if (r.received < r.expected && r.status !== "complete") {
+    lines.push(
+      `${r.expected - r.received} result(s) missing at the deadline; ` +
+        "`collector-mesh status` shows whether the capable collectors are healthy",
+    );
+  }
   if (r.results.length > 0) {
     const rows = r.results.map((res) => [
       res.collectorId,
