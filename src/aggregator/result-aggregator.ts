@@ -33,8 +33,16 @@ export class ResultAggregator {
   readonly #keyOf: DedupKeyFn;
   readonly #active = new Map<string, Aggregation>();
   readonly #deadlines = new IndexedHeap<Aggregation>(byDeadline);
-  /** Finished aggregations, oldest first (a Map keeps insertion order). */
+  /** Finished aggregations, the last `completedRingSize` of them. */
   readonly #completed = new Map<string, AggregatedResult>();
+  /**
+   * Finished results in finishing order, oldest at #orderHead, to evict the oldest in O(1).
+   * (Taking the first key of #completed instead scans the holes its deletions leave at the front
+   * of a Map: about 0.4 µs per finish with 1,000 held, in the benchmark profile.) An entry whose id
+   * was reused since no longer matches #completed and is skipped.
+   */
+  #order: (AggregatedResult | undefined)[] = [];
+  #orderHead = 0;
   readonly #stats = {
     started: 0,
     completed: 0,
@@ -223,11 +231,7 @@ export class ResultAggregator {
     );
     this.#active.delete(agg.correlationId);
     this.#deadlines.remove(agg);
-    this.#completed.set(agg.correlationId, result);
-    if (this.#completed.size > this.options.completedRingSize) {
-      const oldest = this.#completed.keys().next();
-      if (!oldest.done) this.#completed.delete(oldest.value);
-    }
+    this.#remember(result);
     switch (status) {
       case "complete":
         this.#stats.completed++;
@@ -248,6 +252,25 @@ export class ResultAggregator {
     }
     agg.done?.resolve(result);
     return result;
+  }
+
+  #remember(result: AggregatedResult): void {
+    const max = this.options.completedRingSize;
+    this.#completed.set(result.correlationId, result);
+    this.#order.push(result);
+    while (this.#completed.size > max && this.#orderHead < this.#order.length) {
+      const old = this.#order[this.#orderHead];
+      this.#order[this.#orderHead++] = undefined;
+      if (old !== undefined && this.#completed.get(old.correlationId) === old) {
+        this.#completed.delete(old.correlationId);
+      }
+    }
+    if (this.#orderHead >= max || this.#order.length > 2 * max + this.#orderHead) {
+      this.#order = this.#order
+        .slice(this.#orderHead)
+        .filter((r) => r !== undefined && this.#completed.get(r.correlationId) === r);
+      this.#orderHead = 0;
+    }
   }
 }
 
