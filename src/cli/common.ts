@@ -11,6 +11,9 @@ export interface CommonOptions {
   natsUrl: string | undefined;
   prefix: string;
   creds: string | undefined;
+  /** User and password (`--user`/NATS_USER, `--password`/NATS_PASSWORD, or in the URL). */
+  user: string | undefined;
+  password: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -53,11 +56,20 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
     )
     .addOption(new Option("--creds <file>", "NATS credentials file (.creds)").env("NATS_CREDS"))
     .addOption(
+      new Option("--user <user>", "NATS user (or user:password@ in the URL)").env("NATS_USER"),
+    )
+    .addOption(passwordOption())
+    .addOption(
       new Option("--log-level <level>", `log level (${LOG_LEVELS.join(", ")})`)
         .env("LOG_LEVEL")
         .default("info")
         .argParser(parseLogLevel),
     );
+}
+
+function passwordOption(): Option {
+  const help = "NATS password (prefer the environment variable)";
+  return new Option("--password <password>", help).env("NATS_PASSWORD");
 }
 
 /** Reads the common options out of a parsed subcommand's option values. */
@@ -66,6 +78,8 @@ export function commonOptions(values: Record<string, unknown>): CommonOptions {
     natsUrl: typeof values.natsUrl === "string" ? values.natsUrl : undefined,
     prefix: typeof values.prefix === "string" ? values.prefix : DEFAULT_PREFIX,
     creds: typeof values.creds === "string" && values.creds !== "" ? values.creds : undefined,
+    user: typeof values.user === "string" && values.user !== "" ? values.user : undefined,
+    password: typeof values.password === "string" ? values.password : undefined,
     logLevel: (values.logLevel as LogLevel | undefined) ?? "info",
   };
 }

@@ -21,14 +21,27 @@ export interface ConnectOptions {
  * reconnects forever. Every failure becomes one CliError sentence.
  */
 export async function connectNats(
-  common: Pick<CommonOptions, "natsUrl" | "creds">,
+  common: Pick<CommonOptions, "natsUrl" | "creds"> &
+    Partial<Pick<CommonOptions, "user" | "password">>,
   opts: ConnectOptions,
 ): Promise<NatsConnection> {
   const url = common.natsUrl ?? DEFAULT_NATS_URL;
+  // nats.js ignores user:password@ in a server URL: take it out and pass it as options.
+  let user = common.user;
+  let pass = common.password;
   const servers = url
     .split(",")
     .map((s) => s.trim())
-    .filter((s) => s !== "");
+    .filter((s) => s !== "")
+    .map((s) => {
+      const m = /^([a-z]+:\/\/)?([^@/]+)@(.+)$/i.exec(s);
+      if (!m) return s;
+      const [u, p] = (m[2] ?? "").split(":", 2);
+      user ??= decodeURIComponent(u ?? "");
+      pass ??= p === undefined ? undefined : decodeURIComponent(p);
+      return `${m[1] ?? ""}${m[3] ?? ""}`;
+    });
+  const shownUrl = url.replace(/\/\/[^@/]+@/g, "//");
   let authenticator;
   if (common.creds) {
     let creds: Uint8Array;
@@ -48,11 +61,14 @@ export async function connectNats(
       name: opts.name,
       timeout: CONNECT_TIMEOUT_MS,
       authenticator,
+      ...(user !== undefined ? { user, pass } : {}),
       maxReconnectAttempts: opts.longRunning ? -1 : 10,
       reconnectTimeWait: 1000,
     });
   } catch (err) {
-    throw new CliError(`cannot connect to NATS at ${url}: ${connectReason(err)}`, { cause: err });
+    throw new CliError(`cannot connect to NATS at ${shownUrl}: ${connectReason(err)}`, {
+      cause: err,
+    });
   }
   if (opts.onStatus) void followStatus(nc, opts.onStatus);
   return nc;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +26,16 @@ const children: CliProcess[] = [];
 let coordinator: CliProcess;
 let procmond: CliProcess;
 let fsmond: CliProcess;
+let metricsPort: number;
+
+/** A TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
 
 function start(args: readonly string[]): CliProcess {
   const c = new CliProcess([...args, "--nats-url", url, "--log-level", "warn"]);
@@ -46,7 +57,8 @@ beforeAll(async () => {
   mesh = await startMesh();
   url = mesh.ns.url;
   fsRoot = mkdtempSync(path.join(tmpdir(), "cli-test-fsroot-"));
-  coordinator = start(["coordinator", "--id", "coord-test"]);
+  metricsPort = await freePort();
+  coordinator = start(["coordinator", "--id", "coord-test", "--metrics-port", String(metricsPort)]);
   procmond = start(["collector", "--type", "procmond", "--id", "procmond-t"]);
   fsmond = start(["collector", "--type", "fsmond", "--id", "fsmond-t", "--roots", fsRoot]);
   const ready = await until(
@@ -185,6 +197,25 @@ describe("cli against a running mesh", { timeout: 60_000 }, () => {
     );
     expect((await watch.stop("SIGINT")).code).toBe(0);
     expect((await watchJson.stop("SIGTERM")).code).toBe(0);
+  });
+
+  it("cli - the coordinator serves Prometheus metrics on --metrics-port", async () => {
+    const r = await cli([
+      "submit",
+      "--caps",
+      "PROCESS",
+      "--json",
+      "--nats-url",
+      url,
+      JSON.stringify({ pids: [process.pid] }),
+    ]);
+    expect(r.code).toBe(0);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(
+      /^collector_mesh_tasks_total\{outcome="complete",priority="normal"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^collector_mesh_collectors\{health="healthy"\} 2$/m);
+    expect(text).toContain("# TYPE collector_mesh_task_duration_seconds histogram");
   });
 
   it("cli - coordinator and collectors drain and exit 0 on SIGINT/SIGTERM", async () => {

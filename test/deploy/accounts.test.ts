@@ -320,3 +320,28 @@ describe("deploy - accounts.conf on a real nats-server", () => {
     }
   });
 });
+
+describe("deploy - the CLI logs in as a role", () => {
+  it("deploy - user and password from NATS_USER/NATS_PASSWORD or the URL are used; a wrong one is a one-line error", async () => {
+    const { cli, isOneLineError } = await import("../cli/cli.js");
+    const [, port] = /:(\d+)$/.exec(ns.url) ?? [];
+    const viaEnv = await cli(["status", "--json", "--nats-url", ns.url], {
+      env: { NATS_USER: "coordinator", NATS_PASSWORD: PASSWORDS.coordinator },
+    });
+    expect(viaEnv.stderr).toBe("");
+    expect(viaEnv.code).toBe(0);
+    expect(Array.isArray(JSON.parse(viaEnv.stdout))).toBe(true);
+    const viaUrl = await cli([
+      "status",
+      "--json",
+      "--nats-url",
+      `nats://coordinator:${PASSWORDS.coordinator}@127.0.0.1:${port}`,
+    ]);
+    expect(viaUrl.code).toBe(0);
+    const wrong = await cli(["status", "--nats-url", `nats://coordinator:nope@127.0.0.1:${port}`]);
+    expect(wrong.code).not.toBe(0);
+    expect(isOneLineError(wrong)).toBe(true);
+    expect(wrong.stderr).toMatch(/authorization/i);
+    expect(wrong.stderr).not.toContain("nope");
+  });
+});

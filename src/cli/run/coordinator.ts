@@ -5,7 +5,7 @@ import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
 import { ExitCode } from "../errors.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
-import { startMetricsEndpoint } from "../metrics.js";
+import { createMetrics, startMetricsEndpoint } from "../metrics.js";
 import { startTelemetry } from "../telemetry.js";
 
 export const COORDINATOR_SERVICE_NAME = "collector-mesh-coordinator";
@@ -35,6 +35,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
       longRunning: true,
       onStatus: (what, server) => logger.warn({ server }, `NATS ${what}`),
     });
+    const metrics = flags.metricsPort !== undefined ? createMetrics() : undefined;
     let coordinator: Coordinator;
     try {
       coordinator = new Coordinator({
@@ -45,6 +46,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
         advertTtlMs: flags.advertTtl,
         attemptTimeoutMs: flags.attemptTimeout,
         logger,
+        metrics,
       });
       await coordinator.start();
     } catch (err) {
@@ -52,8 +54,8 @@ export async function run(values: Record<string, unknown>): Promise<number> {
       throw err;
     }
     const stopMetrics =
-      flags.metricsPort !== undefined
-        ? await startMetricsEndpoint({ port: flags.metricsPort, coordinator, logger })
+      flags.metricsPort !== undefined && metrics
+        ? await startMetricsEndpoint({ port: flags.metricsPort, coordinator, metrics, logger })
         : undefined;
     const reason = await shutdown;
     logger.info({ coordinatorId: id, reason, graceMs: flags.grace }, "draining");
