@@ -10,23 +10,14 @@ import { connect } from "@nats-io/transport-node";
 import { Collector } from "../../src/collector/index.js";
 import { startTracing } from "../../src/telemetry/sdk.js";
 
-interface ChildOptions {
-  id: string;
-  caps: number;
-  prefix?: string;
-  maxConcurrency?: number;
-  delayMs?: number;
-  hang?: boolean;
-  heartbeatMs?: number;
-  ttlMs?: number;
-}
+import type { ChildCollectorOptions } from "./nats-server.js";
 
 const [url, json] = process.argv.slice(2);
 if (!url || !json) {
   console.error("usage: collector-child <natsUrl> <json options>");
   process.exit(2);
 }
-const o = JSON.parse(json) as ChildOptions;
+const o = JSON.parse(json) as ChildCollectorOptions;
 const tracing = await startTracing(`test-collector-${o.id}`, { "service.instance.id": o.id });
 const nc = await connect({ servers: url, name: o.id, maxReconnectAttempts: -1 });
 const collector = new Collector({

@@ -83,19 +83,24 @@ export async function until<T>(
   }
 }
 
+/** Options of test/support/collector-child.ts. */
+export interface ChildCollectorOptions {
+  id: string;
+  caps: number;
+  prefix?: string;
+  maxConcurrency?: number;
+  /** The handler echoes after this long. */
+  delayMs?: number;
+  /** The handler never returns. */
+  hang?: boolean;
+  heartbeatMs?: number;
+  ttlMs?: number;
+}
+
 /** Starts test/support/collector-child.ts in its own process; resolves once it is advertised. */
 export async function spawnCollector(
   url: string,
-  opts: {
-    id: string;
-    caps: number;
-    prefix?: string;
-    maxConcurrency?: number;
-    delayMs?: number;
-    hang?: boolean;
-    heartbeatMs?: number;
-    ttlMs?: number;
-  },
+  opts: ChildCollectorOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ChildProcess> {
   const script = fileURLToPath(new URL("./collector-child.ts", import.meta.url));
