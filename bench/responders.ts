@@ -1,0 +1,132 @@
+/**
+ * The far side of the round-trip benchmarks: a plain NATS echo responder (for the floor) and
+ * Collector SDK instances whose handler echoes (for e2e). Each instance has its own connection.
+ * They run in a child process by default (`spawnPeer`, see BENCHMARKS.md, "Process layout"), or in
+ * this process with `--layout same`.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Collector } from "../src/collector/index.js";
+
+export interface CollectorsSpec {
+  prefix: string;
+  ids: string[];
+  caps: number;
+  maxConcurrency: number;
+}
+
+export type PeerSpec =
+  { kind: "echo"; subject: string } | { kind: "collectors"; collectors: CollectorsSpec };
+
+export interface Peer {
+  /** Process id of the peer (this process when it runs in-process). */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Echo responder: each message's data goes back to its reply subject, unchanged. */
+export async function startEcho(url: string, subject: string): Promise<() => Promise<void>> {
+  const nc = await connect({ servers: url, name: "bench-echo" });
+  nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (!err && msg.reply) nc.publish(msg.reply, msg.data);
+    },
+  });
+  await nc.flush();
+  return () => nc.close();
+}
+
+/** Collector SDK instances (plain path off) whose handler returns its payload. */
+export async function startCollectors(
+  url: string,
+  spec: CollectorsSpec,
+): Promise<() => Promise<void>> {
+  const conns: NatsConnection[] = [];
+  const collectors: Collector[] = [];
+  for (const id of spec.ids) {
+    const nc = await connect({ servers: url, name: id });
+    conns.push(nc);
+    const c = new Collector({
+      id,
+      type: "bench",
+      capabilities: spec.caps,
+      prefix: spec.prefix,
+      maxConcurrency: spec.maxConcurrency,
+      plainPath: false,
+      handler: (payload) => payload,
+    });
+    await c.start(nc);
+    collectors.push(c);
+  }
+  return async () => {
+    await Promise.allSettled(collectors.map((c) => c.stop()));
+    await Promise.allSettled(conns.map((c) => c.close()));
+  };
+}
+
+export async function startPeerHere(url: string, spec: PeerSpec): Promise<() => Promise<void>> {
+  return spec.kind === "echo"
+    ? startEcho(url, spec.subject)
+    : startCollectors(url, spec.collectors);
+}
+
+// Run from source (tsx) or from a tsc build (profiling with line numbers): the peer likewise.
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const PEER_MAIN = fileURLToPath(new URL(FROM_SOURCE ? "./peer.ts" : "./peer.js", import.meta.url));
+const LOADER = FROM_SOURCE ? ["--import", "tsx"] : [];
+
+/**
+ * Runs the peer in a child process (`node --import tsx bench/peer.ts`); resolves once ready.
+ * `--cpu-prof` flags given to this process are passed on, so a profiled run profiles both sides.
+ */
+export async function spawnPeer(url: string, spec: PeerSpec): Promise<Peer> {
+  const prof = process.execArgv.filter((a) => a.startsWith("--cpu-prof"));
+  const child = spawn(
+    process.execPath,
+    [...prof, ...LOADER, PEER_MAIN, url, JSON.stringify(spec)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready\n")) resolve();
+    });
+    void exited.then((code) => reject(new Error(`bench peer exited with ${code} before ready`)));
+  });
+  return {
+    pid: child.pid ?? -1,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Starts the peer in this process or a child, per `layout`. */
+export async function startPeer(
+  url: string,
+  spec: PeerSpec,
+  layout: "child" | "same",
+): Promise<Peer> {
+  if (layout === "child") return spawnPeer(url, spec);
+  const stop = await startPeerHere(url, spec);
+  return { pid: process.pid, stop };
+}
+
+/** Resident set size of a process in MB, from /proc (undefined where there is none). */
+export function rssOfPidMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
