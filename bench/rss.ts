@@ -15,6 +15,13 @@ export interface RssResult {
   growth: number;
   /** RSS after each tenth of the tasks, MB. */
   samples_mb: number[];
+  /**
+   * Highest RSS seen during each tenth (sampled every hundredth), MB. A point sample lands
+   * anywhere in the garbage collector's cycle (several MB up or down); the peak of a tenth does
+   * not, so peak growth from the first tenth to the last is the steadier sign of a leak.
+   */
+  peaks_mb: number[];
+  peak_growth: number;
   seconds: number;
   /** Unmeasured load on the same path before the soak began (set by the caller). */
   after_warmup_ms?: number;
@@ -29,7 +36,10 @@ export async function soak(
   others: Record<string, number> = {},
 ): Promise<RssResult> {
   const tenth = Math.max(1, Math.floor(tasks / 10));
+  const hundredth = Math.max(1, Math.floor(tasks / 100));
   const samples: number[] = [];
+  const peaks: number[] = [];
+  let peak = 0;
   const otherSamples: Record<string, number[]> = {};
   for (const name of Object.keys(others)) otherSamples[name] = [];
   let started = 0;
@@ -40,8 +50,12 @@ export async function soak(
       started++;
       await op();
       done++;
+      if (done % hundredth === 0) peak = Math.max(peak, rssMb());
       if (done % tenth === 0) {
-        samples.push(rssMb());
+        const now = rssMb();
+        samples.push(now);
+        peaks.push(Math.max(peak, now));
+        peak = 0;
         for (const [name, pid] of Object.entries(others)) {
           otherSamples[name]?.push(rssOfPidMb(pid) ?? Number.NaN);
         }
@@ -62,6 +76,8 @@ export async function soak(
     tasks,
     ...growth(samples),
     samples_mb: samples,
+    peaks_mb: peaks,
+    peak_growth: growth(peaks).growth,
     seconds: round1((performance.now() - t0) / 1000),
   };
   if (Object.keys(others).length > 0) {

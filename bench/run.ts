@@ -469,6 +469,12 @@ function printTable(out: Record<string, unknown>): void {
       `${g.end_mb} MB (${(g.growth * 100).toFixed(1)} %)`,
     ];
     rows.push([`rss after ${rss.tasks / 10} / ${rss.tasks} tasks`, ...mb(rss)]);
+    const [p0, p1] = [rss.peaks_mb[0] ?? NaN, rss.peaks_mb[rss.peaks_mb.length - 1] ?? NaN];
+    rows.push([
+      "  peak rss, first / last tenth",
+      `${p0} MB`,
+      `${p1} MB (${(rss.peak_growth * 100).toFixed(1)} %)`,
+    ]);
     for (const [name, g] of Object.entries(rss.others ?? {}))
       rows.push([`  rss of ${name}`, ...mb(g)]);
   }
