@@ -266,6 +266,12 @@ export class Coordinator {
       }
       throw err;
     }
+    if (mode === "all") {
+      // Fan out to instances the balancer would use now: an ejected one would hold its part
+      // until its ejection ends.
+      const usable = candidates.filter((c) => !this.balancer.isEjected(c.id));
+      if (usable.length > 0) candidates = usable;
+    }
     if (mode === "all" && candidates.length === 0) {
       this.#counters.noCapable++;
       throw new NoCapableCollectorError(required, formatCaps(required));
