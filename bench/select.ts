@@ -1,16 +1,27 @@
 /**
- * selectCollector + release latency with n candidates, per strategy.
- *   npx tsx bench/select.ts [n]
+ * selectCollector + release latency with n candidates, per strategy, as the coordinator calls it:
+ *   npx tsx bench/select.ts [n] [--rate tasks/s] [--in-flight k] [--strategy name]
  * prints one JSON object: the default strategy's numbers plus `strategies` (one entry each).
+ *
+ * The candidate lists come from a real CapabilityRouter on a ManualClock (untimed): every
+ * collector advertises the required capabilities, heartbeats every DEFAULT_HEARTBEAT_MS with a
+ * new load (a new advert object), and `findCapable` hands out the same frozen array until the
+ * router re-scores (at most every confidenceRefreshMs, 250 ms), then a new one. Tasks arrive every 1/rate s; `inFlight` of them run at once
+ * and each completes (release + recordSuccess) when the window moves on. The timed part is one
+ * selectCollector plus one release, as before; recordSuccess and the router are not timed.
+ * `rescores` counts the calls that met a freshly built list, and `rescore_p50_ns` is their median.
  */
 import { pathToFileURL } from "node:url";
-import { seededRng } from "../src/clock.js";
+import { ManualClock, seededRng } from "../src/clock.js";
 import {
   DEFAULT_STRATEGY,
   LoadBalancer,
   StrategyName,
   type BalancerCandidate,
 } from "../src/balancer/index.js";
+import { DEFAULT_HEARTBEAT_MS } from "../src/router/options.js";
+import { CapabilityRouter } from "../src/router/index.js";
+import { SourceCaps, type CollectorAdvert } from "../subjects/index.js";
 
 export interface SelectBench {
   collectors: number;
@@ -18,23 +29,28 @@ export interface SelectBench {
   p99_ns: number;
 }
 
-const WARMUP = 20_000;
-const ITERATIONS = 100_000;
-
-function candidates(n: number): BalancerCandidate[] {
-  const rng = seededRng(1);
-  return Array.from({ length: n }, (_, i) => ({
-    id: `collector-${String(i).padStart(5, "0")}`,
-    advert: {
-      maxConcurrency: 8,
-      inFlight: Math.floor(rng() * 4),
-      weight: 1 + Math.floor(rng() * 5),
-      heartbeatSeq: 1,
-    },
-  }));
+export interface SelectBenchOptions {
+  /** Tasks per second the coordinator places (sets how many calls one router list serves). */
+  rate: number;
+  /** Tasks running at once; each completes when `inFlight` newer ones have been placed. */
+  inFlight: number;
+  warmup: number;
+  iterations: number;
 }
 
+const DEFAULTS: SelectBenchOptions = {
+  rate: 10_000,
+  inFlight: 64,
+  warmup: 20_000,
+  iterations: 100_000,
+};
+
+const REQUIRED = SourceCaps.PROCESS | SourceCaps.SYSTEM_WIDE;
+/** Distinct task ids, reused in turn (far more than ever run at once). */
+const TASK_IDS = Array.from({ length: 4096 }, (_, i) => `task-${i.toString(36)}`);
+
 function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
@@ -42,37 +58,118 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function benchSelect(
   n = 1000,
   strategy: string = DEFAULT_STRATEGY,
-): Promise<SelectBench & { strategy: string }> {
-  const lb = new LoadBalancer({ strategy }, { rng: seededRng(7) });
-  const list = candidates(n);
-  for (let i = 0; i < 200; i++) lb.recordSuccess(list[i % n]!.id, 5 + (i % 17));
-  const once = (): void => {
-    const pick = lb.selectCollector(0, list, "bench");
-    if (pick === null) throw new Error("no capacity");
-    lb.release(pick.id, "bench");
+  options: Partial<SelectBenchOptions> = {},
+): Promise<
+  SelectBench & {
+    strategy: string;
+    p999_ns: number;
+    max_ns: number;
+    rescores: number;
+    rescore_p50_ns: number;
+  }
+> {
+  const o = { ...DEFAULTS, ...options };
+  const rng = seededRng(1);
+  const clock = new ManualClock(1_700_000_000_000);
+  const router = new CapabilityRouter({}, { clock });
+  const lb = new LoadBalancer({ strategy }, { clock, rng: seededRng(7) });
+  const adverts: CollectorAdvert[] = Array.from({ length: n }, (_, i) => ({
+    id: `collector-${String(i).padStart(5, "0")}`,
+    type: "bench",
+    capabilities: REQUIRED | (i % 2 === 0 ? SourceCaps.REALTIME : SourceCaps.KERNEL_LEVEL),
+    version: "1.0.0",
+    health: "healthy",
+    maxConcurrency: 8,
+    inFlight: Math.floor(rng() * 4),
+    weight: 1 + Math.floor(rng() * 5),
+    labels: {},
+    startedAt: 1,
+    heartbeatSeq: 1,
+    heartbeatAt: clock.now(),
+  }));
+  for (const a of adverts) router.upsert(a);
+
+  const gapMs = 1000 / o.rate;
+  const beatsPerCall = (n * gapMs) / DEFAULT_HEARTBEAT_MS;
+  let beatDebt = 0;
+  let beat = 0;
+  const heartbeat = (): void => {
+    const i = beat++ % n;
+    const a = adverts[i]!;
+    const next: CollectorAdvert = {
+      ...a,
+      heartbeatSeq: a.heartbeatSeq + 1,
+      heartbeatAt: clock.now(),
+      // this coordinator's tasks there, plus a few of other coordinators'
+      inFlight: lb.tasksOf(a.id).length + Math.floor(rng() * 3),
+    };
+    adverts[i] = next;
+    router.upsert(next);
   };
-  for (let i = 0; i < WARMUP; i++) once();
-  await new Promise((r) => setImmediate(r));
-  const samples = new Float64Array(ITERATIONS);
-  for (let i = 0; i < ITERATIONS; i++) {
+
+  const running: [string, string][] = [];
+  let nextTask = 0;
+  let lastList: readonly BalancerCandidate[] | undefined;
+  let fresh = false; // the last step met a list the router had just built
+  /** One task: the router's list (untimed), select + release of the oldest task (timed, in ns). */
+  const step = (): number => {
+    clock.advance(gapMs);
+    for (beatDebt += beatsPerCall; beatDebt >= 1; beatDebt--) heartbeat();
+    const list = router.findCapable(REQUIRED);
+    fresh = list !== lastList;
+    lastList = list;
+    const taskId = TASK_IDS[nextTask++ % TASK_IDS.length]!;
+    const done = running.length >= o.inFlight ? running.shift() : undefined;
     const t0 = process.hrtime.bigint();
-    once();
-    samples[i] = Number(process.hrtime.bigint() - t0);
+    const pick = lb.selectCollector(REQUIRED, list, taskId);
+    if (done !== undefined) lb.release(done[0], done[1]);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (pick === null) throw new Error("no capacity");
+    running.push([pick.id, taskId]);
+    if (done !== undefined) lb.recordSuccess(done[0], 5 + (Number(done[0].slice(10)) % 17));
+    return ns;
+  };
+  for (let i = 0; i < o.warmup; i++) step();
+  await new Promise((r) => setImmediate(r));
+  const samples = new Float64Array(o.iterations);
+  const rescoreSamples: number[] = [];
+  for (let i = 0; i < o.iterations; i++) {
+    const ns = step();
+    samples[i] = ns;
+    if (fresh) rescoreSamples.push(ns);
   }
   samples.sort();
+  const rescores = Float64Array.from(rescoreSamples).sort();
   return {
     strategy,
     collectors: n,
     p50_ns: percentile(samples, 0.5),
     p99_ns: percentile(samples, 0.99),
+    p999_ns: percentile(samples, 0.999),
+    max_ns: samples[samples.length - 1] ?? 0,
+    rescores: rescores.length,
+    rescore_p50_ns: percentile(rescores, 0.5),
   };
 }
 
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 1000);
-  const strategies: (SelectBench & { strategy: string })[] = [];
-  for (const s of Object.values(StrategyName)) strategies.push(await benchSelect(n, s));
-  const def = strategies.find((s) => s.strategy === DEFAULT_STRATEGY)!;
+  const args = process.argv.slice(2);
+  const n = Number(args[0] !== undefined && !args[0].startsWith("--") ? args[0] : 1000);
+  const options: Partial<SelectBenchOptions> = {};
+  const rate = flag(args, "--rate");
+  const inFlight = flag(args, "--in-flight");
+  if (rate !== undefined) options.rate = Number(rate);
+  if (inFlight !== undefined) options.inFlight = Number(inFlight);
+  const only = flag(args, "--strategy");
+  const names = only !== undefined ? [only] : Object.values(StrategyName);
+  const strategies = [];
+  for (const s of names) strategies.push(await benchSelect(n, s, options));
+  const def = strategies.find((s) => s.strategy === DEFAULT_STRATEGY) ?? strategies[0]!;
   console.log(JSON.stringify({ ...def, strategies }, null, 2));
 }
 

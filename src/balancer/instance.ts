@@ -1,4 +1,6 @@
+import type { ChangeLog } from "./change-log.js";
 import { PeakEwma } from "./ewma.js";
+import { TaskList } from "./task-list.js";
 import {
   BreakerState,
   type BalancerCandidate,
@@ -12,9 +14,14 @@ const MAX_BACKOFF_LEVEL = 30;
 /**
  * The balancer's state of one instance. It is also what strategies receive as a candidate, so the
  * hot path allocates nothing per call: `refresh` rewrites the advert-derived fields in place.
+ * Every change of load, capacity or breaker state is pushed to the balancer's change log, from
+ * which candidate sets update their indexes.
  */
 export class Instance implements StrategyCandidate {
   readonly id: string;
+  /** Small number, unique among the balancer's live instances: the change log's entry. */
+  readonly ix: number;
+  readonly #log: ChangeLog;
   // StrategyCandidate view
   load = 0;
   capacity = 1;
@@ -30,12 +37,14 @@ export class Instance implements StrategyCandidate {
   #inFlight = Number.NaN;
   /** In-flight reported by the instance's last advert seen. */
   advertInFlight = 0;
+  /** The advert object last given to `refresh`. */
+  advertRef: BalancerCandidate["advert"] | undefined = undefined;
   /** Heartbeat of that advert; undefined when adverts carry none. */
   advertSeq: number | undefined = undefined;
   /** Other coordinators' tasks on the instance, estimated when its advert was first seen. */
   others = 0;
   /** Task ids this balancer assigned here, in assignment order. */
-  readonly tasks = new Set<string>();
+  readonly tasks = new TaskList();
   /** Assignments made without a task id. */
   anonymous = 0;
   /** Own assignments in flight: tasks.size + anonymous, kept as a field for the hot path. */
@@ -59,14 +68,19 @@ export class Instance implements StrategyCandidate {
   offeredIn = -1;
   /** The caller's candidate object last seen for this instance (see the balancer's memo). */
   source: BalancerCandidate | undefined = undefined;
+  /** Set by a candidate set being built, to find ids listed twice. */
+  mark = 0;
 
-  constructor(id: string, decayMs: number) {
+  constructor(id: string, decayMs: number, ix: number, log: ChangeLog) {
     this.id = id;
+    this.ix = ix;
+    this.#log = log;
     this.latency = new PeakEwma(decayMs);
   }
 
   /** Takes capacity, weight and advertised in-flight from the candidate's advert. */
   refresh(advert: BalancerCandidate["advert"], defaultCapacity: number): void {
+    this.advertRef = advert;
     const max = advert.maxConcurrency;
     const w = advert.weight;
     const inFlight = advert.inFlight;
@@ -112,6 +126,17 @@ export class Instance implements StrategyCandidate {
     const others = this.others;
     if (others >= 0) this.load = own + others;
     else this.load = own > this.advertInFlight ? own : this.advertInFlight;
+    this.#log.push(this.ix);
+  }
+
+  /**
+   * Whether a task may go here now, as selectCollector decides outside its panic path: below
+   * capacity, and closed, or half-open with nothing assigned yet.
+   */
+  takes(now: number): boolean {
+    if (this.load >= this.capacity) return false;
+    const until = this.ejectedUntil;
+    return until === undefined || (until <= now && this.assigned === 0);
   }
 
   state(now: number): BreakerState {
@@ -145,7 +170,7 @@ export class Instance implements StrategyCandidate {
 
   /** Removes and returns every task id assigned here (failover). */
   takeTasks(): string[] {
-    const ids = [...this.tasks];
+    const ids = this.tasks.values();
     this.tasks.clear();
     this.anonymous = 0;
     this.assigned = 0;
@@ -168,6 +193,7 @@ export class Instance implements StrategyCandidate {
     this.probing = false;
     this.consecutiveFailures = 0;
     this.ejections++;
+    this.#log.push(this.ix);
     return ms;
   }
 
@@ -175,6 +201,7 @@ export class Instance implements StrategyCandidate {
     this.ejectedUntil = undefined;
     this.probing = false;
     this.closedAt = now;
+    this.#log.push(this.ix);
   }
 
   stats(now: number): InstanceStats {

@@ -1,7 +1,11 @@
 import { defaultDeps, type Clock, type Deps } from "../clock.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { FailoverEvent } from "../../subjects/schemas.js";
-import { Instance } from "./instance.js";
+import { CandidateSets } from "./candidate-sets.js";
+import { indexedStrategy, pickIndexed, type IndexedStrategy } from "./indexed.js";
+import type { Instance } from "./instance.js";
+import { InstanceTable } from "./instance-table.js";
+import { Offers } from "./offers.js";
 import { parseBalancerOptions, type BalancerOptions } from "./options.js";
 import { resolveStrategy } from "./strategies.js";
 import {
@@ -10,12 +14,8 @@ import {
   type LoadBalancingStats,
   type LoadBalancingStrategy,
   type StrategyCandidate,
+  type TaskView,
 } from "./types.js";
-
-type Memo = (Instance | undefined)[];
-
-/** Capability sets whose candidate memo is kept (every combination of the 7 flags). */
-const MAX_MEMOS = 128;
 
 /** Longest reason a FailoverEvent carries (the wire schema's bound). */
 const MAX_REASON = 1024;
@@ -30,19 +30,24 @@ const MAX_REASON = 1024;
  * on a failure. At most `maxEjectedShare` of a candidate set is ejected, and never all of it;
  * should every candidate be ejected anyway (the others left), ejected instances are tried one task
  * at a time rather than leaving the domain without any.
+ *
+ * A frozen candidate list (the router's) is indexed on first sight (see CandidateSet) and kept
+ * per array: later calls with it cost the changes since, and the built-in strategies pick from the
+ * index in O(log n) (weighted-round-robin: one pass over numbers, O(log n) while the list stays
+ * unchanged), with the same result as their `select` over the list of available candidates. Other
+ * lists, and strategies without an index, take the plain path: the list of available candidates,
+ * built by one pass that applies every candidate's advert (or from the index), handed to `select`.
  */
 export class LoadBalancer {
   readonly options: Readonly<BalancerOptions>;
   readonly strategy: LoadBalancingStrategy;
   readonly #clock: Clock;
-  readonly #instances = new Map<string, Instance>();
-  readonly #memos = new Map<number, Memo>();
-  // Scratch, reused by every selectCollector call.
-  readonly #offered: Instance[] = [];
+  readonly #instances: InstanceTable;
+  readonly #indexed: IndexedStrategy | undefined;
+  readonly #sets: CandidateSets;
+  readonly #offers: Offers;
   /** Numbers each selectCollector call; an instance offered in this call carries it. */
   #call = 0;
-  /** Instances joined since ranks were last assigned. */
-  #unranked = false;
   readonly #task = { required: 0, taskId: undefined as string | undefined, now: 0 };
   readonly #eventPrefix: string;
   #eventSeq = 0;
@@ -57,10 +62,14 @@ export class LoadBalancer {
     const d = defaultDeps(deps);
     this.options = Object.freeze(o);
     this.#clock = d.clock;
+    this.#instances = new InstanceTable(o.ewmaDecayMs);
+    this.#sets = new CandidateSets(this.#instances, o.defaultCapacity);
+    this.#offers = new Offers(this.#instances, o.defaultCapacity);
     this.strategy = resolveStrategy(o.strategy, d, {
       decayMs: o.ewmaDecayMs,
       defaultLatencyMs: o.ewmaDefaultLatencyMs,
     });
+    this.#indexed = indexedStrategy(this.strategy);
     this.#eventPrefix = Math.floor(d.rng() * 0x1_0000_0000)
       .toString(16)
       .padStart(8, "0");
@@ -70,6 +79,10 @@ export class LoadBalancer {
    * An instance with free capacity chosen by the strategy, or null when every candidate is full or
    * ejected (the caller keeps the task queued). Counts the assignment; `taskId` is remembered on
    * the instance so that a failover can name it.
+   *
+   * A frozen `candidates` array is indexed and its adverts read as snapshots: an advert is read
+   * again when a call brings a different advert object for that instance (a heartbeat), not when
+   * one is changed in place. Pass a new array when adverts change, as the router does.
    */
   selectCollector<C extends BalancerCandidate>(
     required: number,
@@ -77,51 +90,35 @@ export class LoadBalancer {
     taskId?: string,
   ): C | null {
     const now = this.#clock.now();
-    const offered = this.#offered;
     const call = ++this.#call;
-    const cap = this.options.defaultCapacity;
-    let n = 0; // offered[0..n) this call; no `length = 0`, which would drop the backing store
-    let usable = 0; // closed or half-open candidates
-    let open = 0; // candidates still inside their ejection time
-    const to = this.#memo(required);
-    for (let i = 0; i < candidates.length; i++) {
-      const c = candidates[i]!;
-      let s = to[i];
-      if (s === undefined || s.source !== c) {
-        s = this.#instance(c.id);
-        s.source = c;
-        to[i] = s;
+    const set = this.#sets.of(candidates, now);
+    let offered: Instance[];
+    if (set === null) {
+      offered = this.#offers.fromList(candidates, required, now, call);
+    } else {
+      const indexed = this.#indexed;
+      if (indexed !== undefined && set.takers() > 0) {
+        const i = indexed[pickIndexed](set, this.#taskView(required, taskId, now));
+        set.members[i]!.assign(taskId);
+        this.#tasksDistributed++;
+        return candidates[i]!;
       }
-      s.refresh(c.advert, cap);
-      const until = s.ejectedUntil;
-      if (until !== undefined) {
-        if (until > now) {
-          open++;
-          continue;
-        }
-        usable++;
-        if (s.assigned > 0) continue; // half-open: one task at a time
-      } else {
-        usable++;
+      if (set.takers() === 0 && this.#instances.settled) {
+        // Every member is full, and none is in an ejection time: no panic path either.
+        this.#saturated++;
+        return null;
       }
-      if (s.load >= s.capacity) continue;
-      s.slot = i; // Smi writes: no write barrier, unlike keeping the candidate itself
-      s.offeredIn = call;
-      offered[n++] = s;
+      offered = this.#offers.fromSet(set, candidates, now, call);
     }
-    if (offered.length !== n) offered.length = n;
-    if (usable === 0 && open > 0) this.#offerEjected(candidates, now, call);
     if (offered.length === 0) {
       this.#saturated++;
       return null;
     }
-    if (this.#unranked) this.#rank();
     // Even a single candidate goes through the strategy, so that its rotation sees every pick.
-    const task = this.#task;
-    task.required = required;
-    task.taskId = taskId;
-    task.now = now;
-    const pick: StrategyCandidate | undefined = this.strategy.select(offered, task);
+    const pick: StrategyCandidate | undefined = this.strategy.select(
+      offered,
+      this.#taskView(required, taskId, now),
+    );
     if (pick === undefined) {
       throw new InvalidArgumentError("strategy", `${this.strategy.name} picked no candidate`);
     }
@@ -137,40 +134,25 @@ export class LoadBalancer {
     return candidates[s.slot]!;
   }
 
-  /**
-   * Candidate object → instance, by position, per `required`. The router hands out the same list
-   * (same objects, same order) for a capability set until it changes, so this spares a map lookup
-   * per candidate per call; a changed position simply falls back to the map.
-   */
-  #memo(required: number): Memo {
-    let m = this.#memos.get(required);
-    if (m === undefined) {
-      if (this.#memos.size >= MAX_MEMOS) this.#memos.clear();
-      m = [];
-      this.#memos.set(required, m);
-    }
-    return m;
-  }
-
-  /** Panic path: every candidate is ejected, so each may take one task (as half-open). */
-  #offerEjected(candidates: readonly BalancerCandidate[], now: number, call: number): void {
-    for (let i = 0; i < candidates.length; i++) {
-      const c = candidates[i]!;
-      const s = this.#instances.get(c.id)!;
-      if (s.ejectedUntil === undefined || s.ejectedUntil <= now) continue;
-      if (s.assigned > 0 || s.load >= s.capacity) continue;
-      s.slot = i;
-      s.offeredIn = call;
-      this.#offered.push(s);
-    }
+  /** The reused TaskView, set for this call; ranks brought up to date for idBefore. */
+  #taskView(required: number, taskId: string | undefined, now: number): TaskView {
+    this.#instances.rank();
+    const task = this.#task;
+    task.required = required;
+    task.taskId = taskId;
+    task.now = now;
+    return task;
   }
 
   /** A task ended well: resets consecutive failures, closes a half-open instance, feeds latency. */
   recordSuccess(id: string, latencyMs: number): void {
     const now = this.#clock.now();
-    const s = this.#instance(id);
+    const s = this.#instances.of(id);
     s.consecutiveFailures = 0;
-    if (s.ejectedUntil !== undefined && (s.ejectedUntil <= now || s.probing)) s.close(now);
+    if (s.ejectedUntil !== undefined && (s.ejectedUntil <= now || s.probing)) {
+      s.close(now);
+      this.#instances.closed(s);
+    }
     if (Number.isFinite(latencyMs)) {
       const ms = latencyMs > 0 ? latencyMs : 0;
       s.latency.observe(ms, now);
@@ -187,7 +169,7 @@ export class LoadBalancer {
    */
   recordFailure(id: string, reason: string): boolean {
     const now = this.#clock.now();
-    const s = this.#instance(id);
+    const s = this.#instances.of(id);
     s.failures++;
     s.lastFailure = reason;
     this.strategy.observe?.({ kind: DispatchEventKind.Failure, id, at: now, reason });
@@ -219,14 +201,14 @@ export class LoadBalancer {
   ): FailoverEvent {
     void required; // part of the coordinator's call; `candidates` already match it
     const now = this.#clock.now();
-    const s = this.#instance(failedId);
+    const s = this.#instances.of(failedId);
     const taskIds = s.takeTasks();
     let others = 0;
     let othersOut = 0;
     let target: Instance | undefined;
     for (const c of candidates) {
       if (c.id === failedId) continue;
-      const o = this.#instance(c.id);
+      const o = this.#instances.of(c.id);
       o.refresh(c.advert, this.options.defaultCapacity);
       others++;
       if (o.ejectedUntil !== undefined) {
@@ -271,23 +253,21 @@ export class LoadBalancer {
 
   #eject(s: Instance, now: number): void {
     s.eject(now, this.options.ejectionBaseMs, this.options.ejectionMaxMs);
+    this.#instances.ejected(s);
     this.#ejections++;
   }
 
   /** The instance left: drops its state (read its tasks with tasksOf first). */
   forget(id: string): void {
-    const s = this.#instances.get(id);
-    if (s === undefined) return;
-    this.#instances.delete(id);
-    s.rank = undefined; // a strategy may still hold it: compare it by id from now on
-    this.#memos.clear(); // they may point at the dropped instance
+    if (this.#instances.delete(id) === undefined) return;
+    this.#offers.clearMemos(); // they may point at the dropped instance (sets: see generation)
     this.strategy.observe?.({ kind: DispatchEventKind.Forget, id, at: this.#clock.now() });
   }
 
   /** Task ids assigned to `id` and not yet released or moved, in assignment order. */
   tasksOf(id: string): readonly string[] {
     const s = this.#instances.get(id);
-    return s === undefined ? [] : [...s.tasks];
+    return s === undefined ? [] : s.tasks.values();
   }
 
   /**
@@ -328,22 +308,5 @@ export class LoadBalancer {
       ejections: this.#ejections,
       instances: Object.fromEntries(entries),
     };
-  }
-
-  #instance(id: string): Instance {
-    let s = this.#instances.get(id);
-    if (s === undefined) {
-      s = new Instance(id, this.options.ewmaDecayMs);
-      this.#instances.set(id, s);
-      this.#unranked = true;
-    }
-    return s;
-  }
-
-  /** Numbers every instance in id order (after instances joined), for idBefore. */
-  #rank(): void {
-    const all = [...this.#instances.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-    for (let i = 0; i < all.length; i++) all[i]!.rank = i;
-    this.#unranked = false;
   }
 }

@@ -1,3 +1,5 @@
+import type { CandidateSet } from "../candidate-set.js";
+import { pickIndexed, type IndexedStrategy } from "../indexed.js";
 import { idBefore } from "./order.js";
 import type {
   LoadBalancingStrategy,
@@ -9,9 +11,10 @@ import type {
 /**
  * Fewest effective in-flight tasks wins. Among equally loaded candidates the pick rotates by id
  * (the first id after the last pick, wrapping), so ties spread instead of always landing on the
- * first of the list. One pass, no allocation.
+ * first of the list. One pass, no allocation; O(log n) through the balancer's index
+ * (`[pickIndexed]`).
  */
-export class LeastConnectionsStrategy implements LoadBalancingStrategy {
+export class LeastConnectionsStrategy implements LoadBalancingStrategy, IndexedStrategy {
   readonly name = "least-connections";
   #last: StrategyCandidate | undefined = undefined;
 
@@ -38,6 +41,13 @@ export class LeastConnectionsStrategy implements LoadBalancingStrategy {
     const pick = next ?? first;
     if (pick !== undefined) this.#last = pick;
     return pick;
+  }
+
+  /** Among the least loaded, the first in id order after the last pick, wrapping: `select`'s. */
+  [pickIndexed](set: CandidateSet): number {
+    const i = set.nextFrom(set.after(this.#last), set.leastLoad());
+    if (i >= 0) this.#last = set.members[i];
+    return i;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Rng } from "../../clock.js";
 import { InvalidArgumentError } from "../../errors.js";
+import type { CandidateSet } from "../candidate-set.js";
+import { pickIndexed, type IndexedStrategy } from "../indexed.js";
 import { PeakEwma } from "../ewma.js";
 import { idBefore } from "./order.js";
 import { DEFAULT_EWMA_DECAY_MS, DEFAULT_EWMA_DEFAULT_LATENCY_MS } from "../options.js";
@@ -27,9 +29,10 @@ export interface P2cEwmaOptions {
  * drawn with the injected rng, the one with the lower `latency × (in-flight + 1)` wins, ties by
  * id. Latency comes from `observe()` (the balancer forwards `recordSuccess`); the estimate decays
  * with the time of the events and of the task (the injected clock), so an instance that was slow
- * and has been idle for a while is tried again. O(1) per pick apart from two map lookups.
+ * and has been idle for a while is tried again. O(1) per pick apart from two map lookups; through
+ * the balancer's index the same draws find their candidates in O(log n).
  */
-export class P2cEwmaStrategy implements LoadBalancingStrategy {
+export class P2cEwmaStrategy implements LoadBalancingStrategy, IndexedStrategy {
   readonly name = "p2c-ewma";
   readonly #rng: Rng;
   readonly #decayMs: number;
@@ -63,6 +66,25 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy {
     if (ca < cb) return a;
     if (cb < ca) return b;
     return idBefore(b, a) ? b : a;
+  }
+
+  [pickIndexed](set: CandidateSet, task: TaskView): number {
+    const n = set.takers();
+    if (n <= 1) return set.nthTaker(0);
+    let i = Math.floor(this.#rng() * n);
+    if (i >= n) i = n - 1;
+    let j = Math.floor(this.#rng() * (n - 1));
+    if (j >= n - 1) j = n - 2;
+    if (j >= i) j++;
+    const pa = set.nthTaker(i);
+    const pb = set.nthTaker(j);
+    const a = set.members[pa]!;
+    const b = set.members[pb]!;
+    const ca = this.cost(a, task.now);
+    const cb = this.cost(b, task.now);
+    if (ca < cb) return pa;
+    if (cb < ca) return pb;
+    return idBefore(b, a) ? pb : pa;
   }
 
   /** `latency estimate × (load + 1)` of a candidate at `now`. */

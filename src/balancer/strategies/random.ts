@@ -1,4 +1,6 @@
 import type { Rng } from "../../clock.js";
+import type { CandidateSet } from "../candidate-set.js";
+import { pickIndexed, type IndexedStrategy } from "../indexed.js";
 import type {
   LoadBalancingStrategy,
   StrategyCandidate,
@@ -6,8 +8,11 @@ import type {
   TaskView,
 } from "../types.js";
 
-/** Uniform over the candidates (all of which have free capacity), from the injected rng. */
-export class RandomStrategy implements LoadBalancingStrategy {
+/**
+ * Uniform over the candidates (all of which have free capacity), from the injected rng. Through
+ * the balancer's index the draw is the same and finds its candidate in O(log n).
+ */
+export class RandomStrategy implements LoadBalancingStrategy, IndexedStrategy {
   readonly name = "random";
   readonly #rng: Rng;
 
@@ -20,6 +25,13 @@ export class RandomStrategy implements LoadBalancingStrategy {
     if (n <= 1) return c[0];
     const i = Math.floor(this.#rng() * n);
     return c[i < n ? i : n - 1];
+  }
+
+  [pickIndexed](set: CandidateSet): number {
+    const n = set.takers();
+    if (n <= 1) return set.nthTaker(0);
+    const i = Math.floor(this.#rng() * n);
+    return set.nthTaker(i < n ? i : n - 1);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { CandidateSet } from "../candidate-set.js";
+import { pickIndexed, type IndexedStrategy } from "../indexed.js";
 import { idBefore } from "./order.js";
 import type {
   LoadBalancingStrategy,
@@ -9,9 +11,10 @@ import type {
 /**
  * True rotation: each pick is the candidate whose id follows the last picked id in sorted order
  * (wrapping to the smallest). Rotating by id rather than by an index into the array keeps the
- * order when instances join, leave, fill up or arrive in another order. One pass, no allocation.
+ * order when instances join, leave, fill up or arrive in another order. One pass, no allocation;
+ * O(log n) through the balancer's index (`[pickIndexed]`).
  */
-export class RoundRobinStrategy implements LoadBalancingStrategy {
+export class RoundRobinStrategy implements LoadBalancingStrategy, IndexedStrategy {
   readonly name = "round-robin";
   #last: StrategyCandidate | undefined = undefined;
 
@@ -30,6 +33,13 @@ export class RoundRobinStrategy implements LoadBalancingStrategy {
     const pick = next ?? first;
     if (pick !== undefined) this.#last = pick;
     return pick;
+  }
+
+  /** The first available member in id order after the last pick, wrapping: `select`'s pick. */
+  [pickIndexed](set: CandidateSet): number {
+    const i = set.nextFrom(set.after(this.#last));
+    if (i >= 0) this.#last = set.members[i];
+    return i;
   }
 }
 
