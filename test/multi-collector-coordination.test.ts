@@ -499,4 +499,97 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     const data = ours?.endpoints?.[0]?.data as { coordinator?: { submitted?: number } } | undefined;
     expect(data?.coordinator?.submitted).toBe(1);
   });
+  it("coordination - thousands of queued tasks that expired before they ran do not overflow the stack", async () => {
+    const p = prefix();
+    const s = new Subjects(p);
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const { c } = await collector(p, "busy", PROC, () => blocked, {
+      maxConcurrency: 1,
+      maxQueued: 10_000,
+    });
+    const now = Date.now();
+    const task = (i: number, deadline: number): Task => ({
+      taskId: `exp${i}`,
+      correlationId: `ce${i}`,
+      requiredCapabilities: PROC,
+      domain: "process",
+      priority: 1,
+      payload: i,
+      createdAt: now,
+      deadline,
+      attempt: 0,
+    });
+    mesh.nc.publish(s.collectorTask("busy"), encode(Task, task(0, now + 10_000)));
+    for (let i = 1; i <= 6000; i++)
+      mesh.nc.publish(s.collectorTask("busy"), encode(Task, task(i, now + 300)));
+    await mesh.nc.flush();
+    await until(() => c.stats().queued === 6000, 5000, "6,000 queued");
+    await until(() => Date.now() > now + 400, 2000, "deadlines passed");
+    release();
+    await until(() => c.stats().expired === 6000, 5000, "expired jobs dropped");
+    expect(c.stats()).toMatchObject({ running: 0, queued: 0, completed: 1 });
+  });
+
+  it("coordination - a collector that stops gracefully while tasks wait for it is not failed over", async () => {
+    const p = prefix();
+    const { c: leaving } = await collector(p, "leaving", PROC, echo("leaving", 300), {
+      maxConcurrency: 1,
+    });
+    await collector(p, "staying", PROC, echo("staying", 300), { maxConcurrency: 1 });
+    const coord = await coordinator(p);
+    await routable(coord, ["leaving", "staying"]);
+    const pending = Array.from({ length: 6 }, (_, i) =>
+      coord.submit({ requiredCapabilities: PROC, payload: i }),
+    );
+    await until(() => leaving.inFlight === 1, 2000, "leaving busy");
+    await leaving.stop();
+    const results = await Promise.all(pending);
+    for (const r of results) expect(r.status).toBe("complete");
+    const by = results.map((r) => r.results[0]?.collectorId);
+    expect(by.filter((x) => x === "leaving").length).toBeGreaterThanOrEqual(1);
+    expect(by.filter((x) => x === "staying").length).toBeGreaterThanOrEqual(4);
+    expect(coord.stats().coordinator.failovers).toBe(0);
+  });
+
+  it("coordination - a late result of an abandoned attempt on the same instance is not taken for the new one", async () => {
+    const p = prefix();
+    await collector(p, "only", PROC, async (payload, ctx) => {
+      await new Promise((r) => setTimeout(r, ctx.task.attempt === 0 ? 400 : 10));
+      return { payload, attempt: ctx.task.attempt };
+    });
+    const coord = await coordinator(p, { attemptTimeoutMs: 200 });
+    await routable(coord, ["only"]);
+    const r = await coord.submit({ requiredCapabilities: PROC, payload: "x" }, { timeoutMs: 5000 });
+    expect(r.status).toBe("complete");
+    expect(r.results).toHaveLength(1);
+    expect(r.results[0]?.attempt).toBe(1);
+    expect(r.results[0]?.payload).toEqual({ payload: "x", attempt: 1 });
+    await until(() => coord.aggregator.stats().late >= 1, 2000, "attempt 0's result counted late");
+    expect(coord.stats().coordinator).toMatchObject({ inFlight: 0, tasks: 0 });
+  });
+
+  it("coordination - a task whose own deadline passes in flight is not charged to the instance", async () => {
+    const p = prefix();
+    await collector(p, "steady", PROC, echo("steady", 400));
+    const coord = await coordinator(p, { failoverThreshold: 1 });
+    await routable(coord, ["steady"]);
+    const results = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        coord.submit({ requiredCapabilities: PROC }, { timeoutMs: 150 }),
+      ),
+    );
+    for (const r of results) {
+      expect(r.status).toBe("timed_out");
+      expect(r.results).toHaveLength(0);
+    }
+    const inst = coord.balancer.stats().instances.steady;
+    expect(inst?.failures).toBe(0);
+    expect(coord.stats().coordinator).toMatchObject({
+      failovers: 0,
+      attemptTimeouts: 0,
+      inFlight: 0,
+    });
+    expect(coord.balancer.isEjected("steady")).toBe(false);
+  });
 });

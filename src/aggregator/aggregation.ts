@@ -77,9 +77,9 @@ export class Aggregation implements HeapItem, StreamSource {
     const partKey = `${r.collectorId} ${r.taskId}`;
     let part = this.#parts.get(partKey);
     if (part !== undefined && part.abandonedThrough !== NOT_ABANDONED) {
+      // Attempts up to the abandoned one stay late for good, even once a later attempt on the
+      // same collector has started delivering: its results and theirs must not mix.
       if (r.attempt === undefined || r.attempt <= part.abandonedThrough) return "late";
-      // A later attempt on the same collector: the part starts over.
-      part.abandonedThrough = NOT_ABANDONED;
     }
     if (this.#seen.has(key)) {
       this.duplicates++;

@@ -163,8 +163,13 @@ export class Collector {
   async stop(): Promise<void> {
     if (!this.#nc) return;
     this.#accepting = false;
-    await Promise.allSettled(this.#subs.map((s) => s.drain()));
-    this.#subs = [];
+    // Routers stop choosing us; tasks still sent meanwhile are refused with STOPPED (the
+    // coordinator re-sends them elsewhere). The direct subscription stays until in-flight work
+    // is done, so no coordinator mistakes the drain for a dead instance (no responders).
+    this.#health = CollectorHealth.Unavailable;
+    await this.#advertiser?.beat();
+    const [direct, ...queues] = this.#subs;
+    await Promise.allSettled(queues.map((s) => s.drain()));
     if (this.inFlight > 0) {
       const idle = new Promise<void>((r) => (this.#idle = r));
       let timer: NodeJS.Timeout | undefined;
@@ -177,6 +182,8 @@ export class Collector {
         for (const run of this.#running) run.abort(new StoppedError(`collector ${this.id}`));
       }
     }
+    await direct?.drain().catch(() => undefined);
+    this.#subs = [];
     await this.#advertiser?.stop();
     this.#advertiser = undefined;
     try {
@@ -198,6 +205,11 @@ export class Collector {
   }
 
   #onMessage(msg: Msg): void {
+    if (msg.data.length === 0 && msg.reply) {
+      // A coordinator's liveness probe: answer it, it is not a task.
+      this.#nc?.publish(msg.reply, new Uint8Array(0));
+      return;
+    }
     this.#stats.received++;
     let task: Task;
     try {
@@ -259,6 +271,10 @@ export class Collector {
       if (!job) break;
       this.#run(job);
     }
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
     if (this.inFlight === 0 && this.#idle) {
       const idle = this.#idle;
       this.#idle = undefined;
@@ -275,7 +291,9 @@ export class Collector {
         new MeshError(ErrorCode.Timeout, `task ${job.task.taskId} deadline passed before it ran`),
         0,
       );
-      this.#next();
+      // No call to #next here: the loop that called us takes the next job (a long queue of
+      // expired jobs must not recurse).
+      this.#checkIdle();
       return;
     }
     const run = new TaskRun(job.task, this.id, this.opts.logger);

@@ -87,6 +87,8 @@ interface TaskState {
   avoid: Set<string> | undefined;
   attempts: number;
   ctx: Context | undefined;
+  /** Fan-out: every instance that got a part; a failed part prefers an instance outside them. */
+  members: readonly string[] | undefined;
 }
 
 export interface CoordinatorCounters {
@@ -118,6 +120,12 @@ export class Coordinator {
   readonly #service: CoordinatorService | undefined;
   readonly #tasks = new Map<string, TaskState>();
   readonly #flights = new Map<string, Flight>();
+  /** Task ids in flight per instance, so failing one instance costs what it had. */
+  readonly #flightsOn = new Map<string, Set<string>>();
+  /** Stale or left while NATS was disconnected: judged again once reconnected. */
+  readonly #deferredStale = new Set<string>();
+  #disconnectedAt: number | undefined;
+  #ready = false;
   /** Task ids of each submission, to end its remaining parts when it completes. */
   readonly #byCorrelation = new Map<string, string[]>();
   /** `<p>.result.<id>.`: reply subjects are this plus `<taskId>.<attempt>`. */
@@ -172,8 +180,14 @@ export class Coordinator {
       onResult: (r) => this.#onResult(r),
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) => this.#onErrorReply(taskId, attempt, err),
-      onInvalid: (err) =>
-        o.logger.warn({ err: err.message, subject: err.subject }, "invalid result"),
+      onInvalid: (err) => {
+        const once = this.#logOnce.check(`invalid:${err.subject ?? ""}`);
+        if (!once.log) return;
+        o.logger.warn(
+          { err: err.message, subject: err.subject, suppressed: once.suppressed },
+          "invalid result",
+        );
+      },
     });
     this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
   }
@@ -192,7 +206,9 @@ export class Coordinator {
     await this.#service?.start();
     this.#sweepTimer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#sweepTimer.unref();
+    void this.#followConnection();
     await this.#nc.flush();
+    this.#ready = true;
     this.opts.logger.info(
       { coordinatorId: this.id, prefix: this.opts.prefix },
       "coordinator started",
@@ -214,6 +230,7 @@ export class Coordinator {
     this.#tasks.clear();
     this.#byCorrelation.clear();
     this.#flights.clear();
+    this.#flightsOn.clear();
     this.#unsubscribeChanges?.();
     await this.#watcher.stop();
     await this.#inbox.stop();
@@ -239,7 +256,7 @@ export class Coordinator {
   }
 
   #begin(spec: TaskSpec, opts: SubmitOptions): string {
-    if (this.#stopped || !this.#started) throw new StoppedError(`coordinator ${this.id}`);
+    if (this.#stopped || !this.#ready) throw new StoppedError(`coordinator ${this.id}`);
     const required = parseCaps(spec.requiredCapabilities);
     const priority = parsePriority(opts.priority ?? 1);
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs;
@@ -313,9 +330,10 @@ export class Coordinator {
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
     const taskIds: string[] = [];
     this.#byCorrelation.set(correlationId, taskIds);
+    const members = mode === "all" ? candidates.map((c) => c.id) : undefined;
     void this.aggregator.whenComplete(correlationId).then((r) => {
       // Parts still queued or running (fan-out that completed at `expected`, a timeout) end here.
-      this.#forgetCorrelation(correlationId);
+      this.#forgetCorrelation(correlationId, taskIds);
       this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
       if (recording) {
         span.addEvent("aggregation complete", {
@@ -341,7 +359,7 @@ export class Coordinator {
               correlationId,
             });
       const pinned = mode === "all" ? candidates[i]?.id : undefined;
-      this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx });
+      this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx, members });
       taskIds.push(task.taskId);
       // Nothing is queued ahead of it: place it now, and queue it only when no instance has room.
       if (this.distributor.size() > 0 || !this.#place(task)) this.distributor.enqueue(task);
@@ -408,7 +426,7 @@ export class Coordinator {
       dispatchedAt: now,
       attemptDeadline: Math.min(now + this.opts.attemptTimeoutMs, task.deadline),
     };
-    this.#flights.set(task.taskId, flight);
+    this.#setFlight(flight);
     this.distributor.recordDispatched(task);
     this.opts.metrics.dispatched(task.priority, now - task.createdAt);
     // The publisher's PRODUCER span is this attempt's `dispatch` span, a child of `submit`.
@@ -417,7 +435,7 @@ export class Coordinator {
       if (st.ctx === undefined) this.#publisher.distributeTask(task, how);
       else context.with(st.ctx, () => this.#publisher.distributeTask(task, how));
     } catch (err) {
-      this.#flights.delete(task.taskId);
+      this.#dropFlight(flight);
       this.balancer.release(collectorId, task.taskId);
       this.#endTask(
         st,
@@ -428,14 +446,22 @@ export class Coordinator {
 
   #onResult(r: Result): void {
     const flight = this.#flights.get(r.taskId);
-    if (flight && flight.collectorId === r.collectorId) {
+    if (
+      flight &&
+      flight.collectorId === r.collectorId &&
+      (r.attempt === undefined || r.attempt === flight.attempt)
+    ) {
       if (r.status === "error" && r.error && INSTANCE_REFUSALS.has(r.error.code)) {
         // The instance refused (draining, full, lacks a capability): move the task, keep no result.
-        this.#retry(flight, r.error.message, false);
+        this.#retry(flight, r.error.message, false, r.error.code);
         return;
       }
-      if (r.final) {
-        this.#flights.delete(r.taskId);
+      if (!r.final) {
+        // A stream in progress is alive: its attempt deadline runs from its latest result.
+        const now = this.opts.clock.now();
+        flight.attemptDeadline = Math.min(now + this.opts.attemptTimeoutMs, flight.task.deadline);
+      } else {
+        this.#dropFlight(flight);
         this.balancer.release(flight.collectorId, r.taskId);
         this.balancer.recordSuccess(
           flight.collectorId,
@@ -481,8 +507,11 @@ export class Coordinator {
   }
 
   #onRouterChange(c: RouterChange): void {
-    if (c.kind === "stale" || c.kind === "left") {
-      this.#failInstance(c.id, c.kind === "left" ? "collector left" : "heartbeat stale");
+    if (c.kind === "stale" && this.#disconnectedAt !== undefined) {
+      this.#deferredStale.add(c.id);
+    } else if (c.kind === "stale" || c.kind === "left") {
+      const reason = c.kind === "left" ? "collector left" : "heartbeat stale";
+      this.#failInstance(c.id, reason, c.advert?.capabilities);
       if (c.kind === "left") this.balancer.forget(c.id);
     } else {
       this.#schedulePump();
@@ -490,10 +519,10 @@ export class Coordinator {
   }
 
   /** Moves every task in flight on `collectorId` elsewhere and publishes a FailoverEvent. */
-  #failInstance(collectorId: string, reason: string): void {
+  #failInstance(collectorId: string, reason: string, capabilities?: number): void {
+    if (this.#stopped) return;
     if (this.balancer.tasksOf(collectorId).length === 0 && !this.#hasFlightsOn(collectorId)) return;
-    const advert = this.router.get(collectorId)?.advert;
-    const required = advert?.capabilities ?? 0;
+    const required = capabilities ?? this.router.get(collectorId)?.advert.capabilities ?? 0;
     let candidates: readonly Candidate[] = [];
     try {
       candidates = this.router.findCapable(required).filter((c) => c.id !== collectorId);
@@ -513,7 +542,7 @@ export class Coordinator {
     }
     this.#emit({ kind: "failover", event });
     const ids = new Set(event.taskIds);
-    for (const [taskId, f] of this.#flights) if (f.collectorId === collectorId) ids.add(taskId);
+    for (const taskId of this.#flightsOn.get(collectorId) ?? []) ids.add(taskId);
     for (const taskId of ids) {
       const f = this.#flights.get(taskId);
       if (f && f.collectorId === collectorId) this.#retry(f, reason, true);
@@ -522,28 +551,39 @@ export class Coordinator {
   }
 
   #hasFlightsOn(collectorId: string): boolean {
-    for (const f of this.#flights.values()) if (f.collectorId === collectorId) return true;
-    return false;
+    return this.#flightsOn.has(collectorId);
   }
 
   /** Abandons the flight and queues its task again while its deadline and attempts allow. */
-  #retry(flight: Flight, reason: string, released: boolean): void {
+  #retry(
+    flight: Flight,
+    reason: string,
+    released: boolean,
+    code: ErrorCode = ErrorCode.Timeout,
+  ): void {
     const { task, collectorId } = flight;
-    this.#flights.delete(task.taskId);
+    this.#dropFlight(flight);
     if (!released) this.balancer.release(collectorId, task.taskId);
     this.aggregator.abandonPart(task.correlationId, task.taskId, collectorId, flight.attempt);
     const st = this.#tasks.get(task.taskId);
     if (!st) return;
-    (st.avoid ??= new Set()).add(collectorId);
+    const avoid = (st.avoid ??= new Set());
+    avoid.add(collectorId);
+    // A fan-out part prefers an instance that has no part of its own (avoid is a preference:
+    // with no other instance, a member takes it).
+    for (const m of st.members ?? []) avoid.add(m);
     st.pinned = undefined;
     const now = this.opts.clock.now();
-    if (now >= task.deadline || st.attempts >= this.opts.maxAttempts) {
+    if (now >= task.deadline) {
+      // Its own deadline: the aggregation ends it as partial or timed out.
+      this.#tasks.delete(task.taskId);
+      this.distributor.recordTimedOut(task);
+      return;
+    }
+    if (st.attempts >= this.opts.maxAttempts) {
       this.#endTask(
         st,
-        new MeshError(
-          ErrorCode.Timeout,
-          `task ${task.taskId} gave up after ${st.attempts} attempts: ${reason}`,
-        ),
+        new MeshError(code, `task ${task.taskId} gave up after ${st.attempts} attempts: ${reason}`),
       );
       return;
     }
@@ -595,6 +635,13 @@ export class Coordinator {
     for (const f of this.#flights.values()) if (f.attemptDeadline <= now) timedOut.push(f);
     for (const f of timedOut) {
       if (this.#flights.get(f.task.taskId) !== f) continue;
+      if (now >= f.task.deadline) {
+        // The task's own deadline, not the instance's fault: no failure is charged.
+        this.balancer.release(f.collectorId, f.task.taskId);
+        this.#retry(f, "deadline", true);
+        continue;
+      }
+      if (this.#disconnectedAt !== undefined) continue; // no result could arrive meanwhile
       this.#counters.attemptTimeouts++;
       const crossed = this.balancer.recordFailure(f.collectorId, "attempt timeout");
       if (crossed) this.#failInstance(f.collectorId, "attempt timeouts");
@@ -605,17 +652,66 @@ export class Coordinator {
     if (this.distributor.size() > 0) this.#pump();
   }
 
-  #forgetCorrelation(correlationId: string): void {
-    const taskIds = this.#byCorrelation.get(correlationId);
-    this.#byCorrelation.delete(correlationId);
-    for (const taskId of taskIds ?? []) {
+  #forgetCorrelation(correlationId: string, taskIds: readonly string[]): void {
+    // A new submission may reuse the id: only its own entry is removed.
+    if (this.#byCorrelation.get(correlationId) === taskIds)
+      this.#byCorrelation.delete(correlationId);
+    for (const taskId of taskIds) {
       if (!this.#tasks.delete(taskId)) continue;
       this.distributor.remove(taskId);
       const f = this.#flights.get(taskId);
       if (f) {
-        this.#flights.delete(taskId);
+        this.#dropFlight(f);
         this.balancer.release(f.collectorId, taskId);
       }
+    }
+  }
+
+  #setFlight(f: Flight): void {
+    this.#flights.set(f.task.taskId, f);
+    let on = this.#flightsOn.get(f.collectorId);
+    if (!on) this.#flightsOn.set(f.collectorId, (on = new Set()));
+    on.add(f.task.taskId);
+  }
+
+  #dropFlight(f: Flight): void {
+    if (this.#flights.get(f.task.taskId) === f) this.#flights.delete(f.task.taskId);
+    const on = this.#flightsOn.get(f.collectorId);
+    if (on) {
+      on.delete(f.task.taskId);
+      if (on.size === 0) this.#flightsOn.delete(f.collectorId);
+    }
+  }
+
+  /**
+   * While NATS is disconnected neither results nor heartbeats can arrive: attempt timeouts are
+   * not charged to instances and stale instances are not failed over; on reconnect, deadlines
+   * move by the outage and instances still stale after one advert TTL fail over then.
+   */
+  async #followConnection(): Promise<void> {
+    for await (const st of this.#nc.status()) {
+      if (this.#stopped) break;
+      if (st.type === "disconnect") {
+        this.#disconnectedAt ??= this.opts.clock.now();
+      } else if (st.type === "reconnect" && this.#disconnectedAt !== undefined) {
+        const outage = this.opts.clock.now() - this.#disconnectedAt;
+        this.#disconnectedAt = undefined;
+        for (const f of this.#flights.values()) {
+          f.attemptDeadline = Math.min(f.attemptDeadline + outage, f.task.deadline);
+        }
+        this.opts.logger.warn({ outageMs: outage }, "NATS reconnected");
+        const timer = setTimeout(() => this.#judgeDeferred(), this.opts.advertTtlMs);
+        timer.unref();
+      }
+    }
+  }
+
+  #judgeDeferred(): void {
+    if (this.#stopped || this.#disconnectedAt !== undefined) return;
+    for (const id of [...this.#deferredStale]) {
+      this.#deferredStale.delete(id);
+      const c = this.router.get(id);
+      if (c === undefined || c.health === "unavailable") this.#failInstance(id, "heartbeat stale");
     }
   }
 
@@ -632,7 +728,7 @@ export class Coordinator {
         .then(() => this.#probing.delete(id))
         .catch((err: unknown) => {
           this.#probing.delete(id);
-          if (isNoResponders(err)) {
+          if (!this.#stopped && isNoResponders(err)) {
             const change = this.router.markUnavailable(id, "probe: no responders");
             if (change) this.#watcher.publishChange?.(change);
             this.#failInstance(id, "probe: no responders");
@@ -642,7 +738,16 @@ export class Coordinator {
   }
 
   #emit(e: CoordinatorEvent): void {
-    for (const fn of this.#listeners) fn(e);
+    for (const fn of this.#listeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.opts.logger.warn(
+          { err: err instanceof Error ? err.message : "error" },
+          "listener threw",
+        );
+      }
+    }
   }
 
   /** Messages that failed to decode or validate: results, adverts and api requests. */

@@ -128,9 +128,13 @@ export class CoordinatorService {
     h.set(Headers.Error, oneLine(e.message));
     const body: ErrorReply = { error: { code: e.code, message: e.message.slice(0, 1024) } };
     // respondError also counts the error in the micro service's $SRV.STATS.
-    msg.respondError(HTTP_LIKE[e.code] ?? 500, oneLine(e.message), encode(ErrorReply, body), {
-      headers: h,
-    });
+    try {
+      msg.respondError(HTTP_LIKE[e.code] ?? 500, oneLine(e.message), encode(ErrorReply, body), {
+        headers: h,
+      });
+    } catch {
+      // The connection closed or is draining: nobody can be told any more.
+    }
   }
 }
 
