@@ -400,8 +400,16 @@ export class Coordinator {
       else st.pinned = undefined;
     }
     if (st.avoid && candidates.length > 1) {
-      const others = candidates.filter((c) => !st.avoid?.has(c.id));
+      // Instances that failed this task, then (a fan-out part) instances with a part of their
+      // own: both are preferences, used while some other instance remains.
+      const avoid = st.avoid;
+      const others = candidates.filter((c) => !avoid.has(c.id));
       if (others.length > 0) candidates = others;
+      const members = st.members;
+      if (members && candidates.length > 1) {
+        const outside = candidates.filter((c) => !members.includes(c.id));
+        if (outside.length > 0) candidates = outside;
+      }
     }
     if (candidates.length === 0) return false;
     const pick = this.balancer.selectCollector(task.requiredCapabilities, candidates, task.taskId);
@@ -567,11 +575,7 @@ export class Coordinator {
     this.aggregator.abandonPart(task.correlationId, task.taskId, collectorId, flight.attempt);
     const st = this.#tasks.get(task.taskId);
     if (!st) return;
-    const avoid = (st.avoid ??= new Set());
-    avoid.add(collectorId);
-    // A fan-out part prefers an instance that has no part of its own (avoid is a preference:
-    // with no other instance, a member takes it).
-    for (const m of st.members ?? []) avoid.add(m);
+    (st.avoid ??= new Set()).add(collectorId);
     st.pinned = undefined;
     const now = this.opts.clock.now();
     if (now >= task.deadline) {
