@@ -60,7 +60,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     collectorTask: {
       address: `${p}.collector.{collectorId}.task`,
       description:
-        "Coordinated path: the instance the balancer chose. No subscriber = 503 no responders.",
+        "Coordinated path: the instance the balancer chose. No subscriber = 503 no responders. An empty message with a reply subject is a liveness probe, answered with an empty reply.",
       parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
       messages: { Task: msgRef("Task") },
     },
