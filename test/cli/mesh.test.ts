@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -127,7 +127,7 @@ describe("cli against a running mesh", { timeout: 60_000 }, () => {
     expect(first?.status).toBe("ok");
     const procs = (first?.payload as { processes: { pid: number; name: string }[] }).processes;
     expect(procs.map((p) => p.pid)).toEqual([process.pid]);
-    expect(procs[0]?.name).toBeTruthy();
+    expect(procs[0]?.name).toBe(readFileSync("/proc/self/comm", "utf8").trim());
   });
 
   it("cli - submit prints a status line and each result", async () => {
