@@ -42,29 +42,13 @@ export function decode<S extends z.ZodType>(
   bytes: Uint8Array,
   opts: DecodeOptions = {},
 ): z.output<S> {
-  const max = opts.maxBytes ?? LIMIT;
   if (!(bytes instanceof Uint8Array)) {
     throw new InvalidMessageError("message is not bytes", {
       subject: opts.subject,
       paths: ["<bytes>"],
     });
   }
-  if (bytes.length > max) {
-    throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds ${max}`, {
-      subject: opts.subject,
-      paths: ["<size>"],
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = decoder.decode(bytes);
-  } catch (err) {
-    throw new InvalidMessageError(`not MessagePack: ${describe(err)}`, {
-      subject: opts.subject,
-      paths: ["<msgpack>"],
-      cause: err,
-    });
-  }
+  const raw = decodeRaw(bytes, opts);
   let parsed: ReturnType<S["safeParse"]>;
   try {
     parsed = schema.safeParse(raw) as ReturnType<S["safeParse"]>;

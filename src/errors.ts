@@ -126,6 +126,32 @@ export class StoppedError extends MeshError {
   }
 }
 
+/** The collector needs something this host does not have (a Linux /proc). Not retryable. */
+export class UnsupportedPlatformError extends MeshError {
+  readonly collector: string;
+  constructor(collector: string, message: string) {
+    super(ErrorCode.UnsupportedPlatform, message);
+    this.name = "UnsupportedPlatformError";
+    this.collector = collector;
+  }
+}
+
+/** fsmond was asked for a path that does not resolve inside its roots. */
+export class PathNotAllowedError extends MeshError {
+  /** The path as requested. */
+  readonly path: string;
+  readonly roots: readonly string[];
+  constructor(requested: string, roots: readonly string[]) {
+    super(
+      ErrorCode.PathNotAllowed,
+      `path ${JSON.stringify(requested)} is outside the allowed roots (${roots.join(", ")})`,
+    );
+    this.name = "PathNotAllowedError";
+    this.path = requested;
+    this.roots = roots;
+  }
+}
+
 export const errors = {
   MeshError,
   InvalidMessageError,
@@ -137,4 +163,6 @@ export const errors = {
   NoRespondersError,
   UnknownStrategyError,
   StoppedError,
+  UnsupportedPlatformError,
+  PathNotAllowedError,
 } as const;
