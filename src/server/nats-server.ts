@@ -13,7 +13,14 @@ import { MeshError, ErrorCode } from "../errors.js";
 
 export const NATS_SERVER_INSTALL_HINT =
   "nats-server was not found on the PATH. Install it with `apt-get install nats-server` " +
-  "(Debian/Ubuntu) or `brew install nats-server` (macOS), or pass --nats-url to use a running server.";
+  "(Debian/Ubuntu) or `brew install nats-server` (macOS), set NATS_SERVER_BIN to its path, " +
+  "or pass --nats-url to use a running server.";
+
+/** The nats-server executable: `NATS_SERVER_BIN` when set, else `nats-server` on the PATH. */
+export function natsServerBinary(): string {
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : "nats-server";
+}
 
 export class NatsServerNotFoundError extends MeshError {
   constructor() {
@@ -25,7 +32,7 @@ export class NatsServerNotFoundError extends MeshError {
 export interface NatsServerOptions {
   /** Enable JetStream with a store in the temporary directory (default true). */
   jetstream?: boolean;
-  /** Executable (default `nats-server` on the PATH). */
+  /** Executable (default `NATS_SERVER_BIN`, else `nats-server` on the PATH). */
   binary?: string;
   /** Milliseconds to wait for the server to accept connections (default 10 s). */
   startTimeoutMs?: number;
@@ -36,13 +43,13 @@ export interface NatsServerOptions {
 }
 
 /** Finds the nats-server binary, or undefined. */
-export function findNatsServer(binary = "nats-server"): string | undefined {
+export function findNatsServer(binary = natsServerBinary()): string | undefined {
   const r = spawnSync(binary, ["--version"], { encoding: "utf8" });
   return r.status === 0 ? binary : undefined;
 }
 
 /** The version the binary reports, e.g. "2.9.10". */
-export function natsServerVersion(binary = "nats-server"): string | undefined {
+export function natsServerVersion(binary = natsServerBinary()): string | undefined {
   const r = spawnSync(binary, ["--version"], { encoding: "utf8" });
   return r.status === 0 ? /v?(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] : undefined;
 }
@@ -62,7 +69,7 @@ export class NatsServer {
   private constructor(opts: NatsServerOptions) {
     this.#opts = {
       jetstream: opts.jetstream ?? true,
-      binary: opts.binary ?? "nats-server",
+      binary: opts.binary ?? natsServerBinary(),
       startTimeoutMs: opts.startTimeoutMs ?? 10_000,
       extraConfig: opts.extraConfig ?? "",
     };

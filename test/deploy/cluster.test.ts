@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
-import { killChild, requireNatsServer, until } from "../support/nats-server.js";
+import { killChild, natsServerBinary, requireNatsServer, until } from "../support/nats-server.js";
 import { copyDeploy } from "./support.js";
 
 const NODES = ["n1", "n2", "n3"] as const;
@@ -65,7 +65,7 @@ describe("deploy - the three-node cluster", () => {
         text = swap(text, `nats-route://${m}:6222`, `nats-route://127.0.0.1:${route[j]}`, n);
       }
       writeFileSync(file, text);
-      const child = spawn("nats-server", ["-c", file], { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(natsServerBinary(), ["-c", file], { stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
       child.once("exit", (code) => exits.push(`${n} exited (${code}): ${stderr.trim()}`));

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { referenceCollectors } from "../../src/collectors/index.js";
 import { DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
-import { requireNatsServer } from "../support/nats-server.js";
+import { natsServerBinary, requireNatsServer } from "../support/nats-server.js";
 import {
   CLUSTER_COMPOSE_FILE,
   COMPOSE_FILE,
@@ -95,7 +95,7 @@ function dockerfileInstructions(): { op: string; args: string }[] {
 }
 
 function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync("nats-server", ["-t", "-c", conf], { encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], { encoding: "utf8", timeout: 10_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 

@@ -4,12 +4,13 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   NatsServer,
+  natsServerBinary,
   natsServerVersion,
   findNatsServer,
   NATS_SERVER_INSTALL_HINT,
 } from "../../src/server/nats-server.js";
 
-export { NatsServer };
+export { NatsServer, natsServerBinary, natsServerVersion };
 
 /** Fails fast, with install instructions, when nats-server is missing. */
 export function requireNatsServer(): void {
