@@ -116,6 +116,10 @@ export interface RouterWatcherStats {
   rewatches: number;
   /** Max age of the bound bucket (may differ from ttlMs when the bucket already existed). */
   bucketTtlMs: number | undefined;
+  /** Purge entries: on 2.11+ mostly the server's limit markers for expired adverts. */
+  purges: number;
+  /** How expired adverts are learnt: announced by the server, or found by the sweep. */
+  expiry: "limit-marker" | "sweep" | undefined;
 }
 
 export interface AdvertiserOptions {
