@@ -95,7 +95,10 @@ function dockerfileInstructions(): { op: string; args: string }[] {
 }
 
 function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], { encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
