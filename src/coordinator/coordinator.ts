@@ -34,7 +34,7 @@ import {
 import { LoadBalancer } from "../balancer/index.js";
 import { TaskDistributor, TaskPublisher } from "../distributor/index.js";
 import { ResultAggregator, ResultInbox } from "../aggregator/index.js";
-import type { MeshIterator } from "../iterator.js";
+import type { MeshIterator } from "../structures/iterator.js";
 import {
   Attr,
   SpanKind,

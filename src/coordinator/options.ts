@@ -5,7 +5,7 @@ import { DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js
 import type { Clock, Rng } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { silentLogger } from "../telemetry/logger.js";
-import { randomId } from "../ids.js";
+import { randomId } from "../structures/ids.js";
 import { noopMetrics, type CoordinatorMetrics } from "./metrics.js";
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;

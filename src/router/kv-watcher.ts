@@ -1,7 +1,7 @@
 import type { NatsConnection, QueuedIterator } from "@nats-io/nats-core";
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import { decode, encode } from "../codec.js";
-import { QueuedIterator as MeshQueue, type MeshIterator } from "../iterator.js";
+import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
 import { bindAdvertBucket } from "./bucket.js";
 import type { CapabilityRouter } from "./capability-router.js";

@@ -1,5 +1,5 @@
 import { Coordinator } from "../../coordinator/index.js";
-import { randomId } from "../../ids.js";
+import { randomId } from "../../structures/ids.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
