@@ -16,6 +16,14 @@ export class MeshError extends Error {
     this.retryable = RETRYABLE_CODES.has(code);
   }
 
+  /** `err` itself when it is a MeshError, else an INTERNAL one that keeps it as its cause. */
+  static from(err: unknown): MeshError {
+    if (err instanceof MeshError) return err;
+    return new MeshError(ErrorCode.Internal, err instanceof Error ? err.message : String(err), {
+      cause: err,
+    });
+  }
+
   /** Rebuilds the error carried in a reply's headers, or returns undefined when there is none. */
   static fromMsg(msg: Pick<Msg, "headers">): MeshError | undefined {
     const h = msg.headers;

@@ -100,6 +100,8 @@ export class RouterWatcher {
     }
     clearTimeout(timer);
     if (this.#stopped) return;
+    // 0: whoever owns the watcher calls sweep() on a timer of its own (the coordinator does).
+    if (this.#opts.sweepIntervalMs === 0) return;
     this.#sweep = setInterval(() => this.sweep(), this.#opts.sweepIntervalMs);
     this.#sweep.unref();
   }

@@ -90,7 +90,7 @@ export interface RouterWatcherOptions {
   prefix?: string;
   /** Bucket max age when the watcher creates it (default 3000 ms). */
   ttlMs?: number;
-  /** Period of the stale sweep (default 250 ms). */
+  /** Period of the stale sweep (default 250 ms); 0 runs no timer (the owner calls sweep()). */
   sweepIntervalMs?: number;
   logger?: Logger;
   /** Publish each change as a CollectorEvent on `<prefix>.event.collector.<id>` (default true). */
