@@ -9,7 +9,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { Collector } from "../../src/collector/index.js";
-import { startTracing } from "../../src/telemetry/sdk.js";
+import { startTracing } from "../../src/cli/tracing-sdk.js";
 
 import type { ChildCollectorOptions } from "./nats-server.js";
 
