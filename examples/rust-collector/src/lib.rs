@@ -1,0 +1,10 @@
+//! A collector-mesh collector written from the contract alone (`subjects/asyncapi.yaml`):
+//! the messages and their checks (`contract`, `check`, `msgpack`, `limits`), the subjects
+//! (`subjects`), the advert in the KV bucket (`advert`), the task service (`collector`) and a
+//! PERFORMANCE handler that reads /proc (`perf`).
+
+pub mod check;
+pub mod contract;
+pub mod limits;
+pub mod msgpack;
+pub mod subjects;
