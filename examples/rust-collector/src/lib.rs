@@ -8,3 +8,8 @@ pub mod contract;
 pub mod limits;
 pub mod msgpack;
 pub mod subjects;
+pub mod advert;
+pub mod collector;
+pub mod options;
+pub mod perf;
+pub mod samples;
