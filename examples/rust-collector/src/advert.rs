@@ -51,7 +51,13 @@ fn bucket_config(bucket: &str, ttl: Duration, markers: bool) -> stream::Config {
 
 impl Advertiser {
     /// Binds or creates the bucket and reads the last heartbeatSeq under `id`.
-    pub async fn open(client: &async_nats::Client, subjects: &Subjects, id: &str, ttl: Duration, heartbeat: Duration) -> Result<Advertiser, Error> {
+    pub async fn open(
+        client: &async_nats::Client,
+        subjects: &Subjects,
+        id: &str,
+        ttl: Duration,
+        heartbeat: Duration,
+    ) -> Result<Advertiser, Error> {
         let mut js = jetstream::new(client.clone());
         let bucket = subjects.bucket();
         let kv = match js.get_key_value(&bucket).await {

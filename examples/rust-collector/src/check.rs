@@ -92,10 +92,11 @@ impl<'a> Obj<'a> {
 
 /// ECMAScript's `\s`: WhiteSpace and LineTerminator (not U+0085, unlike Unicode's White_Space).
 pub fn is_js_space(c: char) -> bool {
-    matches!(c,
-        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}'
-        | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}'
-        | '\u{3000}' | '\u{FEFF}')
+    matches!(
+        c,
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+    )
 }
 
 /// One subject token: no `.`, `*`, `>` or whitespace.
@@ -188,7 +189,8 @@ pub fn one_of(v: &Value, path: &str, names: &[&'static str]) -> Checked<&'static
 }
 
 pub fn priority(v: &Value, path: &str) -> Checked<u8> {
-    let f = number(v, path).map_err(|_| Invalid::field(path, "invalid input: expected 0, 1, 2 or 3".into()))?;
+    let f =
+        number(v, path).map_err(|_| Invalid::field(path, "invalid input: expected 0, 1, 2 or 3".into()))?;
     PRIORITIES
         .iter()
         .find(|p| **p as f64 == f)

@@ -5,28 +5,20 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use async_nats::{Client, HeaderMap, Subject, Subscriber};
-use futures_util::StreamExt;
+use async_nats::{Client, HeaderMap, Subject};
 use rmpv::Value;
 use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
 
 use crate::advert::{Advertiser, Error};
 use crate::contract::*;
 use crate::limits::{HEADER_ERROR, HEADER_ERROR_CODE};
-use crate::options::{Options, COLLECTOR_TYPE};
+use crate::loops::{heartbeats, serve, Server};
+use crate::options::Options;
+pub use crate::outgoing::{build_advert, build_result, log, now_ms};
 use crate::perf::{PerfRequest, ProcSource};
 use crate::subjects::{has_caps, served_domains, Subjects};
-
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-pub fn log(msg: impl AsRef<str>) {
-    eprintln!("rust-collector: {}", msg.as_ref());
-}
 
 struct Job {
     task: Task,
@@ -68,8 +60,8 @@ impl State {
     }
 }
 
-struct Inner {
-    opts: Options,
+pub(crate) struct Inner {
+    pub(crate) opts: Options,
     client: Client,
     started_at: u64,
     source: ProcSource,
@@ -85,21 +77,6 @@ pub struct Collector {
     direct: Server,
     queues: Vec<Server>,
     heartbeat: Server,
-}
-
-/// A loop that runs until it is told to close.
-struct Server {
-    close: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-}
-
-impl Server {
-    async fn close(self, within: Duration) {
-        let _ = self.close.send(true);
-        if tokio::time::timeout(within, self.handle).await.is_err() {
-            log("a subscription did not drain in time");
-        }
-    }
 }
 
 impl Collector {
@@ -130,7 +107,9 @@ impl Collector {
             }
         }
         client.flush().await?;
-        let mut adv = Advertiser::open(&client, &subjects, &inner.opts.id, inner.opts.ttl, inner.opts.heartbeat).await?;
+        let mut adv =
+            Advertiser::open(&client, &subjects, &inner.opts.id, inner.opts.ttl, inner.opts.heartbeat)
+                .await?;
         adv.put(inner.advert()).await?;
         let advertiser = Arc::new(tokio::sync::Mutex::new(adv));
         let heartbeat = heartbeats(inner.clone(), advertiser.clone());
@@ -184,94 +163,8 @@ impl Collector {
     }
 }
 
-fn serve(inner: Arc<Inner>, mut sub: Subscriber) -> Server {
-    let (close, mut closed) = watch::channel(false);
-    let handle = tokio::spawn(async move {
-        let mut closing = false;
-        loop {
-            tokio::select! {
-                m = sub.next() => match m {
-                    Some(msg) => inner.on_message(msg).await,
-                    None => break,
-                },
-                _ = closed.changed(), if !closing => {
-                    closing = true;
-                    if sub.drain().await.is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    Server { close, handle }
-}
-
-fn heartbeats(inner: Arc<Inner>, advertiser: Arc<tokio::sync::Mutex<Advertiser>>) -> Server {
-    let (close, mut closed) = watch::channel(false);
-    let handle = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(inner.opts.heartbeat);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        tick.tick().await;
-        let mut failing = false;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = closed.changed() => break,
-            }
-            match advertiser.lock().await.put(inner.advert()).await {
-                Ok(()) if failing => {
-                    failing = false;
-                    log("advert put again");
-                }
-                Err(e) if !failing => {
-                    failing = true;
-                    log(format!("advert put failed, retrying at the next heartbeat: {e}"));
-                }
-                _ => {}
-            }
-        }
-    });
-    Server { close, handle }
-}
-
-/// The advert of a collector with these settings (heartbeatSeq is stamped by the Advertiser).
-pub fn build_advert(o: &Options, health: Health, in_flight: u64, started_at: u64) -> CollectorAdvert {
-    CollectorAdvert {
-        id: o.id.clone(),
-        kind: COLLECTOR_TYPE.into(),
-        capabilities: o.capabilities,
-        version: env!("CARGO_PKG_VERSION").into(),
-        health,
-        max_concurrency: o.max_concurrency,
-        in_flight,
-        weight: o.weight,
-        labels: o.labels.clone(),
-        started_at,
-        heartbeat_seq: 0,
-        heartbeat_at: now_ms(),
-    }
-}
-
-/// An ok Result of `task` without payload; the caller sets status, payload or error.
-pub fn build_result(task: &Task, collector_id: &str, seq: u64, last: bool, took: Duration) -> TaskResult {
-    TaskResult {
-        task_id: task.task_id.clone(),
-        correlation_id: task.correlation_id.clone(),
-        collector_id: collector_id.to_string(),
-        seq,
-        is_final: last,
-        status: ResultStatus::Ok,
-        payload: None,
-        error: None,
-        produced_at: now_ms(),
-        processing_ms: took.as_secs_f64() * 1000.0,
-        // Echoed, so a coordinator can tell this attempt from an abandoned one.
-        attempt: Some(task.attempt),
-    }
-}
-
 impl Inner {
-    fn advert(&self) -> CollectorAdvert {
+    pub(crate) fn advert(&self) -> CollectorAdvert {
         let s = self.state.lock().unwrap();
         build_advert(&self.opts, s.health, s.in_flight() as u64, self.started_at)
     }
@@ -294,7 +187,7 @@ impl Inner {
         }
     }
 
-    async fn on_message(self: &Arc<Self>, msg: async_nats::Message) {
+    pub(crate) async fn on_message(self: &Arc<Self>, msg: async_nats::Message) {
         if msg.payload.is_empty() {
             if let Some(reply) = msg.reply {
                 // A coordinator's liveness probe: answered, not a task.
@@ -417,7 +310,15 @@ impl Inner {
         Ok(())
     }
 
-    fn result(&self, job: &Job, seq: u64, last: bool, status: ResultStatus, payload: Option<Value>, error: Option<ErrorBody>) -> TaskResult {
+    fn result(
+        &self,
+        job: &Job,
+        seq: u64,
+        last: bool,
+        status: ResultStatus,
+        payload: Option<Value>,
+        error: Option<ErrorBody>,
+    ) -> TaskResult {
         let mut r = build_result(&job.task, &self.opts.id, seq, last, job.received.elapsed());
         r.status = status;
         r.payload = payload;
@@ -442,7 +343,8 @@ impl Inner {
     async fn reply_error(&self, reply: Subject, code: ErrorCode, message: &str) {
         let mut h = HeaderMap::new();
         h.insert(HEADER_ERROR_CODE, code.as_str());
-        let short: String = message.chars().take(512).map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+        let short: String =
+            message.chars().take(512).map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
         h.insert(HEADER_ERROR, short.as_str());
         let body = ErrorReply { error: ErrorBody::new(code, message) };
         if let Err(e) = self.client.publish_with_headers(reply, h, encode(&body).into()).await {

@@ -6,55 +6,12 @@
 use std::collections::BTreeMap;
 
 use rmpv::Value;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::check::*;
+pub use crate::codec::{decode, decode_limited, encode, for_each_message, Message, Roundtrip};
 use crate::limits::*;
-
-/// A message of the contract.
-pub trait Message: Sized + Serialize {
-    /// The name in `MessageSchemas` and in the vectors' manifest.
-    const NAME: &'static str;
-    /// Reads the message from a decoded value; `path` is "" at the root.
-    fn read(v: &Value, path: &str) -> Checked<Self>;
-}
-
-/// Bytes to a valid message: size, MessagePack, then the schema.
-pub fn decode<M: Message>(bytes: &[u8]) -> Checked<M> {
-    decode_limited(bytes, MAX_MESSAGE_BYTES)
-}
-
-/// `decode` with a smaller size limit (a collector's task limit).
-pub fn decode_limited<M: Message>(bytes: &[u8], max_bytes: usize) -> Checked<M> {
-    M::read(&crate::msgpack::decode_value(bytes, max_bytes)?, "")
-}
-
-/// A message to MessagePack (maps with field names; absent optionals are left out).
-pub fn encode<M: Message>(m: &M) -> Vec<u8> {
-    rmp_serde::to_vec_named(m).expect("contract messages always serialize")
-}
-
-/// A closed set of strings on the wire.
-macro_rules! wire_enum {
-    ($name:ident, $names:expr, { $($variant:ident = $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            fn read(v: &Value, path: &str) -> Checked<Self> {
-                let s = one_of(v, path, &$names)?;
-                Ok(match s { $($text => Self::$variant,)+ _ => unreachable!("checked by one_of") })
-            }
-        }
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::wire_enum;
 
 wire_enum!(Health, HEALTH, { Healthy = "healthy", Degraded = "degraded", Unavailable = "unavailable" });
 wire_enum!(Domain, DOMAINS, {
@@ -113,7 +70,8 @@ impl Message for CollectorAdvert {
             capabilities: o.req("capabilities", caps)?,
             version: o.req("version", |v, p| string(v, p, 0, VERSION_MAX))?,
             health: o.req("health", Health::read)?,
-            max_concurrency: o.req("maxConcurrency", |v, p| int(v, p, MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX))?,
+            max_concurrency: o
+                .req("maxConcurrency", |v, p| int(v, p, MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX))?,
             in_flight: o.req("inFlight", |v, p| int(v, p, 0, IN_FLIGHT_MAX))?,
             weight: o.opt("weight", |v, p| int(v, p, WEIGHT_MIN, WEIGHT_MAX))?.unwrap_or(WEIGHT_DEFAULT),
             labels: o.req("labels", labels)?,
@@ -255,7 +213,9 @@ impl Message for SubmitRequest {
             payload: o.any("payload"),
             mode: o.opt("mode", SubmitMode::read)?.unwrap_or(SubmitMode::One),
             expected: o.opt("expected", |v, p| int(v, p, EXPECTED_MIN, EXPECTED_MAX))?,
-            timeout_ms: o.opt("timeoutMs", |v, p| int(v, p, TIMEOUT_MS_MIN, TIMEOUT_MS_MAX))?.unwrap_or(TIMEOUT_MS_DEFAULT),
+            timeout_ms: o
+                .opt("timeoutMs", |v, p| int(v, p, TIMEOUT_MS_MIN, TIMEOUT_MS_MAX))?
+                .unwrap_or(TIMEOUT_MS_DEFAULT),
             correlation_id: o.opt("correlationId", id)?,
         })
     }
@@ -352,7 +312,8 @@ impl Message for StatusReply {
         let o = Obj::new(v, path)?;
         Ok(StatusReply {
             coordinator_id: o.req("coordinatorId", id)?,
-            collectors: o.req("collectors", |v, p| array(v, p, MAX_COLLECTION_ITEMS, CollectorStatus::read))?,
+            collectors: o
+                .req("collectors", |v, p| array(v, p, MAX_COLLECTION_ITEMS, CollectorStatus::read))?,
         })
     }
 }
@@ -435,29 +396,4 @@ impl Message for FailoverEvent {
             task_ids: o.req("taskIds", |v, p| array(v, p, MAX_COLLECTION_ITEMS, id))?,
         })
     }
-}
-
-/// Decodes bytes as one message; gives its JSON form and its re-encoding.
-pub type Roundtrip = fn(&[u8]) -> Checked<(serde_json::Value, Vec<u8>)>;
-
-/// Calls `f` with the decoder of every message, by name: what the vector tests and the
-/// `samples` command iterate over.
-pub fn for_each_message(mut f: impl FnMut(&'static str, Roundtrip)) {
-    fn roundtrip<M: Message>(bytes: &[u8]) -> Checked<(serde_json::Value, Vec<u8>)> {
-        let m: M = decode(bytes)?;
-        let json = serde_json::to_value(&m).expect("contract messages always serialize");
-        Ok((json, encode(&m)))
-    }
-    f(CollectorAdvert::NAME, roundtrip::<CollectorAdvert>);
-    f(Task::NAME, roundtrip::<Task>);
-    f(TaskResult::NAME, roundtrip::<TaskResult>);
-    f(ErrorReply::NAME, roundtrip::<ErrorReply>);
-    f(SubmitRequest::NAME, roundtrip::<SubmitRequest>);
-    f(AggregatedResult::NAME, roundtrip::<AggregatedResult>);
-    f(StatusRequest::NAME, roundtrip::<StatusRequest>);
-    f(StatusReply::NAME, roundtrip::<StatusReply>);
-    f(StatsRequest::NAME, roundtrip::<StatsRequest>);
-    f(StatsReply::NAME, roundtrip::<StatsReply>);
-    f(CollectorEvent::NAME, roundtrip::<CollectorEvent>);
-    f(FailoverEvent::NAME, roundtrip::<FailoverEvent>);
 }

@@ -3,13 +3,16 @@
 //! (`subjects`), the advert in the KV bucket (`advert`), the task service (`collector`) and a
 //! PERFORMANCE handler that reads /proc (`perf`).
 
+pub mod advert;
 pub mod check;
+pub mod codec;
+pub mod collector;
 pub mod contract;
 pub mod limits;
+mod loops;
 pub mod msgpack;
-pub mod subjects;
-pub mod advert;
-pub mod collector;
 pub mod options;
+pub mod outgoing;
 pub mod perf;
 pub mod samples;
+pub mod subjects;

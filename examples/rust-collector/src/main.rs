@@ -13,22 +13,51 @@ use tokio::signal::unix::{signal, SignalKind};
 
 fn cli() -> Command {
     let ms = |name: &'static str, default: u64, help: &'static str| {
-        Arg::new(name).long(name).value_parser(value_parser!(u64)).default_value(default.to_string()).help(help)
+        Arg::new(name)
+            .long(name)
+            .value_parser(value_parser!(u64))
+            .default_value(default.to_string())
+            .help(help)
     };
     Command::new("rust-collector")
         .about("A collector-mesh PERFORMANCE collector: load and memory from /proc")
-        .arg(Arg::new("nats-url").long("nats-url").env("NATS_URL").default_value(DEFAULT_NATS_URL).help("NATS server URL"))
-        .arg(Arg::new("prefix").long("prefix").default_value(rust_collector::subjects::DEFAULT_PREFIX).help("subject prefix"))
+        .arg(
+            Arg::new("nats-url")
+                .long("nats-url")
+                .env("NATS_URL")
+                .default_value(DEFAULT_NATS_URL)
+                .help("NATS server URL"),
+        )
+        .arg(
+            Arg::new("prefix")
+                .long("prefix")
+                .default_value(rust_collector::subjects::DEFAULT_PREFIX)
+                .help("subject prefix"),
+        )
         .arg(Arg::new("id").long("id").help("collector id, one subject token [default: perfmond-rs-<pid>]"))
         .arg(ms("max-concurrency", DEFAULT_MAX_CONCURRENCY, "tasks run at once"))
-        .arg(ms("max-queued", DEFAULT_MAX_QUEUED as u64, "tasks waiting beyond max-concurrency before OVERLOADED"))
+        .arg(ms(
+            "max-queued",
+            DEFAULT_MAX_QUEUED as u64,
+            "tasks waiting beyond max-concurrency before OVERLOADED",
+        ))
         .arg(ms("heartbeat-ms", DEFAULT_HEARTBEAT_MS, "advert refresh period"))
         .arg(ms("ttl-ms", DEFAULT_TTL_MS, "advert TTL (the bucket's max age when created here)"))
         .arg(ms("drain-grace-ms", DEFAULT_DRAIN_GRACE_MS, "how long SIGTERM lets in-flight tasks finish"))
         .arg(ms("max-task-bytes", DEFAULT_MAX_TASK_BYTES as u64, "largest task accepted"))
         .arg(ms("weight", 1, "relative weight for weighted balancing"))
-        .arg(Arg::new("label").long("label").action(ArgAction::Append).help("advert label name=value (repeatable)"))
-        .arg(Arg::new("no-plain-path").long("no-plain-path").action(ArgAction::SetTrue).help("serve the direct subject only"))
+        .arg(
+            Arg::new("label")
+                .long("label")
+                .action(ArgAction::Append)
+                .help("advert label name=value (repeatable)"),
+        )
+        .arg(
+            Arg::new("no-plain-path")
+                .long("no-plain-path")
+                .action(ArgAction::SetTrue)
+                .help("serve the direct subject only"),
+        )
         .arg(Arg::new("nkey").long("nkey").help("authenticate with the nkey seed in this file"))
         .arg(Arg::new("creds").long("creds").help("authenticate with this .creds file"))
         .subcommand(
@@ -40,7 +69,8 @@ fn cli() -> Command {
 }
 
 fn options(m: &ArgMatches) -> Result<Options, String> {
-    let id = m.get_one::<String>("id").cloned().unwrap_or_else(|| format!("perfmond-rs-{}", std::process::id()));
+    let id =
+        m.get_one::<String>("id").cloned().unwrap_or_else(|| format!("perfmond-rs-{}", std::process::id()));
     let n = |k: &str| *m.get_one::<u64>(k).expect("has a default");
     let mut o = Options::new(&id);
     o.nats_url = m.get_one::<String>("nats-url").cloned().expect("has a default");

@@ -20,8 +20,9 @@ use rmpv::Value;
 use crate::check::Invalid;
 use crate::limits::{MAX_COLLECTION_ITEMS, MAX_MESSAGE_BYTES};
 
-/// Nesting limit of arrays and maps (the TypeScript encoder stops at 100).
-pub const MAX_DEPTH: usize = 512;
+/// Nesting limit of arrays and maps: the TypeScript encoder's own limit, so nothing deeper could
+/// be sent on by the mesh anyway; and the reader recurses, so the limit bounds its stack.
+pub const MAX_DEPTH: usize = 100;
 
 /// Decodes one message, or says why it is not one.
 pub fn decode_value(bytes: &[u8], max_bytes: usize) -> Result<Value, Invalid> {
@@ -251,5 +252,41 @@ pub fn kind(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Map(_) => "object",
         Value::Ext(..) => "ext",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two rules stricter than the TypeScript codec (the golden vectors hold only rules both
+    /// sides share).
+    #[test]
+    fn stricter_than_the_typescript_codec() {
+        let mut deep = vec![0x91u8; MAX_DEPTH];
+        deep.push(0xc0);
+        assert!(decode(&deep).is_ok());
+        let mut deeper = vec![0x91u8; MAX_DEPTH + 1];
+        deeper.push(0xc0);
+        assert_eq!(decode(&deeper).unwrap_err().path, "<msgpack>");
+        let bad_utf8 = [0xa2, 0xc3, 0x28];
+        assert_eq!(decode(&bad_utf8).unwrap_err().path, "<msgpack>");
+    }
+
+    #[test]
+    fn a_huge_length_claim_costs_what_the_message_holds() {
+        // array32 claiming 100000 items, with none there: refused, nothing preallocated.
+        let e = decode(&[0xdd, 0x00, 0x01, 0x86, 0xa0]).unwrap_err();
+        assert_eq!(e.path, "<msgpack>");
+        let e = decode(&[0xdb, 0xff, 0xff, 0xff, 0xff]).unwrap_err();
+        assert!(e.message.contains("exceeds"), "{e}");
+    }
+
+    #[test]
+    fn number_keys_read_as_javascript_writes_them() {
+        let v =
+            decode(&[0x83, 0x01, 0xc0, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xc0, 0xd0, 0xfe, 0xc0]).unwrap();
+        let keys: Vec<&str> = v.as_map().unwrap().iter().map(|(k, _)| k.as_str().unwrap()).collect();
+        assert_eq!(keys, ["1", "1.5", "-2"]);
     }
 }

@@ -26,8 +26,11 @@ pub struct PerfRequest {
 impl PerfRequest {
     /// Reads the task's payload; INVALID_ARGUMENT when an option is out of range.
     pub fn parse(payload: Option<&Value>) -> Result<PerfRequest, ErrorBody> {
-        let mut req =
-            PerfRequest { samples: 1, interval: Duration::from_millis(DEFAULT_INTERVAL_MS), delay: Duration::ZERO };
+        let mut req = PerfRequest {
+            samples: 1,
+            interval: Duration::from_millis(DEFAULT_INTERVAL_MS),
+            delay: Duration::ZERO,
+        };
         let fields = match payload {
             None | Some(Value::Nil) => return Ok(req),
             Some(Value::Map(fields)) => fields,
@@ -37,7 +40,9 @@ impl PerfRequest {
             let opt = |max: u64| -> Result<u64, ErrorBody> {
                 match v.as_f64() {
                     Some(f) if f.fract() == 0.0 && (0.0..=max as f64).contains(&f) => Ok(f as u64),
-                    _ => Err(bad(&format!("{} must be an integer from 0 to {max}", k.as_str().unwrap_or("?")))),
+                    _ => {
+                        Err(bad(&format!("{} must be an integer from 0 to {max}", k.as_str().unwrap_or("?"))))
+                    }
                 }
             };
             match k.as_str() {
@@ -155,8 +160,16 @@ mod tests {
         let map = |k: &str, v: Value| Value::Map(vec![(Value::from(k), v)]);
         assert_eq!(PerfRequest::parse(None).unwrap().samples, 1);
         assert_eq!(PerfRequest::parse(Some(&map("stream", Value::from(5)))).unwrap().samples, 5);
-        assert_eq!(PerfRequest::parse(Some(&map("delayMs", Value::from(300)))).unwrap().delay, Duration::from_millis(300));
-        for bad in [map("stream", Value::from(0)), map("stream", Value::from(1001)), map("stream", Value::from("3")), Value::from(3)] {
+        assert_eq!(
+            PerfRequest::parse(Some(&map("delayMs", Value::from(300)))).unwrap().delay,
+            Duration::from_millis(300)
+        );
+        for bad in [
+            map("stream", Value::from(0)),
+            map("stream", Value::from(1001)),
+            map("stream", Value::from("3")),
+            Value::from(3),
+        ] {
             let e = PerfRequest::parse(Some(&bad)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidArgument, "{bad:?}");
         }

@@ -63,7 +63,8 @@ pub fn write_samples(out: &Path, vectors: Option<&Path>) -> Result<usize, Error>
             if v["verdict"] != "valid" {
                 continue;
             }
-            let (file, message) = (v["file"].as_str().unwrap_or_default(), v["message"].as_str().unwrap_or_default());
+            let (file, message) =
+                (v["file"].as_str().unwrap_or_default(), v["message"].as_str().unwrap_or_default());
             let decode = decoders.get(message).ok_or_else(|| format!("no decoder for {message}"))?;
             let (_, again) = decode(&std::fs::read(dir.join(file))?).map_err(|e| format!("{file}: {e}"))?;
             put(format!("reencoded/{file}"), message, &again)?;

@@ -110,12 +110,14 @@ fn task_and_result_limits() {
     let t = props(&doc, "Task");
     assert_eq!(bounds(&t["requiredCapabilities"], "requiredCapabilities"), (0, CAPS_MAX));
     assert_eq!(strings(&t["domain"]["enum"], "domain"), DOMAINS);
-    let names: Vec<&str> = [Domain::Process, Domain::Network, Domain::Filesystem, Domain::Performance, Domain::Generic]
-        .iter()
-        .map(|d| d.as_str())
-        .collect();
+    let names: Vec<&str> =
+        [Domain::Process, Domain::Network, Domain::Filesystem, Domain::Performance, Domain::Generic]
+            .iter()
+            .map(|d| d.as_str())
+            .collect();
     assert_eq!(names, DOMAINS);
-    let prios: Vec<u64> = t["priority"]["anyOf"].as_vec().unwrap().iter().map(|p| num(&p["const"], "priority")).collect();
+    let prios: Vec<u64> =
+        t["priority"]["anyOf"].as_vec().unwrap().iter().map(|p| num(&p["const"], "priority")).collect();
     assert_eq!(prios, PRIORITIES);
     assert_eq!(bounds(&t["attempt"], "attempt"), (0, ATTEMPT_MAX));
     for f in ["createdAt", "deadline"] {
@@ -144,7 +146,10 @@ fn api_and_event_limits() {
     let a = props(&doc, "AggregatedResult");
     assert_eq!(strings(&a["status"]["enum"], "status"), AGGREGATION_STATUSES);
     assert_eq!(num(&a["results"]["maxItems"], "results") as usize, MAX_COLLECTION_ITEMS);
-    assert_eq!(num(&props(&doc, "StatusReply")["collectors"]["maxItems"], "collectors") as usize, MAX_COLLECTION_ITEMS);
+    assert_eq!(
+        num(&props(&doc, "StatusReply")["collectors"]["maxItems"], "collectors") as usize,
+        MAX_COLLECTION_ITEMS
+    );
     assert_eq!(strings(&props(&doc, "CollectorEvent")["kind"]["enum"], "kind"), EVENT_KINDS);
     let f = props(&doc, "FailoverEvent");
     assert_eq!(lengths(&f["reason"], "reason"), (0, REASON_MAX as u64));
@@ -171,5 +176,8 @@ fn headers_and_subjects() {
     assert!(ch["plainTask"]["description"].as_str().unwrap().contains("`{prefix}.{domain}`"));
     assert_eq!(queue, s.queue_group(Domain::Performance));
     assert_eq!(fill(ch["collectorAdvert"]["address"].as_str().unwrap()), format!("$KV.{}.c1", s.bucket()));
-    assert_eq!(ch["plainTask"]["parameters"]["prefix"]["default"].as_str(), Some(rust_collector::subjects::DEFAULT_PREFIX));
+    assert_eq!(
+        ch["plainTask"]["parameters"]["prefix"]["default"].as_str(),
+        Some(rust_collector::subjects::DEFAULT_PREFIX)
+    );
 }

@@ -27,7 +27,8 @@ fn same(a: &Json, b: &Json) -> bool {
 #[test]
 fn every_vector_reaches_the_manifest_verdict() {
     let manifest: Json =
-        serde_json::from_slice(&std::fs::read(vectors_dir().join("manifest.json")).expect("manifest.json")).unwrap();
+        serde_json::from_slice(&std::fs::read(vectors_dir().join("manifest.json")).expect("manifest.json"))
+            .unwrap();
     let mut decoders: HashMap<&str, Roundtrip> = HashMap::new();
     for_each_message(|name, f| {
         decoders.insert(name, f);
@@ -60,12 +61,23 @@ fn every_vector_reaches_the_manifest_verdict() {
                     failures.push(format!("{file}: fails at {} ({e}), manifest says {}", e.path, v["path"]));
                 }
             }
-            (verdict, got) => failures.push(format!("{file}: manifest says {verdict}, decoded {:?}", got.map(|g| g.0))),
+            (verdict, got) => {
+                failures.push(format!("{file}: manifest says {verdict}, decoded {:?}", got.map(|g| g.0)))
+            }
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors disagree:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors disagree:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
     assert_eq!(valid + invalid, vectors.len());
-    assert!(valid > 40 && invalid > 100 && compared > 40, "valid {valid}, invalid {invalid}, compared {compared}");
+    assert!(
+        valid > 40 && invalid > 100 && compared > 40,
+        "valid {valid}, invalid {invalid}, compared {compared}"
+    );
     for name in decoders.keys() {
         assert!(vectors.iter().any(|v| v["message"] == *name), "no vector of {name}");
     }
