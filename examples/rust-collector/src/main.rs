@@ -60,6 +60,8 @@ fn cli() -> Command {
         )
         .arg(Arg::new("nkey").long("nkey").help("authenticate with the nkey seed in this file"))
         .arg(Arg::new("creds").long("creds").help("authenticate with this .creds file"))
+        .arg(Arg::new("user").long("user").env("NATS_USER").help("authenticate with this user"))
+        .arg(Arg::new("password").long("password").env("NATS_PASSWORD").help("the user's password"))
         .subcommand(
             Command::new("samples")
                 .about("write messages encoded by this crate, for the TypeScript contract tests")
@@ -85,6 +87,8 @@ fn options(m: &ArgMatches) -> Result<Options, String> {
     o.plain_path = !m.get_flag("no-plain-path");
     o.nkey_file = m.get_one::<String>("nkey").cloned();
     o.creds_file = m.get_one::<String>("creds").cloned();
+    o.user = m.get_one::<String>("user").cloned();
+    o.password = m.get_one::<String>("password").cloned();
     for l in m.get_many::<String>("label").into_iter().flatten() {
         let (k, v) = l.split_once('=').ok_or_else(|| format!("--label {l}: expected name=value"))?;
         o.labels.insert(k.to_string(), v.to_string());
@@ -94,18 +98,32 @@ fn options(m: &ArgMatches) -> Result<Options, String> {
 }
 
 async fn connect(o: &Options) -> Result<async_nats::Client, Box<dyn std::error::Error + Send + Sync>> {
+    let addr: async_nats::ServerAddr = o.nats_url.parse()?;
     let mut c = async_nats::ConnectOptions::new();
     if let Some(f) = &o.creds_file {
         c = async_nats::ConnectOptions::with_credentials_file(f).await?;
     } else if let Some(f) = &o.nkey_file {
         let seed = std::fs::read_to_string(f).map_err(|e| format!("--nkey {f}: {e}"))?;
         c = async_nats::ConnectOptions::with_nkey(seed.trim().to_string());
+    } else if let (Some(u), Some(p)) = (&o.user, &o.password) {
+        c = async_nats::ConnectOptions::with_user_and_password(u.clone(), p.clone());
+    } else if let (Some(u), Some(p)) = (addr.username(), addr.password()) {
+        // async-nats does not read credentials from the URL by itself.
+        c = async_nats::ConnectOptions::with_user_and_password(u.to_string(), p.to_string());
     }
-    Ok(c.name(&o.id).max_reconnects(None).connect(&o.nats_url).await?)
+    Ok(c.name(&o.id).max_reconnects(None).connect(addr).await?)
+}
+
+/// The URL without the password it may hold.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***@{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
 }
 
 async fn run(o: Options) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let client = connect(&o).await.map_err(|e| format!("cannot connect to {}: {e}", o.nats_url))?;
+    let client = connect(&o).await.map_err(|e| format!("cannot connect to {}: {e}", redact(&o.nats_url)))?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let collector = Collector::start(o.clone(), client.clone()).await?;

@@ -35,9 +35,12 @@ pub struct Options {
     pub labels: BTreeMap<String, String>,
     /// Also serve the plain path (`<p>.task.<domain>.*` in queue group `<p>.<domain>`).
     pub plain_path: bool,
-    /// An nkey seed file, or a .creds file, to authenticate with.
+    /// An nkey seed file, a .creds file, or a user and password to authenticate with (a user
+    /// and password may also stand in the URL, `nats://user:password@host:port`).
     pub nkey_file: Option<String>,
     pub creds_file: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 impl Options {
@@ -58,6 +61,8 @@ impl Options {
             plain_path: true,
             nkey_file: None,
             creds_file: None,
+            user: None,
+            password: None,
         }
     }
 
@@ -80,8 +85,12 @@ impl Options {
         if self.labels.len() > MAX_LABELS {
             return Err(format!("at most {MAX_LABELS} --label"));
         }
-        if self.nkey_file.is_some() && self.creds_file.is_some() {
-            return Err("give --nkey or --creds, not both".into());
+        let ways = [self.nkey_file.is_some(), self.creds_file.is_some(), self.user.is_some()];
+        if ways.iter().filter(|w| **w).count() > 1 {
+            return Err("give one of --nkey, --creds or --user".into());
+        }
+        if self.user.is_some() != self.password.is_some() {
+            return Err("--user and --password go together".into());
         }
         Ok(())
     }
