@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { Decoder } from "@msgpack/msgpack";
 import { MAX_MESSAGE_BYTES, MessageSchemas, type MessageName } from "./schemas.js";
 import { collectorSideCases, type Verdict, type VectorCase } from "./vector-cases.js";
+import { replyCases } from "./vector-cases-replies.js";
 import { apiCases } from "./vector-cases-api.js";
 
 export interface ManifestEntry {
@@ -81,7 +82,7 @@ function toJson(v: unknown): unknown {
 }
 
 export function allCases(): VectorCase[] {
-  return [...collectorSideCases(), ...apiCases()];
+  return [...collectorSideCases(), ...replyCases(), ...apiCases()];
 }
 
 /** Every vector file (path relative to subjects/vectors/) and the manifest. */
