@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stringify } from "yaml";
-import { MessageSchemas, type MessageName } from "./schemas.js";
+import { MAX_MESSAGE_BYTES, MessageSchemas, type MessageName } from "./schemas.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
 import { Headers } from "./headers.js";
@@ -33,6 +33,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     messages[name] = {
       name,
       contentType: "application/msgpack",
+      "x-maxBytes": MAX_MESSAGE_BYTES,
       headers: { $ref: "#/components/schemas/TraceHeaders" },
       payload: schemaOf(name),
     };
