@@ -1,5 +1,5 @@
 /** NATS header names that are part of the wire contract. */
-export const Headers = {
+export const MeshHeaders = {
   /** W3C trace context, parent span of the receiver. */
   TraceParent: "traceparent",
   /** W3C trace state, carried unchanged. */
@@ -9,4 +9,4 @@ export const Headers = {
   /** Human-readable error message of an error reply. */
   Error: "Mesh-Error",
 } as const;
-export type HeaderName = (typeof Headers)[keyof typeof Headers];
+export type HeaderName = (typeof MeshHeaders)[keyof typeof MeshHeaders];

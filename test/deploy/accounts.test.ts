@@ -24,7 +24,7 @@ import {
   AggregatedResult,
   CollectorEvent,
   DEFAULT_PREFIX,
-  Headers,
+  MeshHeaders,
   Result,
   SERVICE_NAME,
   SourceCaps,
@@ -313,7 +313,7 @@ describe("deploy - accounts.conf on a real nats-server", () => {
     // A coordinator's probe on an instance's direct subject gets an answer, not a timeout.
     const probe = await coord.nc.request(s.collectorTask("procmond-1"), Empty, { timeout: 2000 });
     expect(probe.data.length).toBe(0);
-    expect(probe.headers?.get(Headers.ErrorCode)).toBeUndefined();
+    expect(probe.headers?.get(MeshHeaders.ErrorCode)).toBeUndefined();
 
     for (const l of [col, coord, pubr]) {
       await l.nc.flush();
