@@ -49,11 +49,7 @@ export {
   type LoadBalancingStrategy,
   type StrategySpec,
 } from "./balancer/index.js";
-export {
-  TaskDistributor,
-  CollectionEvent,
-  type DistributionStats,
-} from "./distributor/index.js";
+export { TaskDistributor, CollectionEvent, type DistributionStats } from "./distributor/index.js";
 export {
   ResultAggregator,
   defaultAggregatorOptions,
