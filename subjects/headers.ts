@@ -8,5 +8,11 @@ export const MeshHeaders = {
   ErrorCode: "Mesh-Error-Code",
   /** Human-readable error message of an error reply. */
   Error: "Mesh-Error",
+  /** What a message on a results subject is: `plan`, `result` or `verdict`. */
+  Record: "Mesh-Record",
+  /** A streamed api reply that only says the submission is still running (empty body). */
+  Keepalive: "Mesh-Keepalive",
+  /** The coordinator that observed an event or owns a submission. */
+  Coordinator: "Mesh-Coordinator",
 } as const;
 export type HeaderName = (typeof MeshHeaders)[keyof typeof MeshHeaders];

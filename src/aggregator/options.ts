@@ -44,6 +44,7 @@ export function parseAggregatorOptions(
 export function dedupKeyFn(key: DedupKey | DedupKeyFn): DedupKeyFn {
   if (typeof key === "function") return key;
   // Ids are subject tokens, which hold no spaces: a space cannot make two keys collide.
+  if (key === DedupKey.TaskSeq) return (r) => `${r.taskId} ${r.seq}`;
   return key === DedupKey.CollectorTaskSeqAttempt
     ? (r) => `${r.collectorId} ${r.taskId} ${r.seq} ${r.attempt ?? ""}`
     : (r) => `${r.collectorId} ${r.taskId} ${r.seq}`;
