@@ -152,9 +152,7 @@ export const SubmissionPlan = z.object({
   correlationId: DurableId,
   coordinatorId: Id,
   expected: z.number().int().min(0).max(MAX_PARTS),
-  parts: z
-    .array(z.object({ taskId: Id, collectorId: Id }))
-    .max(MAX_PARTS),
+  parts: z.array(z.object({ taskId: Id, collectorId: Id })).max(MAX_PARTS),
   at: Millis,
 });
 export type SubmissionPlan = z.infer<typeof SubmissionPlan>;

@@ -20,6 +20,10 @@ import { Attempts, gone } from "./attempts.js";
 import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
+import { DurableRuns } from "./durable.js";
+import { MeshClient } from "../client/mesh-client.js";
+import { parseDurableOptions } from "../durable/options.js";
+import { QueuedIterator } from "../structures/iterator.js";
 import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
@@ -43,6 +47,9 @@ export class Coordinator implements CoordinatorApi {
   readonly #dispatcher: Dispatcher;
   readonly #attempts: Attempts;
   readonly #starter: SubmissionStarter;
+  readonly #durable: DurableRuns;
+  /** Set once the durable streams are bound: library submits go through them. */
+  #client: MeshClient | undefined;
   readonly #publisher: TaskPublisher;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
@@ -82,6 +89,14 @@ export class Coordinator implements CoordinatorApi {
       maxQueued: o.maxQueued,
       idle: () => this.#idle?.(),
     });
+    this.#durable = new DurableRuns(o.nc, this.subjects, parseDurableOptions(o.durability), {
+      coordinatorId: o.id,
+      aggregator: p.aggregator,
+      logger: o.logger,
+      now: () => o.clock.now(),
+      targets: (required) => this.#targets(required, true) ?? [],
+      start: (plan, spec) => this.#starter.start(plan, spec),
+    });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
     this.#publisher = new TaskPublisher(o.nc, { prefix });
     // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
@@ -113,6 +128,7 @@ export class Coordinator implements CoordinatorApi {
     this.#inbox.start();
     this.#watcher.onChange((c) => this.#onRouterChange(c));
     await this.#watcher.start();
+    await this.#startDurable();
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
@@ -123,6 +139,26 @@ export class Coordinator implements CoordinatorApi {
       { coordinatorId: this.id, prefix: this.opts.prefix },
       "coordinator started",
     );
+  }
+
+  /** Durable when asked, or when the server has JetStream and nobody said otherwise. */
+  async #startDurable(): Promise<void> {
+    const o = this.opts;
+    if (o.durable === false) return;
+    try {
+      await this.#durable.start();
+    } catch (err) {
+      if (o.durable === true) throw err;
+      o.logger.info({ err: String(err) }, "no JetStream for durable coordination: in memory only");
+      return;
+    }
+    const { prefix, owner, logger, defaultTimeoutMs } = o;
+    this.#client = new MeshClient(o.nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
+  }
+
+  /** True when submits are durable unless they say otherwise. */
+  get durable(): boolean {
+    return this.#client !== undefined;
   }
 
   /** Stops taking submits, waits up to `graceMs` for work in flight, then ends the rest (STOPPED). */
@@ -137,6 +173,8 @@ export class Coordinator implements CoordinatorApi {
       clearTimeout(timer);
     }
     clearInterval(this.#timer);
+    await this.#durable.stop();
+    await this.#client?.close();
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#p.ledger.clear();
     this.#p.flights.clear();
@@ -158,12 +196,35 @@ export class Coordinator implements CoordinatorApi {
 
   /** Submits a task and resolves with the aggregated result (never rejects for task failures). */
   async submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
+    const client = this.#durableFor(spec, opts);
+    if (client) return client.submit(spec, opts);
     return this.aggregator.whenComplete(this.#begin(spec, opts));
   }
 
   /** Submits a task and yields each distinct result as it arrives. */
   submitStream(spec: TaskSpec, opts: SubmitOptions = {}): MeshIterator<Result> {
-    return this.aggregator.stream(this.#begin(spec, opts));
+    const client = this.#durableFor(spec, opts);
+    if (!client) return this.aggregator.stream(this.#begin(spec, opts));
+    const q = new QueuedIterator<Result>();
+    void client
+      .submitStream(spec, opts)
+      .then(async (it) => {
+        for await (const r of it) q.push(r);
+        q.stop();
+      })
+      .catch((err: unknown) => q.stop(err instanceof Error ? err : new Error(String(err))));
+    return q;
+  }
+
+  /**
+   * The client a durable submit goes through, or undefined for the in-memory path. A capability
+   * nobody advertises fails here at once, as it does in memory.
+   */
+  #durableFor(spec: TaskSpec, opts: SubmitOptions): MeshClient | undefined {
+    if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
+    if (opts.durable === false || this.#client === undefined) return undefined;
+    this.#targets(planSubmit(spec, opts, this.opts.defaultTimeoutMs).required, false);
+    return this.#client;
   }
 
   #begin(spec: TaskSpec, opts: SubmitOptions): string {
@@ -263,6 +324,7 @@ export class Coordinator implements CoordinatorApi {
     );
     for (const v of fail) this.#attempts.failInstance(v);
     for (const id of probe) this.#probe(id);
+    this.#durable.keepAlive(now);
     this.#dispatcher.pump();
   }
 

@@ -20,6 +20,7 @@ import {
   DEFAULT_TIMEOUT_MS,
 } from "../distributor/options.js";
 import { noopMetrics, type CoordinatorMetrics } from "./metrics.js";
+import type { DurableOptions } from "../durable/options.js";
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -59,6 +60,17 @@ export interface CoordinatorOptions {
   defaultTimeoutMs: number;
   /** Serve `<p>.api.*` as the NATS micro service `collector-mesh`. */
   serviceApi: boolean;
+  /**
+   * Durable coordination in JetStream: submissions stored before they are accepted, owned by one
+   * coordinator at a time and taken over when it dies, results stored by correlation id. true
+   * requires JetStream; false is the in-memory fast path; undefined (the default) is durable
+   * whenever the server has JetStream.
+   */
+  durable: boolean | undefined;
+  /** Durable streams and takeover (replicas, ack wait, result retention); see durable/options.ts. */
+  durability: Partial<DurableOptions>;
+  /** Who library submits are from: their results subject's owner token. */
+  owner: string;
   /** Router options (suspectAfterMs, confidenceRefreshMs, forgetAfterMs); see router/options.ts. */
   router: Partial<RouterOptions>;
   /** Balancer options (failoverThreshold, ejection, capacity); see balancer/options.ts. */
@@ -91,6 +103,9 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     serviceApi: true,
+    durable: undefined,
+    durability: {},
+    owner: "mesh",
     router: {},
     balancer: {},
     aggregator: {},
@@ -131,6 +146,7 @@ export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptio
   if (!o.nc) throw new InvalidArgumentError("nc", "is required");
   checkToken("coordinator id", o.id);
   checkPrefix(o.prefix);
+  checkToken("owner", o.owner);
   for (const k of POSITIVE_INTEGERS) {
     const v = o[k];
     if (!Number.isInteger(v) || v < 1) {

@@ -23,6 +23,8 @@ export interface SubmitOptions {
   timeoutMs?: number;
   priority?: TaskPriority | string;
   correlationId?: string;
+  /** This submit's mode: false runs it in memory even on a durable coordinator. */
+  durable?: boolean;
 }
 
 /** Answers dropped before they reached the aggregator, by why they did not fit. */

@@ -49,6 +49,8 @@ export class SubmissionIntake {
   readonly #waiters = new Map<PriorityName, () => void>();
   #stopped = false;
   #loops: Promise<void>[] = [];
+  /** The pull of each loop that is waiting for messages: stopped at once by stop(). */
+  readonly #pulls = new Set<{ stop(): void }>();
 
   constructor(js: JetStreamClient, subjects: Subjects, opts: IntakeOptions) {
     this.#js = js;
@@ -69,6 +71,7 @@ export class SubmissionIntake {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const wake of this.#waiters.values()) wake();
+    for (const pull of this.#pulls) pull.stop();
     await Promise.allSettled(this.#loops);
   }
 
@@ -123,7 +126,12 @@ export class SubmissionIntake {
           consumerName(p),
         );
         const batch = await consumer.fetch({ max_messages: Math.min(room, 256), expires: 5000 });
-        for await (const m of batch) this.#take(m, p);
+        this.#pulls.add(batch);
+        try {
+          for await (const m of batch) this.#take(m, p);
+        } finally {
+          this.#pulls.delete(batch);
+        }
       } catch (err) {
         if (this.#stopped) break;
         consumer = undefined;

@@ -166,7 +166,12 @@ describe("coordinator - behaviour against a real nats-server", () => {
     const p = prefix();
     const gate: (() => void)[] = [];
     await collector(p, "busy", () => new Promise<string>((r) => gate.push(() => r("done"))), 3000);
-    const { c } = await coordinator(p, { maxQueued: 3, balancer: { defaultCapacity: 1 } });
+    // The in-memory queue: a durable submit waits in the stream instead.
+    const { c } = await coordinator(p, {
+      durable: false,
+      maxQueued: 3,
+      balancer: { defaultCapacity: 1 },
+    });
     await routable(c, ["busy"]);
     const before = c.router.get("busy")?.advert.maxConcurrency ?? 0;
     const fill = Array.from({ length: before + 3 }, () =>

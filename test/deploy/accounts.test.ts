@@ -260,7 +260,12 @@ describe("deploy - accounts.conf on a real nats-server", () => {
     await collector.start(col.nc);
     cleanups.push(() => collector.stop());
 
-    const coordinator = new Coordinator({ nc: coord.nc, id: "coord-1", advertTtlMs: 1500 });
+    const coordinator = new Coordinator({
+      nc: coord.nc,
+      id: "coord-1",
+      advertTtlMs: 1500,
+      durable: false,
+    });
     await coordinator.start();
     cleanups.push(() => coordinator.stop());
     // The coordinator watched the advert the collector put in the bucket.

@@ -1,0 +1,245 @@
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { PubAck } from "@nats-io/jetstream";
+import {
+  type AggregatedResult,
+  type DurableSubmission,
+  type Result,
+  type Subjects,
+} from "../../subjects/index.js";
+import { MeshError } from "../errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { ensureDurableStreams, type DurableStreams } from "../durable/streams.js";
+import { SubmissionIntake, type Owned } from "../durable/intake.js";
+import { ResultJournal, type SubmissionRecords } from "../durable/journal.js";
+import type { DurableOptions } from "../durable/options.js";
+import type { ResultAggregator } from "../aggregator/index.js";
+import type { SubmitPlan } from "./submit-plan.js";
+import type { StartSpec } from "./starter.js";
+
+/** What the durable runs need of the coordinator. */
+export interface DurableHooks {
+  readonly coordinatorId: string;
+  readonly aggregator: ResultAggregator;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Fan-out targets for `required` (NoCapableCollectorError when none). */
+  targets(required: number): string[];
+  /** Starts the submission's remaining parts; returns its correlation id. */
+  start(plan: SubmitPlan, spec: StartSpec): string;
+}
+
+interface Run {
+  owned: Owned;
+  readonly owner: string;
+  /** Stores of its results not yet confirmed: the verdict waits for them. */
+  readonly stores: Promise<PubAck | undefined>[];
+}
+
+const taskIdOf = (correlationId: string, part: number) => `${correlationId}-${part}`;
+
+/**
+ * The coordinator's durable half: takes submissions from the stream, runs them as ordinary
+ * submissions, stores every distinct result and the verdict, and only then lets the stream forget
+ * the submission. A submission redelivered from a dead owner is taken over: what was stored counts,
+ * and only the parts without a final result are sent again (to the same instances, for a fan-out).
+ */
+export class DurableRuns {
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
+  readonly #opts: DurableOptions;
+  readonly #hooks: DurableHooks;
+  readonly #runs = new Map<string, Run>();
+  #streams: DurableStreams | undefined;
+  #intake: SubmissionIntake | undefined;
+  #journal: ResultJournal | undefined;
+  #unlisten: (() => void) | undefined;
+  #takeovers = 0;
+
+  constructor(nc: NatsConnection, subjects: Subjects, opts: DurableOptions, hooks: DurableHooks) {
+    this.#nc = nc;
+    this.#subjects = subjects;
+    this.#opts = opts;
+    this.#hooks = hooks;
+  }
+
+  get streams(): DurableStreams | undefined {
+    return this.#streams;
+  }
+
+  /** Creates or binds the streams and starts taking submissions. Throws without JetStream. */
+  async start(): Promise<void> {
+    const h = this.#hooks;
+    this.#streams = await ensureDurableStreams(this.#nc, this.#subjects, this.#opts, h.logger);
+    this.#journal = new ResultJournal(this.#streams.js, this.#subjects);
+    this.#unlisten = h.aggregator.onResultAdded((r) => this.#store(r));
+    this.#intake = new SubmissionIntake(this.#streams.js, this.#subjects, {
+      maxOwnedPerPriority: this.#opts.maxOwnedPerPriority,
+      takeoverMs: this.#opts.takeoverMs,
+      logger: h.logger,
+      now: h.now,
+      onSubmission: (o) => void this.#take(o),
+      onInvalid: (err) => h.logger.warn({ err: err.message }, "invalid durable submission dropped"),
+    });
+    this.#intake.start();
+  }
+
+  /** Renews ownership of what runs (called on the coordinator's sweep). */
+  keepAlive(now: number): void {
+    this.#intake?.keepAlive(now);
+  }
+
+  /** Stops taking submissions; those still running go back to the stream for another owner. */
+  async stop(): Promise<void> {
+    this.#unlisten?.();
+    await this.#intake?.stop();
+    for (const run of this.#runs.values()) this.#intake?.giveUp(run.owned);
+    this.#runs.clear();
+  }
+
+  stats(): { owned: number; takeovers: number } {
+    return { owned: this.#runs.size, takeovers: this.#takeovers };
+  }
+
+  async #take(o: Owned): Promise<void> {
+    const s = o.submission;
+    const id = s.correlationId;
+    const known = this.#runs.get(id);
+    if (known !== undefined) {
+      // Redelivered to us while we run it (a late renewal): the newest delivery is the one to ack.
+      known.owned = o;
+      return;
+    }
+    const run: Run = { owned: o, owner: s.owner, stores: [] };
+    this.#runs.set(id, run);
+    try {
+      const prior = o.redelivered ? await this.#read(s) : undefined;
+      if (prior !== undefined) this.#takeovers++;
+      if (prior?.verdict !== undefined) {
+        this.#done(id);
+        return;
+      }
+      const now = this.#hooks.now();
+      const plan = planOf(s, now);
+      if (now >= s.deadline) {
+        this.#finish(id, verdictNow(s, prior, now));
+        return;
+      }
+      const spec = await this.#parts(s, prior);
+      this.#hooks.start(plan, spec);
+      void this.#hooks.aggregator.whenComplete(id).then((r) => this.#finish(id, r));
+    } catch (err) {
+      const now = this.#hooks.now();
+      this.#finish(id, verdictNow(s, undefined, now, MeshError.from(err)));
+    }
+  }
+
+  /** Which parts to send: all of a fresh submission; those without a final result after a takeover. */
+  async #parts(s: DurableSubmission, prior: SubmissionRecords | undefined): Promise<StartSpec> {
+    const finals = new Set(prior?.results.filter((r) => r.final).map((r) => r.taskId));
+    const seed = prior?.results ?? [];
+    const timeoutMs = Math.max(1, s.deadline - this.#hooks.now());
+    if (s.mode === "one") {
+      const taskId = taskIdOf(s.correlationId, 0);
+      return finals.has(taskId)
+        ? { taskIds: [], expected: 1, seed, timeoutMs }
+        : { taskIds: [taskId], seed, timeoutMs };
+    }
+    let parts = prior?.plan?.parts;
+    if (parts === undefined) {
+      parts = this.#hooks.targets(s.requiredCapabilities).map((collectorId, i) => ({
+        taskId: taskIdOf(s.correlationId, i),
+        collectorId,
+      }));
+      // The plan is stored before any part is sent: a new owner sends the same parts.
+      await this.#journal?.plan(s.owner, {
+        correlationId: s.correlationId,
+        coordinatorId: this.#hooks.coordinatorId,
+        expected: s.expected ?? parts.length,
+        parts,
+        at: this.#hooks.now(),
+      });
+    }
+    const open = parts.filter((p) => !finals.has(p.taskId));
+    return {
+      owners: open.map((p) => p.collectorId),
+      taskIds: open.map((p) => p.taskId),
+      expected: s.expected ?? parts.length,
+      seed,
+      timeoutMs,
+    };
+  }
+
+  #read(s: DurableSubmission): Promise<SubmissionRecords | undefined> {
+    return this.#journal?.read(s.owner, s.correlationId) ?? Promise.resolve(undefined);
+  }
+
+  /** Stores each distinct result of a durable submission as the aggregator accepts it. */
+  #store(r: Result): void {
+    const run = this.#runs.get(r.correlationId);
+    const journal = this.#journal;
+    if (run === undefined || journal === undefined) return;
+    run.stores.push(
+      journal.result(run.owner, r).catch((err: unknown) => {
+        this.#hooks.logger.warn({ taskId: r.taskId, err: String(err) }, "result not stored");
+        return undefined;
+      }),
+    );
+  }
+
+  /** Stores the verdict once every result is stored, then lets the stream forget the submission. */
+  #finish(id: string, r: AggregatedResult): void {
+    const run = this.#runs.get(id);
+    const journal = this.#journal;
+    if (run === undefined || journal === undefined) return;
+    void Promise.all(run.stores)
+      .then(() => journal.verdict(run.owner, r))
+      .then(() => this.#done(id))
+      .catch((err: unknown) => {
+        // Left un-acked: after the ack wait another coordinator (or this one) takes it over.
+        this.#hooks.logger.warn({ correlationId: id, err: String(err) }, "verdict not stored");
+        this.#runs.delete(id);
+      });
+  }
+
+  #done(id: string): void {
+    const run = this.#runs.get(id);
+    if (run === undefined) return;
+    this.#runs.delete(id);
+    this.#intake?.done(run.owned);
+  }
+}
+
+/** The plan a stored submission is run with. */
+function planOf(s: DurableSubmission, now: number): SubmitPlan {
+  return {
+    required: s.requiredCapabilities,
+    priority: s.priority,
+    timeoutMs: Math.max(1, s.deadline - now),
+    mode: s.mode,
+    expected: s.expected,
+    correlationId: s.correlationId,
+    payload: s.payload,
+  };
+}
+
+/** A verdict made without running anything: the deadline passed, or the submission cannot run. */
+function verdictNow(
+  s: DurableSubmission,
+  prior: SubmissionRecords | undefined,
+  now: number,
+  error?: MeshError,
+): AggregatedResult {
+  const results = prior?.results ?? [];
+  const status = error !== undefined ? "failed" : results.length > 0 ? "partial" : "timed_out";
+  return {
+    correlationId: s.correlationId,
+    status,
+    results,
+    expected: s.expected ?? prior?.plan?.expected ?? 1,
+    received: results.length,
+    duplicates: 0,
+    startedAt: s.submittedAt,
+    completedAt: now,
+    ...(error ? { error: { code: error.code, message: error.message.slice(0, 1024) } } : {}),
+  };
+}
