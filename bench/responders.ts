@@ -1,15 +1,19 @@
 /**
- * The far side of the round-trip benchmarks: a plain NATS echo responder (for the floor) and
- * Collector SDK instances whose handler echoes (for e2e). Each instance has its own connection.
+ * The far side of the round-trip benchmarks: a plain NATS echo responder (for the floor),
+ * Collector SDK instances whose handler echoes (for e2e), and the peers' workers: a NATS micro
+ * service (micro.ts) and a Moleculer broker (moleculer.ts). Each has its own connection.
  * They run in a child process by default (`spawnPeer`, see BENCHMARKS.md, "Process layout"), or in
- * this process with `--layout same`.
+ * this process with `--layout same`. A child never outlives the harness: it is killed when the
+ * harness exits, and exits by itself when its stdin (a pipe from the harness) closes.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Collector } from "../src/collector/index.js";
+import { startMicroEcho } from "./micro.js";
+import type { MoleculerSpec } from "./moleculer.js";
 
 export interface CollectorsSpec {
   prefix: string;
@@ -19,7 +23,10 @@ export interface CollectorsSpec {
 }
 
 export type PeerSpec =
-  { kind: "echo"; subject: string } | { kind: "collectors"; collectors: CollectorsSpec };
+  | { kind: "echo"; subject: string }
+  | { kind: "collectors"; collectors: CollectorsSpec }
+  | { kind: "micro"; subject: string }
+  | { kind: "moleculer"; moleculer: MoleculerSpec };
 
 export interface Peer {
   /** Process id of the peer (this process when it runs in-process). */
@@ -68,15 +75,33 @@ export async function startCollectors(
 }
 
 export async function startPeerHere(url: string, spec: PeerSpec): Promise<() => Promise<void>> {
-  return spec.kind === "echo"
-    ? startEcho(url, spec.subject)
-    : startCollectors(url, spec.collectors);
+  switch (spec.kind) {
+    case "echo":
+      return startEcho(url, spec.subject);
+    case "collectors":
+      return startCollectors(url, spec.collectors);
+    case "micro":
+      return startMicroEcho(url, spec.subject);
+    case "moleculer": {
+      // Loaded only where a Moleculer worker runs.
+      const { startMoleculerWorker } = await import("./moleculer.js");
+      return startMoleculerWorker(url, spec.moleculer);
+    }
+  }
 }
 
 // Run from source (tsx) or from a tsc build (profiling with line numbers): the peer likewise.
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
 const PEER_MAIN = fileURLToPath(new URL(FROM_SOURCE ? "./peer.ts" : "./peer.js", import.meta.url));
 const LOADER = FROM_SOURCE ? ["--import", "tsx"] : [];
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** Children still running; killed when this process exits, however it exits. */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 
 /**
  * Runs the peer in a child process (`node --import tsx bench/peer.ts`); resolves once ready.
@@ -87,17 +112,33 @@ export async function spawnPeer(url: string, spec: PeerSpec): Promise<Peer> {
   const child = spawn(
     process.execPath,
     [...prof, ...LOADER, PEER_MAIN, url, JSON.stringify(spec)],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["pipe", "pipe", "inherit"] },
   );
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("ready\n")) resolve();
+  children.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      children.delete(child);
+      r(code);
+    }),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("ready\n")) resolve();
+      });
+      child.once("error", reject);
+      void exited.then((code) => reject(new Error(`bench peer exited with ${code} before ready`)));
+      setTimeout(
+        () => reject(new Error(`bench peer not ready within ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      ).unref();
     });
-    void exited.then((code) => reject(new Error(`bench peer exited with ${code} before ready`)));
-  });
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
   return {
     pid: child.pid ?? -1,
     async stop() {

@@ -1,88 +1,31 @@
 /**
- * `npm run bench`: starts its own nats-server, measures the cores (route, select), the NATS floor
- * and the coordinated path end to end, soaks memory, and prints a table. See BENCHMARKS.md.
+ * `npm run bench`: starts its own nats-server, measures the cores (route, select), the NATS floor,
+ * the coordinated path end to end and peers (a NATS micro service, Moleculer) on the same server
+ * in the same layout, soaks memory, and prints a table. See BENCHMARKS.md.
  *
  *   npm run bench [-- --json] [--full | --quick] [--layout child|same] [--only a,b]
  *
  * --json   the last stdout line is one JSON object with every figure
  * --full   longer runs and the memory soak over 10⁶ tasks (default: 10⁵)
  * --quick  a few seconds in all: checks that the harness works, figures are not meaningful
- * --layout where the echo responder and the collectors run: a child process (default) or here
- * --only   phases to run: route, select, floor, e2e, fanout4, rss (default all)
+ * --layout where the answering sides (echo, collectors, peers' workers) run: a child process
+ *          (default) or here
+ * --only   phases to run: route, select, floor, e2e, micro, moleculer, fanout4, rss (default all)
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsServer, natsServerVersion } from "../src/server/nats-server.js";
 import { SourceCaps } from "../subjects/index.js";
 import { E2eClient } from "./e2e.js";
 import { FLOOR_SUBJECT, FloorRequester } from "./floor.js";
-import { startPeer, type Peer } from "./responders.js";
+import { MICRO_SUBJECT, MicroCaller, servicesVersion } from "./micro.js";
+import { Held, interruptedBy, releaseOnExit, signalExitCode } from "./held.js";
+import { parseArgs, type Args, type Phase } from "./plan.js";
+import { startPeer, type Peer, type PeerSpec } from "./responders.js";
+import { measureRounds, warmUp, type PathFigures, type RoundTripPath } from "./rounds.js";
 import { soak, type RssResult } from "./rss.js";
-import {
-  CpuMeter,
-  medianLatency,
-  medianThroughput,
-  pipelined,
-  round1,
-  round3,
-  sequential,
-  type Latency,
-  type Throughput,
-} from "./stats.js";
-
-const PHASES = ["route", "select", "floor", "e2e", "fanout4", "rss"] as const;
-type Phase = (typeof PHASES)[number];
-
-interface Plan {
-  name: "quick" | "default" | "full";
-  /** Rounds of floor and e2e measurements; figures are medians over them. */
-  rounds: number;
-  /** Unmeasured pipelined load on each path before the first round. */
-  jitWarmupMs: number;
-  seqCount: number;
-  seqWarmup: number;
-  pipeMs: number;
-  pipeWarmupMs: number;
-  fanoutCount: number;
-  soakTasks: number;
-}
-
-const PLANS: Record<Plan["name"], Plan> = {
-  quick: {
-    name: "quick",
-    rounds: 1,
-    jitWarmupMs: 300,
-    seqCount: 200,
-    seqWarmup: 100,
-    pipeMs: 500,
-    pipeWarmupMs: 200,
-    fanoutCount: 100,
-    soakTasks: 5_000,
-  },
-  default: {
-    name: "default",
-    rounds: 3,
-    jitWarmupMs: 1_500,
-    seqCount: 2_000,
-    seqWarmup: 300,
-    pipeMs: 2_000,
-    pipeWarmupMs: 300,
-    fanoutCount: 1_000,
-    soakTasks: 100_000,
-  },
-  full: {
-    name: "full",
-    rounds: 5,
-    jitWarmupMs: 3_000,
-    seqCount: 5_000,
-    seqWarmup: 500,
-    pipeMs: 5_000,
-    pipeWarmupMs: 500,
-    fanoutCount: 5_000,
-    soakTasks: 1_000_000,
-  },
-};
+import { CpuMeter, pipelined, round1, round3, sequential, type Throughput } from "./stats.js";
+import { printTable, type PeerFigures, type Target } from "./table.js";
 
 const IN_FLIGHT = 64;
 const PAYLOAD_BYTES = 256;
@@ -91,38 +34,6 @@ const COLLECTORS = 1000;
 const E2E_CAPS = SourceCaps.PROCESS;
 const FANOUT_CAPS = SourceCaps.NETWORK;
 const COLLECTOR_MAX_CONCURRENCY = 128;
-
-interface Args {
-  json: boolean;
-  plan: Plan;
-  layout: "child" | "same";
-  only: ReadonlySet<Phase>;
-}
-
-function parseArgs(argv: string[]): Args {
-  let json = false;
-  let plan = PLANS.default;
-  let layout: Args["layout"] = "child";
-  let only = new Set<Phase>(PHASES);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--json") json = true;
-    else if (a === "--full") plan = PLANS.full;
-    else if (a === "--quick") plan = PLANS.quick;
-    else if (a === "--layout") {
-      const v = argv[++i];
-      if (v !== "child" && v !== "same") throw new Error("--layout takes child or same");
-      layout = v;
-    } else if (a === "--only") {
-      const names = (argv[++i] ?? "").split(",").filter(Boolean);
-      for (const n of names) {
-        if (!PHASES.includes(n as Phase)) throw new Error(`--only: unknown phase ${n}`);
-      }
-      only = new Set(names as Phase[]);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return { json, plan, layout, only };
-}
 
 function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
@@ -173,17 +84,19 @@ async function main(): Promise<void> {
     };
   }
 
-  const needsNats = ["floor", "e2e", "fanout4", "rss"].some((p) => only.has(p as Phase));
-  if (needsNats) {
+  const natsPhases: Phase[] = ["floor", "e2e", "micro", "moleculer", "fanout4", "rss"];
+  if (natsPhases.some((p) => only.has(p))) {
     const ns = await NatsServer.start({ jetstream: true });
-    const peers: Peer[] = [];
-    const conns: NatsConnection[] = [];
+    log(
+      `nats-server ${String((out.machine as { nats_server: string }).nats_server)}: pid ${ns.pid}`,
+    );
+    const held = new Held(ns);
+    const unhook = releaseOnExit(held, log);
     try {
-      await measureNats(ns, args, out, peers, conns);
+      await measureNats(args, out, held);
     } finally {
-      for (const p of peers) await p.stop().catch(() => undefined);
-      await Promise.allSettled(conns.map((c) => c.close()));
-      await ns.stop();
+      await held.release();
+      unhook();
     }
   }
 
@@ -195,170 +108,190 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-async function measureNats(
-  ns: NatsServer,
-  args: Args,
-  out: Record<string, unknown>,
-  peers: Peer[],
-  conns: NatsConnection[],
-): Promise<void> {
+/** Starts the answering sides together (each its own child by default); all or none. */
+async function startPeers(
+  held: Held,
+  specs: [string, PeerSpec][],
+  layout: Args["layout"],
+): Promise<Map<string, Peer>> {
+  const started = await held.settle(
+    specs.map(([name, spec]) =>
+      startPeer(held.ns.url, spec, layout).then((peer) => ({ name, peer })),
+    ),
+    ({ name, peer }) => {
+      held.peers.push(peer);
+      log(`peer ${name}: pid ${peer.pid}`);
+    },
+  );
+  return new Map(started.map(({ name, peer }) => [name, peer]));
+}
+
+const moleculerPaths = ["moleculer_json", "moleculer_msgpack"] as const;
+
+async function measureNats(args: Args, out: Record<string, unknown>, held: Held): Promise<void> {
   const { plan, layout, only } = args;
+  const ns = held.ns;
   const payload = new Uint8Array(PAYLOAD_BYTES);
   for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
-  // One connection in this process for the requesting side of floor and e2e alike.
+  // Moleculer's params are an object: the same 256 bytes as a string of letters (a JSON string
+  // with nothing to escape, a msgpack str).
+  const text = Array.from(payload, (b) => String.fromCharCode(97 + (b % 26))).join("");
+  // One connection in this process for the requesting side of floor, e2e and micro alike.
   const nc = await connect({ servers: ns.url, name: "bench-requester" });
-  conns.push(nc);
+  held.conns.push(nc);
 
-  const floor: { sequential?: Latency; pipelined?: Throughput } = {};
-  const e2e: { sequential?: Latency; pipelined?: Throughput; fanout4?: Latency } = {};
-  let requester: FloorRequester | undefined;
-  let client: E2eClient | undefined;
-  let floorMeter: CpuMeter | undefined;
-  let e2eMeter: CpuMeter | undefined;
-  let e2ePeer: Peer | undefined;
-  const meter = (here: string, there: string, peer: Peer): CpuMeter =>
-    new CpuMeter(
-      peer.pid === process.pid
-        ? { [`${here}+${there}`]: process.pid, nats_server: ns.pid ?? -1 }
-        : { [here]: process.pid, [there]: peer.pid, nats_server: ns.pid ?? -1 },
-    );
   const wantE2e = only.has("e2e") || only.has("rss");
+  const e2ePrefix = "bench_e2e";
+  const specs: [string, PeerSpec][] = [];
+  if (only.has("floor")) specs.push(["floor", { kind: "echo", subject: FLOOR_SUBJECT }]);
+  if (wantE2e) {
+    const collectors = {
+      prefix: e2ePrefix,
+      ids: ["echo-0"],
+      caps: E2E_CAPS,
+      maxConcurrency: COLLECTOR_MAX_CONCURRENCY,
+    };
+    specs.push(["e2e", { kind: "collectors", collectors }]);
+  }
+  if (only.has("micro")) specs.push(["micro", { kind: "micro", subject: MICRO_SUBJECT }]);
+  const molSpec = (name: (typeof moleculerPaths)[number]) =>
+    ({
+      namespace: `bench-${name.replace("_", "-")}`,
+      serializer: name === "moleculer_json" ? "JSON" : "MsgPack",
+    }) as const;
+  if (only.has("moleculer"))
+    for (const name of moleculerPaths)
+      specs.push([name, { kind: "moleculer", moleculer: molSpec(name) }]);
+  const peerOf = await startPeers(held, specs, layout);
+
+  const meter = (here: string, there: string, name: string): CpuMeter => {
+    const pid = peerOf.get(name)?.pid ?? -1;
+    return new CpuMeter(
+      pid === process.pid
+        ? { [`${here}+${there}`]: process.pid, nats_server: ns.pid ?? -1 }
+        : { [here]: process.pid, [there]: pid, nats_server: ns.pid ?? -1 },
+    );
+  };
+  const paths: RoundTripPath[] = [];
+  const failures: (() => number)[] = [];
+  const peers: Record<string, PeerFigures> = {};
+  const peerInfo: Record<string, { label: string; library: string }> = {};
 
   if (only.has("floor")) {
-    const peer = await startPeer(ns.url, { kind: "echo", subject: FLOOR_SUBJECT }, layout);
-    peers.push(peer);
-    floorMeter = meter("requester", "responder", peer);
-    requester = new FloorRequester(nc, payload);
+    const requester = new FloorRequester(nc, payload);
     await nc.flush();
+    paths.push({
+      name: "floor",
+      op: requester.request,
+      meter: meter("requester", "responder", "floor"),
+    });
   }
+  let client: E2eClient | undefined;
   if (wantE2e) {
-    const prefix = "bench_e2e";
-    const peer = await startPeer(
-      ns.url,
-      {
-        kind: "collectors",
-        collectors: {
-          prefix,
-          ids: ["echo-0"],
-          caps: E2E_CAPS,
-          maxConcurrency: COLLECTOR_MAX_CONCURRENCY,
-        },
-      },
-      layout,
+    const c = await E2eClient.start({ nc, prefix: e2ePrefix, caps: E2E_CAPS, payload });
+    held.stops.push(() => c.stop());
+    await c.waitForCollectors(1);
+    client = c;
+    failures.push(() => c.failures);
+    if (only.has("e2e"))
+      paths.push({ name: "e2e", op: c.one, meter: meter("coordinator", "collector", "e2e") });
+  }
+  if (only.has("micro")) {
+    const micro = new MicroCaller(nc, MICRO_SUBJECT, payload);
+    failures.push(() => micro.failures);
+    paths.push({ name: "micro", op: micro.request, meter: meter("caller", "worker", "micro") });
+    peerInfo.micro = {
+      label: "micro (@nats-io/services)",
+      library: `@nats-io/services ${servicesVersion()}, nc.request()`,
+    };
+  }
+  if (only.has("moleculer")) {
+    const { MoleculerCaller, moleculerVersions } = await import("./moleculer.js");
+    const v = moleculerVersions();
+    // Started together: each waits for its worker's service (Moleculer checks once a second).
+    const callers = await held.settle(
+      moleculerPaths.map((name) => MoleculerCaller.start(ns.url, molSpec(name), text)),
+      (caller) => held.stops.push(() => caller.stop()),
     );
-    peers.push(peer);
-    e2ePeer = peer;
-    e2eMeter = meter("coordinator", "collector", peer);
-    client = await E2eClient.start({ nc, prefix, caps: E2E_CAPS, payload });
-    await client.waitForCollectors(1);
+    moleculerPaths.forEach((name, i) => {
+      const caller = callers[i]!;
+      const serializer = molSpec(name).serializer;
+      failures.push(() => caller.failures);
+      paths.push({ name, op: caller.call, meter: meter("caller", "worker", name) });
+      peerInfo[name] = {
+        label: `moleculer ${serializer}`,
+        library: `moleculer ${v.moleculer} (nats ${v.nats}), serializer ${serializer}, RoundRobin`,
+      };
+    });
   }
 
-  // Unmeasured load first, so that V8 has optimized both paths (on a busy 2-core machine its
+  // Unmeasured load first, so that V8 has optimized every path (on a busy 2-core machine its
   // background compiler gets little time, and a cold path measures the JIT, not the code).
-  const runE2e = client !== undefined && only.has("e2e");
-  if (requester) await pipelined(requester.request, IN_FLIGHT, plan.jitWarmupMs, 0);
-  if (client) await pipelined(client.one, IN_FLIGHT, plan.jitWarmupMs, 0);
+  await warmUp(paths, IN_FLIGHT, plan.jitWarmupMs);
+  if (client && !only.has("e2e")) await pipelined(client.one, IN_FLIGHT, plan.jitWarmupMs, 0);
 
   // The soak runs after the warm-up load and before the rounds: its first tenth then starts from
   // a heap at its working size, so growth between the first and last tenth is the soak's own.
   if (client && only.has("rss")) {
     log(`rss soak: ${plan.soakTasks} tasks, ${IN_FLIGHT} in flight`);
+    const pid = peerOf.get("e2e")?.pid;
     const others: Record<string, number> =
-      e2ePeer && e2ePeer.pid !== process.pid ? { collector: e2ePeer.pid } : {};
+      pid !== undefined && pid !== process.pid ? { collector: pid } : {};
     const r = await soak(client.one, plan.soakTasks, IN_FLIGHT, others);
     r.after_warmup_ms = plan.jitWarmupMs;
     out.rss = r;
   }
 
-  // Rounds alternate floor and e2e, so that a change in machine load shows in both; each figure
-  // is the median over the rounds.
-  const rounds: {
-    floor: { sequential?: Latency; pipelined?: Throughput };
-    e2e: { sequential?: Latency; pipelined?: Throughput };
-  }[] = [];
-  for (let r = 1; r <= plan.rounds; r++) {
-    const round: (typeof rounds)[number] = { floor: {}, e2e: {} };
-    const tag = `round ${r}/${plan.rounds}`;
-    if (requester) {
-      log(`${tag} floor pipelined: ${IN_FLIGHT} in flight for ${plan.pipeMs} ms`);
-      round.floor.pipelined = await pipelined(
-        requester.request,
-        IN_FLIGHT,
-        plan.pipeMs,
-        plan.pipeWarmupMs,
-        floorMeter,
-      );
-    }
-    if (runE2e) {
-      log(`${tag} e2e pipelined: ${IN_FLIGHT} in flight for ${plan.pipeMs} ms`);
-      round.e2e.pipelined = await pipelined(
-        client!.one,
-        IN_FLIGHT,
-        plan.pipeMs,
-        plan.pipeWarmupMs,
-        e2eMeter,
-      );
-    }
-    if (requester) {
-      log(`${tag} floor sequential: ${plan.seqCount} round trips`);
-      round.floor.sequential = await sequential(
-        requester.request,
-        plan.seqCount,
-        plan.seqWarmup,
-        floorMeter,
-      );
-    }
-    if (runE2e) {
-      log(`${tag} e2e sequential: ${plan.seqCount} submits`);
-      round.e2e.sequential = await sequential(client!.one, plan.seqCount, plan.seqWarmup, e2eMeter);
-    }
-    rounds.push(round);
+  const { rounds, medians } = await measureRounds(paths, plan, IN_FLIGHT, log);
+  if (paths.length > 0) out.rounds = rounds;
+  const floor = medians.floor;
+  for (const [name, info] of Object.entries(peerInfo)) {
+    const f = medians[name]!;
+    peers[name] = { ...info, ...f, vs_floor: versusFloor(f, floor) };
   }
-  if (requester) {
-    floor.pipelined = medianThroughput(rounds.map((r) => r.floor.pipelined!));
-    floor.sequential = medianLatency(rounds.map((r) => r.floor.sequential!));
-  }
-  if (runE2e) {
-    e2e.pipelined = medianThroughput(rounds.map((r) => r.e2e.pipelined!));
-    e2e.sequential = medianLatency(rounds.map((r) => r.e2e.sequential!));
-  }
-  if (requester || runE2e) out.rounds = rounds;
 
+  let fanout4: PathFigures["sequential"] | undefined;
   if (only.has("fanout4")) {
     const prefix = "bench_fan";
     const ids = ["fan-0", "fan-1", "fan-2", "fan-3"];
-    peers.push(
-      await startPeer(
-        ns.url,
-        {
-          kind: "collectors",
-          collectors: { prefix, ids, caps: FANOUT_CAPS, maxConcurrency: COLLECTOR_MAX_CONCURRENCY },
-        },
-        layout,
-      ),
-    );
+    const collectors = {
+      prefix,
+      ids,
+      caps: FANOUT_CAPS,
+      maxConcurrency: COLLECTOR_MAX_CONCURRENCY,
+    };
+    await startPeers(held, [["fanout4", { kind: "collectors", collectors }]], layout);
     const fan = await E2eClient.start({ nc, prefix, caps: FANOUT_CAPS, payload });
     try {
       await fan.waitForCollectors(ids.length);
       log(`e2e fanout4 sequential: ${plan.fanoutCount} submits to 4 instances`);
-      e2e.fanout4 = await sequential(fan.all, plan.fanoutCount, Math.min(500, plan.fanoutCount));
+      fanout4 = await sequential(fan.all, plan.fanoutCount, Math.min(500, plan.fanoutCount));
       if (fan.failures > 0) throw new Error(`${fan.failures} fan-out submits did not complete`);
     } finally {
       await fan.stop();
     }
   }
 
-  if (client) {
-    if (client.failures > 0) throw new Error(`${client.failures} submits did not complete`);
-    await client.stop();
-  }
-  if (requester) out.floor = floor;
+  const failed = failures.reduce((n, f) => n + f(), 0);
+  if (failed > 0) throw new Error(`${failed} round trips did not complete with their payload`);
+  if (floor) out.floor = floor;
+  const e2e: PathFigures & { fanout4?: PathFigures["sequential"] } = { ...medians.e2e };
+  if (fanout4) e2e.fanout4 = fanout4;
   if (Object.keys(e2e).length > 0) out.e2e = e2e;
+  if (Object.keys(peers).length > 0) out.peers = peers;
+}
+
+function versusFloor(f: PathFigures, floor: PathFigures | undefined): PeerFigures["vs_floor"] {
+  if (!floor?.pipelined || !floor.sequential || !f.pipelined || !f.sequential) return undefined;
+  return {
+    pipelined: round3(f.pipelined.per_s / floor.pipelined.per_s),
+    p50_minus_us: round1(f.sequential.p50_us - floor.sequential.p50_us),
+  };
 }
 
 function addRatios(out: Record<string, unknown>): void {
-  const floor = out.floor as { sequential?: Latency; pipelined?: Throughput } | undefined;
-  const e2e = out.e2e as { sequential?: Latency; pipelined?: Throughput } | undefined;
+  const floor = out.floor as PathFigures | undefined;
+  const e2e = out.e2e as PathFigures | undefined;
   const ratios: Record<string, number> = {};
   if (floor?.pipelined && e2e?.pipelined) {
     ratios.pipelined_vs_floor = round3(e2e.pipelined.per_s / floor.pipelined.per_s);
@@ -378,12 +311,6 @@ function addRatios(out: Record<string, unknown>): void {
     ratios.pipelined_cpu_floor_vs_e2e = round3(fc / ec);
   }
   if (Object.keys(ratios).length > 0) out.ratios = ratios;
-}
-
-interface Target {
-  target: string;
-  value: number | undefined;
-  met: boolean | undefined;
 }
 
 function targets(out: Record<string, unknown>): Record<string, Target> {
@@ -410,97 +337,9 @@ function targets(out: Record<string, unknown>): Record<string, Target> {
   };
 }
 
-function printTable(out: Record<string, unknown>): void {
-  const rows: [string, string, string][] = [];
-  const num = (x: number | undefined, unit: string): string =>
-    x === undefined ? "-" : `${x.toLocaleString("en-US")} ${unit}`;
-  const route = out.route as { p50_ns: number; p99_ns: number } | undefined;
-  const select = out.select as { p50_ns: number; p99_ns: number } | undefined;
-  const floor = out.floor as { sequential?: Latency; pipelined?: Throughput } | undefined;
-  const e2e = out.e2e as
-    { sequential?: Latency; pipelined?: Throughput; fanout4?: Latency } | undefined;
-  const ratios = out.ratios as {
-    pipelined_vs_floor?: number;
-    p50_minus_floor_us?: number;
-    pipelined_cpu_floor_vs_e2e?: number;
-  };
-  const rss = out.rss as RssResult | undefined;
-  if (route)
-    rows.push([
-      `route (${COLLECTORS} collectors)`,
-      num(route.p50_ns, "ns"),
-      num(route.p99_ns, "ns"),
-    ]);
-  if (select)
-    rows.push([
-      `select (${COLLECTORS} collectors)`,
-      num(select.p50_ns, "ns"),
-      num(select.p99_ns, "ns"),
-    ]);
-  const cpuRows = (perOp: Record<string, number> | undefined): void => {
-    for (const [k, v] of Object.entries(perOp ?? {})) {
-      rows.push([`  cpu per round trip: ${k}`, num(v, "µs"), ""]);
-    }
-  };
-  const lat = (name: string, l: Latency | undefined): void => {
-    if (!l) return;
-    rows.push([name, num(l.p50_us, "µs"), num(l.p99_us, "µs")]);
-    cpuRows(l.cpu_us_per_op);
-  };
-  const thr = (name: string, x: Throughput | undefined): void => {
-    if (!x) return;
-    rows.push([`${name} (${x.in_flight} in flight)`, num(x.per_s, "/s"), ""]);
-    cpuRows(x.cpu_us_per_op);
-  };
-  lat("floor sequential", floor?.sequential);
-  lat("e2e sequential", e2e?.sequential);
-  thr("floor pipelined", floor?.pipelined);
-  thr("e2e pipelined", e2e?.pipelined);
-  lat("e2e fanout4 sequential", e2e?.fanout4);
-  if (ratios?.pipelined_vs_floor !== undefined)
-    rows.push(["e2e / floor pipelined", String(ratios.pipelined_vs_floor), ""]);
-  if (ratios?.pipelined_cpu_floor_vs_e2e !== undefined)
-    rows.push(["  floor / e2e cpu per round trip", String(ratios.pipelined_cpu_floor_vs_e2e), ""]);
-  if (ratios?.p50_minus_floor_us !== undefined)
-    rows.push(["e2e − floor p50", num(ratios.p50_minus_floor_us, "µs"), ""]);
-  if (rss) {
-    const mb = (g: { start_mb: number; end_mb: number; growth: number }): [string, string] => [
-      `${g.start_mb} MB`,
-      `${g.end_mb} MB (${(g.growth * 100).toFixed(1)} %)`,
-    ];
-    rows.push([`rss after ${rss.tasks / 10} / ${rss.tasks} tasks`, ...mb(rss)]);
-    const [p0, p1] = [rss.peaks_mb[0] ?? NaN, rss.peaks_mb[rss.peaks_mb.length - 1] ?? NaN];
-    rows.push([
-      "  peak rss, first / last tenth",
-      `${p0} MB`,
-      `${p1} MB (${(rss.peak_growth * 100).toFixed(1)} %)`,
-    ]);
-    for (const [name, g] of Object.entries(rss.others ?? {}))
-      rows.push([`  rss of ${name}`, ...mb(g)]);
-  }
-  const head: [string, string, string] = ["measure", "p50 / value", "p99"];
-  const w = [0, 1, 2].map((i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
-  const line = (r: [string, string, string]): string =>
-    `${r[0].padEnd(w[0]!)}  ${r[1].padStart(w[1]!)}  ${r[2].padStart(w[2]!)}`.trimEnd();
-  const m = out.machine as { nproc: number; node: string; nats_server: string };
-  const print = (s: string): void => void process.stdout.write(s + "\n");
-  print(
-    `collector-mesh bench (${String(out.plan)}, layout ${String(out.layout)}): ` +
-      `${m.nproc} cpus, node ${m.node}, nats-server ${m.nats_server}, ` +
-      `load ${(out.load_start as number[]).join(" ")} → ${(out.load_end as number[]).join(" ")}`,
-  );
-  print(line(head));
-  print(w.map((x) => "-".repeat(x)).join("  "));
-  for (const r of rows) print(line(r));
-  const tg = out.targets as Record<string, Target>;
-  const verdicts = Object.entries(tg)
-    .filter(([, v]) => v.met !== undefined)
-    .map(([k, v]) => `${k} ${v.target}: ${v.met ? "met" : "NOT met"}`);
-  if (verdicts.length > 0) print(`targets: ${verdicts.join("; ")}`);
-  print(`${String(out.seconds)} s`);
-}
-
 main().catch((err: unknown) => {
+  const sig = interruptedBy();
+  if (sig) process.exit(signalExitCode(sig));
   console.error(err);
   process.exit(1);
 });

@@ -159,6 +159,7 @@ function cpuPerOp(
 /**
  * Keeps `inFlight` round trips outstanding: a warm-up of `warmupMs`, then completions counted for
  * `durationMs`. Each of `inFlight` lanes starts its next round trip as soon as its last one ends.
+ * A round trip that fails stops every lane; the failure is thrown once they have all ended.
  */
 export async function pipelined(
   op: RoundTrip,
@@ -170,10 +171,16 @@ export async function pipelined(
   let counting = false;
   let stop = false;
   let done = 0;
+  let failed: { err: unknown } | undefined;
   const lane = async (): Promise<void> => {
-    while (!stop) {
-      await op();
-      if (counting) done++;
+    try {
+      while (!stop) {
+        await op();
+        if (counting) done++;
+      }
+    } catch (err) {
+      failed ??= { err };
+      stop = true;
     }
   };
   const lanes = Array.from({ length: inFlight }, lane);
@@ -188,6 +195,7 @@ export async function pipelined(
   const counted = done;
   stop = true;
   await Promise.all(lanes);
+  if (failed) throw failed.err;
   const out: Throughput = { in_flight: inFlight, per_s: Math.round((counted * 1000) / elapsed) };
   const perOp = cpuPerOp(cpu0, cpu1, counted);
   if (perOp) out.cpu_us_per_op = perOp;
