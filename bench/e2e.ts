@@ -12,6 +12,8 @@ export interface E2eOptions {
   prefix: string;
   caps: number;
   payload: Uint8Array;
+  /** Submits through the durable streams (default: the in-memory fast path). */
+  durable?: boolean;
 }
 
 /** A started coordinator and the submit round trips the benchmark drives. */
@@ -35,7 +37,13 @@ export class E2eClient {
   }
 
   static async start(o: E2eOptions): Promise<E2eClient> {
-    const coordinator = new Coordinator({ nc: o.nc, id: `bench-${o.prefix}`, prefix: o.prefix });
+    // The in-memory fast path; the durable path is measured as its own phase.
+    const coordinator = new Coordinator({
+      nc: o.nc,
+      id: `bench-${o.prefix}`,
+      prefix: o.prefix,
+      durable: o.durable ?? false,
+    });
     await coordinator.start();
     return new E2eClient(coordinator, o);
   }
