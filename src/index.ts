@@ -33,6 +33,7 @@ export {
   openAdvertBucket,
   type Candidate,
   type RouterChange,
+  type RouterUpdate,
   type RoutingDecision,
   type RoutingStats,
 } from "./router/index.js";
@@ -40,7 +41,7 @@ export {
   LoadBalancer,
   registerStrategy,
   resolveStrategy,
-  type BalancerCandidate,
+  type InstanceUpdate,
   type LoadBalancingStats,
   type LoadBalancingStrategy,
 } from "./balancer/index.js";
