@@ -23,7 +23,12 @@ function before(a: Entry, b: Entry): boolean {
 
 /** The members of one weight, best first: an indexed binary heap. */
 class WeightClass {
+  readonly weight: number;
   readonly heap: Entry[] = [];
+
+  constructor(weight: number) {
+    this.weight = weight;
+  }
 
   push(e: Entry): void {
     e.at = this.heap.length;
@@ -94,6 +99,8 @@ class WeightClass {
 export class WeightedRoundRobinPool implements StrategyPool {
   readonly #entries = new Map<string, Entry>();
   readonly #classes = new Map<number, WeightClass>();
+  /** The same classes, in an array for the pick's loop. */
+  readonly #classList: WeightClass[] = [];
   /** Current weights of instances out of the pool, kept for when they come back. */
   readonly #saved = new Map<string, number>();
   #rounds = 0;
@@ -111,7 +118,11 @@ export class WeightedRoundRobinPool implements StrategyPool {
     const e: Entry = { c, weight, base: current - weight * this.#rounds, at: -1 };
     this.#entries.set(c.id, e);
     let cls = this.#classes.get(weight);
-    if (cls === undefined) this.#classes.set(weight, (cls = new WeightClass()));
+    if (cls === undefined) {
+      cls = new WeightClass(weight);
+      this.#classes.set(weight, cls);
+      this.#classList.push(cls);
+    }
     cls.push(e);
     this.#total += weight;
   }
@@ -163,10 +174,12 @@ export class WeightedRoundRobinPool implements StrategyPool {
     let best: Entry | undefined;
     let bestCls: WeightClass | undefined;
     let bestCur = 0;
-    for (const [weight, cls] of this.#classes) {
+    const classes = this.#classList;
+    for (let i = 0; i < classes.length; i++) {
+      const cls = classes[i]!;
       const top = cls.heap[0];
       if (top === undefined) continue;
-      const cur = top.base + weight * k;
+      const cur = top.base + cls.weight * k;
       if (best === undefined || cur > bestCur || (cur === bestCur && top.c.rank < best.c.rank)) {
         best = top;
         bestCls = cls;
