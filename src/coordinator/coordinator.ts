@@ -25,12 +25,7 @@ import {
   type Task,
   type TaskPriority,
 } from "../../subjects/index.js";
-import {
-  CapabilityRouter,
-  RouterWatcher,
-  type Candidate,
-  type RouterChange,
-} from "../router/index.js";
+import { CapabilityRouter, RouterWatcher, type RouterChange } from "../router/index.js";
 import { LoadBalancer } from "../balancer/index.js";
 import { TaskDistributor, TaskPublisher } from "../distributor/index.js";
 import { ResultAggregator, ResultInbox } from "../aggregator/index.js";
@@ -163,6 +158,7 @@ export class Coordinator {
       { strategy: o.strategy, failoverThreshold: o.failoverThreshold },
       deps,
     );
+    this.router.follow((u) => this.balancer.apply(u));
     this.distributor = new TaskDistributor(
       { maxQueued: o.maxQueued, agingMs: o.agingMs, defaultTimeoutMs: o.defaultTimeoutMs },
       deps,
@@ -266,9 +262,9 @@ export class Coordinator {
     const mode = opts.mode ?? "one";
     if (mode !== "one" && mode !== "all")
       throw new InvalidArgumentError("mode", "must be one or all");
-    let candidates: readonly Candidate[];
+    let candidates: readonly string[];
     try {
-      candidates = this.router.findCapable(required);
+      candidates = this.balancer.routable(required);
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#counters.noCapable++;
@@ -286,7 +282,7 @@ export class Coordinator {
     if (mode === "all") {
       // Fan out to instances the balancer would use now: an ejected one would hold its part
       // until its ejection ends.
-      const usable = candidates.filter((c) => !this.balancer.isEjected(c.id));
+      const usable = candidates.filter((id) => !this.balancer.isEjected(id));
       if (usable.length > 0) candidates = usable;
     }
     if (mode === "all" && candidates.length === 0) {
@@ -330,7 +326,7 @@ export class Coordinator {
     this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
     const taskIds: string[] = [];
     this.#byCorrelation.set(correlationId, taskIds);
-    const members = mode === "all" ? candidates.map((c) => c.id) : undefined;
+    const members = mode === "all" ? candidates : undefined;
     void this.aggregator.whenComplete(correlationId).then((r) => {
       // Parts still queued or running (fan-out that completed at `expected`, a timeout) end here.
       this.#forgetCorrelation(correlationId, taskIds);
@@ -358,7 +354,7 @@ export class Coordinator {
               timeoutMs,
               correlationId,
             });
-      const pinned = mode === "all" ? candidates[i]?.id : undefined;
+      const pinned = mode === "all" ? candidates[i] : undefined;
       this.#tasks.set(task.taskId, { task, pinned, avoid: undefined, attempts: 0, ctx, members });
       taskIds.push(task.taskId);
       // Nothing is queued ahead of it: place it now, and queue it only when no instance has room.
@@ -384,38 +380,27 @@ export class Coordinator {
   #place(task: Task): boolean {
     const st = this.#tasks.get(task.taskId);
     if (!st) return true; // ended meanwhile (timeout): drop from the queue
-    let candidates: readonly Candidate[];
-    try {
-      candidates = this.router.findCapable(task.requiredCapabilities);
-    } catch (err) {
-      this.#endTask(
-        st,
-        err instanceof MeshError ? err : new MeshError(ErrorCode.Internal, String(err)),
-      );
+    const required = task.requiredCapabilities;
+    if (st.pinned !== undefined) {
+      // A fan-out part goes to its own instance, and waits for room there while it is routable.
+      if (this.balancer.assign(st.pinned, task.taskId)) {
+        this.#dispatch(st, st.pinned);
+        return true;
+      }
+      if (this.balancer.isRoutable(st.pinned)) return false;
+      st.pinned = undefined;
+    }
+    // Instances that failed this task are avoided while another routable instance remains.
+    const pick = this.balancer.selectCollector(required, task.taskId, st.avoid);
+    if (pick !== undefined) {
+      this.#dispatch(st, pick);
       return true;
     }
-    if (st.pinned !== undefined) {
-      const pinned = candidates.find((c) => c.id === st.pinned);
-      if (pinned) candidates = [pinned];
-      else st.pinned = undefined;
+    if (this.balancer.capable(required) === 0) {
+      this.#endTask(st, new NoCapableCollectorError(required, formatCaps(required)));
+      return true;
     }
-    if (st.avoid && candidates.length > 1) {
-      // Instances that failed this task, then (a fan-out part) instances with a part of their
-      // own: both are preferences, used while some other instance remains.
-      const avoid = st.avoid;
-      const others = candidates.filter((c) => !avoid.has(c.id));
-      if (others.length > 0) candidates = others;
-      const members = st.members;
-      if (members && candidates.length > 1) {
-        const outside = candidates.filter((c) => !members.includes(c.id));
-        if (outside.length > 0) candidates = outside;
-      }
-    }
-    if (candidates.length === 0) return false;
-    const pick = this.balancer.selectCollector(task.requiredCapabilities, candidates, task.taskId);
-    if (!pick) return false;
-    this.#dispatch(st, pick.id);
-    return true;
+    return false;
   }
 
   #dispatch(st: TaskState, collectorId: string): void {
@@ -519,7 +504,7 @@ export class Coordinator {
       this.#deferredStale.add(c.id);
     } else if (c.kind === "stale" || c.kind === "left") {
       const reason = c.kind === "left" ? "collector left" : "heartbeat stale";
-      this.#failInstance(c.id, reason, c.advert?.capabilities);
+      this.#failInstance(c.id, reason);
       if (c.kind === "left") this.balancer.forget(c.id);
     } else {
       this.#schedulePump();
@@ -527,17 +512,10 @@ export class Coordinator {
   }
 
   /** Moves every task in flight on `collectorId` elsewhere and publishes a FailoverEvent. */
-  #failInstance(collectorId: string, reason: string, capabilities?: number): void {
+  #failInstance(collectorId: string, reason: string): void {
     if (this.#stopped) return;
     if (this.balancer.tasksOf(collectorId).length === 0 && !this.#hasFlightsOn(collectorId)) return;
-    const required = capabilities ?? this.router.get(collectorId)?.advert.capabilities ?? 0;
-    let candidates: readonly Candidate[] = [];
-    try {
-      candidates = this.router.findCapable(required).filter((c) => c.id !== collectorId);
-    } catch {
-      candidates = [];
-    }
-    const event = this.balancer.triggerFailover(collectorId, candidates, required, reason);
+    const event = this.balancer.triggerFailover(collectorId, reason);
     this.#counters.failovers++;
     this.opts.logger.warn(
       { failed: collectorId, target: event.failoverTargetId, tasks: event.taskIds.length, reason },
