@@ -77,6 +77,7 @@ export class LoadBalancer {
       if (s.assigned === 0) this.forget(u.id);
       return;
     }
+    if (u.advert === undefined && this.#table.get(u.id) === undefined) return; // nothing to go on
     const s = this.#table.of(u.id);
     s.registered = true;
     s.routable = u.health !== "unavailable";

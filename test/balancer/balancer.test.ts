@@ -193,6 +193,9 @@ describe("balancer - fed by membership changes", () => {
     expect(lb.load("late")).toBe(2);
     expect(lb.selectCollector(0, "t1")).toBe("late");
     expect(lb.selectCollector(0, "t2")).toBeUndefined();
+    // a change without an advert about an instance it never saw tells it nothing
+    lb.apply({ kind: "recovered", id: "mystery", health: "healthy" });
+    expect(lb.isRoutable("mystery")).toBe(false);
   });
 });
 
