@@ -49,10 +49,7 @@ export class MemberArray<T extends { readonly id: string }> {
   /** The k-th member (from 0) among those not at the positions `skip` (ascending). */
   nth(k: number, skip: readonly number[]): T {
     let i = k;
-    for (const p of skip) {
-      if (p > i) break;
-      i++;
-    }
+    for (let j = 0; j < skip.length && skip[j]! <= i; j++) i++;
     return this.#items[i]!;
   }
 }
