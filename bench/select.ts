@@ -2,6 +2,7 @@
  * selectCollector + release latency with n capable collectors, per strategy, as the coordinator
  * calls it:
  *   npx tsx bench/select.ts [n] [--rate tasks/s] [--in-flight k] [--strategy name]
+ *                           [--max-concurrency m] [--others k]
  * prints one JSON object: the default strategy's numbers plus `strategies` (one entry each).
  *
  * The balancer is fed as in the coordinator: a real CapabilityRouter on a ManualClock, followed by
@@ -31,6 +32,10 @@ export interface SelectBenchOptions {
   rate: number;
   /** Tasks running at once; each completes when `inFlight` newer ones have been placed. */
   inFlight: number;
+  /** Each collector's maxConcurrency (small values make instances fill up and free again). */
+  maxConcurrency: number;
+  /** Other coordinators' tasks a heartbeat adds, drawn from 0 to this minus 1. */
+  others: number;
   warmup: number;
   iterations: number;
 }
@@ -40,6 +45,8 @@ const DEFAULTS: SelectBenchOptions = {
   inFlight: 64,
   warmup: 20_000,
   iterations: 100_000,
+  maxConcurrency: 8,
+  others: 3,
 };
 
 const REQUIRED = SourceCaps.PROCESS | SourceCaps.SYSTEM_WIDE;
@@ -75,8 +82,8 @@ export async function benchSelect(
     capabilities: REQUIRED | (i % 2 === 0 ? SourceCaps.REALTIME : SourceCaps.KERNEL_LEVEL),
     version: "1.0.0",
     health: "healthy",
-    maxConcurrency: 8,
-    inFlight: Math.floor(rng() * 4),
+    maxConcurrency: o.maxConcurrency,
+    inFlight: Math.floor(rng() * (o.others + 1)),
     weight: 1 + Math.floor(rng() * 5),
     labels: {},
     startedAt: 1,
@@ -98,7 +105,7 @@ export async function benchSelect(
       heartbeatSeq: a.heartbeatSeq + 1,
       heartbeatAt: clock.now(),
       // this coordinator's tasks there, plus a few of other coordinators'
-      inFlight: lb.tasksOf(a.id).length + Math.floor(rng() * 3),
+      inFlight: lb.tasksOf(a.id).length + Math.floor(rng() * o.others),
     };
     adverts[i] = next;
     router.upsert(next);
@@ -151,6 +158,10 @@ async function main(): Promise<void> {
   const inFlight = flag(args, "--in-flight");
   if (rate !== undefined) options.rate = Number(rate);
   if (inFlight !== undefined) options.inFlight = Number(inFlight);
+  const max = flag(args, "--max-concurrency");
+  const others = flag(args, "--others");
+  if (max !== undefined) options.maxConcurrency = Number(max);
+  if (others !== undefined) options.others = Number(others);
   const only = flag(args, "--strategy");
   const names = only !== undefined ? [only] : Object.values(StrategyName);
   const strategies = [];

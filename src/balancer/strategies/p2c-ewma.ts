@@ -36,6 +36,7 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy {
   readonly #decayMs: number;
   readonly #defaultLatencyMs: number;
   readonly #latency = new Map<string, PeakEwma>();
+  readonly #pools: MemberArray<StrategyCandidate>[] = [];
 
   constructor(rng: Rng, opts: Partial<P2cEwmaOptions> = {}) {
     this.#rng = rng;
@@ -51,6 +52,7 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy {
 
   createPool(): StrategyPool {
     const members = new MemberArray<StrategyCandidate>();
+    this.#pools.push(members);
     return {
       get size() {
         return members.size;
@@ -103,6 +105,7 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy {
       est.observe(e.latencyMs, e.at);
     } else if (e.kind === "forget") {
       this.#latency.delete(e.id);
+      for (const p of this.#pools) p.forget(e.id);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Rng } from "../../clock.js";
 import { MemberArray } from "../member-array.js";
 import type {
+  DispatchEvent,
   LoadBalancingStrategy,
   StrategyCandidate,
   StrategyFactory,
@@ -33,6 +34,11 @@ export class RandomPool implements StrategyPool {
     this.#members.clear();
   }
 
+  /** The instance left for good. */
+  forget(id: string): void {
+    this.#members.forget(id);
+  }
+
   select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
     const skip = this.#members.excluded(exclude);
     const n = this.#members.size - skip.length;
@@ -46,13 +52,20 @@ export class RandomPool implements StrategyPool {
 export class RandomStrategy implements LoadBalancingStrategy {
   readonly name = "random";
   readonly #rng: Rng;
+  readonly #pools: RandomPool[] = [];
 
   constructor(rng: Rng) {
     this.#rng = rng;
   }
 
   createPool(): StrategyPool {
-    return new RandomPool(this.#rng);
+    const p = new RandomPool(this.#rng);
+    this.#pools.push(p);
+    return p;
+  }
+
+  observe(e: DispatchEvent): void {
+    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
   }
 }
 

@@ -7,12 +7,17 @@ import type {
   TaskView,
 } from "../types.js";
 
-/** One member: current weight = base + weight × rounds (see the pool). */
+/**
+ * One instance the pool has seen: in the pool, its current weight is base + weight × rounds (see
+ * the pool); out of it, `current` holds it. Kept while the instance is known, so that filling up
+ * and freeing again changes no map.
+ */
 interface Entry {
-  readonly c: StrategyCandidate;
-  readonly weight: number;
+  c: StrategyCandidate;
+  weight: number;
   base: number;
-  /** Position in its class's heap. */
+  current: number;
+  /** Position in its class's heap; -1 while out of the pool. */
   at: number;
 }
 
@@ -101,22 +106,27 @@ export class WeightedRoundRobinPool implements StrategyPool {
   readonly #classes = new Map<number, WeightClass>();
   /** The same classes, in an array for the pick's loop. */
   readonly #classList: WeightClass[] = [];
-  /** Current weights of instances out of the pool, kept for when they come back. */
-  readonly #saved = new Map<string, number>();
+  #size = 0;
   #rounds = 0;
   #total = 0;
 
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   add(c: StrategyCandidate): void {
-    if (this.#entries.has(c.id)) return;
+    let e = this.#entries.get(c.id);
+    if (e === undefined) {
+      e = { c, weight: 1, base: 0, current: 0, at: -1 };
+      this.#entries.set(c.id, e);
+    } else if (e.at >= 0) {
+      return;
+    }
     const weight = c.weight > 0 ? c.weight : 1;
-    const current = this.#saved.get(c.id) ?? 0;
-    this.#saved.delete(c.id);
-    const e: Entry = { c, weight, base: current - weight * this.#rounds, at: -1 };
-    this.#entries.set(c.id, e);
+    e.c = c;
+    e.weight = weight;
+    e.base = e.current - weight * this.#rounds;
+    this.#size++;
     let cls = this.#classes.get(weight);
     if (cls === undefined) {
       cls = new WeightClass(weight);
@@ -129,28 +139,29 @@ export class WeightedRoundRobinPool implements StrategyPool {
 
   delete(c: StrategyCandidate): void {
     const e = this.#entries.get(c.id);
-    if (e === undefined) return;
-    this.#entries.delete(c.id);
+    if (e === undefined || e.at < 0) return;
     this.#classes.get(e.weight)!.remove(e);
+    e.at = -1;
+    e.current = e.base + e.weight * this.#rounds;
     this.#total -= e.weight;
-    this.#saved.set(c.id, e.base + e.weight * this.#rounds);
+    this.#size--;
   }
 
   /** A new weight files the member under its new class, with its current weight. */
   update(c: StrategyCandidate): void {
     const e = this.#entries.get(c.id);
-    if (e === undefined || e.weight === (c.weight > 0 ? c.weight : 1)) return;
+    if (e === undefined || e.at < 0 || e.weight === (c.weight > 0 ? c.weight : 1)) return;
     this.delete(c);
     this.add(c);
   }
 
   reset(): void {
-    for (const e of [...this.#entries.values()]) this.delete(e.c);
+    for (const e of this.#entries.values()) this.delete(e.c);
   }
 
   /** The instance left for good. */
   forget(id: string): void {
-    this.#saved.delete(id);
+    if ((this.#entries.get(id)?.at ?? 0) < 0) this.#entries.delete(id);
   }
 
   select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
@@ -158,7 +169,7 @@ export class WeightedRoundRobinPool implements StrategyPool {
     if (exclude !== undefined) {
       for (const id of exclude) {
         const e = this.#entries.get(id);
-        if (e === undefined) continue;
+        if (e === undefined || e.at < 0) continue;
         this.delete(e.c); // absent for this pick: no gain, no loss
         (out ??= []).push(e.c);
       }
@@ -169,7 +180,10 @@ export class WeightedRoundRobinPool implements StrategyPool {
   }
 
   #pick(): StrategyCandidate | undefined {
-    if (this.#entries.size <= 1) return this.#entries.values().next().value?.c;
+    if (this.#size <= 1) {
+      for (const cls of this.#classList) if (cls.heap.length > 0) return cls.heap[0]!.c;
+      return undefined;
+    }
     const k = ++this.#rounds;
     let best: Entry | undefined;
     let bestCls: WeightClass | undefined;
