@@ -1,24 +1,22 @@
 /**
- * selectCollector + release latency with n candidates, per strategy, as the coordinator calls it:
+ * selectCollector + release latency with n capable collectors, per strategy, as the coordinator
+ * calls it:
  *   npx tsx bench/select.ts [n] [--rate tasks/s] [--in-flight k] [--strategy name]
+ *                           [--max-concurrency m] [--others k]
  * prints one JSON object: the default strategy's numbers plus `strategies` (one entry each).
  *
- * The candidate lists come from a real CapabilityRouter on a ManualClock (untimed): every
- * collector advertises the required capabilities, heartbeats every DEFAULT_HEARTBEAT_MS with a
- * new load (a new advert object), and `findCapable` hands out the same frozen array until the
- * router re-scores (at most every confidenceRefreshMs, 250 ms), then a new one. Tasks arrive every 1/rate s; `inFlight` of them run at once
- * and each completes (release + recordSuccess) when the window moves on. The timed part is one
- * selectCollector plus one release, as before; recordSuccess and the router are not timed.
- * `rescores` counts the calls that met a freshly built list, and `rescore_p50_ns` is their median.
+ * The balancer is fed as in the coordinator: a real CapabilityRouter on a ManualClock, followed by
+ * the balancer (`router.follow((u) => lb.apply(u))`). Every collector advertises the required
+ * capabilities (plus REALTIME or KERNEL_LEVEL) and heartbeats every
+ * DEFAULT_HEARTBEAT_MS with a new load, which the router tells the balancer (untimed). Tasks
+ * arrive every 1/rate s; `inFlight` of them run at once and each completes (release +
+ * recordSuccess) when the window moves on. The timed part is one selectCollector plus one release;
+ * recordSuccess, heartbeats and the router are not timed. `heartbeats` counts those applied
+ * during the measured calls.
  */
 import { pathToFileURL } from "node:url";
 import { ManualClock, seededRng } from "../src/clock.js";
-import {
-  DEFAULT_STRATEGY,
-  LoadBalancer,
-  StrategyName,
-  type BalancerCandidate,
-} from "../src/balancer/index.js";
+import { DEFAULT_STRATEGY, LoadBalancer, StrategyName } from "../src/balancer/index.js";
 import { DEFAULT_HEARTBEAT_MS } from "../src/router/options.js";
 import { CapabilityRouter } from "../src/router/index.js";
 import { SourceCaps, type CollectorAdvert } from "../subjects/index.js";
@@ -34,6 +32,10 @@ export interface SelectBenchOptions {
   rate: number;
   /** Tasks running at once; each completes when `inFlight` newer ones have been placed. */
   inFlight: number;
+  /** Each collector's maxConcurrency (small values make instances fill up and free again). */
+  maxConcurrency: number;
+  /** Other coordinators' tasks a heartbeat adds, drawn from 0 to this minus 1. */
+  others: number;
   warmup: number;
   iterations: number;
 }
@@ -43,6 +45,8 @@ const DEFAULTS: SelectBenchOptions = {
   inFlight: 64,
   warmup: 20_000,
   iterations: 100_000,
+  maxConcurrency: 8,
+  others: 3,
 };
 
 const REQUIRED = SourceCaps.PROCESS | SourceCaps.SYSTEM_WIDE;
@@ -64,8 +68,7 @@ export async function benchSelect(
     strategy: string;
     p999_ns: number;
     max_ns: number;
-    rescores: number;
-    rescore_p50_ns: number;
+    heartbeats: number;
   }
 > {
   const o = { ...DEFAULTS, ...options };
@@ -79,14 +82,15 @@ export async function benchSelect(
     capabilities: REQUIRED | (i % 2 === 0 ? SourceCaps.REALTIME : SourceCaps.KERNEL_LEVEL),
     version: "1.0.0",
     health: "healthy",
-    maxConcurrency: 8,
-    inFlight: Math.floor(rng() * 4),
+    maxConcurrency: o.maxConcurrency,
+    inFlight: Math.floor(rng() * (o.others + 1)),
     weight: 1 + Math.floor(rng() * 5),
     labels: {},
     startedAt: 1,
     heartbeatSeq: 1,
     heartbeatAt: clock.now(),
   }));
+  router.follow((u) => lb.apply(u));
   for (const a of adverts) router.upsert(a);
 
   const gapMs = 1000 / o.rate;
@@ -101,7 +105,7 @@ export async function benchSelect(
       heartbeatSeq: a.heartbeatSeq + 1,
       heartbeatAt: clock.now(),
       // this coordinator's tasks there, plus a few of other coordinators'
-      inFlight: lb.tasksOf(a.id).length + Math.floor(rng() * 3),
+      inFlight: lb.tasksOf(a.id).length + Math.floor(rng() * o.others),
     };
     adverts[i] = next;
     router.upsert(next);
@@ -109,37 +113,27 @@ export async function benchSelect(
 
   const running: [string, string][] = [];
   let nextTask = 0;
-  let lastList: readonly BalancerCandidate[] | undefined;
-  let fresh = false; // the last step met a list the router had just built
-  /** One task: the router's list (untimed), select + release of the oldest task (timed, in ns). */
+  /** One task: heartbeats due (untimed), select + release of the oldest task (timed, in ns). */
   const step = (): number => {
     clock.advance(gapMs);
     for (beatDebt += beatsPerCall; beatDebt >= 1; beatDebt--) heartbeat();
-    const list = router.findCapable(REQUIRED);
-    fresh = list !== lastList;
-    lastList = list;
     const taskId = TASK_IDS[nextTask++ % TASK_IDS.length]!;
     const done = running.length >= o.inFlight ? running.shift() : undefined;
     const t0 = process.hrtime.bigint();
-    const pick = lb.selectCollector(REQUIRED, list, taskId);
+    const pick = lb.selectCollector(REQUIRED, taskId);
     if (done !== undefined) lb.release(done[0], done[1]);
     const ns = Number(process.hrtime.bigint() - t0);
-    if (pick === null) throw new Error("no capacity");
-    running.push([pick.id, taskId]);
+    if (pick === undefined) throw new Error("no capacity");
+    running.push([pick, taskId]);
     if (done !== undefined) lb.recordSuccess(done[0], 5 + (Number(done[0].slice(10)) % 17));
     return ns;
   };
   for (let i = 0; i < o.warmup; i++) step();
   await new Promise((r) => setImmediate(r));
   const samples = new Float64Array(o.iterations);
-  const rescoreSamples: number[] = [];
-  for (let i = 0; i < o.iterations; i++) {
-    const ns = step();
-    samples[i] = ns;
-    if (fresh) rescoreSamples.push(ns);
-  }
+  const beatsBefore = beat;
+  for (let i = 0; i < o.iterations; i++) samples[i] = step();
   samples.sort();
-  const rescores = Float64Array.from(rescoreSamples).sort();
   return {
     strategy,
     collectors: n,
@@ -147,8 +141,7 @@ export async function benchSelect(
     p99_ns: percentile(samples, 0.99),
     p999_ns: percentile(samples, 0.999),
     max_ns: samples[samples.length - 1] ?? 0,
-    rescores: rescores.length,
-    rescore_p50_ns: percentile(rescores, 0.5),
+    heartbeats: beat - beatsBefore,
   };
 }
 
@@ -165,6 +158,10 @@ async function main(): Promise<void> {
   const inFlight = flag(args, "--in-flight");
   if (rate !== undefined) options.rate = Number(rate);
   if (inFlight !== undefined) options.inFlight = Number(inFlight);
+  const max = flag(args, "--max-concurrency");
+  const others = flag(args, "--others");
+  if (max !== undefined) options.maxConcurrency = Number(max);
+  if (others !== undefined) options.others = Number(others);
   const only = flag(args, "--strategy");
   const names = only !== undefined ? [only] : Object.values(StrategyName);
   const strategies = [];

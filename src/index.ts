@@ -36,6 +36,7 @@ export {
   type Candidate,
   type RouterChange,
   type RouterOptions,
+  type RouterUpdate,
   type RoutingDecision,
   type RoutingStats,
 } from "./router/index.js";
@@ -45,6 +46,7 @@ export {
   registerStrategy,
   resolveStrategy,
   type BalancerOptions,
+  type InstanceUpdate,
   type LoadBalancingStats,
   type LoadBalancingStrategy,
   type StrategySpec,

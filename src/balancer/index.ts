@@ -14,23 +14,29 @@ export {
 export type { BalancerOptions } from "./options.js";
 export { registerStrategy, resolveStrategy, strategyNames, StrategyName } from "./strategies.js";
 export { PeakEwma } from "./ewma.js";
-export { idBefore } from "./strategies/order.js";
-export { RoundRobinStrategy } from "./strategies/round-robin.js";
-export { LeastConnectionsStrategy } from "./strategies/least-connections.js";
-export { WeightedRoundRobinStrategy } from "./strategies/weighted-round-robin.js";
-export { RandomStrategy } from "./strategies/random.js";
+export { MemberArray } from "./member-array.js";
+export { RankSet } from "./rank-set.js";
+export { RoundRobinPool, RoundRobinStrategy } from "./strategies/round-robin.js";
+export { LeastConnectionsPool, LeastConnectionsStrategy } from "./strategies/least-connections.js";
+export {
+  WeightedRoundRobinPool,
+  WeightedRoundRobinStrategy,
+} from "./strategies/weighted-round-robin.js";
+export { RandomPool, RandomStrategy } from "./strategies/random.js";
 export { P2cEwmaStrategy } from "./strategies/p2c-ewma.js";
 export type { P2cEwmaOptions } from "./strategies/p2c-ewma.js";
 export { BreakerState, DispatchEventKind } from "./types.js";
 export type {
-  BalancerCandidate,
   DispatchEvent,
+  InstanceAdvert,
   InstanceStats,
+  InstanceUpdate,
   LoadBalancingStats,
   LoadBalancingStrategy,
   StrategyCandidate,
   StrategyFactory,
   StrategyOptions,
+  StrategyPool,
   StrategySpec,
   TaskView,
 } from "./types.js";

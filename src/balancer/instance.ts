@@ -1,9 +1,8 @@
-import type { ChangeLog } from "./change-log.js";
 import { PeakEwma } from "./ewma.js";
 import { TaskList } from "./task-list.js";
 import {
   BreakerState,
-  type BalancerCandidate,
+  type InstanceAdvert,
   type InstanceStats,
   type StrategyCandidate,
 } from "./types.js";
@@ -12,42 +11,36 @@ import {
 const MAX_BACKOFF_LEVEL = 30;
 
 /**
- * The balancer's state of one instance. It is also what strategies receive as a candidate, so the
- * hot path allocates nothing per call: `refresh` rewrites the advert-derived fields in place.
- * Every change of load, capacity or breaker state is pushed to the balancer's change log, from
- * which candidate sets update their indexes.
+ * The balancer's state of one instance: what its router told (registration, health, advert), what
+ * this balancer assigned there, and its breaker. It is also what strategies receive as a
+ * candidate. The balancer keeps its pools in step with it after each change (see `available`).
  */
 export class Instance implements StrategyCandidate {
   readonly id: string;
-  /** Small number, unique among the balancer's live instances: the change log's entry. */
-  readonly ix: number;
-  readonly #log: ChangeLog;
-  // StrategyCandidate view
+  rank = -1;
   load = 0;
   capacity = 1;
   weight = 1;
-  rank: number | undefined = undefined;
   get latencyMs(): number | undefined {
     return this.latency.value;
   }
 
-  // The advert fields as last read, to skip unchanged adverts.
-  #max = Number.NaN;
-  #weight: number | undefined = Number.NaN;
-  #inFlight = Number.NaN;
-  /** In-flight reported by the instance's last advert seen. */
+  /** Registered with the router (not left). */
+  registered = false;
+  /** Registered and not Unavailable. */
+  routable = false;
+  capabilities = 0;
+  /** In-flight reported by the instance's last advert. */
   advertInFlight = 0;
-  /** The advert object last given to `refresh`. */
-  advertRef: BalancerCandidate["advert"] | undefined = undefined;
   /** Heartbeat of that advert; undefined when adverts carry none. */
   advertSeq: number | undefined = undefined;
-  /** Other coordinators' tasks on the instance, estimated when its advert was first seen. */
-  others = 0;
+  /** Other coordinators' tasks there, estimated at its last heartbeat; -1 without heartbeat seqs. */
+  others = -1;
   /** Task ids this balancer assigned here, in assignment order. */
   readonly tasks = new TaskList();
   /** Assignments made without a task id. */
   anonymous = 0;
-  /** Own assignments in flight: tasks.size + anonymous, kept as a field for the hot path. */
+  /** Own assignments in flight: tasks.size + anonymous. */
   assigned = 0;
 
   failures = 0;
@@ -56,6 +49,8 @@ export class Instance implements StrategyCandidate {
   ejections = 0;
   /** undefined: closed. Otherwise ejected until then, half-open after. */
   ejectedUntil: number | undefined = undefined;
+  /** Inside its ejection time, as of the balancer's last look at the clock. */
+  ejected = false;
   /** A task was assigned while not closed: its outcome decides the breaker. */
   probing = false;
   /** Doubling exponent of the next ejection. */
@@ -63,50 +58,41 @@ export class Instance implements StrategyCandidate {
   closedAt: number | undefined = undefined;
   readonly latency: PeakEwma;
 
-  /** Position in the caller's candidate list, and the selectCollector call that offered it. */
-  slot = -1;
-  offeredIn = -1;
-  /** The caller's candidate object last seen for this instance (see the balancer's memo). */
-  source: BalancerCandidate | undefined = undefined;
-  /** Set by a candidate set being built, to find ids listed twice. */
-  mark = 0;
+  /** The state the balancer's pools last saw (see LoadBalancer #sync). */
+  seen = { capabilities: 0, registered: false, routable: false, ejected: false, available: false };
+  seenLoad = 0;
+  seenWeight = 1;
 
-  constructor(id: string, decayMs: number, ix: number, log: ChangeLog) {
+  constructor(id: string, decayMs: number) {
     this.id = id;
-    this.ix = ix;
-    this.#log = log;
     this.latency = new PeakEwma(decayMs);
   }
 
-  /** Takes capacity, weight and advertised in-flight from the candidate's advert. */
-  refresh(advert: BalancerCandidate["advert"], defaultCapacity: number): void {
-    this.advertRef = advert;
+  /**
+   * Can take a task now: routable, below capacity, and closed or half-open with nothing assigned
+   * (a half-open instance takes one probe at a time).
+   */
+  get available(): boolean {
+    if (!this.routable || this.load >= this.capacity) return false;
+    return this.ejectedUntil === undefined || (!this.ejected && this.assigned === 0);
+  }
+
+  /** Takes capabilities, capacity, weight and advertised in-flight from an advert. */
+  readAdvert(advert: InstanceAdvert, defaultCapacity: number): void {
+    this.capabilities = advert.capabilities;
     const max = advert.maxConcurrency;
-    const w = advert.weight;
-    const inFlight = advert.inFlight;
-    const seq = advert.heartbeatSeq;
-    // The common case on the hot path: the same advert as last time, nothing to recompute.
-    if (
-      max === this.#max &&
-      w === this.#weight &&
-      inFlight === this.#inFlight &&
-      seq === this.advertSeq
-    ) {
-      return;
-    }
-    this.#max = max;
-    this.#weight = w;
-    this.#inFlight = inFlight;
     this.capacity = max >= 1 ? Math.floor(max) : defaultCapacity;
+    const w = advert.weight;
     this.weight = w !== undefined && w > 0 ? w : 1;
-    this.advertInFlight = inFlight > 0 ? inFlight : 0;
+    const inFlight = advert.inFlight > 0 ? advert.inFlight : 0;
+    const seq = advert.heartbeatSeq;
     if (seq === undefined) {
       this.others = -1;
-    } else {
+    } else if (seq !== this.advertSeq || inFlight !== this.advertInFlight) {
       // A new heartbeat: what it reports beyond our own tasks runs for other coordinators.
-      const own = this.assigned;
-      this.others = this.advertInFlight > own ? this.advertInFlight - own : 0;
+      this.others = inFlight > this.assigned ? inFlight - this.assigned : 0;
     }
+    this.advertInFlight = inFlight;
     this.advertSeq = seq;
     this.updateLoad();
   }
@@ -116,27 +102,15 @@ export class Instance implements StrategyCandidate {
    * counts every coordinator's tasks, ours included, as of its last heartbeat).
    *
    * With a heartbeat sequence on the advert: own + others, where others = advertised − own when
-   * that heartbeat was first seen. Our tasks are counted fresh (a release frees its slot at once,
-   * not a heartbeat later) and other coordinators' tasks are not forgotten, so coordinators
-   * sharing an instance overfill it at most by what they assign within one heartbeat.
+   * that heartbeat arrived. Our tasks are counted fresh (a release frees its slot at once, not a
+   * heartbeat later) and other coordinators' tasks are not forgotten, so coordinators sharing an
+   * instance overfill it at most by what they assign within one heartbeat.
    * Without one: max(own, advertised), which never under-counts either view.
    */
   updateLoad(): void {
     const own = this.assigned;
-    const others = this.others;
-    if (others >= 0) this.load = own + others;
+    if (this.others >= 0) this.load = own + this.others;
     else this.load = own > this.advertInFlight ? own : this.advertInFlight;
-    this.#log.push(this.ix);
-  }
-
-  /**
-   * Whether a task may go here now, as selectCollector decides outside its panic path: below
-   * capacity, and closed, or half-open with nothing assigned yet.
-   */
-  takes(now: number): boolean {
-    if (this.load >= this.capacity) return false;
-    const until = this.ejectedUntil;
-    return until === undefined || (until <= now && this.assigned === 0);
   }
 
   state(now: number): BreakerState {
@@ -178,8 +152,8 @@ export class Instance implements StrategyCandidate {
     return ids;
   }
 
-  /** Opens the breaker for base × 2^level (capped); returns the ejection length. */
-  eject(now: number, baseMs: number, maxMs: number): number {
+  /** Opens the breaker for base × 2^level (capped). */
+  eject(now: number, baseMs: number, maxMs: number): void {
     if (
       this.ejectedUntil === undefined &&
       this.closedAt !== undefined &&
@@ -190,22 +164,20 @@ export class Instance implements StrategyCandidate {
     const ms = Math.min(baseMs * 2 ** this.backoffLevel, maxMs);
     if (this.backoffLevel < MAX_BACKOFF_LEVEL) this.backoffLevel++;
     this.ejectedUntil = now + ms;
+    this.ejected = true;
     this.probing = false;
     this.consecutiveFailures = 0;
     this.ejections++;
-    this.#log.push(this.ix);
-    return ms;
   }
 
   close(now: number): void {
     this.ejectedUntil = undefined;
+    this.ejected = false;
     this.probing = false;
     this.closedAt = now;
-    this.#log.push(this.ix);
   }
 
   stats(now: number): InstanceStats {
-    const state = this.state(now);
     const latencyMs = this.latency.value;
     return {
       load: this.load,
@@ -214,7 +186,7 @@ export class Instance implements StrategyCandidate {
       failures: this.failures,
       consecutiveFailures: this.consecutiveFailures,
       ejections: this.ejections,
-      state,
+      state: this.state(now),
       ...(this.ejectedUntil !== undefined ? { ejectedUntil: this.ejectedUntil } : {}),
       ...(latencyMs !== undefined ? { latencyMs } : {}),
     };

@@ -1,53 +1,43 @@
 import { defaultDeps, type Clock, type Deps } from "../clock.js";
-import { InvalidArgumentError } from "../errors.js";
-import type { FailoverEvent } from "../../subjects/schemas.js";
-import { CandidateSets } from "./candidate-sets.js";
-import { indexedStrategy, pickIndexed, type IndexedStrategy } from "./indexed.js";
+import { InvalidArgumentError, NoCapableCollectorError } from "../errors.js";
+import { formatCaps, type FailoverEvent } from "../../subjects/index.js";
 import type { Instance } from "./instance.js";
 import { InstanceTable } from "./instance-table.js";
-import { Offers } from "./offers.js";
 import { parseBalancerOptions, type BalancerOptions } from "./options.js";
+import type { Pool } from "./pool.js";
 import { resolveStrategy } from "./strategies.js";
 import {
   DispatchEventKind,
-  type BalancerCandidate,
+  type InstanceUpdate,
   type LoadBalancingStats,
   type LoadBalancingStrategy,
-  type StrategyCandidate,
-  type TaskView,
 } from "./types.js";
 
 /** Longest reason a FailoverEvent carries (the wire schema's bound). */
 const MAX_REASON = 1024;
 
 /**
- * Picks one instance among capable candidates, never beyond its capacity, and turns repeated
- * failures into ejections and failover events. Pure and synchronous: the clock and the random
- * source are injected, nothing here touches NATS or timers.
+ * Picks one instance for a task, never beyond its capacity, and turns repeated failures into
+ * ejections and failover events. Pure and synchronous: the clock and the random source are
+ * injected, nothing here touches NATS or timers.
+ *
+ * It is fed, not asked: the owner of membership (the router, through `follow`) tells it each
+ * join, departure, health and capacity change and each heartbeat's load (`apply`). From these and
+ * from its own assignments it keeps, per capability set in use, the pool of instances that can
+ * take a task now (routable, not ejected, below capacity), and the strategy picks from that pool.
+ * An instance that fills up leaves its pools; a release puts it back.
  *
  * Breaker per instance: closed → (failover) ejected for ejectionBaseMs × 2^n, capped → half-open
  * once the time is over (one task at a time) → closed on a success, re-ejected for twice as long
- * on a failure. At most `maxEjectedShare` of a candidate set is ejected, and never all of it;
- * should every candidate be ejected anyway (the others left), ejected instances are tried one task
- * at a time rather than leaving the domain without any.
- *
- * A frozen candidate list (the router's) is indexed on first sight (see CandidateSet) and kept
- * per array: later calls with it cost the changes since, and the built-in strategies pick from the
- * index in O(log n) (weighted-round-robin: one pass over numbers, O(log n) while the list stays
- * unchanged), with the same result as their `select` over the list of available candidates. Other
- * lists, and strategies without an index, take the plain path: the list of available candidates,
- * built by one pass that applies every candidate's advert (or from the index), handed to `select`.
+ * on a failure. At most `maxEjectedShare` of the instances serving the failed one's capabilities
+ * are ejected, and never all of them; should every routable instance of a set be ejected anyway
+ * (the others left), the ejected ones take one task at a time, first by id.
  */
 export class LoadBalancer {
   readonly options: Readonly<BalancerOptions>;
   readonly strategy: LoadBalancingStrategy;
   readonly #clock: Clock;
-  readonly #instances: InstanceTable;
-  readonly #indexed: IndexedStrategy | undefined;
-  readonly #sets: CandidateSets;
-  readonly #offers: Offers;
-  /** Numbers each selectCollector call; an instance offered in this call carries it. */
-  #call = 0;
+  readonly #table: InstanceTable;
   readonly #task = { required: 0, taskId: undefined as string | undefined, now: 0 };
   readonly #eventPrefix: string;
   #eventSeq = 0;
@@ -62,96 +52,153 @@ export class LoadBalancer {
     const d = defaultDeps(deps);
     this.options = Object.freeze(o);
     this.#clock = d.clock;
-    this.#instances = new InstanceTable(o.ewmaDecayMs);
-    this.#sets = new CandidateSets(this.#instances, o.defaultCapacity);
-    this.#offers = new Offers(this.#instances, o.defaultCapacity);
     this.strategy = resolveStrategy(o.strategy, d, {
       decayMs: o.ewmaDecayMs,
       defaultLatencyMs: o.ewmaDefaultLatencyMs,
     });
-    this.#indexed = indexedStrategy(this.strategy);
+    this.#table = new InstanceTable(this.strategy, o.ewmaDecayMs);
     this.#eventPrefix = Math.floor(d.rng() * 0x1_0000_0000)
       .toString(16)
       .padStart(8, "0");
   }
 
   /**
-   * An instance with free capacity chosen by the strategy, or null when every candidate is full or
-   * ejected (the caller keeps the task queued). Counts the assignment; `taskId` is remembered on
-   * the instance so that a failover can name it.
-   *
-   * A frozen `candidates` array is indexed and its adverts read as snapshots: an advert is read
-   * again when a call brings a different advert object for that instance (a heartbeat), not when
-   * one is changed in place. Pass a new array when adverts change, as the router does.
+   * What changed on one instance, as its router says (`router.follow((u) => lb.apply(u))`).
+   * `left` takes it out of every pool; its tasks stay readable (tasksOf) until `forget`, or it is
+   * dropped at once when it holds none.
    */
-  selectCollector<C extends BalancerCandidate>(
-    required: number,
-    candidates: readonly C[],
-    taskId?: string,
-  ): C | null {
-    const now = this.#clock.now();
-    const call = ++this.#call;
-    const set = this.#sets.of(candidates, now);
-    let offered: Instance[];
-    if (set === null) {
-      offered = this.#offers.fromList(candidates, required, now, call);
-    } else {
-      const indexed = this.#indexed;
-      if (indexed !== undefined && set.takers() > 0) {
-        const i = indexed[pickIndexed](set, this.#taskView(required, taskId, now));
-        set.members[i]!.assign(taskId);
-        this.#tasksDistributed++;
-        return candidates[i]!;
-      }
-      if (set.takers() === 0 && this.#instances.settled) {
-        // Every member is full, and none is in an ejection time: no panic path either.
-        this.#saturated++;
-        return null;
-      }
-      offered = this.#offers.fromSet(set, candidates, now, call);
+  apply(u: InstanceUpdate): void {
+    if (u.kind === "left") {
+      const s = this.#table.get(u.id);
+      if (s === undefined) return;
+      s.registered = false;
+      s.routable = false;
+      this.#table.sync(s);
+      if (s.assigned === 0) this.forget(u.id);
+      return;
     }
-    if (offered.length === 0) {
-      this.#saturated++;
-      return null;
-    }
-    // Even a single candidate goes through the strategy, so that its rotation sees every pick.
-    const pick: StrategyCandidate | undefined = this.strategy.select(
-      offered,
-      this.#taskView(required, taskId, now),
-    );
-    if (pick === undefined) {
-      throw new InvalidArgumentError("strategy", `${this.strategy.name} picked no candidate`);
-    }
-    const s = pick as Instance;
-    if (s.offeredIn !== call || s.slot >= candidates.length) {
-      throw new InvalidArgumentError(
-        "strategy",
-        `${this.strategy.name} picked a foreign candidate`,
-      );
-    }
-    s.assign(taskId);
-    this.#tasksDistributed++;
-    return candidates[s.slot]!;
+    if (u.advert === undefined && this.#table.get(u.id) === undefined) return; // nothing to go on
+    const s = this.#table.of(u.id);
+    s.registered = true;
+    s.routable = u.health !== "unavailable";
+    if (u.advert !== undefined) s.readAdvert(u.advert, this.options.defaultCapacity);
+    this.#table.sync(s);
   }
 
-  /** The reused TaskView, set for this call; ranks brought up to date for idBefore. */
-  #taskView(required: number, taskId: string | undefined, now: number): TaskView {
-    this.#instances.rank();
+  /** Registered instances that advertise every bit of `required`, in any health. */
+  capable(required: number): number {
+    return this.#table.pool(required).capable;
+  }
+
+  /**
+   * Ids, sorted, of the routable instances advertising `required` (ejected and full ones too):
+   * the targets of a fan-out. Throws NoCapableCollectorError when no registered instance
+   * advertises it; [] when some do but none is routable.
+   */
+  routable(required: number): readonly string[] {
+    const p = this.#table.pool(required);
+    if (p.capable === 0) throw new NoCapableCollectorError(required, formatCaps(required));
+    return p.routableIds(this.#table.values());
+  }
+
+  /** True when `id` is registered and routable (whatever its load or breaker). */
+  isRoutable(id: string): boolean {
+    return this.#table.get(id)?.routable === true;
+  }
+
+  /**
+   * The id of an instance advertising `required` that can take the task now, chosen by the
+   * strategy, or undefined (the caller keeps the task queued). Instances in `exclude` (those that
+   * already failed this task) are passed over while some other routable instance serves
+   * `required`, even one that is full right now; once all of them are excluded, any will do.
+   * Counts the assignment; `taskId` is remembered so that a failover can name it.
+   */
+  selectCollector(
+    required: number,
+    taskId?: string,
+    exclude?: ReadonlySet<string>,
+  ): string | undefined {
+    const now = this.#clock.now();
+    const pool = this.#table.pool(required);
+    this.#table.tick(now);
+    const ex = this.#exclusions(pool, exclude);
     const task = this.#task;
     task.required = required;
     task.taskId = taskId;
     task.now = now;
-    return task;
+    let s: Instance | undefined;
+    const pick = pool.index.select(task, ex);
+    if (pick !== undefined) {
+      s = this.#table.get(pick.id);
+      if (s !== pick || !s.available || !pool.has(s) || ex?.has(s.id) === true) {
+        throw new InvalidArgumentError(
+          "strategy",
+          `${this.strategy.name} picked a candidate outside its pool`,
+        );
+      }
+    } else if (pool.ejected > 0 && pool.ejected === pool.routable) {
+      s = this.#panic(pool, ex);
+    }
+    if (s === undefined) {
+      this.#saturated++;
+      return undefined;
+    }
+    this.#assign(s, taskId);
+    return s.id;
+  }
+
+  /**
+   * Assigns the task to `id` when it can take one now (routable, below capacity, closed or an idle
+   * half-open); false otherwise, and nothing changes.
+   */
+  assign(id: string, taskId?: string): boolean {
+    this.#table.tick(this.#clock.now());
+    const s = this.#table.get(id);
+    if (s === undefined || !s.available) return false;
+    this.#assign(s, taskId);
+    return true;
+  }
+
+  #assign(s: Instance, taskId: string | undefined): void {
+    s.assign(taskId);
+    this.#tasksDistributed++;
+    this.#table.sync(s);
+  }
+
+  /** `exclude`, or undefined when it leaves no routable member of the pool. */
+  #exclusions(
+    pool: Pool,
+    exclude: ReadonlySet<string> | undefined,
+  ): ReadonlySet<string> | undefined {
+    if (exclude === undefined || exclude.size === 0) return undefined;
+    let inside = 0;
+    for (const id of exclude) {
+      const s = this.#table.get(id);
+      if (s !== undefined && s.routable && pool.has(s)) inside++;
+    }
+    return inside < pool.routable ? exclude : undefined;
+  }
+
+  /** Every routable member is ejected: the first idle one by id, below capacity, takes a task. */
+  #panic(pool: Pool, ex: ReadonlySet<string> | undefined): Instance | undefined {
+    let best: Instance | undefined;
+    for (const s of this.#table.values()) {
+      if (!s.routable || !s.ejected || !pool.has(s)) continue;
+      if (s.assigned > 0 || s.load >= s.capacity || ex?.has(s.id) === true) continue;
+      if (best === undefined || s.id < best.id) best = s;
+    }
+    return best;
   }
 
   /** A task ended well: resets consecutive failures, closes a half-open instance, feeds latency. */
   recordSuccess(id: string, latencyMs: number): void {
+    const s = this.#table.get(id);
+    if (s === undefined) return;
     const now = this.#clock.now();
-    const s = this.#instances.of(id);
     s.consecutiveFailures = 0;
     if (s.ejectedUntil !== undefined && (s.ejectedUntil <= now || s.probing)) {
       s.close(now);
-      this.#instances.closed(s);
+      this.#table.closed(s);
     }
     if (Number.isFinite(latencyMs)) {
       const ms = latencyMs > 0 ? latencyMs : 0;
@@ -165,11 +212,12 @@ export class LoadBalancer {
    * then calls triggerFailover (and again on each further failure until it does or a success
    * comes). A failure while half-open (or of a probe) re-ejects the instance for twice as long and
    * returns false: there is nothing else on it to move. Failures reported while it is ejected
-   * (late results of tasks already moved) are counted only.
+   * (late results of tasks already moved) are counted only. Unknown ids are ignored.
    */
   recordFailure(id: string, reason: string): boolean {
+    const s = this.#table.get(id);
+    if (s === undefined) return false;
     const now = this.#clock.now();
-    const s = this.#instances.of(id);
     s.failures++;
     s.lastFailure = reason;
     this.strategy.observe?.({ kind: DispatchEventKind.Failure, id, at: now, reason });
@@ -183,57 +231,53 @@ export class LoadBalancer {
 
   /** A task ended on `id` (well or not): frees its slot. Unknown ids and tasks are ignored. */
   release(id: string, taskId?: string): void {
-    this.#instances.get(id)?.release(taskId);
+    const s = this.#table.get(id);
+    if (s !== undefined && s.release(taskId)) this.#table.sync(s);
   }
 
   /**
    * Moves `failedId`'s tasks away: the event lists their ids (removed from the instance; the
-   * caller re-dispatches each through selectCollector) and names the other candidate with the most
-   * free capacity (ties by id) as the failover target. Ejects `failedId` unless that would leave
-   * more than `maxEjectedShare` of `candidates` ejected, or none of them usable; either way its
-   * consecutive-failure count starts again.
+   * caller places each again) and names the other routable instance serving its capabilities
+   * with the most free capacity (ties by id) as the failover target. Ejects `failedId` unless
+   * that would leave more than `maxEjectedShare` of those instances ejected, or none of them
+   * usable; either way its consecutive-failure count starts again.
    */
-  triggerFailover(
-    failedId: string,
-    candidates: readonly BalancerCandidate[],
-    required: number,
-    reason?: string,
-  ): FailoverEvent {
-    void required; // part of the coordinator's call; `candidates` already match it
+  triggerFailover(failedId: string, reason?: string): FailoverEvent {
     const now = this.#clock.now();
-    const s = this.#instances.of(failedId);
-    const taskIds = s.takeTasks();
-    let others = 0;
-    let othersOut = 0;
+    this.#table.tick(now);
+    const s = this.#table.get(failedId);
+    const taskIds = s === undefined ? [] : s.takeTasks();
     let target: Instance | undefined;
-    for (const c of candidates) {
-      if (c.id === failedId) continue;
-      const o = this.#instances.of(c.id);
-      o.refresh(c.advert, this.options.defaultCapacity);
-      others++;
-      if (o.ejectedUntil !== undefined) {
-        othersOut++;
-        continue;
+    if (s !== undefined) {
+      this.#table.sync(s);
+      let others = 0;
+      let othersOut = 0;
+      for (const o of this.#table.values()) {
+        if (o === s || !o.routable || (o.capabilities & s.capabilities) !== s.capabilities) {
+          continue;
+        }
+        others++;
+        if (o.ejectedUntil !== undefined) {
+          othersOut++;
+          continue;
+        }
+        const free = o.capacity - o.load;
+        if (free <= 0) continue;
+        const best = target === undefined ? 0 : target.capacity - target.load;
+        if (target === undefined || free > best || (free === best && o.id < target.id)) {
+          target = o;
+        }
       }
-      const free = o.capacity - o.load;
-      if (free <= 0) continue;
-      if (
-        target === undefined ||
-        free > target.capacity - target.load ||
-        (free === target.capacity - target.load && o.id < target.id)
-      ) {
-        target = o;
+      if (s.ejectedUntil !== undefined) {
+        if (s.ejectedUntil <= now || s.probing) this.#eject(s, now); // failed while half-open
+      } else if (othersOut + 1 <= this.#ejectable(others + 1)) {
+        this.#eject(s, now);
       }
+      s.consecutiveFailures = 0;
     }
-    if (s.ejectedUntil !== undefined) {
-      if (s.ejectedUntil <= now || s.probing) this.#eject(s, now); // failed while half-open
-    } else if (othersOut + 1 <= this.#ejectable(others + 1)) {
-      this.#eject(s, now);
-    }
-    s.consecutiveFailures = 0;
     this.#failovers++;
     this.#tasksRedistributed += taskIds.length;
-    const text = (reason ?? s.lastFailure ?? "consecutive failures").slice(0, MAX_REASON);
+    const text = (reason ?? s?.lastFailure ?? "consecutive failures").slice(0, MAX_REASON);
     return {
       eventId: `failover-${this.#eventPrefix}-${(++this.#eventSeq).toString(36)}`,
       failedCollectorId: failedId,
@@ -253,35 +297,36 @@ export class LoadBalancer {
 
   #eject(s: Instance, now: number): void {
     s.eject(now, this.options.ejectionBaseMs, this.options.ejectionMaxMs);
-    this.#instances.ejected(s);
+    this.#table.ejected(s);
     this.#ejections++;
   }
 
-  /** The instance left: drops its state (read its tasks with tasksOf first). */
+  /** Drops the state of `id` (read its tasks with tasksOf first); it leaves every pool. */
   forget(id: string): void {
-    if (this.#instances.delete(id) === undefined) return;
-    this.#offers.clearMemos(); // they may point at the dropped instance (sets: see generation)
+    const s = this.#table.get(id);
+    if (s === undefined) return;
+    this.#table.delete(s);
     this.strategy.observe?.({ kind: DispatchEventKind.Forget, id, at: this.#clock.now() });
   }
 
   /** Task ids assigned to `id` and not yet released or moved, in assignment order. */
   tasksOf(id: string): readonly string[] {
-    const s = this.#instances.get(id);
+    const s = this.#table.get(id);
     return s === undefined ? [] : s.tasks.values();
   }
 
   /**
    * Effective in-flight of `id` (0 if unknown): our own assignments plus the other coordinators'
-   * share of its last advert (advertised in-flight beyond ours when that heartbeat was first seen);
+   * share of its last advert (advertised in-flight beyond ours when that heartbeat arrived);
    * max(own, advertised) when adverts carry no `heartbeatSeq`. See Instance.updateLoad.
    */
   load(id: string): number {
-    return this.#instances.get(id)?.load ?? 0;
+    return this.#table.get(id)?.load ?? 0;
   }
 
   /** True while `id` is inside its ejection time (a half-open instance is not ejected). */
   isEjected(id: string): boolean {
-    const until = this.#instances.get(id)?.ejectedUntil;
+    const until = this.#table.get(id)?.ejectedUntil;
     return until !== undefined && until > this.#clock.now();
   }
 
@@ -290,13 +335,13 @@ export class LoadBalancer {
     let total = 0;
     let max = 0;
     const entries: [string, ReturnType<Instance["stats"]>][] = [];
-    for (const s of this.#instances.values()) {
+    for (const s of this.#table.values()) {
       total += s.load;
       if (s.load > max) max = s.load;
       entries.push([s.id, s.stats(now)]);
     }
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const n = this.#instances.size;
+    const n = this.#table.size;
     return {
       strategy: this.strategy.name,
       tasksDistributed: this.#tasksDistributed,

@@ -8,7 +8,7 @@ export const DEFAULT_FAILOVER_THRESHOLD = 3;
 export const DEFAULT_EJECTION_BASE_MS = 5_000;
 /** Longest ejection; also how long an instance must stay closed before its doubling is forgotten. */
 export const DEFAULT_EJECTION_MAX_MS = 300_000;
-/** Most instances of a candidate set ejected at once (one is always allowed, all never). */
+/** Most instances serving a capability set ejected at once (one is always allowed, all never). */
 export const DEFAULT_MAX_EJECTED_SHARE = 0.5;
 /** Capacity of an instance whose advert gives no `maxConcurrency`. */
 export const DEFAULT_CAPACITY = 10;
@@ -71,7 +71,7 @@ function checkSpec(s: unknown): void {
   if (typeof s === "string" && s.trim() !== "") return;
   if (typeof s === "object" && s !== null) {
     const r = s as Record<string, unknown>;
-    if (typeof r.select === "function" && typeof r.name === "string") return;
+    if (typeof r.createPool === "function" && typeof r.name === "string") return;
     if (typeof r.type === "string" && r.type.trim() !== "") return;
   }
   throw new InvalidArgumentError(

@@ -60,7 +60,7 @@ function isStrategy(s: unknown): s is LoadBalancingStrategy {
   return (
     typeof s === "object" &&
     s !== null &&
-    typeof (s as LoadBalancingStrategy).select === "function" &&
+    typeof (s as LoadBalancingStrategy).createPool === "function" &&
     typeof (s as LoadBalancingStrategy).name === "string"
   );
 }

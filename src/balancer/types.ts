@@ -1,34 +1,46 @@
 import type { Deps } from "../clock.js";
+import type { CollectorHealth } from "../../subjects/index.js";
 
-/**
- * What the balancer needs of a routing candidate. The router's candidate carries these fields and
- * more; `selectCollector` hands the caller's own object back.
- */
-export interface BalancerCandidate {
-  readonly id: string;
-  readonly advert: {
-    /** Tasks the instance runs at once; 0 or missing means `defaultCapacity`. */
-    readonly maxConcurrency: number;
-    /** Tasks the instance reported running at its last heartbeat (all coordinators together). */
-    readonly inFlight: number;
-    /** Relative weight for `weighted-round-robin`; 1 when missing. */
-    readonly weight?: number;
-    /**
-     * Heartbeat sequence of the advert. When present, the balancer tells its own tasks from other
-     * coordinators' in `inFlight` (see `load`); without it, load is max(own, inFlight).
-     */
-    readonly heartbeatSeq?: number;
-  };
-  /** Routing confidence (0..1); informational, strategies see it through the caller's candidate. */
-  readonly confidence?: number;
+/** What the balancer reads of an advert. */
+export interface InstanceAdvert {
+  /** SourceCaps bits: the instance serves a task when they contain every required bit. */
+  readonly capabilities: number;
+  /** Tasks the instance runs at once; 0 or missing means `defaultCapacity`. */
+  readonly maxConcurrency: number;
+  /** Tasks the instance reported running at its last heartbeat (all coordinators together). */
+  readonly inFlight: number;
+  /** Relative weight for `weighted-round-robin`; 1 when missing. */
+  readonly weight?: number;
+  /**
+   * Heartbeat sequence of the advert. When present, the balancer tells its own tasks from other
+   * coordinators' in `inFlight` (see `load`); without it, load is max(own, inFlight).
+   */
+  readonly heartbeatSeq?: number;
 }
 
 /**
- * One instance as a strategy sees it. The balancer has already dropped instances that are full or
- * ejected, so every candidate a strategy receives can take the task.
+ * What the owner of membership (the router) tells the balancer: the router's RouterUpdate is one.
+ * `left`: the instance is gone (its tasks stay readable until `forget`); any other kind (joined,
+ * updated, recovered, stale, heartbeat): the instance is registered with this health and advert.
  */
+export interface InstanceUpdate {
+  readonly kind: "joined" | "updated" | "recovered" | "stale" | "left" | "heartbeat";
+  readonly id: string;
+  /** Unavailable takes the instance out of routing until an update says otherwise. */
+  readonly health: CollectorHealth;
+  /** The advert in force; without one the instance keeps what it had. */
+  readonly advert?: InstanceAdvert;
+}
+
+/** One instance as a strategy sees it: the balancer's own object, read-only to strategies. */
 export interface StrategyCandidate {
   readonly id: string;
+  /**
+   * Position of `id` among every instance the balancer knows, sorted by id: comparing ranks orders
+   * candidates as comparing ids does. Ranks change only between `StrategyPool.reset()` and the
+   * `add` calls that follow it. A departed instance keeps its last rank.
+   */
+  readonly rank: number;
   /** Effective in-flight tasks: own assignments merged with the advertised in-flight. */
   readonly load: number;
   /** Most tasks the instance takes at once. */
@@ -37,12 +49,6 @@ export interface StrategyCandidate {
   readonly weight: number;
   /** Peak-EWMA latency estimate in ms, undefined before the first completion. */
   readonly latencyMs: number | undefined;
-  /**
-   * Position of `id` in the sorted ids of every instance the balancer knows. Comparing ranks
-   * orders candidates exactly as comparing ids does, without string comparisons; `idBefore`
-   * uses them when both candidates have one.
-   */
-  readonly rank?: number;
 }
 
 /**
@@ -80,11 +86,36 @@ export type DispatchEvent =
     }
   | { readonly kind: typeof DispatchEventKind.Forget; readonly id: string; readonly at: number };
 
-/** Picks one instance among candidates that all have free capacity. */
+/**
+ * A strategy's index of one pool: the instances of one capability set that can take a task now
+ * (routable, not ejected, below capacity). The balancer keeps it up to date, so `select` never
+ * walks instances that cannot take the task:
+ *
+ * - `add(c)` when `c` becomes able to take a task (joined, recovered, released a slot, ejection
+ *   over), `delete(c)` when it no longer is (full, ejected, stale, left);
+ * - `update(c, previousLoad)` when the load or the weight of a member changed and it stays in;
+ * - `reset(position)` when the ranks change (an instance joined): drop every member, keep what the
+ *   strategy learnt (a rotation's place, current weights); the members are added again at once,
+ *   with their new ranks. `position(id)` is where an id sorts among the new ranks: its rank, or
+ *   the rank before it plus 0.5 for an id the balancer no longer knows (a rotation's last pick).
+ *
+ * `select` returns a member not in `exclude`, or undefined when there is none; it must not change
+ * the candidates. The balancer checks the pick and assigns the task.
+ */
+export interface StrategyPool {
+  readonly size: number;
+  add(c: StrategyCandidate): void;
+  delete(c: StrategyCandidate): void;
+  update?(c: StrategyCandidate, previousLoad: number): void;
+  reset(position: (id: string) => number): void;
+  select(task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined;
+}
+
+/** Picks one instance among those that can take the task, from an index the balancer feeds. */
 export interface LoadBalancingStrategy {
   readonly name: string;
-  /** Returns one of `c` (the same object), or undefined when `c` is empty. */
-  select(c: readonly StrategyCandidate[], task: TaskView): StrategyCandidate | undefined;
+  /** A new, empty index for one capability set (the balancer makes one per set in use). */
+  createPool(): StrategyPool;
   observe?(e: DispatchEvent): void;
 }
 
@@ -126,9 +157,9 @@ export interface InstanceStats {
 
 export interface LoadBalancingStats {
   readonly strategy: string;
-  /** Successful `selectCollector` calls. */
+  /** Tasks assigned (`selectCollector` picks and `assign` calls that succeeded). */
   readonly tasksDistributed: number;
-  /** `selectCollector` calls that found every candidate full or ejected. */
+  /** `selectCollector` calls that found no instance able to take the task. */
   readonly saturated: number;
   readonly failovers: number;
   /** Task ids handed back by failover events. */

@@ -132,16 +132,14 @@ export class Attempts {
   }
 
   /** An instance is gone: its `one` tasks move elsewhere, its fan-out parts are reported lost. */
-  failInstance(v: Verdict, capabilities?: number): void {
+  failInstance(v: Verdict): void {
     const { router, balancer, flights, dispatcher } = this.#p;
     const change = router.markUnavailable(v.id, v.reason);
     if (change) this.#port.changed(change);
     const inFlight = flights.on(v.id);
     if (inFlight.length > 0 || balancer.tasksOf(v.id).length > 0) {
-      const required = capabilities ?? router.get(v.id)?.advert.capabilities ?? 0;
-      const others = capableOf(router, required).filter((c) => c.id !== v.id);
       this.#p.counters.failovers++;
-      this.#port.failover(balancer.triggerFailover(v.id, others, required, v.reason));
+      this.#port.failover(balancer.triggerFailover(v.id, v.reason));
     }
     for (const f of inFlight) this.attemptFailed(f, gone(v.reason), true);
     for (const e of dispatcher.takeWaiting(v.id)) this.failed(e, v.id, gone(v.reason));
@@ -212,14 +210,5 @@ export class Attempts {
       }
       dispatcher.schedulePump();
     }
-  }
-}
-
-/** The router's candidates for `required`, or none when nobody advertises it. */
-function capableOf(router: CapabilityRouter, required: number) {
-  try {
-    return router.findCapable(required);
-  } catch {
-    return [];
   }
 }

@@ -282,8 +282,7 @@ export class Coordinator implements CoordinatorApi {
       return;
     }
     const verdict = this.#p.detector.stale(c.id, c.kind, this.opts.clock.now());
-    if (verdict && this.#state !== "stopped")
-      this.#attempts.failInstance(verdict, c.advert?.capabilities);
+    if (verdict && this.#state !== "stopped") this.#attempts.failInstance(verdict);
     if (c.kind === "left") {
       this.balancer.forget(c.id);
       this.#p.detector.forget(c.id);

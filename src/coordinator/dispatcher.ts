@@ -45,11 +45,16 @@ export class Dispatcher {
    * back). NoCapableCollectorError when nobody advertises `required`, or a fan-out finds no one.
    */
   targets(required: number, all: boolean): string[] | undefined {
-    const { router, balancer } = this.#p;
-    const capable = router.findCapable(required);
-    if (!all) return undefined;
-    const usable = capable.filter((c) => !balancer.isEjected(c.id));
-    const ids = (usable.length > 0 ? usable : capable).map((c) => c.id);
+    const { balancer } = this.#p;
+    if (!all) {
+      if (balancer.capable(required) === 0) {
+        throw new NoCapableCollectorError(required, formatCaps(required));
+      }
+      return undefined;
+    }
+    const routable = balancer.routable(required);
+    const usable = routable.filter((id) => !balancer.isEjected(id));
+    const ids = usable.length > 0 ? usable : [...routable];
     if (ids.length === 0) throw new NoCapableCollectorError(required, formatCaps(required));
     return ids;
   }
@@ -101,37 +106,32 @@ export class Dispatcher {
   }
 
   #place(task: Task): boolean {
-    const { ledger, router, balancer } = this.#p;
+    const { ledger, balancer } = this.#p;
     const entry = ledger.get(task.taskId);
     if (entry === undefined) return true; // ended meanwhile (timeout): drop from the queue
-    let candidates;
-    try {
-      candidates = router.findCapable(task.requiredCapabilities);
-    } catch (err) {
-      this.#port.unplaceable(entry, MeshError.from(err));
+    const { requiredCapabilities: required, taskId } = task;
+    // Instances that failed this task are passed over while another can take it.
+    const pick = balancer.selectCollector(required, taskId, entry.avoid);
+    if (pick !== undefined) {
+      this.#dispatch(entry, pick);
       return true;
     }
-    const avoid = entry.avoid;
-    if (avoid !== undefined && candidates.length > 1) {
-      const others = candidates.filter((c) => !avoid.has(c.id));
-      if (others.length > 0) candidates = others;
+    if (balancer.capable(required) === 0) {
+      this.#port.unplaceable(entry, new NoCapableCollectorError(required, formatCaps(required)));
+      return true;
     }
-    if (candidates.length === 0) return false;
-    const pick = balancer.selectCollector(task.requiredCapabilities, candidates, task.taskId);
-    if (!pick) return false;
-    this.#dispatch(entry, pick.id);
-    return true;
+    return false;
   }
 
   #placeOwned(entry: TaskEntry): void {
     const owner = entry.owner as string;
-    const c = this.#p.router.get(owner);
-    if (c === undefined || c.health === "unavailable") {
-      this.#port.ownerGone(entry, c === undefined ? "collector left" : "collector unavailable");
+    const { balancer, router } = this.#p;
+    if (!balancer.isRoutable(owner)) {
+      const gone = router.get(owner) === undefined;
+      this.#port.ownerGone(entry, gone ? "collector left" : "collector unavailable");
       return;
     }
-    const { task } = entry;
-    if (this.#p.balancer.selectCollector(task.requiredCapabilities, [c], task.taskId)) {
+    if (balancer.assign(owner, entry.task.taskId)) {
       this.#dispatch(entry, owner);
       return;
     }

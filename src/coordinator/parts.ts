@@ -27,7 +27,7 @@ export interface CoreParts {
 export function createParts(o: CoordinatorOptions): CoreParts {
   const deps = { clock: o.clock, rng: o.rng };
   const { prefix, advertTtlMs, maxQueued, agingMs, defaultTimeoutMs } = o;
-  return {
+  const parts = {
     coordinatorId: o.id,
     clock: o.clock,
     router: new CapabilityRouter({ ...o.router, prefix, heartbeatTimeoutMs: advertTtlMs }, deps),
@@ -42,4 +42,7 @@ export function createParts(o: CoordinatorOptions): CoreParts {
     detector: new FailureDetector({ graceMs: advertTtlMs, probeCooldownMs: o.probeCooldownMs }),
     counters: new Counters(),
   };
+  // The router tells the balancer every change it applies, and every heartbeat's load.
+  parts.router.follow((u) => parts.balancer.apply(u));
+  return parts;
 }

@@ -17,6 +17,7 @@ import type {
   Candidate,
   RouterChange,
   RouterOptions,
+  RouterUpdate,
   RoutingDecision,
   RoutingStats,
 } from "./types.js";
@@ -30,32 +31,21 @@ interface Entry {
   lastSeen: number;
 }
 
-/** The candidates for one required capability set, scored and sorted at `builtAt`. */
-interface Slot {
-  readonly builtAt: number;
-  /** #gen when built: a heartbeat since then changed load or freshness. */
-  readonly gen: number;
-  readonly candidates: readonly Candidate[];
-  readonly decision: RoutingDecision | undefined;
-  /** Registered collectors, in any health, advertising the set. */
-  readonly capable: number;
-}
-
 const { Unavailable, Healthy, Degraded } = CollectorHealth;
 
 /**
  * Capability routing, as a plain synchronous class: no NATS, no timers, an injected clock.
  *
- * Fed adverts by an adapter (RouterWatcher), it answers "who can run a task needing these
- * capabilities, best first". Candidates are cached per required capability set (at most 128
- * sets), so a decision is a map lookup, not a scan of every advert:
- * - joining, leaving, and changes of health, capabilities, maxConcurrency or weight drop the
- *   cached sets they touch at once;
- * - a plain heartbeat (new load, newer freshness) only marks the caches as out of date; they are
- *   re-scored on the next lookup at most once per `confidenceRefreshMs` (default 250 ms). Scores,
- *   and so the order between otherwise equal candidates, may lag load by that much, which is less
- *   than the heartbeat period the load figures come from anyway. Set 0 to re-score on every
- *   lookup after any change.
+ * Fed adverts by an adapter (RouterWatcher), it owns the fleet's membership and health. It says
+ * what changed: each applied advert, removal and health change returns a RouterChange (which the
+ * watcher publishes), and every follower (`follow`, e.g. the coordinator's LoadBalancer) is told
+ * each change and each plain heartbeat as it is applied, so that it keeps its own index.
+ *
+ * `findCapable` and `routeTask` answer "who can run a task needing these capabilities, best first"
+ * by scoring the collectors at the time of the call: routing confidence depends on heartbeat age,
+ * which changes with time alone, so there is no cached list to go stale. The coordinator does not
+ * call them per task (its balancer keeps its own pools from the changes); they serve operators and
+ * library users, and cost a pass over the registered collectors.
  *
  * Adverts of one incarnation (same startedAt) are applied in heartbeatSeq order: a replayed or
  * out-of-order advert (heartbeatSeq not greater than the last one applied) is ignored. A new
@@ -68,8 +58,7 @@ export class CapabilityRouter {
   readonly #clock: Clock;
   readonly #subjects: Subjects;
   readonly #entries = new Map<string, Entry>();
-  readonly #cache = new Map<number, Slot>();
-  #gen = 0;
+  readonly #followers = new Set<(u: RouterUpdate) => void>();
   #routed = 0;
   #noCapable = 0;
 
@@ -89,9 +78,25 @@ export class CapabilityRouter {
   }
 
   /**
+   * Tells `fn`, synchronously and in order, of every change the router applies from now on and of
+   * every plain heartbeat (`kind: "heartbeat"`, never a RouterChange), after a `joined` for each
+   * collector registered now (sorted by id), so that a follower starts in step. `fn` must not
+   * throw. Returns the function that stops it.
+   */
+  follow(fn: (u: RouterUpdate) => void): () => void {
+    const entries = [...this.#entries.values()].sort((a, b) => byString(a.id, b.id));
+    for (const e of entries) fn({ kind: "joined", id: e.id, health: e.health, advert: e.advert });
+    this.#followers.add(fn);
+    return () => {
+      this.#followers.delete(fn);
+    };
+  }
+
+  /**
    * Applies an advert: `joined` for a new id, `recovered` when it was Unavailable and is not any
    * more, `updated` when health, capabilities, maxConcurrency or weight changed, undefined for a
-   * plain heartbeat (and for a replayed or out-of-order advert, which is ignored).
+   * plain heartbeat (and for a replayed or out-of-order advert, which is ignored). Followers are
+   * told the change, or the heartbeat.
    */
   upsert(advert: CollectorAdvert): RouterChange | undefined {
     const now = this.#clock.now();
@@ -105,8 +110,7 @@ export class CapabilityRouter {
         health: advert.health,
         lastSeen: now,
       });
-      this.#invalidate(advert.capabilities);
-      return { kind: "joined", id: advert.id, health: advert.health, advert };
+      return this.#tell({ kind: "joined", id: advert.id, health: advert.health, advert });
     }
     const old = cur.advert;
     if (advert.startedAt === old.startedAt && advert.heartbeatSeq <= old.heartbeatSeq) {
@@ -120,15 +124,16 @@ export class CapabilityRouter {
       advert.maxConcurrency !== old.maxConcurrency ||
       advert.weight !== old.weight;
     if (advert.health === previousHealth && !structural) {
-      this.#gen++;
+      if (this.#followers.size > 0) {
+        const beat = { kind: "heartbeat", id: advert.id, health: cur.health, advert } as const;
+        for (const fn of this.#followers) fn(beat);
+      }
       return undefined;
     }
     cur.health = advert.health;
-    this.#invalidate(old.capabilities);
-    if (advert.capabilities !== old.capabilities) this.#invalidate(advert.capabilities);
     const kind =
       previousHealth === Unavailable && advert.health !== Unavailable ? "recovered" : "updated";
-    return { kind, id: advert.id, health: advert.health, previousHealth, advert };
+    return this.#tell({ kind, id: advert.id, health: advert.health, previousHealth, advert });
   }
 
   /** Forgets a collector (its advert was deleted): `left`, or undefined when unknown. */
@@ -136,14 +141,13 @@ export class CapabilityRouter {
     const cur = this.#entries.get(id);
     if (cur === undefined) return undefined;
     this.#entries.delete(id);
-    this.#invalidate(cur.advert.capabilities);
-    return {
+    return this.#tell({
       kind: "left",
       id,
       health: Unavailable,
       previousHealth: cur.health,
       advert: cur.advert,
-    };
+    });
   }
 
   /**
@@ -159,30 +163,35 @@ export class CapabilityRouter {
 
   /**
    * Candidates for a task needing `required`: advert capabilities ⊇ required, not Unavailable,
-   * best first (confidence descending, then id ascending). Throws NoCapableCollectorError when no
-   * registered collector advertises the capabilities; [] when some do but all are Unavailable.
+   * best first (confidence now descending, then id ascending). Throws NoCapableCollectorError when
+   * no registered collector advertises the capabilities; [] when some do but all are Unavailable.
    */
   findCapable(required: number): readonly Candidate[] {
-    const slot = this.#slot(required);
-    if (slot.capable === 0) {
+    const { candidates, capable } = this.#score(required);
+    if (capable === 0) {
       this.#noCapable++;
       throw this.#noCapableError(required, 0);
     }
-    if (slot.candidates.length === 0) this.#noCapable++;
+    if (candidates.length === 0) this.#noCapable++;
     else this.#routed++;
-    return slot.candidates;
+    return candidates;
   }
 
   /** The best candidate and the others as fallbacks; NoCapableCollectorError when none. */
   routeTask(required: number): RoutingDecision {
-    const slot = this.#slot(required);
-    const d = slot.decision;
-    if (d === undefined) {
+    const { candidates, capable } = this.#score(required);
+    const best = candidates[0];
+    if (best === undefined) {
       this.#noCapable++;
-      throw this.#noCapableError(required, slot.capable);
+      throw this.#noCapableError(required, capable);
     }
     this.#routed++;
-    return d;
+    return {
+      collectorId: best.id,
+      targetSubject: this.#entries.get(best.id)!.target,
+      confidence: best.confidence,
+      fallbacks: candidates.slice(1),
+    };
   }
 
   /**
@@ -262,72 +271,37 @@ export class CapabilityRouter {
   #markUnavailable(e: Entry, reason: string): RouterChange {
     const previousHealth = e.health;
     e.health = Unavailable;
-    this.#invalidate(e.advert.capabilities);
-    return {
+    return this.#tell({
       kind: "stale",
       id: e.id,
       health: Unavailable,
       previousHealth,
       advert: e.advert,
       reason,
-    };
+    });
   }
 
-  /** Drops every cached set that a collector advertising `caps` belongs to. */
-  #invalidate(caps: number): void {
-    for (const required of this.#cache.keys()) {
-      if (hasCaps(caps, required)) this.#cache.delete(required);
-    }
-  }
-
-  #slot(required: number): Slot {
-    const slot = this.#cache.get(required);
-    if (slot !== undefined) {
-      const now = this.#clock.now();
-      const age = now - slot.builtAt;
-      if (age < this.#opts.confidenceRefreshMs || (slot.gen === this.#gen && age === 0)) {
-        return slot;
-      }
-      return this.#build(required, now);
-    }
-    return this.#build(parseCaps(required), this.#clock.now());
-  }
-
-  #build(required: number, now: number): Slot {
+  /** Routable candidates for `required`, scored now and best first, and how many advertise it. */
+  #score(required: number): { candidates: Candidate[]; capable: number } {
+    const req = parseCaps(required);
+    const now = this.#clock.now();
     const candidates: Candidate[] = [];
     let capable = 0;
     for (const e of this.#entries.values()) {
-      if (!hasCaps(e.advert.capabilities, required)) continue;
+      if (!hasCaps(e.advert.capabilities, req)) continue;
       capable++;
       if (e.health !== Unavailable) candidates.push(this.#candidate(e, now));
     }
     candidates.sort(bestFirst);
-    const best = candidates[0];
-    const decision: RoutingDecision | undefined =
-      best === undefined
-        ? undefined
-        : Object.freeze({
-            collectorId: best.id,
-            targetSubject: (this.#entries.get(best.id) as Entry).target,
-            confidence: best.confidence,
-            fallbacks: Object.freeze(candidates.slice(1)),
-          });
-    const slot: Slot = {
-      builtAt: now,
-      gen: this.#gen,
-      candidates: Object.freeze(candidates),
-      decision,
-      capable,
-    };
-    this.#cache.set(required, slot);
-    return slot;
+    return { candidates, capable };
   }
 
-  /**
-   * A scored snapshot. Cached lists and decisions are shared between callers: the arrays are
-   * frozen, the candidates are readonly by type only (freezing 1,000 of them per re-score costs
-   * about 15% of it).
-   */
+  #tell(c: RouterChange): RouterChange {
+    for (const fn of this.#followers) fn(c);
+    return c;
+  }
+
+  /** A scored snapshot of one collector at `now`. */
   #candidate(e: Entry, now: number): Candidate {
     const a = e.advert;
     return {

@@ -16,7 +16,6 @@ export {
   DEFAULT_ADVERT_TTL_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_SUSPECT_AFTER_MS,
-  DEFAULT_CONFIDENCE_REFRESH_MS,
   DEFAULT_FORGET_AFTER_MS,
   DEFAULT_SWEEP_INTERVAL_MS,
   DEFAULT_INIT_TIMEOUT_MS,
@@ -27,6 +26,8 @@ export { RouterChangeKind } from "./types.js";
 export type {
   Candidate,
   RouterChange,
+  RouterHeartbeat,
+  RouterUpdate,
   RoutingDecision,
   RoutingStats,
   RouterOptions,

@@ -11,7 +11,6 @@ export const DEFAULT_ADVERT_TTL_MS = 3000;
 export const DEFAULT_HEARTBEAT_MS = 1000;
 /** 1.5 × the heartbeat period. */
 export const DEFAULT_SUSPECT_AFTER_MS = 1500;
-export const DEFAULT_CONFIDENCE_REFRESH_MS = 250;
 export const DEFAULT_FORGET_AFTER_MS = 60_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 250;
 export const DEFAULT_INIT_TIMEOUT_MS = 5000;
@@ -21,7 +20,6 @@ export function defaultRouterOptions(): RouterOptions {
     prefix: DEFAULT_PREFIX,
     heartbeatTimeoutMs: DEFAULT_ADVERT_TTL_MS,
     suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS,
-    confidenceRefreshMs: DEFAULT_CONFIDENCE_REFRESH_MS,
     forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
   };
 }
@@ -60,7 +58,6 @@ export function parseRouterOptions(partial: Partial<RouterOptions> = {}): Router
       `must be less than heartbeatTimeoutMs (${o.heartbeatTimeoutMs}), got ${o.suspectAfterMs}`,
     );
   }
-  nonNegative("confidenceRefreshMs", o.confidenceRefreshMs);
   nonNegative("forgetAfterMs", o.forgetAfterMs);
   if (o.forgetAfterMs !== 0 && o.forgetAfterMs < o.heartbeatTimeoutMs) {
     throw new InvalidArgumentError(

@@ -38,6 +38,22 @@ export interface RouterChange {
   reason?: string;
 }
 
+/**
+ * A heartbeat that changed neither membership nor health nor capacity: only load (`inFlight`) and
+ * freshness. The router tells its followers (see `CapabilityRouter.follow`); it is never a
+ * RouterChange, so RouterWatcher does not publish it as a CollectorEvent.
+ */
+export interface RouterHeartbeat {
+  readonly kind: "heartbeat";
+  readonly id: string;
+  readonly health: CollectorHealth;
+  /** The advert just applied. */
+  readonly advert: CollectorAdvert;
+}
+
+/** What a follower of the router is told: every change, and every heartbeat applied. */
+export type RouterUpdate = RouterChange | RouterHeartbeat;
+
 /** The router's answer for one task: the best instance, then the others best first. */
 export interface RoutingDecision {
   readonly collectorId: string;
@@ -72,12 +88,6 @@ export interface RouterOptions {
    * heartbeatTimeoutMs / 2, i.e. 1500 ms = 1.5 × the 1 s heartbeat).
    */
   suspectAfterMs: number;
-  /**
-   * How long a cached candidate list may serve decisions after a heartbeat changed load or
-   * freshness, before it is re-scored (default 250 ms). Membership, health and capability changes
-   * always invalidate at once. 0 re-scores whenever anything changed.
-   */
-  confidenceRefreshMs: number;
   /**
    * A collector Unavailable and silent for this long is forgotten (`left`) by checkStale, so that
    * crashed instances do not accumulate (default 60000 ms; 0 keeps them forever).

@@ -1,38 +1,46 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
-import { InvalidArgumentError } from "../../src/errors.js";
-import { LoadBalancer, type LoadBalancingStrategy } from "../../src/balancer/index.js";
-import { cand } from "./support.js";
+import { InvalidArgumentError, NoCapableCollectorError } from "../../src/errors.js";
+import {
+  LoadBalancer,
+  RoundRobinStrategy,
+  type LoadBalancingStrategy,
+} from "../../src/balancer/index.js";
+import { SourceCaps } from "../../subjects/index.js";
+import { beat, join, leave } from "./support.js";
+
+const { PROCESS, NETWORK, REALTIME } = SourceCaps;
 
 describe("balancer - capacity", () => {
-  it("balancer - never assigns beyond maxConcurrency and returns null when all are full", () => {
+  it("balancer - never assigns beyond maxConcurrency and returns undefined when all are full", () => {
     const lb = new LoadBalancer();
-    const candidates = [cand("a", { max: 2 }), cand("b", { max: 1 })];
-    const got = Array.from({ length: 3 }, (_, i) => lb.selectCollector(0, candidates, `t${i}`));
-    expect(got.map((c) => c?.id).sort()).toEqual(["a", "a", "b"]);
-    expect(lb.selectCollector(0, candidates, "t3")).toBeNull();
+    join(lb, "a", { max: 2 });
+    join(lb, "b", { max: 1 });
+    const got = Array.from({ length: 3 }, (_, i) => lb.selectCollector(0, `t${i}`));
+    expect(got.sort()).toEqual(["a", "a", "b"]);
+    expect(lb.selectCollector(0, "t3")).toBeUndefined();
     expect(lb.load("a")).toBe(2);
     expect(lb.load("b")).toBe(1);
     expect(lb.stats().saturated).toBe(1);
     lb.release("b", lb.tasksOf("b")[0]);
-    expect(lb.selectCollector(0, candidates, "t4")?.id).toBe("b");
+    expect(lb.selectCollector(0, "t4")).toBe("b");
   });
 
   it("balancer - uses defaultCapacity when an advert gives no maxConcurrency", () => {
     const lb = new LoadBalancer({ defaultCapacity: 2 });
-    const candidates = [cand("a", { max: 0 })];
-    expect(lb.selectCollector(0, candidates, "t1")).not.toBeNull();
-    expect(lb.selectCollector(0, candidates, "t2")).not.toBeNull();
-    expect(lb.selectCollector(0, candidates, "t3")).toBeNull();
+    join(lb, "a", { max: 0 });
+    expect(lb.selectCollector(0, "t1")).toBe("a");
+    expect(lb.selectCollector(0, "t2")).toBe("a");
+    expect(lb.selectCollector(0, "t3")).toBeUndefined();
     expect(lb.stats().instances.a!.capacity).toBe(2);
   });
 
   it("balancer - an instance's advertised in-flight takes its capacity (no heartbeat seq: max)", () => {
     const lb = new LoadBalancer();
-    const a = cand("a", { max: 5, inFlight: 3 });
-    lb.selectCollector(0, [a], "t1");
+    join(lb, "a", { max: 5, inFlight: 3 });
+    lb.selectCollector(0, "t1");
     expect(lb.load("a")).toBe(3); // max(own 1, advertised 3)
-    for (let i = 2; i <= 4; i++) lb.selectCollector(0, [a], `t${i}`);
+    for (let i = 2; i <= 4; i++) lb.selectCollector(0, `t${i}`);
     expect(lb.load("a")).toBe(4);
   });
 
@@ -40,41 +48,45 @@ describe("balancer - capacity", () => {
     const clock = new ManualClock();
     const lbA = new LoadBalancer({}, { clock });
     const lbB = new LoadBalancer({}, { clock });
-    let seq = 0;
-    const advert = (inFlight: number) => [cand("x", { max: 4, inFlight, seq: ++seq })];
-    // both place two tasks, then the instance's heartbeat reports all four
-    lbA.selectCollector(0, advert(0), "a1");
-    lbA.selectCollector(0, advert(0), "a2");
-    lbB.selectCollector(0, advert(0), "b1");
-    lbB.selectCollector(0, advert(0), "b2");
-    const beat = advert(4);
-    expect(lbA.selectCollector(0, beat, "a3")).toBeNull();
-    expect(lbB.selectCollector(0, beat, "b3")).toBeNull();
+    for (const lb of [lbA, lbB]) join(lb, "x", { max: 4, seq: 1 });
+    lbA.selectCollector(0, "a1");
+    lbA.selectCollector(0, "a2");
+    lbB.selectCollector(0, "b1");
+    lbB.selectCollector(0, "b2");
+    // the instance's heartbeat reports all four
+    for (const lb of [lbA, lbB]) beat(lb, "x", { max: 4, inFlight: 4, seq: 2 });
+    expect(lbA.selectCollector(0, "a3")).toBeUndefined();
+    expect(lbB.selectCollector(0, "b3")).toBeUndefined();
     expect(lbA.load("x")).toBe(4);
     // A's own releases free its slots at once, B's tasks still count until a heartbeat says otherwise
     lbA.release("x", "a1");
     expect(lbA.load("x")).toBe(3);
-    expect(lbA.selectCollector(0, beat, "a3")?.id).toBe("x");
-    expect(lbA.selectCollector(0, beat, "a4")).toBeNull();
+    expect(lbA.selectCollector(0, "a3")).toBe("x");
+    expect(lbA.selectCollector(0, "a4")).toBeUndefined();
+    // the next heartbeat: B finished its two
+    beat(lbA, "x", { max: 4, inFlight: 2, seq: 3 });
+    expect(lbA.load("x")).toBe(2);
+    expect(lbA.selectCollector(0, "a4")).toBe("x");
   });
 
   it("balancer - own releases free capacity before the next heartbeat", () => {
     const lb = new LoadBalancer();
-    const full = [cand("x", { max: 2, inFlight: 2, seq: 7 })];
-    lb.selectCollector(0, [cand("x", { max: 2, seq: 6 })], "t1");
-    lb.selectCollector(0, [cand("x", { max: 2, seq: 6 })], "t2");
-    expect(lb.selectCollector(0, full, "t3")).toBeNull(); // heartbeat 7 reports our two tasks
+    join(lb, "x", { max: 2, seq: 6 });
+    lb.selectCollector(0, "t1");
+    lb.selectCollector(0, "t2");
+    beat(lb, "x", { max: 2, inFlight: 2, seq: 7 }); // reports our two tasks
+    expect(lb.selectCollector(0, "t3")).toBeUndefined();
     lb.release("x", "t1");
     lb.release("x", "t2");
     expect(lb.load("x")).toBe(0);
-    expect(lb.selectCollector(0, full, "t3")?.id).toBe("x");
+    expect(lb.selectCollector(0, "t3")).toBe("x");
   });
 
   it("balancer - releasing a task twice frees its slot once", () => {
     const lb = new LoadBalancer();
-    const a = [cand("a", { max: 3 })];
-    lb.selectCollector(0, a, "t1");
-    lb.selectCollector(0, a, "t2");
+    join(lb, "a", { max: 3 });
+    lb.selectCollector(0, "t1");
+    lb.selectCollector(0, "t2");
     lb.release("a", "t1");
     lb.release("a", "t1");
     lb.release("a", "unknown");
@@ -85,55 +97,162 @@ describe("balancer - capacity", () => {
 
   it("balancer - counts tasks without an id and releases them without one", () => {
     const lb = new LoadBalancer();
-    const a = [cand("a", { max: 2 })];
-    lb.selectCollector(0, a);
-    lb.selectCollector(0, a);
-    expect(lb.selectCollector(0, a)).toBeNull();
+    join(lb, "a", { max: 2 });
+    lb.selectCollector(0);
+    lb.selectCollector(0);
+    expect(lb.selectCollector(0)).toBeUndefined();
     lb.release("a");
     expect(lb.load("a")).toBe(1);
     expect(lb.tasksOf("a")).toEqual([]);
   });
+
+  it("balancer - a capacity change in an update takes effect at once", () => {
+    const lb = new LoadBalancer();
+    join(lb, "a", { max: 1 });
+    expect(lb.selectCollector(0, "t1")).toBe("a");
+    expect(lb.selectCollector(0, "t2")).toBeUndefined();
+    lb.apply({
+      kind: "updated",
+      id: "a",
+      health: "healthy",
+      advert: { capabilities: 0, maxConcurrency: 3, inFlight: 0 },
+    });
+    expect(lb.selectCollector(0, "t2")).toBe("a");
+    expect(lb.stats().instances.a!.capacity).toBe(3);
+  });
 });
 
-describe("balancer - selection", () => {
-  it("balancer - hands back the caller's own candidate object", () => {
+describe("balancer - fed by membership changes", () => {
+  it("balancer - places a task only on instances advertising every required bit", () => {
     const lb = new LoadBalancer();
-    const mine = { ...cand("a"), confidence: 0.9, health: "healthy" as const };
-    const pick = lb.selectCollector(0, [mine]);
-    expect(pick).toBe(mine);
-    expect(pick?.health).toBe("healthy");
+    join(lb, "plain", { caps: PROCESS });
+    join(lb, "rt", { caps: PROCESS | REALTIME });
+    join(lb, "net", { caps: NETWORK });
+    expect(lb.selectCollector(PROCESS | REALTIME, "t1")).toBe("rt");
+    expect(lb.selectCollector(NETWORK, "t2")).toBe("net");
+    expect(new Set([0, 1, 2].map((i) => lb.selectCollector(PROCESS, `p${i}`)))).toEqual(
+      new Set(["plain", "rt"]),
+    );
+    expect(lb.capable(PROCESS)).toBe(2);
+    expect(lb.capable(PROCESS | NETWORK)).toBe(0);
+    expect(lb.selectCollector(PROCESS | NETWORK, "t3")).toBeUndefined();
   });
 
-  it("balancer - returns null for an empty candidate list", () => {
-    expect(new LoadBalancer().selectCollector(0, [])).toBeNull();
+  it("balancer - a stale instance takes nothing until it recovers; a capability change moves it", () => {
+    const lb = new LoadBalancer();
+    join(lb, "a", { caps: PROCESS });
+    join(lb, "b", { caps: PROCESS });
+    lb.apply({ kind: "stale", id: "a", health: "unavailable" });
+    expect(lb.isRoutable("a")).toBe(false);
+    expect(lb.routable(PROCESS)).toEqual(["b"]);
+    expect(lb.capable(PROCESS)).toBe(2); // still registered: not a NoCapableCollector case
+    expect(new Set([0, 1, 2].map((i) => lb.selectCollector(PROCESS, `t${i}`)))).toEqual(
+      new Set(["b"]),
+    );
+    lb.apply({
+      kind: "recovered",
+      id: "a",
+      health: "healthy",
+      advert: { capabilities: PROCESS, maxConcurrency: 10, inFlight: 0 },
+    });
+    expect(lb.routable(PROCESS)).toEqual(["a", "b"]);
+    expect(lb.selectCollector(PROCESS, "t3")).toBe("a");
+    join(lb, "a", { caps: NETWORK });
+    expect(lb.routable(PROCESS)).toEqual(["b"]);
+    expect(lb.routable(NETWORK)).toEqual(["a"]);
   });
 
-  it("balancer - a strategy picking something it was not offered is an error", () => {
+  it("balancer - routable throws NoCapableCollectorError when nobody advertises the set", () => {
+    const lb = new LoadBalancer();
+    expect(() => lb.routable(PROCESS)).toThrow(NoCapableCollectorError);
+    join(lb, "a", { caps: PROCESS }, "unavailable");
+    expect(lb.routable(PROCESS)).toEqual([]);
+    leave(lb, "a");
+    expect(() => lb.routable(PROCESS)).toThrow(NoCapableCollectorError);
+    expect(() => lb.routable(0x80)).toThrow(InvalidArgumentError);
+  });
+
+  it("balancer - an instance that left keeps its tasks readable until forget", () => {
+    const lb = new LoadBalancer();
+    join(lb, "a");
+    join(lb, "idle");
+    lb.selectCollector(0, "t1");
+    leave(lb, "a");
+    leave(lb, "idle");
+    expect(lb.selectCollector(0, "t2")).toBeUndefined();
+    expect(lb.tasksOf("a")).toEqual(["t1"]);
+    expect(Object.keys(lb.stats().instances)).toEqual(["a"]); // idle had nothing: dropped at once
+    lb.forget("a");
+    expect(lb.tasksOf("a")).toEqual([]);
+    expect(lb.stats().instances.a).toBeUndefined();
+  });
+
+  it("balancer - a heartbeat of an instance it never saw registers it", () => {
+    const lb = new LoadBalancer();
+    beat(lb, "late", { seq: 9, inFlight: 2, max: 3 });
+    expect(lb.load("late")).toBe(2);
+    expect(lb.selectCollector(0, "t1")).toBe("late");
+    expect(lb.selectCollector(0, "t2")).toBeUndefined();
+    // a change without an advert about an instance it never saw tells it nothing
+    lb.apply({ kind: "recovered", id: "mystery", health: "healthy" });
+    expect(lb.isRoutable("mystery")).toBe(false);
+  });
+});
+
+describe("balancer - placement", () => {
+  it("balancer - instances that failed a task are passed over while another routable one remains", () => {
+    const lb = new LoadBalancer();
+    join(lb, "a");
+    join(lb, "b", { max: 1 });
+    const avoid = new Set(["a"]);
+    expect(lb.selectCollector(0, "t1", avoid)).toBe("b");
+    // b is full: the task waits for b rather than going back to a
+    expect(lb.selectCollector(0, "t2", avoid)).toBeUndefined();
+    lb.apply({ kind: "stale", id: "b", health: "unavailable" });
+    // no other routable instance remains: a will do
+    expect(lb.selectCollector(0, "t2", avoid)).toBe("a");
+    expect(lb.selectCollector(0, "t3", new Set(["a", "b"]))).toBe("a");
+  });
+
+  it("balancer - assign puts a task on a named instance only when it has room", () => {
+    const lb = new LoadBalancer();
+    join(lb, "a", { max: 1 });
+    expect(lb.assign("a", "t1")).toBe(true);
+    expect(lb.assign("a", "t2")).toBe(false);
+    expect(lb.assign("nobody", "t2")).toBe(false);
+    expect(lb.tasksOf("a")).toEqual(["t1"]);
+    expect(lb.selectCollector(0, "t3")).toBeUndefined(); // assign filled it
+    lb.release("a", "t1");
+    lb.apply({ kind: "stale", id: "a", health: "unavailable" });
+    expect(lb.assign("a", "t2")).toBe(false);
+    expect(lb.stats().tasksDistributed).toBe(1);
+  });
+
+  it("balancer - a strategy picking something outside its pool is an error", () => {
     const rogue: LoadBalancingStrategy = {
       name: "rogue",
-      select: () => ({ id: "b", load: 0, capacity: 1, weight: 1, latencyMs: undefined }),
+      createPool: () => ({
+        size: 1,
+        add: () => undefined,
+        delete: () => undefined,
+        reset: () => undefined,
+        select: () => ({ id: "b", rank: 1, load: 0, capacity: 1, weight: 1, latencyMs: undefined }),
+      }),
     };
     const lb = new LoadBalancer({ strategy: rogue });
-    expect(() => lb.selectCollector(0, [cand("a"), cand("b")])).toThrow(InvalidArgumentError);
+    join(lb, "a");
+    join(lb, "b");
+    expect(() => lb.selectCollector(0)).toThrow(InvalidArgumentError);
   });
 
   it("balancer - remembers task ids per instance in assignment order", () => {
-    const lb = new LoadBalancer({ strategy: "round-robin" });
-    const c = [cand("a"), cand("b")];
-    for (let i = 0; i < 5; i++) lb.selectCollector(0, c, `t${i}`);
+    const lb = new LoadBalancer({ strategy: new RoundRobinStrategy() });
+    join(lb, "a");
+    join(lb, "b");
+    for (let i = 0; i < 5; i++) lb.selectCollector(0, `t${i}`);
     expect(lb.tasksOf("a")).toEqual(["t0", "t2", "t4"]);
     expect(lb.tasksOf("b")).toEqual(["t1", "t3"]);
     expect(lb.tasksOf("nobody")).toEqual([]);
-  });
-
-  it("balancer - forget drops an instance that left", () => {
-    const lb = new LoadBalancer();
-    lb.selectCollector(0, [cand("a")], "t1");
-    lb.recordFailure("a", "boom");
-    lb.forget("a");
-    expect(lb.tasksOf("a")).toEqual([]);
-    expect(lb.load("a")).toBe(0);
-    expect(lb.stats().instances.a).toBeUndefined();
   });
 });
 
@@ -141,8 +260,9 @@ describe("balancer - stats", () => {
   it("balancer - stats report distribution, load and per-instance state", () => {
     const clock = new ManualClock(1_000);
     const lb = new LoadBalancer({ strategy: "round-robin" }, { clock });
-    const c = [cand("a", { max: 4 }), cand("b", { max: 2 })];
-    for (let i = 0; i < 5; i++) lb.selectCollector(0, c, `t${i}`);
+    join(lb, "a", { max: 4 });
+    join(lb, "b", { max: 2 });
+    for (let i = 0; i < 5; i++) lb.selectCollector(0, `t${i}`);
     lb.recordSuccess("a", 40);
     lb.recordFailure("b", "timeout");
     const s = lb.stats();
@@ -173,6 +293,7 @@ describe("balancer - stats", () => {
   it("balancer - the latency estimate follows peaks at once and comes down with time", () => {
     const clock = new ManualClock(0);
     const lb = new LoadBalancer({ ewmaDecayMs: 1000 }, { clock });
+    join(lb, "a");
     lb.recordSuccess("a", 10);
     lb.recordSuccess("a", 200);
     expect(lb.stats().instances.a!.latencyMs).toBe(200);
@@ -180,5 +301,7 @@ describe("balancer - stats", () => {
     lb.recordSuccess("a", 10);
     const expected = 200 * Math.exp(-1) + 10 * (1 - Math.exp(-1));
     expect(lb.stats().instances.a!.latencyMs).toBeCloseTo(expected, 9);
+    lb.recordSuccess("ghost", 5); // never registered: nothing recorded
+    expect(lb.stats().instances.ghost).toBeUndefined();
   });
 });

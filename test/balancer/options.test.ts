@@ -10,8 +10,9 @@ import {
   registerStrategy,
   resolveStrategy,
   strategyNames,
+  type StrategyCandidate,
 } from "../../src/balancer/index.js";
-import { cand } from "./support.js";
+import { join } from "./support.js";
 
 describe("balancer - options", () => {
   it("balancer - defaults: least-connections, 3 failures, 5 s doubling ejections, half at most", () => {
@@ -102,9 +103,22 @@ describe("balancer - strategy registry", () => {
   it("balancer - registerStrategy adds a strategy found by name with its options", () => {
     registerStrategy("Last-Id", (opts, deps) => ({
       name: `last-id${typeof opts.suffix === "string" ? opts.suffix : ""}`,
-      select: (c) => {
-        deps.rng();
-        return [...c].sort((a, b) => (a.id < b.id ? 1 : -1))[0];
+      createPool: () => {
+        const members = new Map<string, StrategyCandidate>();
+        return {
+          get size() {
+            return members.size;
+          },
+          add: (c) => void members.set(c.id, c),
+          delete: (c) => void members.delete(c.id),
+          reset: () => members.clear(),
+          select: (_task, exclude) => {
+            deps.rng();
+            return [...members.values()]
+              .filter((c) => exclude?.has(c.id) !== true)
+              .sort((a, b) => (a.id < b.id ? 1 : -1))[0];
+          },
+        };
       },
     }));
     expect(strategyNames()).toContain("Last-Id");
@@ -113,7 +127,9 @@ describe("balancer - strategy registry", () => {
       { rng: seededRng(1) },
     );
     expect(lb.strategy.name).toBe("last-id!");
-    expect(lb.selectCollector(0, [cand("a"), cand("c"), cand("b")])?.id).toBe("c");
+    for (const id of ["a", "c", "b"]) join(lb, id);
+    expect(lb.selectCollector(0)).toBe("c");
+    expect(lb.selectCollector(0, undefined, new Set(["c"]))).toBe("b");
     expect(() => registerStrategy("", () => new RoundRobinStrategy())).toThrow(
       InvalidArgumentError,
     );

@@ -3,13 +3,13 @@ import { ManualClock, seededRng } from "../../src/clock.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { LoadBalancer, P2cEwmaStrategy, resolveStrategy } from "../../src/balancer/index.js";
 import { runStrategyCases } from "./strategy.cases.js";
-import { cand, count, sc } from "./support.js";
+import { at, count, Driver, join, sc } from "./support.js";
 
 runStrategyCases({
   create: (deps) => new P2cEwmaStrategy(deps.rng),
   skip: {
     "tie-order":
-      "samples two candidates at random by position; ties between the two go by id (tie-pair)",
+      "samples two members at random by position; ties between the two go by id (tie-pair)",
   },
 });
 
@@ -20,9 +20,9 @@ runStrategyCases({
 function simulate(latency: Record<string, number>, tasks: number, gapMs: number): string[] {
   const clock = new ManualClock(0);
   const lb = new LoadBalancer({ strategy: "p2c-ewma" }, { clock, rng: seededRng(5) });
-  const candidates = Object.keys(latency).map((id) => cand(id, { max: 100 }));
+  for (const id of Object.keys(latency)) join(lb, id, { max: 100 });
   const running: { id: string; taskId: string; end: number; took: number }[] = [];
-  const picks: string[] = [];
+  const got: string[] = [];
   for (let i = 0; i < tasks; i++) {
     const arrival = i * gapMs;
     running.sort((a, b) => a.end - b.end);
@@ -33,12 +33,12 @@ function simulate(latency: Record<string, number>, tasks: number, gapMs: number)
       lb.release(done.id, done.taskId);
     }
     clock.set(arrival);
-    const pick = lb.selectCollector(0, candidates, `t${i}`)!;
-    const took = latency[pick.id]!;
-    running.push({ id: pick.id, taskId: `t${i}`, end: arrival + took, took });
-    picks.push(pick.id);
+    const pick = lb.selectCollector(0, `t${i}`)!;
+    const took = latency[pick]!;
+    running.push({ id: pick, taskId: `t${i}`, end: arrival + took, took });
+    got.push(pick);
   }
-  return picks;
+  return got;
 }
 
 describe("balancer - p2c-ewma", () => {
@@ -56,28 +56,33 @@ describe("balancer - p2c-ewma", () => {
   });
 
   it("balancer - p2c-ewma weighs in-flight: an equally fast, idler instance wins", () => {
-    const s = new P2cEwmaStrategy(seededRng(1));
-    s.observe({ kind: "success", id: "a", at: 0, latencyMs: 20 });
-    s.observe({ kind: "success", id: "b", at: 0, latencyMs: 20 });
-    const a = sc("a", { load: 4 });
-    const b = sc("b", { load: 1 });
-    const task = { required: 0, taskId: undefined, now: 0 };
-    expect(s.select([a, b], task)).toBe(b);
-    expect(s.select([b, a], task)).toBe(b);
+    for (const order of [
+      ["a", "b"],
+      ["b", "a"],
+    ]) {
+      const s = new P2cEwmaStrategy(seededRng(1));
+      s.observe({ kind: "success", id: "a", at: 0, latencyMs: 20 });
+      s.observe({ kind: "success", id: "b", at: 0, latencyMs: 20 });
+      const c = { a: sc("a", { load: 4 }), b: sc("b", { load: 1 }) };
+      const d = new Driver(s);
+      expect(d.pick(order.map((id) => c[id as "a" | "b"]))).toBe(c.b);
+    }
   });
 
   it("balancer - p2c-ewma tries a slow instance again once its estimate has decayed", () => {
     const s = new P2cEwmaStrategy(seededRng(1), { decayMs: 10_000 });
     const fast = sc("fast");
     const slow = sc("slow");
+    const d = new Driver(s);
+    d.offer([fast, slow]);
     s.observe({ kind: "success", id: "slow", at: 0, latencyMs: 100 });
-    const at = (now: number): string => {
+    const pickAt = (now: number): string => {
       s.observe({ kind: "success", id: "fast", at: now, latencyMs: 10 });
-      return s.select([fast, slow], { required: 0, taskId: undefined, now })!.id;
+      return d.select(at(now))!.id;
     };
-    expect(at(1_000)).toBe("fast");
-    expect(at(20_000)).toBe("fast"); // 100 × e^-2 ≈ 13.5 > 10
-    expect(at(30_000)).toBe("slow"); // 100 × e^-3 ≈ 5.0 < 10
+    expect(pickAt(1_000)).toBe("fast");
+    expect(pickAt(20_000)).toBe("fast"); // 100 × e^-2 ≈ 13.5 > 10
+    expect(pickAt(30_000)).toBe("slow"); // 100 × e^-3 ≈ 5.0 < 10
     expect(s.cost(slow, 30_000)).toBeCloseTo(100 * Math.exp(-3), 6);
   });
 

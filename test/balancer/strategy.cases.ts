@@ -1,21 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock, seededRng, type Deps } from "../../src/clock.js";
-import type {
-  LoadBalancingStrategy,
-  StrategyCandidate,
-  TaskView,
-} from "../../src/balancer/index.js";
-import { sc, type MutableCandidate } from "./support.js";
+import type { LoadBalancingStrategy } from "../../src/balancer/index.js";
+import { at, Driver, sc, type MutableCandidate } from "./support.js";
 
 /** Cases every strategy passes; a strategy may opt out of one with the reason why. */
 export const STRATEGY_CASES = [
   "empty",
   "single",
-  "only-given",
+  "only-members",
   "same-seed",
   "tie-pair",
   "tie-order",
   "spreads",
+  "excludes",
   "no-mutation",
   "unknown-events",
 ] as const;
@@ -28,107 +25,128 @@ export interface StrategyCasesOptions {
   skip?: Partial<Record<StrategyCase, string>>;
 }
 
-const task = (now = 0): TaskView => ({ required: 0, taskId: undefined, now });
-
-function fresh(create: StrategyCasesOptions["create"], seed = 42): LoadBalancingStrategy {
-  return create({ clock: new ManualClock(0), rng: seededRng(seed) });
+function fresh(create: StrategyCasesOptions["create"], seed = 42): Driver {
+  return new Driver(create({ clock: new ManualClock(0), rng: seededRng(seed) }));
 }
 
 function ids(n: number): MutableCandidate[] {
   return Array.from({ length: n }, (_, i) => sc(`c${String(i).padStart(2, "0")}`));
 }
 
-/** Registers the shared conformance cases for one strategy. */
+/** Registers the shared conformance cases for one strategy (its pools, driven as the balancer does). */
 export function runStrategyCases({ create, skip = {} }: StrategyCasesOptions): void {
-  const name = fresh(create).name;
+  const name = create({ clock: new ManualClock(0), rng: seededRng(1) }).name;
   const run = (c: StrategyCase, title: string, fn: () => void): void => {
     if (skip[c] === undefined) it(`balancer - ${name} ${title}`, fn);
   };
 
   describe(`balancer - ${name} conformance`, () => {
-    run("empty", "returns undefined for an empty list", () => {
-      expect(fresh(create).select([], task())).toBeUndefined();
+    run("empty", "returns undefined from an empty pool", () => {
+      const d = fresh(create);
+      expect(d.select()).toBeUndefined();
+      const only = sc("gone");
+      d.offer([only]);
+      d.offer([]);
+      expect(d.select()).toBeUndefined();
+      expect(d.pool.size).toBe(0);
     });
 
-    run("single", "returns the only candidate", () => {
+    run("single", "returns the only member", () => {
       const only = sc("solo");
-      const s = fresh(create);
-      for (let i = 0; i < 5; i++) expect(s.select([only], task(i))).toBe(only);
+      const d = fresh(create);
+      d.offer([only]);
+      for (let i = 0; i < 5; i++) expect(d.select(at(i))).toBe(only);
     });
 
-    run("only-given", "picks only candidates it is given, as the set changes", () => {
-      const s = fresh(create);
+    run("only-members", "picks only members, as members come and go", () => {
+      const d = fresh(create);
       const rng = seededRng(3);
       const all = ids(12);
       for (let i = 0; i < 500; i++) {
         const subset = all.filter(() => rng() < 0.5);
-        const pick = s.select(subset, task(i));
+        const pick = d.pick(subset, at(i));
         if (subset.length === 0) expect(pick).toBeUndefined();
         else expect(subset).toContain(pick);
+        expect(d.pool.size).toBe(subset.length);
       }
     });
 
     run("same-seed", "gives the same picks from the same seed", () => {
-      const a = fresh(create, 7);
-      const b = fresh(create, 7);
-      const all = ids(9);
-      const picked = (s: LoadBalancingStrategy): string[] => {
+      const picked = (d: Driver): string[] => {
+        const all = ids(9);
         const rng = seededRng(11);
         const out: string[] = [];
         for (let i = 0; i < 300; i++) {
           const subset = all.filter(() => rng() < 0.7);
-          out.push(s.select(subset, task(i))?.id ?? "-");
+          out.push(d.pick(subset, at(i))?.id ?? "-");
         }
         return out;
       };
-      expect(picked(a)).toEqual(picked(b));
+      expect(picked(fresh(create, 7))).toEqual(picked(fresh(create, 7)));
     });
 
-    run("tie-pair", "breaks a tie between two equal candidates by id, in any order", () => {
-      const x = sc("x-1");
-      const y = sc("x-2");
-      expect(fresh(create).select([x, y], task())?.id).toBe("x-1");
-      expect(fresh(create).select([y, x], task())?.id).toBe("x-1");
+    run("tie-pair", "breaks a tie between two equal members by id, in any order", () => {
+      expect(fresh(create).pick([sc("x-1"), sc("x-2")])?.id).toBe("x-1");
+      expect(fresh(create).pick([sc("x-2"), sc("x-1")])?.id).toBe("x-1");
     });
 
-    run("tie-order", "visits equal candidates in id order, whatever the list order", () => {
-      const sorted = ids(6);
-      const shuffled = [sorted[3]!, sorted[0]!, sorted[5]!, sorted[1]!, sorted[4]!, sorted[2]!];
-      const seq = (list: StrategyCandidate[]): string[] => {
-        const s = fresh(create);
-        return Array.from({ length: 12 }, (_, i) => s.select(list, task(i))!.id);
+    run("tie-order", "visits equal members in id order, whatever order they came in", () => {
+      const seq = (order: number[]): string[] => {
+        const list = ids(6);
+        const d = fresh(create);
+        d.offer(order.map((i) => list[i]!));
+        return Array.from({ length: 12 }, (_, i) => d.select(at(i))!.id);
       };
-      const expected = [...sorted, ...sorted].map((c) => c.id);
-      expect(seq(sorted)).toEqual(expected);
-      expect(seq(shuffled)).toEqual(expected);
-      expect(seq([...sorted].reverse())).toEqual(expected);
+      const expected = [...ids(6), ...ids(6)].map((c) => c.id);
+      expect(seq([0, 1, 2, 3, 4, 5])).toEqual(expected);
+      expect(seq([3, 0, 5, 1, 4, 2])).toEqual(expected);
+      expect(seq([5, 4, 3, 2, 1, 0])).toEqual(expected);
     });
 
-    run("spreads", "spreads over every candidate as their load grows", () => {
-      const s = fresh(create);
+    run("spreads", "spreads over every member as their load grows", () => {
+      const d = fresh(create);
       const list = ids(5);
+      d.offer(list);
       for (let i = 0; i < 50; i++) {
-        const pick = s.select(list, task(i)) as MutableCandidate;
-        pick.load++;
+        const pick = d.select(at(i)) as MutableCandidate;
+        d.setLoad(pick, pick.load + 1);
       }
       for (const c of list) expect(c.load).toBeGreaterThan(0);
     });
 
+    run("excludes", "never picks an excluded member, and none when all are", () => {
+      const d = fresh(create);
+      const list = ids(6);
+      d.offer(list);
+      const rng = seededRng(5);
+      for (let i = 0; i < 300; i++) {
+        const exclude = new Set(list.filter(() => rng() < 0.4).map((c) => c.id));
+        exclude.add("not-a-member");
+        const pick = d.select(at(i), exclude);
+        if (list.every((c) => exclude.has(c.id))) expect(pick).toBeUndefined();
+        else expect(exclude.has(pick!.id)).toBe(false);
+      }
+      expect(d.select(at(0), new Set(list.map((c) => c.id)))).toBeUndefined();
+      expect(list).toContain(d.select(at(0)));
+    });
+
     run("no-mutation", "does not modify the candidates", () => {
-      const s = fresh(create);
-      const list = ids(4).map((c) => Object.freeze({ ...c }));
+      const d = fresh(create);
+      const list = ids(4).map((c, i) => Object.freeze({ ...c, rank: i }));
+      for (const c of list) d.pool.add(c);
       const before = JSON.stringify(list);
-      for (let i = 0; i < 20; i++) s.select(list, task(i));
+      for (let i = 0; i < 20; i++) d.select(at(i));
       expect(JSON.stringify(list)).toBe(before);
     });
 
     run("unknown-events", "takes events about instances it never saw", () => {
-      const s = fresh(create);
+      const s = create({ clock: new ManualClock(0), rng: seededRng(1) });
       s.observe?.({ kind: "success", id: "ghost", at: 1, latencyMs: 5 });
       s.observe?.({ kind: "failure", id: "ghost", at: 2, reason: "boom" });
       s.observe?.({ kind: "forget", id: "ghost", at: 3 });
+      const d = new Driver(s);
       const list = ids(3);
-      expect(list).toContain(s.select(list, task(4)));
+      expect(list).toContain(d.pick(list, at(4)));
     });
   });
 }

@@ -166,7 +166,7 @@ describe("router - capability routing (core)", () => {
   });
 
   it("router - confidence decays with heartbeat age: floor 0.5 while fresh, 0.1 once past the timeout", () => {
-    const { clock, router } = setup({ heartbeatTimeoutMs: 1000, confidenceRefreshMs: 0 });
+    const { clock, router } = setup({ heartbeatTimeoutMs: 1000 });
     router.upsert(advert("a", PROCESS));
     clock.advance(250);
     expect(router.get("a")?.confidence).toBeCloseTo(0.75);
@@ -313,7 +313,6 @@ describe("router - options", () => {
       prefix: "daemoneye",
       heartbeatTimeoutMs: 3000,
       suspectAfterMs: 1500,
-      confidenceRefreshMs: 250,
       forgetAfterMs: 60_000,
     });
     expect(parseRouterOptions({ heartbeatTimeoutMs: 100, forgetAfterMs: 0 }).suspectAfterMs).toBe(
@@ -326,7 +325,6 @@ describe("router - options", () => {
       [{ heartbeatTimeoutMs: 0 }, "heartbeatTimeoutMs"],
       [{ heartbeatTimeoutMs: Number.NaN }, "heartbeatTimeoutMs"],
       [{ suspectAfterMs: 3000 }, "suspectAfterMs"],
-      [{ confidenceRefreshMs: -1 }, "confidenceRefreshMs"],
       [{ forgetAfterMs: 10 }, "forgetAfterMs"],
     ];
     for (const [opts, prop] of bad) {

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ManualClock } from "../../src/clock.js";
 import { NoCapableCollectorError } from "../../src/errors.js";
-import { CapabilityRouter, confidence, type Candidate } from "../../src/router/index.js";
+import { LoadBalancer } from "../../src/balancer/index.js";
+import {
+  CapabilityRouter,
+  confidence,
+  type Candidate,
+  type RouterUpdate,
+} from "../../src/router/index.js";
 import {
   ALL_CAPS,
   hasCaps,
@@ -14,7 +20,7 @@ import { advert, beat } from "./fixtures.js";
 
 const { PROCESS, NETWORK, REALTIME } = SourceCaps;
 
-describe("router - candidate cache", () => {
+describe("router - lookups and the change feed", () => {
   it("router - a collector that joins is routable at once, even for a cached capability set", () => {
     const clock = new ManualClock();
     const router = new CapabilityRouter({}, { clock });
@@ -43,35 +49,63 @@ describe("router - candidate cache", () => {
     expect(() => router.findCapable(PROCESS)).toThrow(NoCapableCollectorError);
   });
 
-  it("router - a heartbeat's new load is reflected within confidenceRefreshMs, not on every beat", () => {
+  it("router - a heartbeat's new load and age count at the next decision", () => {
     const clock = new ManualClock();
-    const router = new CapabilityRouter({ confidenceRefreshMs: 250 }, { clock });
+    const router = new CapabilityRouter({}, { clock });
     const a = advert("a", PROCESS);
     router.upsert(a);
     router.upsert(advert("b", PROCESS, { inFlight: 5 }));
-    const first = router.routeTask(PROCESS);
-    expect(first.collectorId).toBe("a");
+    expect(router.routeTask(PROCESS).collectorId).toBe("a");
     router.upsert(beat(a, { inFlight: 9 }));
-    // Same cached decision until the refresh interval has passed...
-    expect(router.routeTask(PROCESS)).toBe(first);
-    clock.advance(250);
-    // ...then re-scored: b (half loaded) now beats a (90% loaded).
+    // b (half loaded) now beats a (90% loaded), with no refresh interval to wait for
     expect(router.routeTask(PROCESS).collectorId).toBe("b");
+    clock.advance(1000);
+    router.upsert(beat(a, { heartbeatSeq: 5, inFlight: 0 }));
+    // a is idle and fresh; b's advert is 1 s old
+    expect(router.routeTask(PROCESS).collectorId).toBe("a");
+    expect(router.findCapable(PROCESS)[1]!.confidence).toBeCloseTo(0.5 * (2 / 3));
   });
 
-  it("router - with confidenceRefreshMs 0 a heartbeat's load counts at the next decision", () => {
+  it("router - follow replays who is registered, then tells every change and every heartbeat", () => {
     const clock = new ManualClock();
-    const router = new CapabilityRouter({ confidenceRefreshMs: 0 }, { clock });
-    const a = advert("a", PROCESS);
-    router.upsert(a);
-    router.upsert(advert("b", PROCESS, { inFlight: 5 }));
-    const first = router.routeTask(PROCESS);
-    expect(router.routeTask(PROCESS)).toBe(first);
-    router.upsert(beat(a, { inFlight: 9 }));
-    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+    const router = new CapabilityRouter(
+      { heartbeatTimeoutMs: 100, forgetAfterMs: 1000 },
+      { clock },
+    );
+    const b = advert("b", PROCESS);
+    router.upsert(b);
+    router.upsert(advert("a", NETWORK, { health: "degraded" }));
+    const seen: RouterUpdate[] = [];
+    const stop = router.follow((u) => seen.push(u));
+    expect(seen.map((u) => [u.kind, u.id, u.health])).toEqual([
+      ["joined", "a", "degraded"],
+      ["joined", "b", "healthy"],
+    ]);
+    seen.length = 0;
+    const hb = beat(b, { inFlight: 4 });
+    expect(router.upsert(hb)).toBeUndefined(); // a heartbeat is no RouterChange: never published
+    expect(router.upsert(hb)).toBeUndefined(); // a replay is not applied: nothing told
+    router.upsert(beat(hb, { maxConcurrency: 20 }));
+    router.markUnavailable("a", "no responders");
+    clock.advance(200);
+    router.checkStale();
+    clock.advance(1000);
+    router.checkStale();
+    expect(seen.map((u) => [u.kind, u.id])).toEqual([
+      ["heartbeat", "b"],
+      ["updated", "b"],
+      ["stale", "a"],
+      ["stale", "b"],
+      ["left", "b"],
+      ["left", "a"],
+    ]);
+    expect(seen[0]).toEqual({ kind: "heartbeat", id: "b", health: "healthy", advert: hb });
+    stop();
+    router.upsert(advert("c", PROCESS));
+    expect(seen).toHaveLength(6);
   });
 
-  it("router - cached lookups agree with a full scan under any sequence of changes", () => {
+  it("router - lookups, and a balancer fed by follow, agree with a full scan under any sequence of changes", () => {
     type Op =
       | { op: "upsert"; id: number; caps: number; health: CollectorHealth; inFlight: number }
       | { op: "beat"; id: number; inFlight: number }
@@ -109,9 +143,12 @@ describe("router - candidate cache", () => {
         const clock = new ManualClock();
         const timeout = 1000;
         const router = new CapabilityRouter(
-          { heartbeatTimeoutMs: timeout, confidenceRefreshMs: 0, forgetAfterMs: 0 },
+          { heartbeatTimeoutMs: timeout, forgetAfterMs: 0 },
           { clock },
         );
+        // A balancer fed only by the router's changes and heartbeats.
+        const lb = new LoadBalancer({}, { clock });
+        router.follow((u) => lb.apply(u));
         // The model: what the router should know, scanned in full at every lookup.
         const model = new Map<
           string,
@@ -173,10 +210,14 @@ describe("router - candidate cache", () => {
                   ),
                 }))
                 .sort((x, y) => y.confidence - x.confidence || (x.id < y.id ? -1 : 1));
+              expect(lb.capable(o.required)).toBe(capable.length);
+              for (const [k, m] of capable) expect(lb.load(k)).toBe(m.advert.inFlight);
               if (capable.length === 0) {
                 expect(() => router.findCapable(o.required)).toThrow(NoCapableCollectorError);
+                expect(() => lb.routable(o.required)).toThrow(NoCapableCollectorError);
                 break;
               }
+              expect(lb.routable(o.required)).toEqual(expected.map((e) => e.id).sort());
               const got = router.findCapable(o.required).map((c: Candidate) => ({
                 id: c.id,
                 confidence: c.confidence,

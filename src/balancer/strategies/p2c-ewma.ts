@@ -1,9 +1,7 @@
 import type { Rng } from "../../clock.js";
 import { InvalidArgumentError } from "../../errors.js";
-import type { CandidateSet } from "../candidate-set.js";
-import { pickIndexed, type IndexedStrategy } from "../indexed.js";
 import { PeakEwma } from "../ewma.js";
-import { idBefore } from "./order.js";
+import { MemberArray } from "../member-array.js";
 import { DEFAULT_EWMA_DECAY_MS, DEFAULT_EWMA_DEFAULT_LATENCY_MS } from "../options.js";
 import type {
   DispatchEvent,
@@ -11,6 +9,7 @@ import type {
   StrategyCandidate,
   StrategyFactory,
   StrategyOptions,
+  StrategyPool,
   TaskView,
 } from "../types.js";
 
@@ -25,19 +24,19 @@ export interface P2cEwmaOptions {
 }
 
 /**
- * Power of two choices over peak-EWMA latency, as Linkerd and Finagle do: two distinct candidates
+ * Power of two choices over peak-EWMA latency, as Linkerd and Finagle do: two distinct members
  * drawn with the injected rng, the one with the lower `latency × (in-flight + 1)` wins, ties by
  * id. Latency comes from `observe()` (the balancer forwards `recordSuccess`); the estimate decays
  * with the time of the events and of the task (the injected clock), so an instance that was slow
- * and has been idle for a while is tried again. O(1) per pick apart from two map lookups; through
- * the balancer's index the same draws find their candidates in O(log n).
+ * and has been idle for a while is tried again. O(1) per pick apart from two map lookups.
  */
-export class P2cEwmaStrategy implements LoadBalancingStrategy, IndexedStrategy {
+export class P2cEwmaStrategy implements LoadBalancingStrategy {
   readonly name = "p2c-ewma";
   readonly #rng: Rng;
   readonly #decayMs: number;
   readonly #defaultLatencyMs: number;
   readonly #latency = new Map<string, PeakEwma>();
+  readonly #pools: MemberArray<StrategyCandidate>[] = [];
 
   constructor(rng: Rng, opts: Partial<P2cEwmaOptions> = {}) {
     this.#rng = rng;
@@ -51,40 +50,41 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy, IndexedStrategy {
     }
   }
 
-  select(c: readonly StrategyCandidate[], task: TaskView): StrategyCandidate | undefined {
-    const n = c.length;
-    if (n <= 1) return c[0];
+  createPool(): StrategyPool {
+    const members = new MemberArray<StrategyCandidate>();
+    this.#pools.push(members);
+    return {
+      get size() {
+        return members.size;
+      },
+      add: (c) => members.add(c),
+      delete: (c) => members.delete(c),
+      reset: () => members.clear(),
+      select: (task, exclude) => this.#pick(members, task, exclude),
+    };
+  }
+
+  #pick(
+    members: MemberArray<StrategyCandidate>,
+    task: TaskView,
+    exclude: ReadonlySet<string> | undefined,
+  ): StrategyCandidate | undefined {
+    const skip = members.excluded(exclude);
+    const n = members.size - skip.length;
+    if (n <= 0) return undefined;
+    if (n === 1) return members.nth(0, skip);
     let i = Math.floor(this.#rng() * n);
     if (i >= n) i = n - 1;
     let j = Math.floor(this.#rng() * (n - 1));
     if (j >= n - 1) j = n - 2;
     if (j >= i) j++;
-    const a = c[i]!;
-    const b = c[j]!;
+    const a = members.nth(i, skip);
+    const b = members.nth(j, skip);
     const ca = this.cost(a, task.now);
     const cb = this.cost(b, task.now);
     if (ca < cb) return a;
     if (cb < ca) return b;
-    return idBefore(b, a) ? b : a;
-  }
-
-  [pickIndexed](set: CandidateSet, task: TaskView): number {
-    const n = set.takers();
-    if (n <= 1) return set.nthTaker(0);
-    let i = Math.floor(this.#rng() * n);
-    if (i >= n) i = n - 1;
-    let j = Math.floor(this.#rng() * (n - 1));
-    if (j >= n - 1) j = n - 2;
-    if (j >= i) j++;
-    const pa = set.nthTaker(i);
-    const pb = set.nthTaker(j);
-    const a = set.members[pa]!;
-    const b = set.members[pb]!;
-    const ca = this.cost(a, task.now);
-    const cb = this.cost(b, task.now);
-    if (ca < cb) return pa;
-    if (cb < ca) return pb;
-    return idBefore(b, a) ? pb : pa;
+    return b.id < a.id ? b : a;
   }
 
   /** `latency estimate × (load + 1)` of a candidate at `now`. */
@@ -105,6 +105,7 @@ export class P2cEwmaStrategy implements LoadBalancingStrategy, IndexedStrategy {
       est.observe(e.latencyMs, e.at);
     } else if (e.kind === "forget") {
       this.#latency.delete(e.id);
+      for (const p of this.#pools) p.forget(e.id);
     }
   }
 }

@@ -1,37 +1,71 @@
 import type { Rng } from "../../clock.js";
-import type { CandidateSet } from "../candidate-set.js";
-import { pickIndexed, type IndexedStrategy } from "../indexed.js";
+import { MemberArray } from "../member-array.js";
 import type {
+  DispatchEvent,
   LoadBalancingStrategy,
   StrategyCandidate,
   StrategyFactory,
+  StrategyPool,
   TaskView,
 } from "../types.js";
 
-/**
- * Uniform over the candidates (all of which have free capacity), from the injected rng. Through
- * the balancer's index the draw is the same and finds its candidate in O(log n).
- */
-export class RandomStrategy implements LoadBalancingStrategy, IndexedStrategy {
-  readonly name = "random";
+/** Uniform over the members not excluded, from the injected rng. O(1) per pick. */
+export class RandomPool implements StrategyPool {
+  readonly #members = new MemberArray<StrategyCandidate>();
   readonly #rng: Rng;
 
   constructor(rng: Rng) {
     this.#rng = rng;
   }
 
-  select(c: readonly StrategyCandidate[], _task?: TaskView): StrategyCandidate | undefined {
-    const n = c.length;
-    if (n <= 1) return c[0];
-    const i = Math.floor(this.#rng() * n);
-    return c[i < n ? i : n - 1];
+  get size(): number {
+    return this.#members.size;
   }
 
-  [pickIndexed](set: CandidateSet): number {
-    const n = set.takers();
-    if (n <= 1) return set.nthTaker(0);
+  add(c: StrategyCandidate): void {
+    this.#members.add(c);
+  }
+
+  delete(c: StrategyCandidate): void {
+    this.#members.delete(c);
+  }
+
+  reset(): void {
+    this.#members.clear();
+  }
+
+  /** The instance left for good. */
+  forget(id: string): void {
+    this.#members.forget(id);
+  }
+
+  select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
+    const skip = this.#members.excluded(exclude);
+    const n = this.#members.size - skip.length;
+    if (n <= 0) return undefined;
+    if (n === 1) return this.#members.nth(0, skip);
     const i = Math.floor(this.#rng() * n);
-    return set.nthTaker(i < n ? i : n - 1);
+    return this.#members.nth(i < n ? i : n - 1, skip);
+  }
+}
+
+export class RandomStrategy implements LoadBalancingStrategy {
+  readonly name = "random";
+  readonly #rng: Rng;
+  readonly #pools: RandomPool[] = [];
+
+  constructor(rng: Rng) {
+    this.#rng = rng;
+  }
+
+  createPool(): StrategyPool {
+    const p = new RandomPool(this.#rng);
+    this.#pools.push(p);
+    return p;
+  }
+
+  observe(e: DispatchEvent): void {
+    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
   }
 }
 

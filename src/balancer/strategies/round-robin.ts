@@ -1,45 +1,56 @@
-import type { CandidateSet } from "../candidate-set.js";
-import { pickIndexed, type IndexedStrategy } from "../indexed.js";
-import { idBefore } from "./order.js";
+import { RankSet } from "../rank-set.js";
 import type {
   LoadBalancingStrategy,
   StrategyCandidate,
   StrategyFactory,
+  StrategyPool,
   TaskView,
 } from "../types.js";
 
 /**
- * True rotation: each pick is the candidate whose id follows the last picked id in sorted order
- * (wrapping to the smallest). Rotating by id rather than by an index into the array keeps the
- * order when instances join, leave, fill up or arrive in another order. One pass, no allocation;
- * O(log n) through the balancer's index (`[pickIndexed]`).
+ * True rotation: each pick is the member whose id follows the last picked id in sorted order
+ * (wrapping to the smallest). Rotating by id rather than by an index into a list keeps the order
+ * when instances join, leave, fill up or arrive in another order. The pool is the sorted ids (as
+ * ranks, in a bitset) and a cursor; a pick costs a scan of 32-bit words, joins and departures O(1).
  */
-export class RoundRobinStrategy implements LoadBalancingStrategy, IndexedStrategy {
-  readonly name = "round-robin";
-  #last: StrategyCandidate | undefined = undefined;
+export class RoundRobinPool implements StrategyPool {
+  readonly #members = new RankSet<StrategyCandidate>();
+  /** Rank of the last pick (fractional when it sorts between the current ranks). */
+  #at = -1;
+  #lastId: string | undefined = undefined;
 
-  select(c: readonly StrategyCandidate[], _task?: TaskView): StrategyCandidate | undefined {
-    const last = this.#last;
-    let next: StrategyCandidate | undefined; // smallest id after the last pick
-    let first: StrategyCandidate | undefined; // smallest id, needed only when there is no next
-    for (let i = 0; i < c.length; i++) {
-      const x = c[i]!;
-      if (last !== undefined && idBefore(last, x)) {
-        if (next === undefined || idBefore(x, next)) next = x;
-      } else if (next === undefined && (first === undefined || idBefore(x, first))) {
-        first = x;
-      }
-    }
-    const pick = next ?? first;
-    if (pick !== undefined) this.#last = pick;
-    return pick;
+  get size(): number {
+    return this.#members.size;
   }
 
-  /** The first available member in id order after the last pick, wrapping: `select`'s pick. */
-  [pickIndexed](set: CandidateSet): number {
-    const i = set.nextFrom(set.after(this.#last));
-    if (i >= 0) this.#last = set.members[i];
-    return i;
+  add(c: StrategyCandidate): void {
+    this.#members.add(c);
+  }
+
+  delete(c: StrategyCandidate): void {
+    this.#members.delete(c);
+  }
+
+  reset(position: (id: string) => number): void {
+    this.#members.clear();
+    if (this.#lastId !== undefined) this.#at = position(this.#lastId);
+  }
+
+  select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
+    const pick = this.#members.nextNotIn(this.#at, exclude);
+    if (pick !== undefined) {
+      this.#at = pick.rank;
+      this.#lastId = pick.id;
+    }
+    return pick;
+  }
+}
+
+export class RoundRobinStrategy implements LoadBalancingStrategy {
+  readonly name = "round-robin";
+
+  createPool(): StrategyPool {
+    return new RoundRobinPool();
   }
 }
 

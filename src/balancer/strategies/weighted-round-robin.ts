@@ -1,174 +1,223 @@
-import type { CandidateSet } from "../candidate-set.js";
-import { pickIndexed, type IndexedStrategy } from "../indexed.js";
-import { idBefore } from "./order.js";
-import { WeightClasses } from "./weight-classes.js";
 import type {
   DispatchEvent,
   LoadBalancingStrategy,
   StrategyCandidate,
   StrategyFactory,
+  StrategyPool,
   TaskView,
 } from "../types.js";
 
-/** Passes over an unchanged set after which picks go through its weight classes. */
-const STEADY_AFTER = 16;
+/**
+ * One instance the pool has seen: in the pool, its current weight is base + weight × rounds (see
+ * the pool); out of it, `current` holds it. Kept while the instance is known, so that filling up
+ * and freeing again changes no map.
+ */
+interface Entry {
+  c: StrategyCandidate;
+  weight: number;
+  base: number;
+  current: number;
+  /** Position in its class's heap; -1 while out of the pool. */
+  at: number;
+}
 
-/** Slot numbers of one candidate set, per list position, valid while `epoch` is current. */
-interface SetSlots {
-  readonly epoch: number;
-  readonly slots: Int32Array;
+/** Greater current weight first (same weight: greater base), then smaller id (rank). */
+function before(a: Entry, b: Entry): boolean {
+  return a.base > b.base || (a.base === b.base && a.c.rank < b.c.rank);
+}
+
+/** The members of one weight, best first: an indexed binary heap. */
+class WeightClass {
+  readonly weight: number;
+  readonly heap: Entry[] = [];
+
+  constructor(weight: number) {
+    this.weight = weight;
+  }
+
+  push(e: Entry): void {
+    e.at = this.heap.length;
+    this.heap.push(e);
+    this.#up(e.at);
+  }
+
+  remove(e: Entry): void {
+    const last = this.heap.pop()!;
+    if (last === e) return;
+    this.heap[e.at] = last;
+    last.at = e.at;
+    this.#up(last.at);
+    this.#down(last.at);
+  }
+
+  /** The top's base went down. */
+  sink(): void {
+    this.#down(0);
+  }
+
+  #up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      let best = i;
+      if (l < h.length && before(h[l]!, h[best]!)) best = l;
+      if (l + 1 < h.length && before(h[l + 1]!, h[best]!)) best = l + 1;
+      if (best === i) return;
+      this.#swap(i, best);
+      i = best;
+    }
+  }
+
+  #swap(i: number, j: number): void {
+    const h = this.heap;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    a.at = j;
+    b.at = i;
+  }
 }
 
 /**
- * Smooth weighted round-robin, as nginx does it: on every pick each candidate's current weight
- * grows by its weight, the largest current weight wins (ties by id) and loses the sum of the
+ * Smooth weighted round-robin, as nginx does it: on every pick each member's current weight grows
+ * by its weight, the largest current weight wins (ties by id) and loses the sum of the members'
  * weights. Over a cycle each instance gets picks in proportion to its weight, interleaved
- * (weights 5:1:1 give a a b a c a a, not a a a a a b c). A candidate that is absent (full,
- * ejected) neither gains nor loses while absent. Every pick changes every current weight, so it
- * is one pass over the candidates; through the balancer's index, a pass over numbers, and once
- * the same set has gone unchanged for a while, O(log n) through its weight classes (exact for
- * integer weights; see WeightClasses).
+ * (weights 5:1:1 give a a b a c a a, not a a a a a b c). An instance that leaves the pool (full,
+ * ejected) or is excluded neither gains nor loses meanwhile.
+ *
+ * Every pick adds to every member, so the pool keeps `rounds` instead: a member's current weight
+ * is base + weight × rounds, and only the picked member's base changes. Members of one weight keep
+ * their order between picks, so each weight class is a heap and a pick compares the top of each
+ * class: O(classes + log n), exact for integer weights (adverts carry integers).
  */
-export class WeightedRoundRobinStrategy implements LoadBalancingStrategy, IndexedStrategy {
-  readonly name = "weighted-round-robin";
-  /** Slot number per id; the slot's current weight is #current[slot]. */
-  readonly #slots = new Map<string, number>();
-  #current = new Float64Array(64);
-  #used = 0;
-  readonly #free: number[] = [];
-  /** Bumped when a slot is freed: slot numbers kept per candidate set are looked up again. */
-  #epoch = 0;
-  // Slots by position in the previous list: the balancer offers the same objects in the same
-  // order from call to call, so most candidates skip the map lookup.
-  readonly #prev: (StrategyCandidate | undefined)[] = [];
-  readonly #prevSlots: number[] = [];
-  /** Picks from one set through its weight classes; #current holds bases meanwhile. */
-  #steady: WeightClasses | undefined = undefined;
-  /** Passes in a row over `#passSet` at `#passVersion`. */
-  #passSet: CandidateSet | undefined = undefined;
-  #passVersion = -1;
-  #passes = 0;
+export class WeightedRoundRobinPool implements StrategyPool {
+  readonly #entries = new Map<string, Entry>();
+  readonly #classes = new Map<number, WeightClass>();
+  /** The same classes, in an array for the pick's loop. */
+  readonly #classList: WeightClass[] = [];
+  #size = 0;
+  #rounds = 0;
+  #total = 0;
 
-  select(c: readonly StrategyCandidate[], _task?: TaskView): StrategyCandidate | undefined {
-    const n = c.length;
-    if (n <= 1) return c[0];
-    this.#leaveSteady();
-    const prev = this.#prev;
-    const prevSlots = this.#prevSlots;
-    let total = 0;
-    let best: StrategyCandidate | undefined;
-    let bestSlot = -1;
-    for (let i = 0; i < n; i++) {
-      const x = c[i]!;
-      let s: number;
-      if (prev[i] === x && prev[i]!.id === x.id) {
-        s = prevSlots[i]!;
-      } else {
-        s = this.#slot(x.id);
-        prev[i] = x;
-        prevSlots[i] = s;
-      }
-      const current = this.#current;
-      const w = x.weight > 0 ? x.weight : 1;
-      const cur = (current[s]! += w);
-      total += w;
-      if (
-        bestSlot < 0 ||
-        cur > current[bestSlot]! ||
-        (cur === current[bestSlot]! && idBefore(x, best!))
-      ) {
-        best = x;
-        bestSlot = s;
-      }
-    }
-    this.#current[bestSlot]! -= total;
-    return best;
+  get size(): number {
+    return this.#size;
   }
 
-  /**
-   * `select` over the set's available members without building their list: the same additions,
-   * the same winner; the sum of their weights comes from the set, added up in the same order.
-   */
-  [pickIndexed](set: CandidateSet): number {
-    const steady = this.#steady;
-    if (steady !== undefined) {
-      if (steady.set === set && steady.version === set.version) return steady.pick(this.#current);
-      this.#leaveSteady();
+  add(c: StrategyCandidate): void {
+    let e = this.#entries.get(c.id);
+    if (e === undefined) {
+      e = { c, weight: 1, base: 0, current: 0, at: -1 };
+      this.#entries.set(c.id, e);
+    } else if (e.at >= 0) {
+      return;
     }
-    if (set.takers() <= 1) return set.nthTaker(0);
-    const slots = this.#slotsOf(set);
-    const current = this.#current;
-    const weights = set.weights; // Instance.weight: always > 0
-    const takes = set.takes;
-    const idPos = set.idPos;
-    let best = -1;
+    const weight = c.weight > 0 ? c.weight : 1;
+    e.c = c;
+    e.weight = weight;
+    e.base = e.current - weight * this.#rounds;
+    this.#size++;
+    let cls = this.#classes.get(weight);
+    if (cls === undefined) {
+      cls = new WeightClass(weight);
+      this.#classes.set(weight, cls);
+      this.#classList.push(cls);
+    }
+    cls.push(e);
+    this.#total += weight;
+  }
+
+  delete(c: StrategyCandidate): void {
+    const e = this.#entries.get(c.id);
+    if (e === undefined || e.at < 0) return;
+    this.#classes.get(e.weight)!.remove(e);
+    e.at = -1;
+    e.current = e.base + e.weight * this.#rounds;
+    this.#total -= e.weight;
+    this.#size--;
+  }
+
+  /** A new weight files the member under its new class, with its current weight. */
+  update(c: StrategyCandidate): void {
+    const e = this.#entries.get(c.id);
+    if (e === undefined || e.at < 0 || e.weight === (c.weight > 0 ? c.weight : 1)) return;
+    this.delete(c);
+    this.add(c);
+  }
+
+  reset(): void {
+    for (const e of this.#entries.values()) this.delete(e.c);
+  }
+
+  /** The instance left for good. */
+  forget(id: string): void {
+    if ((this.#entries.get(id)?.at ?? 0) < 0) this.#entries.delete(id);
+  }
+
+  select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
+    let out: StrategyCandidate[] | undefined;
+    if (exclude !== undefined) {
+      for (const id of exclude) {
+        const e = this.#entries.get(id);
+        if (e === undefined || e.at < 0) continue;
+        this.delete(e.c); // absent for this pick: no gain, no loss
+        (out ??= []).push(e.c);
+      }
+    }
+    const pick = this.#pick();
+    if (out !== undefined) for (const c of out) this.add(c);
+    return pick;
+  }
+
+  #pick(): StrategyCandidate | undefined {
+    if (this.#size <= 1) {
+      for (const cls of this.#classList) if (cls.heap.length > 0) return cls.heap[0]!.c;
+      return undefined;
+    }
+    const k = ++this.#rounds;
+    let best: Entry | undefined;
+    let bestCls: WeightClass | undefined;
     let bestCur = 0;
-    for (let i = 0; i < slots.length; i++) {
-      if (takes[i] === 0) continue;
-      const cur = (current[slots[i]!]! += weights[i]!);
-      if (best < 0 || cur > bestCur || (cur === bestCur && idPos[i]! < idPos[best]!)) {
-        best = i;
+    const classes = this.#classList;
+    for (let i = 0; i < classes.length; i++) {
+      const cls = classes[i]!;
+      const top = cls.heap[0];
+      if (top === undefined) continue;
+      const cur = top.base + cls.weight * k;
+      if (best === undefined || cur > bestCur || (cur === bestCur && top.c.rank < best.c.rank)) {
+        best = top;
+        bestCls = cls;
         bestCur = cur;
       }
     }
-    current[slots[best]!]! -= set.takerWeight();
-    if (set !== this.#passSet || set.version !== this.#passVersion) {
-      this.#passSet = set;
-      this.#passVersion = set.version;
-      this.#passes = 0;
-    }
-    if (++this.#passes >= STEADY_AFTER) {
-      this.#steady = WeightClasses.enter(set, slots, current);
-      this.#passes = 0;
-    }
-    return best;
+    best!.base -= this.#total;
+    bestCls!.sink();
+    return best!.c;
+  }
+}
+
+export class WeightedRoundRobinStrategy implements LoadBalancingStrategy {
+  readonly name = "weighted-round-robin";
+  readonly #pools: WeightedRoundRobinPool[] = [];
+
+  createPool(): StrategyPool {
+    const p = new WeightedRoundRobinPool();
+    this.#pools.push(p);
+    return p;
   }
 
   observe(e: DispatchEvent): void {
-    if (e.kind !== "forget") return;
-    this.#leaveSteady();
-    const s = this.#slots.get(e.id);
-    if (s === undefined) return;
-    this.#slots.delete(e.id);
-    this.#free.push(s);
-    this.#epoch++;
-    this.#prev.length = 0;
-    this.#prevSlots.length = 0;
-  }
-
-  /** Back to plain passes: the current weights of the steady set's members written back. */
-  #leaveSteady(): void {
-    if (this.#steady === undefined) return;
-    this.#steady.leave(this.#current);
-    this.#steady = undefined;
-    this.#passSet = undefined;
-  }
-
-  #slotsOf(set: CandidateSet): Int32Array {
-    const kept = set.strategyData as SetSlots | undefined;
-    if (kept !== undefined && kept.epoch === this.#epoch) return kept.slots;
-    const slots = new Int32Array(set.size);
-    for (let i = 0; i < slots.length; i++) slots[i] = this.#slot(set.members[i]!.id);
-    set.strategyData = { epoch: this.#epoch, slots } satisfies SetSlots;
-    return slots;
-  }
-
-  #slot(id: string): number {
-    let s = this.#slots.get(id);
-    if (s === undefined) {
-      s = this.#free.pop();
-      if (s === undefined) {
-        s = this.#used++;
-        if (s === this.#current.length) {
-          const grown = new Float64Array(2 * s);
-          grown.set(this.#current);
-          this.#current = grown;
-        }
-      }
-      this.#current[s] = 0;
-      this.#slots.set(id, s);
-    }
-    return s;
+    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
   }
 }
 
