@@ -131,6 +131,8 @@ export class Coordinator {
   /** `<p>.result.<id>.`: reply subjects are this plus `<taskId>.<attempt>`. */
   readonly #resultPrefix: string;
   readonly #probing = new Map<string, number>();
+  /** Re-sends per instance that failed, refused or timed out the attempt (for stats). */
+  readonly #resentFrom = new Map<string, number>();
   readonly #logOnce = new LogOnce();
   readonly #counters: CoordinatorCounters = {
     submitted: 0,
@@ -520,7 +522,10 @@ export class Coordinator {
     } else if (c.kind === "stale" || c.kind === "left") {
       const reason = c.kind === "left" ? "collector left" : "heartbeat stale";
       this.#failInstance(c.id, reason, c.advert?.capabilities);
-      if (c.kind === "left") this.balancer.forget(c.id);
+      if (c.kind === "left") {
+        this.balancer.forget(c.id);
+        this.#resentFrom.delete(c.id);
+      }
     } else {
       this.#schedulePump();
     }
@@ -592,6 +597,7 @@ export class Coordinator {
       return;
     }
     this.#counters.resent++;
+    this.#resentFrom.set(collectorId, (this.#resentFrom.get(collectorId) ?? 0) + 1);
     try {
       this.distributor.enqueue(st.task);
     } catch (err) {
@@ -777,14 +783,26 @@ export class Coordinator {
   }
 
   /** Every component's stats. */
-  stats(): StatsReply & { coordinator: CoordinatorCounters & { inFlight: number; tasks: number } } {
+  stats(): StatsReply & {
+    coordinator: CoordinatorCounters & {
+      inFlight: number;
+      tasks: number;
+      /** Re-sends by the instance the attempt was taken from. */
+      resentFrom: Record<string, number>;
+    };
+  } {
     return {
       coordinatorId: this.id,
       routing: { ...this.router.stats(), ...this.#watcher.stats() },
       balancing: { ...this.balancer.stats() },
       distribution: { ...this.distributor.stats() },
       aggregation: { ...this.aggregator.stats() },
-      coordinator: { ...this.#counters, inFlight: this.#flights.size, tasks: this.#tasks.size },
+      coordinator: {
+        ...this.#counters,
+        inFlight: this.#flights.size,
+        tasks: this.#tasks.size,
+        resentFrom: Object.fromEntries(this.#resentFrom),
+      },
     };
   }
 }

@@ -24,7 +24,16 @@ export interface CliOptions {
 /** The environment the CLI runs in: the test's, without settings that would change defaults. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ["NATS_URL", "MESH_PREFIX", "NATS_CREDS", "LOG_LEVEL", "METRICS_PORT"]) {
+  for (const k of [
+    "NATS_URL",
+    "MESH_PREFIX",
+    "NATS_CREDS",
+    "NATS_USER",
+    "NATS_PASSWORD",
+    "LOG_LEVEL",
+    "METRICS_PORT",
+    "METRICS_HOST",
+  ]) {
     delete env[k];
   }
   return { ...env, ...extra };

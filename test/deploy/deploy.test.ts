@@ -34,6 +34,7 @@ export const CLI_ENV = [
   "NATS_PASSWORD",
   "LOG_LEVEL",
   "METRICS_PORT",
+  "METRICS_HOST",
   "OTEL_EXPORTER_OTLP_ENDPOINT",
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   "OTEL_SERVICE_NAME",
@@ -95,7 +96,10 @@ function dockerfileInstructions(): { op: string; args: string }[] {
 }
 
 function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], { encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
