@@ -109,9 +109,13 @@ function zq(s: string): string {
     .replace(/'/g, "'\\''");
 }
 
+/** A description cut to about 70 characters, at a word. */
 function shortHelp(s: string): string {
-  const first = s.split(/[;(]/)[0]?.trim() ?? "";
-  return first.length > 70 ? `${first.slice(0, 69)}…` : first;
+  const text = s.replace(/\s+/g, " ").trim();
+  if (text.length <= 70) return text;
+  const cut = text.slice(0, 70);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > 40 ? cut.slice(0, space) : cut).replace(/[\s,;:(]+$/, "")}…`;
 }
 
 function zshValue(o: Option): string {
