@@ -61,7 +61,8 @@ export async function loadConfig(file: string, program: Command): Promise<MeshCo
   try {
     doc = parseYaml(text) ?? {};
   } catch (err) {
-    const why = err instanceof YAMLError ? err.message : String(err);
+    // The parser's message goes on with an excerpt of the file: its first line says it all.
+    const why = err instanceof YAMLError ? (err.message.split("\n")[0] ?? "") : String(err);
     throw new CliError(`${file}: not valid YAML: ${oneLine(why)}`);
   }
   if (!isRecord(doc)) throw new CliError(`${file}: must be a mapping of option names to values`);
