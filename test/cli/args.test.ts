@@ -6,7 +6,7 @@ import { cli, cliEnv, isOneLineError } from "./cli.js";
 
 /** The CLI without a NATS server: help, argument errors, connection errors. */
 
-const SUBCOMMANDS = ["demo", "coordinator", "collector", "submit", "status", "watch"];
+const SUBCOMMANDS = ["demo", "coordinator", "collector", "submit", "status", "stats", "watch"];
 const UNREACHABLE = "nats://127.0.0.1:1";
 
 describe("cli arguments", { timeout: 120_000 }, () => {

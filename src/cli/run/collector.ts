@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import type { Command } from "commander";
 import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector/index.js";
 import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createLogger } from "../../telemetry/logger.js";
@@ -55,10 +56,20 @@ const ROOT_PROBLEMS: Record<RootProblem, string> = {
   unreadable: "cannot be listed",
 };
 
-/** fsmond's --roots, checked: absolute, existing, listable directories. */
-async function checkedRoots(flags: CollectorFlags): Promise<string[] | undefined> {
+/**
+ * fsmond's --roots, checked: absolute, existing, listable directories. Roots from a config file
+ * shared by every collector type are ignored by the others; on their command line they are an
+ * error.
+ */
+async function checkedRoots(
+  flags: CollectorFlags,
+  source: string | undefined,
+): Promise<string[] | undefined> {
   if (flags.roots === undefined) return undefined;
-  if (flags.type !== "fsmond") throw new CliError("--roots applies to --type fsmond only");
+  if (flags.type !== "fsmond") {
+    if (source === "config") return undefined;
+    throw new CliError("--roots applies to --type fsmond only");
+  }
   if (flags.roots.length === 0) throw new CliError("--roots needs at least one directory");
   if (flags.roots.length > MAX_ROOTS) {
     throw new CliError(`--roots takes at most ${MAX_ROOTS} directories`);
@@ -73,13 +84,13 @@ async function checkedRoots(flags: CollectorFlags): Promise<string[] | undefined
   return flags.roots;
 }
 
-export async function run(values: Record<string, unknown>): Promise<number> {
+export async function run(values: Record<string, unknown>, cmd: Command): Promise<number> {
   const flags = values as unknown as CollectorFlags;
   // Listen from the start: a signal during start-up stops the command once it has started.
   const shutdown = waitForShutdown();
   const common = commonOptions(values);
   const ref = referenceCollectors[flags.type];
-  const roots = await checkedRoots(flags);
+  const roots = await checkedRoots(flags, cmd.getOptionValueSource("roots"));
   const { heartbeatMs, ttlMs } = heartbeatAndTtl(flags);
   const labels = { host: hostname().slice(0, 256), ...flags.label };
   if (Object.keys(labels).length > LABELS.max) {
