@@ -15,7 +15,6 @@ import { CliProcess, ROOT, cli, cliEnv } from "./cli.js";
 
 const SYSTEMD = path.join(ROOT, "deploy/systemd");
 let prefix: string;
-let bin: string;
 let env: NodeJS.ProcessEnv;
 let mesh: Mesh;
 const children: CliProcess[] = [];
@@ -56,7 +55,7 @@ beforeAll(async () => {
     { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
   );
   expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-  bin = path.join(prefix, "bin", "collector-mesh");
+  expect(statSync(path.join(prefix, "bin", "collector-mesh")).isFile()).toBe(true);
   env = cliEnv({ PATH: `${path.join(prefix, "bin")}:${process.env.PATH ?? ""}` });
   mesh = await startMesh();
 }, 240_000);

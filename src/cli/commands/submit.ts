@@ -65,7 +65,7 @@ export function submitCommand(): Command {
         .choices(OUTPUT_FORMATS)
         .default("table"),
     )
-    .option("--json", "the same as --output json");
+    .addOption(new Option("--json", "the same as --output json").conflicts("output"));
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/submit.js")));
 }
