@@ -16,7 +16,12 @@ export async function readPayload(
   stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<{ payload: unknown; source: PayloadSource }> {
   if (arg === undefined) return { payload: undefined, source: "argument" };
-  if (arg === "-") return { payload: parse(await readStream(stdin), "stdin"), source: "stdin" };
+  if (arg === "-") {
+    if ((stdin as { isTTY?: boolean }).isTTY) {
+      process.stderr.write("reading the payload from the terminal; end it with Ctrl-D\n");
+    }
+    return { payload: parse(await readStream(stdin), "stdin"), source: "stdin" };
+  }
   if (arg.startsWith("@")) {
     const file = arg.slice(1);
     if (file === "") throw new CliError("PAYLOAD @ needs a file name, e.g. @payload.json");

@@ -12,7 +12,13 @@ import {
 } from "../../../subjects/index.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
-import { CliError, ExitCode, isNoResponders, isRequestTimeout } from "../errors.js";
+import {
+  CliError,
+  ExitCode,
+  isNoResponders,
+  isPermissionViolation,
+  isRequestTimeout,
+} from "../errors.js";
 import { formatMs, jsonLine, table } from "../format.js";
 
 /** How long `status` waits for a coordinator's answer before reading the bucket instead. */
@@ -48,19 +54,20 @@ export async function run(values: Record<string, unknown>): Promise<number> {
     const subjects = new Subjects(common.prefix);
     let rows: CollectorRow[] | undefined;
     let note: string | undefined;
-    const fromCoordinator = values.bucket === true ? undefined : await askCoordinator(nc, subjects);
+    const asked = values.bucket === true ? undefined : await askCoordinator(nc, subjects);
+    const fromCoordinator = Array.isArray(asked) ? asked : undefined;
     if (fromCoordinator) {
       rows = fromCoordinator;
     } else {
       rows = await readCollectors(nc, subjects);
-      if (values.bucket !== true) {
+      if (typeof asked === "string") {
         note =
-          `no coordinator answered on ${subjects.api("status")}: read the bucket ` +
-          `${subjects.bucket()}, where a collector that stops heartbeating disappears when its ` +
-          "advert expires instead of showing stale";
+          `${asked}: read the bucket ${subjects.bucket()}, where a collector that stops ` +
+          "heartbeating disappears when its advert expires instead of showing stale";
       }
     }
-    if (note) process.stderr.write(`${note}\n`);
+    // With --json each row says whose view it is (seenBy): no note for scripts to filter out.
+    if (note && !json) process.stderr.write(`${note}\n`);
     if (json) {
       process.stdout.write(`${jsonLine(rows ?? [])}\n`);
     } else if (rows === undefined || rows.length === 0) {
@@ -78,11 +85,11 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   }
 }
 
-/** The collectors one coordinator knows, or undefined when none answers. */
+/** The collectors one coordinator knows, or why none could be asked. */
 export async function askCoordinator(
   nc: NatsConnection,
   subjects: Subjects,
-): Promise<CollectorRow[] | undefined> {
+): Promise<CollectorRow[] | string> {
   const subject = subjects.api("status");
   let msg;
   try {
@@ -90,7 +97,11 @@ export async function askCoordinator(
       timeout: COORDINATOR_TIMEOUT_MS,
     });
   } catch (err) {
-    if (isNoResponders(err) || isRequestTimeout(err)) return undefined;
+    if (isNoResponders(err) || isRequestTimeout(err)) {
+      return `no coordinator answered on ${subject}`;
+    }
+    // A role that may read the bucket but not call the api (a coordinator's own user).
+    if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
     throw err;
   }
   const reply = decode(StatusReply, msg.data, { subject });
