@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startMesh, until } from "../support/nats-server.js";
+import { NatsServer, startMesh, until } from "../support/nats-server.js";
 import { CliProcess, MAIN, ROOT, cli, cliEnv } from "./cli.js";
 
 const errDir = mkdtempSync(path.join(tmpdir(), "cli-demo-head-"));
@@ -85,6 +85,30 @@ describe("cli demo lifecycle", { timeout: 120_000 }, () => {
     expect(existsSync(dir!)).toBe(false);
     expect(processesMentioning(dir!)).toEqual([]);
     expect(processesMentioning(url!)).toEqual([]);
+  });
+
+  it("cli - demo --user --password logs its processes in to a server that requires it", async () => {
+    await using ns = await NatsServer.start({
+      jetstream: true,
+      extraConfig: 'authorization { user: "demo", password: "s3cret-demo" }',
+    });
+    const r = await cli(
+      [
+        "demo",
+        "--no-kill",
+        "--tasks",
+        "20",
+        "--nats-url",
+        ns.url,
+        "--user",
+        "demo",
+        "--password",
+        "s3cret-demo",
+      ],
+      { timeoutMs: 110_000 },
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/^\s+completed\s+20$/m);
   });
 
   it("cli - demo --no-kill --nats-url uses that server and has no failover", async () => {

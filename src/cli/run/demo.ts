@@ -161,7 +161,7 @@ async function demo(
   }
   signal.throwIfAborted();
   const nc = await connectNats(
-    { natsUrl: url, creds: common.creds },
+    { natsUrl: url, creds: common.creds, user: common.user, password: common.password },
     {
       name: "collector-mesh demo",
       longRunning: true,
@@ -171,7 +171,12 @@ async function demo(
   signal.throwIfAborted();
 
   const failovers = { events: 0, tasksMoved: 0 };
-  const children = new DemoChildren(logDir);
+  // An external server's user and password reach the demo's processes as NATS_USER and
+  // NATS_PASSWORD, not on their command lines.
+  const children = new DemoChildren(logDir, {
+    ...(common.user !== undefined ? { NATS_USER: common.user } : {}),
+    ...(common.password !== undefined ? { NATS_PASSWORD: common.password } : {}),
+  });
   res.children = children;
   const crashed: DemoChild[] = [];
   const progress = new Progress(flags.tasks, output);
