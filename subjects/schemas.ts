@@ -205,6 +205,8 @@ export const StatsReply = z.object({
   balancing: z.record(z.string(), z.unknown()),
   distribution: z.record(z.string(), z.unknown()),
   aggregation: z.record(z.string(), z.unknown()),
+  /** The coordinator's own counters (submitted, resent, failovers, …, resentFrom per instance). */
+  coordinator: z.record(z.string(), z.unknown()).optional(),
 });
 export type StatsReply = z.infer<typeof StatsReply>;
 

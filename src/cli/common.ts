@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_PREFIX, checkPrefix } from "../../subjects/index.js";
+import { CONFIG_OPTION } from "./config.js";
+import { hintValues } from "./hints.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -33,10 +35,22 @@ function parseLogLevel(value: string): LogLevel {
 }
 
 /**
- * Adds --nats-url, --prefix, --creds and --log-level. `demo` passes `natsUrlFromEnv: false`: it
- * uses an external server only when --nats-url is given on its command line.
+ * Adds --config, --nats-url, --prefix, --creds, --user, --password and --log-level. `demo` passes
+ * `natsUrlFromEnv: false`: it uses an external server only when --nats-url is given on its
+ * command line, and reads no config file.
  */
 export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean } = {}): Command {
+  if (opts.natsUrlFromEnv !== false) {
+    cmd.addOption(
+      hintValues(
+        new Option(
+          `--${CONFIG_OPTION} <file>`,
+          "YAML file of option values (flags and environment override it)",
+        ),
+        "file",
+      ),
+    );
+  }
   const url =
     opts.natsUrlFromEnv === false
       ? new Option(
@@ -54,16 +68,24 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
         .default(DEFAULT_PREFIX)
         .argParser(parsePrefixArg),
     )
-    .addOption(new Option("--creds <file>", "NATS credentials file (.creds)").env("NATS_CREDS"))
+    .addOption(
+      hintValues(
+        new Option("--creds <file>", "NATS credentials file (.creds)").env("NATS_CREDS"),
+        "file",
+      ),
+    )
     .addOption(
       new Option("--user <user>", "NATS user (or user:password@ in the URL)").env("NATS_USER"),
     )
     .addOption(passwordOption())
     .addOption(
-      new Option("--log-level <level>", `log level (${LOG_LEVELS.join(", ")})`)
-        .env("LOG_LEVEL")
-        .default("info")
-        .argParser(parseLogLevel),
+      hintValues(
+        new Option("--log-level <level>", `log level (${LOG_LEVELS.join(", ")})`)
+          .env("LOG_LEVEL")
+          .default("info")
+          .argParser(parseLogLevel),
+        LOG_LEVELS,
+      ),
     );
 }
 

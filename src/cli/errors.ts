@@ -53,6 +53,12 @@ export function isNoResponders(err: unknown): boolean {
   return false;
 }
 
+/** True for a publish or subscription the server's permissions refused. */
+export function isPermissionViolation(err: unknown): boolean {
+  if (err instanceof natsErrors.PermissionViolationError) return true;
+  return err instanceof Error && err.cause instanceof natsErrors.PermissionViolationError;
+}
+
 /** True for a request that got no reply in time. */
 export function isRequestTimeout(err: unknown): boolean {
   if (err instanceof natsErrors.TimeoutError) return true;

@@ -42,12 +42,26 @@ export function table(
   return [line(headers), ...rows.map(line)].join("\n");
 }
 
-/** `850 ms`, `4.2 s`, `3 min 5 s`. */
+/** `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 5 min`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 3_600_000) {
+    const m = Math.floor(ms / 60_000);
+    const s = Math.round((ms % 60_000) / 1000);
+    return s === 0 ? `${m} min` : `${m} min ${s} s`;
+  }
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.round((ms % 3_600_000) / 60_000);
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** A duration as the command line writes it: `1h`, `10m`, `5s`, `250ms`. */
+export function durationArgText(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 /** `HH:MM:SS.mmm` local time. */

@@ -1,10 +1,13 @@
 import { InvalidArgumentError } from "commander";
 import { MeshError } from "../errors.js";
 import { isToken, parseCaps, parsePriority, type TaskPriority } from "../../subjects/index.js";
+import { durationArgText } from "./format.js";
+import { LABELS } from "./limits.js";
 
 /**
  * Argument parsers for commander options. Each throws commander's InvalidArgumentError, which
- * commander reports as "option '--x <v>' argument 'v' is invalid. <reason>".
+ * commander reports as "option '--x <v>' argument 'v' is invalid. <reason>". The config file
+ * (config.ts) runs its values through the same parsers.
  */
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
@@ -14,7 +17,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 export function parseDuration(value: string): number {
   const m = DURATION_RE.exec(value.trim());
   if (!m) {
-    throw new InvalidArgumentError("Use a duration such as 500ms, 5s, 2m or a number of ms.");
+    throw new InvalidArgumentError("Use a duration such as 500ms, 5s, 2m, 1h or a number of ms.");
   }
   const ms = Math.round(Number(m[1]) * (UNIT_MS[(m[2] ?? "ms").toLowerCase()] ?? 1));
   if (!Number.isSafeInteger(ms) || ms <= 0) {
@@ -23,13 +26,28 @@ export function parseDuration(value: string): number {
   return ms;
 }
 
-/** A whole number of at least 1. */
-export function parsePositiveInt(value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError("Use a whole number of at least 1.");
-  }
-  return n;
+/** A duration parser bounded to [min, max] milliseconds. */
+export function durationArg(bounds: { min: number; max: number }): (value: string) => number {
+  return (value) => {
+    const ms = parseDuration(value);
+    if (ms > bounds.max)
+      throw new InvalidArgumentError(`Use at most ${durationArgText(bounds.max)}.`);
+    if (ms < bounds.min)
+      throw new InvalidArgumentError(`Use at least ${durationArgText(bounds.min)}.`);
+    return ms;
+  };
+}
+
+/** A whole number from 1 to `max`. */
+export function countArg(max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError("Use a whole number of at least 1.");
+    }
+    if (n > max) throw new InvalidArgumentError(`Use at most ${max.toLocaleString("en-US")}.`);
+    return n;
+  };
 }
 
 /** A TCP port, 0-65535 (0: any free port). */
@@ -60,7 +78,7 @@ export function parsePriorityArg(value: string): TaskPriority {
   try {
     return parsePriority(/^\d$/.test(value.trim()) ? Number(value) : value);
   } catch {
-    throw new InvalidArgumentError("Use one of low, normal, high, critical.");
+    throw new InvalidArgumentError("Use one of low, normal, high, critical (or 0-3).");
   }
 }
 
@@ -74,15 +92,26 @@ export function parseId(value: string): string {
   return value;
 }
 
-/** Repeatable `k=v`: collects into a record. */
+/** Repeatable `k=v`: collects into a record, as many and as long as an advert allows. */
 export function collectLabel(
   value: string,
   previous: Record<string, string> = {},
 ): Record<string, string> {
   const i = value.indexOf("=");
   const key = i > 0 ? value.slice(0, i).trim() : "";
-  if (!key || key.length > 64) throw new InvalidArgumentError("Use key=value.");
-  return { ...previous, [key]: value.slice(i + 1) };
+  if (!key) throw new InvalidArgumentError("Use key=value.");
+  if (key.length > LABELS.keyLength) {
+    throw new InvalidArgumentError(`A label key has at most ${LABELS.keyLength} characters.`);
+  }
+  const v = value.slice(i + 1);
+  if (v.length > LABELS.valueLength) {
+    throw new InvalidArgumentError(`A label value has at most ${LABELS.valueLength} characters.`);
+  }
+  const next = { ...previous, [key]: v };
+  if (Object.keys(next).length > LABELS.max) {
+    throw new InvalidArgumentError(`At most ${LABELS.max} labels.`);
+  }
+  return next;
 }
 
 /** `a,b,c` (repeatable): collects into a list, empty items dropped. */

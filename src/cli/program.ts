@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { collectorCommand } from "./commands/collector.js";
+import { completionCommand } from "./commands/completion.js";
 import { coordinatorCommand } from "./commands/coordinator.js";
 import { demoCommand } from "./commands/demo.js";
+import { statsCommand } from "./commands/stats.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
 import { watchCommand } from "./commands/watch.js";
@@ -19,10 +21,17 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       "after",
-      "\nEvery subcommand takes --nats-url (env NATS_URL), --prefix (env MESH_PREFIX), " +
-        "--creds (env NATS_CREDS) and --log-level (env LOG_LEVEL); see `collector-mesh <command> --help`.\n" +
-        "Durations are 500ms, 5s, 2m or a number of milliseconds.\n\n" +
+      [
+        "",
+        "Options of every subcommand but completion (see `collector-mesh <command> --help`):",
+        "  --nats-url (env NATS_URL, which demo ignores), --prefix (env MESH_PREFIX),",
+        "  --creds (env NATS_CREDS), --user (env NATS_USER), --password (env NATS_PASSWORD),",
+        "  --log-level (env LOG_LEVEL); all but demo also take --config FILE (YAML; the",
+        "  environment and flags override it).",
+        "Durations are 500ms, 5s, 2m, 1h or a number of milliseconds.",
+        "",
         "Try `collector-mesh demo` first.",
+      ].join("\n"),
     );
   for (const cmd of [
     demoCommand(),
@@ -30,7 +39,9 @@ export function buildProgram(): Command {
     collectorCommand(),
     submitCommand(),
     statusCommand(),
+    statsCommand(),
     watchCommand(),
+    completionCommand(),
   ]) {
     program.addCommand(cmd);
   }

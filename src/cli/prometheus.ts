@@ -19,7 +19,7 @@ export class PrometheusMetrics implements CoordinatorMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "collector_mesh_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "collector_mesh_" });
     this.#tasks = new Counter({
       name: "collector_mesh_tasks_total",
       help: "Submissions ended, by outcome and priority",

@@ -1,4 +1,5 @@
-import { realpath } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { PathNotAllowedError } from "./errors.js";
 
@@ -59,4 +60,38 @@ async function resolveExistingPrefix(requested: string): Promise<string> {
     }
   }
   return path.resolve(requested);
+}
+
+/** Why a configured root cannot serve: not absolute, absent, not a directory, or unreadable. */
+export type RootProblem = "relative" | "missing" | "not-a-directory" | "unreadable";
+
+/**
+ * Checks fsmond's roots before it starts: each must be an absolute path to a directory that
+ * exists and can be listed. Returns the problems found, in the order of `roots` (none: all good).
+ * A root that does not exist yet would refuse every path below it until it appears, and a
+ * relative one would depend on the working directory of whoever started the collector.
+ */
+export async function checkRoots(
+  roots: readonly string[],
+): Promise<{ root: string; problem: RootProblem; detail?: string }[]> {
+  const out: { root: string; problem: RootProblem; detail?: string }[] = [];
+  for (const root of roots) {
+    if (!path.isAbsolute(root)) {
+      out.push({ root, problem: "relative" });
+      continue;
+    }
+    try {
+      const st = await stat(root);
+      if (!st.isDirectory()) {
+        out.push({ root, problem: "not-a-directory" });
+        continue;
+      }
+      await access(root, constants.R_OK | constants.X_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") out.push({ root, problem: "missing" });
+      else out.push({ root, problem: "unreadable", detail: code ?? String(err) });
+    }
+  }
+  return out;
 }

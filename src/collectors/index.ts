@@ -18,6 +18,8 @@ export { fsmond, FsmondPayload, FsmondResult, PathInfo, DirEntryInfo, FileType }
 export type { FsmondPayloadInput } from "./fsmond.js";
 export { DEFAULT_MAX_ENTRIES, DEFAULT_LIST_DEPTH } from "./fsmond.js";
 export { PathNotAllowedError, UnsupportedPlatformError } from "./errors.js";
+export { checkRoots } from "./fs-roots.js";
+export type { RootProblem } from "./fs-roots.js";
 export {
   DEFAULT_PROC_ROOT,
   DEFAULT_MAX_HASH_BYTES,

@@ -202,7 +202,7 @@ export class Attempts {
       const r = errorResult(task, owner, d.error, clock.now(), f?.dispatchedAt, f?.nextSeq ?? 0);
       aggregator.addResult(r);
     } else {
-      counters.resent++;
+      counters.resend(f?.collectorId);
       try {
         dispatcher.submit(entry);
       } catch (err) {

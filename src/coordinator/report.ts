@@ -23,6 +23,8 @@ export class Counters {
   attemptTimeouts = 0;
   noResponders = 0;
   lost = 0;
+  /** Re-sends per instance that failed, refused or timed out the attempt. */
+  readonly resentFrom = new Map<string, number>();
   readonly rejected: RejectedCounts = {
     [Mismatch.NotInFlight]: 0,
     [Mismatch.NoAttemptToken]: 0,
@@ -32,6 +34,11 @@ export class Counters {
 
   reject(reason: Mismatch): void {
     this.rejected[reason]++;
+  }
+
+  resend(from: string | undefined): void {
+    this.resent++;
+    if (from !== undefined) this.resentFrom.set(from, (this.resentFrom.get(from) ?? 0) + 1);
   }
 
   snapshot(detector: FailureDetectorStats): CoordinatorCounters {
@@ -45,6 +52,7 @@ export class Counters {
       probes: detector.probes,
       forgedNoResponders: detector.forgedNoResponders,
       lost: this.lost,
+      resentFrom: Object.fromEntries(this.resentFrom),
       rejected: { ...this.rejected },
     };
   }

@@ -44,6 +44,8 @@ export interface CoordinatorCounters {
   forgedNoResponders: number;
   /** Fan-out parts reported lost with their instance. */
   lost: number;
+  /** Re-sends per instance that failed, refused or timed out the attempt. */
+  resentFrom: Record<string, number>;
   rejected: RejectedCounts;
 }
 

@@ -215,10 +215,16 @@ export class RouterWatcher {
     this.#stats.entries++;
     try {
       const key = e.key;
-      if (e.operation === "DEL" || e.operation === "PURGE") {
-        // Collectors delete their advert (DEL); the server's limit marker for an expired one
-        // reads as PURGE (so does an operator's purge).
-        if (e.operation === "PURGE") this.#stats.purges++;
+      if (e.operation === "PURGE") {
+        this.#stats.purges++;
+        // nats.js reports a limit marker (2.11+: the advert reached the bucket's max age, so its
+        // heartbeats stopped) as PURGE. Older servers expire it silently and the sweep calls it
+        // stale; so does this: the collector stays known, out of routing, until it heartbeats
+        // again or is forgotten. A graceful stop deletes its advert (DEL): that one has left.
+        this.#emit(this.#router.markUnavailable(key, "advert expired"));
+        return;
+      }
+      if (e.operation === "DEL") {
         this.#warned.delete(key);
         this.#emit(this.#router.remove(key));
         return;

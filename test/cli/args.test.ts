@@ -6,7 +6,7 @@ import { cli, cliEnv, isOneLineError } from "./cli.js";
 
 /** The CLI without a NATS server: help, argument errors, connection errors. */
 
-const SUBCOMMANDS = ["demo", "coordinator", "collector", "submit", "status", "watch"];
+const SUBCOMMANDS = ["demo", "coordinator", "collector", "submit", "status", "stats", "watch"];
 const UNREACHABLE = "nats://127.0.0.1:1";
 
 describe("cli arguments", { timeout: 120_000 }, () => {
@@ -77,9 +77,10 @@ describe("cli arguments", { timeout: 120_000 }, () => {
   it("cli - demo without nats-server on the PATH prints the install hint", async () => {
     // A PATH with node and nothing else.
     symlinkSync(process.execPath, path.join(noNatsDir, "node"));
-    const env = cliEnv({ PATH: noNatsDir });
-    delete env.NATS_SERVER_BIN;
-    const r = await cli(["demo", "--tasks", "5"], { env });
+    // NATS_SERVER_BIN would name the binary whatever the PATH: not set here.
+    const r = await cli(["demo", "--tasks", "5"], {
+      env: cliEnv({ PATH: noNatsDir, NATS_SERVER_BIN: "" }),
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("apt-get install nats-server");
     expect(r.stderr).toContain("brew install nats-server");

@@ -19,12 +19,25 @@ export interface CliOptions {
   timeoutMs?: number;
   /** In a process group of its own (to signal it and its children like a terminal's Ctrl-C). */
   detached?: boolean;
+  /** Written to its stdin, which is then closed (otherwise stdin is /dev/null). */
+  input?: string | Buffer;
+  /** The command to run instead of the CLI from source (e.g. the installed `collector-mesh`). */
+  command?: string;
 }
 
 /** The environment the CLI runs in: the test's, without settings that would change defaults. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ["NATS_URL", "MESH_PREFIX", "NATS_CREDS", "LOG_LEVEL", "METRICS_PORT"]) {
+  for (const k of [
+    "NATS_URL",
+    "MESH_PREFIX",
+    "NATS_CREDS",
+    "NATS_USER",
+    "NATS_PASSWORD",
+    "LOG_LEVEL",
+    "METRICS_PORT",
+    "METRICS_HOST",
+  ]) {
     delete env[k];
   }
   return { ...env, ...extra };
@@ -38,12 +51,19 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
 
   constructor(args: readonly string[], opts: CliOptions = {}) {
-    this.proc = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    const [command, argv] = opts.command
+      ? [opts.command, [...args]]
+      : [process.execPath, ["--import", "tsx", MAIN, ...args]];
+    this.proc = spawn(command, argv, {
       cwd: ROOT,
       env: opts.env ?? cliEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.detached ?? false,
     });
+    if (opts.input !== undefined) {
+      this.proc.stdin?.on("error", () => undefined);
+      this.proc.stdin?.end(opts.input);
+    }
     this.proc.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
     this.proc.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     let timer: NodeJS.Timeout | undefined;

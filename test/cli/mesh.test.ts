@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,6 +23,7 @@ const subjects = new Subjects();
 let mesh: Mesh;
 let url: string;
 let fsRoot: string;
+let payloadDir: string;
 const children: CliProcess[] = [];
 let coordinator: CliProcess;
 let procmond: CliProcess;
@@ -57,6 +59,7 @@ beforeAll(async () => {
   mesh = await startMesh();
   url = mesh.ns.url;
   fsRoot = mkdtempSync(path.join(tmpdir(), "cli-test-fsroot-"));
+  payloadDir = mkdtempSync(path.join(tmpdir(), "cli-test-payload-"));
   metricsPort = await freePort();
   coordinator = start(["coordinator", "--id", "coord-test", "--metrics-port", String(metricsPort)]);
   procmond = start(["collector", "--type", "procmond", "--id", "procmond-t"]);
@@ -78,6 +81,7 @@ afterAll(async () => {
   await Promise.all(children.map((c) => c.stop("SIGKILL")));
   await mesh?.dispose();
   if (fsRoot) rmSync(fsRoot, { recursive: true, force: true });
+  if (payloadDir) rmSync(payloadDir, { recursive: true, force: true });
 });
 
 describe("cli against a running mesh", { timeout: 60_000 }, () => {
@@ -145,6 +149,128 @@ describe("cli against a running mesh", { timeout: 60_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^complete: 1 of 1 result in /);
     expect(r.stdout).toMatch(/procmond-t\s+ok\s+.*processes: 1/);
+  });
+
+  it("cli - submit prints procmond's processes as a table, with the attempt", async () => {
+    const payload = JSON.stringify({ pids: [process.pid] });
+    const r = await cli(["submit", "--caps", "PROCESS", payload, "--nats-url", url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/collector\s+status\s+attempt\s+took\s+result/);
+    expect(r.stdout).toMatch(/procmond-t\s+ok\s+1\s+\d/);
+    expect(r.stdout).toMatch(/^procmond-t: 1 process$/m);
+    expect(r.stdout).toMatch(/PID\s+PPID\s+UID\s+STATE\s+RSS\s+THREADS\s+STARTED\s+NAME\s+COMMAND/);
+    const comm = readFileSync("/proc/self/comm", "utf8").trim();
+    const row = new RegExp(`^\\s*${process.pid}\\s+${process.ppid}\\s+\\d+\\s+\\S+.*${comm}`, "m");
+    expect(r.stdout).toMatch(row);
+  });
+
+  it("cli - submit prints fsmond's file stats and SHA-256 as a table", async () => {
+    const file = path.join(fsRoot, "hello.txt");
+    writeFileSync(file, "hello, mesh\n");
+    const sha = createHash("sha256").update("hello, mesh\n").digest("hex");
+    const r = await cli([
+      "submit",
+      "--caps",
+      "FILESYSTEM",
+      JSON.stringify({ paths: [file, fsRoot] }),
+      "--nats-url",
+      url,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PATH\s+TYPE\s+SIZE\s+MODE\s+UID\s+GID\s+MODIFIED\s+SHA256/);
+    expect(r.stdout).toMatch(new RegExp(`${file}\\s+file\\s+12 B\\s+0\\d{3}.*${sha}`));
+    // The directory is listed below, with the file among its entries.
+    expect(r.stdout).toContain(`${fsRoot}: `);
+    expect(r.stdout).toMatch(/^\s+hello\.txt\s+file\s+12 B/m);
+  });
+
+  it("cli - submit --output jsonl prints a JSON line per process", async () => {
+    const payload = JSON.stringify({ pids: [process.pid, process.ppid] });
+    const r = await cli([
+      "submit",
+      "--caps",
+      "PROCESS",
+      "--output",
+      "jsonl",
+      payload,
+      "--nats-url",
+      url,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as { record: string; collectorId: string; attempt: number; pid: number },
+      );
+    expect(lines.map((l) => l.pid).sort((a, b) => a - b)).toEqual(
+      [process.pid, process.ppid].sort((a, b) => a - b),
+    );
+    for (const l of lines) {
+      expect(l).toMatchObject({ record: "process", collectorId: "procmond-t", attempt: 0 });
+    }
+  });
+
+  it("cli - submit reads its payload from @file and from stdin", async () => {
+    const file = path.join(payloadDir, "pids.json");
+    writeFileSync(file, JSON.stringify({ pids: [process.pid] }));
+    const [fromFile, fromStdin, badStdin] = await Promise.all([
+      cli(["submit", "--caps", "PROCESS", "--json", `@${file}`, "--nats-url", url]),
+      cli(["submit", "--caps", "PROCESS", "--json", "-", "--nats-url", url], {
+        input: JSON.stringify({ pids: [process.pid] }),
+      }),
+      cli(["submit", "--caps", "PROCESS", "-", "--nats-url", url], { input: "{not json" }),
+    ]);
+    for (const r of [fromFile, fromStdin]) {
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout) as AggregatedResult;
+      const procs = (result.results[0]?.payload as { processes: { pid: number }[] }).processes;
+      expect(procs.map((p) => p.pid)).toEqual([process.pid]);
+    }
+    expect(isOneLineError(badStdin), badStdin.stderr).toBe(true);
+    expect(badStdin.stderr).toContain("the payload on stdin is not valid JSON");
+    const missing = await cli(["submit", "--caps", "PROCESS", "@/nonexistent.json"]);
+    expect(isOneLineError(missing), missing.stderr).toBe(true);
+    expect(missing.stderr).toContain("cannot read the payload file /nonexistent.json: ENOENT");
+  });
+
+  it("cli - a payload larger than a request may be is refused in one line", async () => {
+    // 589 KB: too long for an argument on many systems, and for a coordinator's request limit.
+    const file = path.join(payloadDir, "big.json");
+    writeFileSync(file, JSON.stringify({ name: "x".repeat(589 * 1024) }));
+    const r = await cli(["submit", "--caps", "PROCESS", `@${file}`, "--nats-url", url]);
+    expect(isOneLineError(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain(`the payload in ${file} makes a request of 590 KiB`);
+    expect(r.stderr).toContain("a coordinator accepts at most 256 KiB");
+  });
+
+  it("cli - stats prints the coordinator's counters and a line per instance", async () => {
+    const [table, json] = await Promise.all([
+      cli(["stats", "--nats-url", url]),
+      cli(["stats", "--json", "--nats-url", url]),
+    ]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(
+      /^coordinator coord-test: strategy least-connections; \d+ submitted/,
+    );
+    expect(table.stdout).toMatch(
+      /^queue: 0 waiting for capacity \(critical 0, high 0, normal 0, low 0\)/m,
+    );
+    expect(table.stdout).toMatch(
+      /INSTANCE\s+STATE\s+LOAD\s+ASSIGNED\s+FAILURES\s+EJECTIONS\s+LATENCY\s+RE-SENT/,
+    );
+    expect(table.stdout).toMatch(/^procmond-t\s+closed\s+0\/4\s+0\s+0\s+0\s+\d+(\.\d)? m?s\s+0$/m);
+    expect(table.stdout).toMatch(/^fsmond-t\s+closed\s+0\/\d+/m);
+    const stats = JSON.parse(json.stdout) as {
+      coordinatorId: string;
+      balancing: { instances: Record<string, { failures: number }> };
+      coordinator: { submitted: number; resentFrom: Record<string, number> };
+    };
+    expect(stats.coordinatorId).toBe("coord-test");
+    expect(Object.keys(stats.balancing.instances).sort()).toEqual(["fsmond-t", "procmond-t"]);
+    expect(stats.coordinator.submitted).toBeGreaterThan(0);
+    expect(stats.coordinator.resentFrom).toEqual({});
   });
 
   it("cli - fsmond refuses /etc/shadow outside its roots", async () => {
@@ -216,6 +342,19 @@ describe("cli against a running mesh", { timeout: 60_000 }, () => {
     );
     expect(text).toMatch(/^collector_mesh_collectors\{health="healthy"\} 2$/m);
     expect(text).toContain("# TYPE collector_mesh_task_duration_seconds histogram");
+    // Process metrics carry the prefix once.
+    expect(text).toMatch(/^collector_mesh_process_cpu_seconds_total \d/m);
+    expect(text).not.toContain("process_process");
+  });
+
+  it("cli - the metrics endpoint listens on 127.0.0.1 only by default", async () => {
+    // 127.0.0.2 is this machine's loopback too: a server bound to 0.0.0.0 would answer there.
+    const other = await fetch(`http://127.0.0.2:${metricsPort}/metrics`).then(
+      (r) => `answered ${r.status}`,
+      (err: Error) => (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message,
+    );
+    expect(other).toBe("ECONNREFUSED");
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
   });
 
   it("cli - coordinator and collectors drain and exit 0 on SIGINT/SIGTERM", async () => {

@@ -1,8 +1,11 @@
 import { Command, Option } from "commander";
 import { COLLECTOR_TYPES } from "../../collectors/types.js";
-import { lazyAction } from "../action.js";
+import { lazyAction, markRequired } from "../action.js";
 import { addCommonOptions } from "../common.js";
-import { collectLabel, collectList, parseDuration, parseId, parsePositiveInt } from "../parse.js";
+import { hintValues } from "../hints.js";
+import { markRepeatable } from "../config.js";
+import { ADVERT_TTL, HEARTBEAT, MAX_CONCURRENCY, TTL_PER_HEARTBEAT } from "../limits.js";
+import { collectLabel, collectList, countArg, durationArg, parseId } from "../parse.js";
 
 export function collectorCommand(): Command {
   const cmd = new Command("collector")
@@ -15,9 +18,9 @@ export function collectorCommand(): Command {
         "withdraws its advert and exits 0.",
     )
     .addOption(
-      new Option("--type <type>", "which reference collector to run")
-        .choices(COLLECTOR_TYPES)
-        .makeOptionMandatory(),
+      markRequired(
+        new Option("--type <type>", "which reference collector to run").choices(COLLECTOR_TYPES),
+      ),
     )
     .option(
       "--id <id>",
@@ -26,20 +29,42 @@ export function collectorCommand(): Command {
     )
     .option(
       "--max-concurrency <n>",
-      "tasks run at once (default: the collector's own, e.g. 4)",
-      parsePositiveInt,
+      `tasks run at once, at most ${MAX_CONCURRENCY.toLocaleString("en-US")} (default: the collector's own, e.g. 4)`,
+      countArg(MAX_CONCURRENCY),
+    )
+    .addOption(
+      hintValues(
+        markRepeatable(
+          new Option(
+            "--roots <paths>",
+            "fsmond: existing directories, absolute, comma-separated or repeated, that it may " +
+              "read below (default: the temp dir and /var/log)",
+          ).argParser(collectList),
+        ),
+        "directory",
+      ),
+    )
+    .addOption(
+      markRepeatable(
+        new Option("--label <key=value>", "label in the advert (repeatable, at most 32)").argParser(
+          collectLabel,
+        ),
+      ),
     )
     .option(
-      "--roots <paths>",
-      "fsmond: comma-separated directories it may read below (default: the temp dir and /var/log)",
-      collectList,
+      "--heartbeat <duration>",
+      "heartbeat interval (default 1s, 100ms to 10m)",
+      durationArg(HEARTBEAT),
     )
-    .option("--label <key=value>", "label in the advert (repeatable)", collectLabel)
-    .option("--heartbeat <duration>", "heartbeat interval (default 1s)", parseDuration)
     .option(
-      "--ttl <duration>",
-      "advert time-to-live; must exceed --heartbeat (default 3s, or 3 × --heartbeat if longer)",
-      parseDuration,
+      "--advert-ttl <duration>",
+      `advert time-to-live: at least ${TTL_PER_HEARTBEAT} × --heartbeat, at most 1h ` +
+        "(default 3s, or 3 × --heartbeat if longer)",
+      durationArg(ADVERT_TTL),
+    )
+    .addOption(
+      // The earlier name of --advert-ttl.
+      new Option("--ttl <duration>").argParser(durationArg(ADVERT_TTL)).hideHelp(),
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/collector.js")));

@@ -1,7 +1,10 @@
 import { Command, Option } from "commander";
+import { StrategyName } from "../../balancer/strategies.js";
 import { lazyAction } from "../action.js";
 import { addCommonOptions } from "../common.js";
-import { parseDuration, parseId, parsePort } from "../parse.js";
+import { hintValues } from "../hints.js";
+import { ADVERT_TTL, ATTEMPT_TIMEOUT, GRACE, HEARTBEAT, TTL_PER_HEARTBEAT } from "../limits.js";
+import { durationArg, parseId, parsePort } from "../parse.js";
 
 export function coordinatorCommand(): Command {
   const cmd = new Command("coordinator")
@@ -13,29 +16,47 @@ export function coordinatorCommand(): Command {
         "SIGTERM it stops taking tasks, lets work in flight finish (--grace) and exits 0.",
     )
     .option("--id <id>", "coordinator id, one subject token (default: coord-<random>)", parseId)
-    .option(
-      "--strategy <name>",
-      "balancing strategy: least-connections (default), round-robin, weighted-round-robin, random or p2c-ewma",
+    .addOption(
+      hintValues(
+        new Option(
+          "--strategy <name>",
+          "balancing strategy: least-connections (default), round-robin, weighted-round-robin, random or p2c-ewma",
+        ),
+        Object.values(StrategyName),
+      ),
     )
     .option(
       "--attempt-timeout <duration>",
-      "how long one attempt may run before the task moves to another instance (default 5s)",
-      parseDuration,
+      "how long one attempt may run before the task moves to another instance (default 5s, 100ms to 1h)",
+      durationArg(ATTEMPT_TIMEOUT),
     )
     .option(
       "--advert-ttl <duration>",
-      "a collector whose last heartbeat is older is stale (default 3s)",
-      parseDuration,
+      `a collector whose last heartbeat is older is stale (default 3s; at least ${TTL_PER_HEARTBEAT} × --heartbeat, at most 1h)`,
+      durationArg(ADVERT_TTL),
+    )
+    .option(
+      "--heartbeat <duration>",
+      "the collectors' heartbeat interval, against which --advert-ttl is checked (default 1s)",
+      durationArg(HEARTBEAT),
     )
     .addOption(
-      new Option("--grace <duration>", "on SIGINT/SIGTERM, how long work in flight may finish")
-        .argParser(parseDuration)
+      new Option(
+        "--grace <duration>",
+        "on SIGINT/SIGTERM, how long work in flight may finish (at most 10m)",
+      )
+        .argParser(durationArg(GRACE))
         .default(10_000, "10s"),
     )
     .addOption(
-      new Option("--metrics-port <port>", "serve Prometheus metrics on this port")
+      new Option("--metrics-port <port>", "serve Prometheus metrics on this port (0: any free one)")
         .env("METRICS_PORT")
         .argParser(parsePort),
+    )
+    .addOption(
+      new Option("--metrics-host <address>", "address the metrics endpoint listens on")
+        .env("METRICS_HOST")
+        .default("127.0.0.1"),
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/coordinator.js")));

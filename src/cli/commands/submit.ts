@@ -1,28 +1,45 @@
 import { Command, Option } from "commander";
-import { lazyAction } from "../action.js";
+import { PRIORITY_NAMES, SOURCE_CAP_NAMES } from "../../../subjects/caps.js";
+import { lazyAction, markRequired } from "../action.js";
 import { addCommonOptions } from "../common.js";
-import { parseCapsArg, parseDuration, parsePositiveInt, parsePriorityArg } from "../parse.js";
+import { hintValues } from "../hints.js";
+import { MAX_EXPECTED, TASK_TIMEOUT } from "../limits.js";
+import { countArg, durationArg, parseCapsArg, parsePriorityArg } from "../parse.js";
+import { OUTPUT_FORMATS } from "../results/render.js";
 
 export function submitCommand(): Command {
   const cmd = new Command("submit")
     .summary("submit a task through a running coordinator and print the result")
     .description(
-      "Submit a task on <prefix>.api.submit and print the aggregated result. PAYLOAD_JSON is the " +
-        'task payload, e.g. \'{"pids":[1]}\' for procmond or \'{"paths":["/var/log"]}\' for ' +
-        "fsmond. Exit status: 0 when every result is ok, 2 when the task ran but a result is an " +
-        "error or missing, 1 when there is no result at all (bad arguments, NATS or coordinator " +
-        "unavailable, an error reply).",
+      "Submit a task on <prefix>.api.submit and print the aggregated result: a line per result " +
+        "(collector, status, attempt, time), then the processes, sockets or files of each " +
+        "reference collector as a table. PAYLOAD is the task payload as JSON, e.g. " +
+        '\'{"pids":[1]}\' for procmond or \'{"paths":["/var/log"]}\' for fsmond; @FILE reads ' +
+        "it from a file, - from stdin. Exit status: 0 when every result is ok, 2 when the task " +
+        "ran but a result is an error or missing, 1 when there is no result at all (bad " +
+        "arguments, NATS or coordinator unavailable, an error reply).",
     )
-    .argument("[PAYLOAD_JSON]", "task payload as JSON (default: none)")
+    .argument("[PAYLOAD]", "task payload: JSON, @FILE or - for stdin (default: none)")
     .addOption(
-      new Option("--caps <caps>", "required capabilities, e.g. PROCESS or NETWORK|REALTIME")
-        .argParser(parseCapsArg)
-        .makeOptionMandatory(),
+      markRequired(
+        hintValues(
+          new Option(
+            "--caps <caps>",
+            "required capabilities: PROCESS, NETWORK, FILESYSTEM, PERFORMANCE, REALTIME, " +
+              "KERNEL_LEVEL, SYSTEM_WIDE (any case), joined with | or , (PROCESS|REALTIME), or " +
+              "their bits as a number",
+          ).argParser(parseCapsArg),
+          SOURCE_CAP_NAMES,
+        ),
+      ),
     )
     .addOption(
-      new Option("--priority <level>", "low, normal, high or critical")
-        .argParser(parsePriorityArg)
-        .default(1, "normal"),
+      hintValues(
+        new Option("--priority <level>", "low, normal, high or critical, or 0-3")
+          .argParser(parsePriorityArg)
+          .default(1, "normal"),
+        PRIORITY_NAMES,
+      ),
     )
     .addOption(
       new Option("--mode <mode>", "one: one capable instance; all: every capable instance")
@@ -30,16 +47,25 @@ export function submitCommand(): Command {
         .default("one"),
     )
     .addOption(
-      new Option("--timeout <duration>", "task deadline")
-        .argParser(parseDuration)
+      new Option("--timeout <duration>", "task deadline, at most 1h")
+        .argParser(durationArg(TASK_TIMEOUT))
         .default(5000, "5s"),
     )
     .option(
       "--expected <n>",
-      "results to wait for (default: 1, or every instance with --mode all)",
-      parsePositiveInt,
+      `results to wait for, at most ${MAX_EXPECTED.toLocaleString("en-US")} (default: 1, or every instance with --mode all)`,
+      countArg(MAX_EXPECTED),
     )
-    .option("--json", "print the aggregated result as one JSON line");
+    .addOption(
+      new Option(
+        "--output <format>",
+        "table: for people; json: the aggregated result as one JSON line; jsonl: a JSON line " +
+          "per process, socket, path or error",
+      )
+        .choices(OUTPUT_FORMATS)
+        .default("table"),
+    )
+    .addOption(new Option("--json", "the same as --output json").conflicts("output"));
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/submit.js")));
 }

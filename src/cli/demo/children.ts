@@ -29,11 +29,14 @@ export function selfCommand(): { command: string; args: string[] } {
 /** The demo's child processes. */
 export class DemoChildren {
   readonly #logDir: string;
+  readonly #env: NodeJS.ProcessEnv;
   readonly #children = new Map<string, DemoChild>();
   #onExit: ((c: DemoChild) => void) | undefined;
 
-  constructor(logDir: string) {
+  /** `env`: added to every child's environment (credentials stay out of their argv). */
+  constructor(logDir: string, env: NodeJS.ProcessEnv = {}) {
     this.#logDir = logDir;
+    this.#env = env;
   }
 
   /** Called when a child exits that was not stopped on purpose. */
@@ -58,7 +61,7 @@ export class DemoChildren {
     try {
       proc = spawn(self.command, [...self.args, ...args], {
         stdio: ["pipe", fd, fd],
-        env: { ...process.env, LOG_LEVEL: "warn", [EXIT_WITH_PARENT_ENV]: "1" },
+        env: { ...process.env, ...this.#env, LOG_LEVEL: "warn", [EXIT_WITH_PARENT_ENV]: "1" },
       });
     } finally {
       closeSync(fd);

@@ -1,19 +1,21 @@
+import type { DemoWriter } from "./output.js";
+
 /**
  * The demo's progress: one line redrawn in place on a terminal, a plain line at every tenth of
  * the work otherwise (logs, CI). Notes (a kill, a failover) print on their own lines.
  */
 export class Progress {
   readonly #total: number;
-  readonly #out: NodeJS.WriteStream;
+  readonly #out: DemoWriter;
   readonly #tty: boolean;
   #drawn = false;
   #lastStep = -1;
   #lastDraw = 0;
 
-  constructor(total: number, out: NodeJS.WriteStream = process.stdout) {
+  constructor(total: number, out: DemoWriter) {
     this.#total = total;
     this.#out = out;
-    this.#tty = out.isTTY === true;
+    this.#tty = out.isTTY;
   }
 
   update(done: number, inFlight: number, failovers: number): void {

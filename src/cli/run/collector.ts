@@ -1,12 +1,14 @@
 import { hostname } from "node:os";
-import path from "node:path";
+import type { Command } from "commander";
 import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector/index.js";
-import { referenceCollectors } from "../../collectors/index.js";
+import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
+import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
+import { LABELS, MAX_ROOTS, TTL_PER_HEARTBEAT } from "../limits.js";
 import { startTelemetry } from "../telemetry.js";
 
 type CollectorTypeName = keyof typeof referenceCollectors;
@@ -18,6 +20,8 @@ interface CollectorFlags {
   roots?: string[];
   label?: Record<string, string>;
   heartbeat?: number;
+  advertTtl?: number;
+  /** The earlier name of advertTtl. */
   ttl?: number;
 }
 
@@ -27,20 +31,71 @@ export function defaultCollectorId(type: string, host = hostname(), pid = proces
   return `${type}-${h.slice(0, 64)}-${pid}`;
 }
 
-export async function run(values: Record<string, unknown>): Promise<number> {
+/** Heartbeat and advert TTL after defaults, checked against each other. */
+export function heartbeatAndTtl(flags: { heartbeat?: number; advertTtl?: number; ttl?: number }): {
+  heartbeatMs: number;
+  ttlMs: number;
+} {
+  const heartbeatMs = flags.heartbeat ?? DEFAULT_HEARTBEAT_MS;
+  const given = flags.advertTtl ?? flags.ttl;
+  const ttlMs = given ?? Math.max(DEFAULT_TTL_MS, 3 * heartbeatMs);
+  if (ttlMs < TTL_PER_HEARTBEAT * heartbeatMs) {
+    throw new CliError(
+      `--advert-ttl ${durationArgText(ttlMs)} is less than ${TTL_PER_HEARTBEAT} × --heartbeat ` +
+        `${durationArgText(heartbeatMs)}: one late heartbeat would make the collector stale; ` +
+        `use --advert-ttl ${durationArgText(TTL_PER_HEARTBEAT * heartbeatMs)} or more`,
+    );
+  }
+  return { heartbeatMs, ttlMs };
+}
+
+const ROOT_PROBLEMS: Record<RootProblem, string> = {
+  relative: "is relative; give it as an absolute path",
+  missing: "does not exist",
+  "not-a-directory": "is not a directory",
+  unreadable: "cannot be listed",
+};
+
+/**
+ * fsmond's --roots, checked: absolute, existing, listable directories. Roots from a config file
+ * shared by every collector type are ignored by the others; on their command line they are an
+ * error.
+ */
+async function checkedRoots(
+  flags: CollectorFlags,
+  source: string | undefined,
+): Promise<string[] | undefined> {
+  if (flags.roots === undefined) return undefined;
+  if (flags.type !== "fsmond") {
+    if (source === "config") return undefined;
+    throw new CliError("--roots applies to --type fsmond only");
+  }
+  if (flags.roots.length === 0) throw new CliError("--roots needs at least one directory");
+  if (flags.roots.length > MAX_ROOTS) {
+    throw new CliError(`--roots takes at most ${MAX_ROOTS} directories`);
+  }
+  const problems = await checkRoots(flags.roots);
+  const first = problems[0];
+  if (first) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    const detail = first.detail ? ` (${first.detail})` : "";
+    throw new CliError(`--roots ${first.root} ${ROOT_PROBLEMS[first.problem]}${detail}${more}`);
+  }
+  return flags.roots;
+}
+
+export async function run(values: Record<string, unknown>, cmd: Command): Promise<number> {
   const flags = values as unknown as CollectorFlags;
   // Listen from the start: a signal during start-up stops the command once it has started.
   const shutdown = waitForShutdown();
   const common = commonOptions(values);
   const ref = referenceCollectors[flags.type];
-  if (flags.roots !== undefined && flags.type !== "fsmond") {
-    throw new CliError("--roots applies to --type fsmond only");
+  const roots = await checkedRoots(flags, cmd.getOptionValueSource("roots"));
+  const { heartbeatMs, ttlMs } = heartbeatAndTtl(flags);
+  const labels = { host: hostname().slice(0, 256), ...flags.label };
+  if (Object.keys(labels).length > LABELS.max) {
+    throw new CliError(`--label: at most ${LABELS.max - 1} labels besides host`);
   }
-  if (flags.roots?.length === 0) throw new CliError("--roots needs at least one directory");
-  const heartbeatMs = flags.heartbeat ?? DEFAULT_HEARTBEAT_MS;
-  const ttlMs = flags.ttl ?? Math.max(DEFAULT_TTL_MS, 3 * heartbeatMs);
-  if (ttlMs <= heartbeatMs) throw new CliError("--ttl must be longer than --heartbeat");
-  const roots = flags.roots?.map((r) => path.resolve(r));
   const id = flags.id ?? defaultCollectorId(ref.type);
   const logger = createLogger({ name: ref.type, level: common.logLevel });
   const stopTelemetry = await startTelemetry(ref.type, { "service.instance.id": id });
@@ -59,7 +114,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
         capabilities: ref.capabilities,
         handler,
         maxConcurrency: flags.maxConcurrency ?? ref.defaultMaxConcurrency,
-        labels: { host: hostname().slice(0, 256), ...flags.label },
+        labels,
         prefix: common.prefix,
         heartbeatMs,
         ttlMs,

@@ -24,23 +24,47 @@ import {
 } from "../demo/mesh.js";
 import { Progress } from "../demo/progress.js";
 import { formatSummary, summarize } from "../demo/summary.js";
+import { DemoOutput } from "../demo/output.js";
 import { createDemoFiles, runWorkload, type TaskOutcome } from "../demo/workload.js";
 
 const CONCURRENCY = 16;
 const TASK_TIMEOUT_MS = 20_000;
 
+/** Exit status when the demo's stdout was closed by its reader (128 + SIGPIPE, as a shell says). */
+const EXIT_OUTPUT_CLOSED = 141;
+
 interface DemoFlags {
   tasks: number;
   kill: boolean;
+  keepLogs?: boolean;
 }
 
 /** What the demo started, stopped in reverse by cleanup(). */
 class DemoResources {
   dir: string | undefined;
+  /** With --keep-logs, outside `dir`. */
+  logDir: string | undefined;
   server: NatsServer | undefined;
   children: DemoChildren | undefined;
   nc: NatsConnection | undefined;
   #cleaned: Promise<void> | undefined;
+  /** Last resort when the process exits without cleanup (an uncaught error): kill, remove. */
+  readonly #onExit = () => {
+    this.children?.killAll();
+    const pid = this.server?.running ? this.server.pid : undefined;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  };
+
+  constructor() {
+    process.once("exit", this.#onExit);
+  }
 
   cleanup(): Promise<void> {
     this.#cleaned ??= this.#cleanup();
@@ -53,6 +77,7 @@ class DemoResources {
     await this.children?.stopAll(8000);
     await this.server?.stop().catch(() => undefined);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    process.off("exit", this.#onExit);
   }
 }
 
@@ -60,6 +85,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   const flags = values as unknown as DemoFlags;
   const common = commonOptions(values);
   const res = new DemoResources();
+  const output = new DemoOutput();
   const interrupt = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -69,24 +95,29 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  output.onClosed(() => interrupt.abort());
   const interrupted = new Promise<never>((_, reject) =>
     interrupt.signal.addEventListener("abort", () => reject(new Interrupted())),
   );
   interrupted.catch(() => undefined);
-  const body = demo(flags, common, res, interrupt.signal);
+  const body = demo(flags, common, res, interrupt.signal, output);
   body.catch(() => undefined);
   try {
     return await Promise.race([body, interrupted]);
   } catch (err) {
     if (!interrupt.signal.aborted) throw err;
-    process.stdout.write("\n");
-    process.stderr.write("interrupted: stopping everything the demo started\n");
+    output.write("\n");
+    process.stderr.write(
+      output.closed
+        ? "collector-mesh demo: its output was closed; stopping everything the demo started\n"
+        : "interrupted: stopping everything the demo started\n",
+    );
     // Closing the connection ends the requests in flight; the body then stops at its next step,
     // having recorded everything it started (a server or child being started is awaited).
     const nc = res.nc;
     if (nc) await withTimeout(2000, () => nc.close()).catch(() => undefined);
     await withTimeout(15_000, () => body.catch(() => undefined));
-    return ExitCode.Interrupted;
+    return output.closed ? EXIT_OUTPUT_CLOSED : ExitCode.Interrupted;
   } finally {
     await res.cleanup();
     process.off("SIGINT", onSignal);
@@ -101,13 +132,17 @@ async function demo(
   common: CommonOptions,
   res: DemoResources,
   signal: AbortSignal,
+  output: DemoOutput,
 ): Promise<number> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => output.write(`${line}\n`);
   const subjects = new Subjects(common.prefix);
   res.dir = mkdtempSync(path.join(tmpdir(), "collector-mesh-demo-"));
-  const logDir = path.join(res.dir, "logs");
+  const logDir = flags.keepLogs
+    ? mkdtempSync(path.join(tmpdir(), "collector-mesh-demo-logs-"))
+    : path.join(res.dir, "logs");
+  res.logDir = flags.keepLogs ? logDir : undefined;
   const fsRoot = path.join(res.dir, "fsroot");
-  mkdirSync(logDir);
+  if (!flags.keepLogs) mkdirSync(logDir);
   const files = createDemoFiles(fsRoot);
 
   out("collector-mesh demo");
@@ -127,7 +162,7 @@ async function demo(
   }
   signal.throwIfAborted();
   const nc = await connectNats(
-    { natsUrl: url, creds: common.creds },
+    { natsUrl: url, creds: common.creds, user: common.user, password: common.password },
     {
       name: "collector-mesh demo",
       longRunning: true,
@@ -137,10 +172,15 @@ async function demo(
   signal.throwIfAborted();
 
   const failovers = { events: 0, tasksMoved: 0 };
-  const children = new DemoChildren(logDir);
+  // An external server's user and password reach the demo's processes as NATS_USER and
+  // NATS_PASSWORD, not on their command lines.
+  const children = new DemoChildren(logDir, {
+    ...(common.user !== undefined ? { NATS_USER: common.user } : {}),
+    ...(common.password !== undefined ? { NATS_PASSWORD: common.password } : {}),
+  });
   res.children = children;
   const crashed: DemoChild[] = [];
-  const progress = new Progress(flags.tasks);
+  const progress = new Progress(flags.tasks, output);
   children.onUnexpectedExit((c) => {
     crashed.push(c);
     progress.note(
@@ -159,9 +199,10 @@ async function demo(
 
   const t0 = performance.now();
   startDemoProcesses(children, { url, prefix: common.prefix, creds: common.creds, fsRoot });
-  out(
-    `  starting ${COORDINATOR_ID}, ${COLLECTORS.map((c) => c.id).join(", ")} (logs in ${logDir})`,
-  );
+  const logs = flags.keepLogs
+    ? `logs in ${logDir}, kept`
+    : `logs in ${logDir}, removed at the end unless --keep-logs`;
+  out(`  starting ${COORDINATOR_ID}, ${COLLECTORS.map((c) => c.id).join(", ")} (${logs})`);
   await waitUntilReady(nc, subjects, children, signal);
   out(
     `  ready in ${formatMs(performance.now() - t0)}: ${COLLECTORS.length} collectors advertised, ` +
@@ -236,6 +277,7 @@ async function demo(
     process.stderr.write(`\nlast lines of ${c.name}'s log:\n`);
     for (const l of c.lines) process.stderr.write(`  ${l}\n`);
   }
+  if (flags.keepLogs) out(`\n  logs of the demo's processes: ${logDir}`);
   return summary.lost > 0 ? ExitCode.Error : ExitCode.Ok;
 }
 

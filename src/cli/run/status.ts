@@ -1,11 +1,28 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { decode, encode } from "../../codec.js";
 import { DEFAULT_ADVERT_TTL_MS, listAdverts } from "../../router/index.js";
-import { Subjects, formatCaps, type CollectorAdvert } from "../../../subjects/index.js";
+import {
+  StatusReply,
+  StatusRequest,
+  Subjects,
+  formatCaps,
+  type CollectorAdvert,
+  type CollectorStatus,
+} from "../../../subjects/index.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
-import { CliError, ExitCode, isNoResponders } from "../errors.js";
+import {
+  CliError,
+  ExitCode,
+  isNoResponders,
+  isPermissionViolation,
+  isRequestTimeout,
+} from "../errors.js";
 import { formatMs, jsonLine, table } from "../format.js";
+
+/** How long `status` waits for a coordinator's answer before reading the bucket instead. */
+const COORDINATOR_TIMEOUT_MS = 2000;
 
 /** One row of `status`, as printed by `--json`. */
 export interface CollectorRow {
@@ -13,7 +30,10 @@ export interface CollectorRow {
   type: string;
   capabilities: string;
   capabilityBits: number;
-  /** The advertised health, or `stale` when the heartbeat is older than the advert TTL. */
+  /**
+   * healthy, degraded or unavailable as the collector advertises it, or `stale` when its last
+   * heartbeat is older than the advert TTL (the coordinator no longer routes to it).
+   */
   health: string;
   advertisedHealth: string;
   inFlight: number;
@@ -22,6 +42,8 @@ export interface CollectorRow {
   version: string;
   labels: Record<string, string>;
   startedAt: number;
+  /** Whose view this is: the coordinator that answered, or `bucket`. */
+  seenBy: string;
 }
 
 export async function run(values: Record<string, unknown>): Promise<number> {
@@ -30,14 +52,29 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   const nc = await connectNats(common, { name: "collector-mesh status" });
   try {
     const subjects = new Subjects(common.prefix);
-    const rows = await readCollectors(nc, subjects);
+    let rows: CollectorRow[] | undefined;
+    let note: string | undefined;
+    const asked = values.bucket === true ? undefined : await askCoordinator(nc, subjects);
+    const fromCoordinator = Array.isArray(asked) ? asked : undefined;
+    if (fromCoordinator) {
+      rows = fromCoordinator;
+    } else {
+      rows = await readCollectors(nc, subjects);
+      if (typeof asked === "string") {
+        note =
+          `${asked}: read the bucket ${subjects.bucket()}, where a collector that stops ` +
+          "heartbeating disappears when its advert expires instead of showing stale";
+      }
+    }
+    // With --json each row says whose view it is (seenBy): no note for scripts to filter out.
+    if (note && !json) process.stderr.write(`${note}\n`);
     if (json) {
       process.stdout.write(`${jsonLine(rows ?? [])}\n`);
     } else if (rows === undefined || rows.length === 0) {
       process.stdout.write(
         rows === undefined
           ? `no collectors: the bucket ${subjects.bucket()} does not exist yet (no collector has started with prefix ${common.prefix})\n`
-          : `no collectors in ${subjects.bucket()}\n`,
+          : `no collectors in ${fromCoordinator ? "the coordinator's view" : subjects.bucket()}\n`,
       );
     } else {
       process.stdout.write(`${formatRows(rows)}\n`);
@@ -46,6 +83,44 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   } finally {
     await nc.close();
   }
+}
+
+/** The collectors one coordinator knows, or why none could be asked. */
+export async function askCoordinator(
+  nc: NatsConnection,
+  subjects: Subjects,
+): Promise<CollectorRow[] | string> {
+  const subject = subjects.api("status");
+  let msg;
+  try {
+    msg = await nc.request(subject, encode(StatusRequest, {}), {
+      timeout: COORDINATOR_TIMEOUT_MS,
+    });
+  } catch (err) {
+    if (isNoResponders(err) || isRequestTimeout(err)) {
+      return `no coordinator answered on ${subject}`;
+    }
+    // A role that may read the bucket but not call the api (a coordinator's own user).
+    if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
+    throw err;
+  }
+  const reply = decode(StatusReply, msg.data, { subject });
+  return reply.collectors.map((c) => fromStatus(c, reply.coordinatorId));
+}
+
+function fromStatus(c: CollectorStatus, coordinatorId: string): CollectorRow {
+  const a = c.advert;
+  // The router's Unavailable for a collector that still advertises itself available: its
+  // heartbeat stopped (or its subject has no listener any more).
+  const stale = c.health === "unavailable" && a.health !== "unavailable";
+  return {
+    ...advertFields(a),
+    health: stale ? "stale" : c.health,
+    inFlight: c.inFlight,
+    capacity: c.capacity,
+    heartbeatAgeMs: c.heartbeatAgeMs,
+    seenBy: coordinatorId,
+  };
 }
 
 /** Collectors in the bucket, by id; undefined when the bucket does not exist. */
@@ -72,21 +147,27 @@ export async function readCollectors(
   }
   const { adverts } = await listAdverts(kv);
   const now = Date.now();
-  return adverts.map((a) => toRow(a, now, ttlMs));
+  return adverts.map((a) => {
+    const age = Math.max(0, now - a.heartbeatAt);
+    return {
+      ...advertFields(a),
+      // An expired advert may still be listed for a moment before the server removes it.
+      health: age > ttlMs ? "stale" : a.health,
+      inFlight: a.inFlight,
+      capacity: a.maxConcurrency,
+      heartbeatAgeMs: age,
+      seenBy: "bucket",
+    };
+  });
 }
 
-function toRow(a: CollectorAdvert, now: number, ttlMs: number): CollectorRow {
-  const age = Math.max(0, now - a.heartbeatAt);
+function advertFields(a: CollectorAdvert) {
   return {
     id: a.id,
     type: a.type,
     capabilities: formatCaps(a.capabilities),
     capabilityBits: a.capabilities,
-    health: age > ttlMs ? "stale" : a.health,
     advertisedHealth: a.health,
-    inFlight: a.inFlight,
-    capacity: a.maxConcurrency,
-    heartbeatAgeMs: age,
     version: a.version,
     labels: a.labels,
     startedAt: a.startedAt,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode, encode } from "../../codec.js";
+import { MAX_REQUEST_BYTES } from "../../coordinator/service.js";
 import { MeshError } from "../../errors.js";
 import {
   AggregatedResult,
@@ -10,8 +11,10 @@ import {
 } from "../../../subjects/index.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
-import { CliError, ExitCode, isNoResponders, isRequestTimeout, oneLine } from "../errors.js";
-import { formatMs, jsonLine, summarizePayload, table } from "../format.js";
+import { CliError, ExitCode, isNoResponders, isRequestTimeout } from "../errors.js";
+import { formatMs, jsonLine } from "../format.js";
+import { describeSource, readPayload } from "../payload.js";
+import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
 
 /** Added to the task timeout for the request's own timeout: the coordinator answers at the deadline. */
 export const REQUEST_MARGIN_MS = 2000;
@@ -22,42 +25,60 @@ interface SubmitFlags {
   mode: "one" | "all";
   timeout: number;
   expected?: number;
+  output: OutputFormat;
   json?: boolean;
 }
 
 export async function run(
   values: Record<string, unknown>,
   _cmd: Command,
-  payloadJson?: string,
+  payloadArg?: string,
 ): Promise<number> {
   const flags = values as unknown as SubmitFlags;
   const common = commonOptions(values);
-  const payload = parsePayloadJson(payloadJson);
+  const output: OutputFormat = flags.json ? "json" : flags.output;
+  const { payload, source } = await readPayload(payloadArg);
+  const req: SubmitRequest = {
+    requiredCapabilities: flags.caps,
+    priority: flags.priority,
+    payload,
+    mode: flags.mode,
+    expected: flags.expected,
+    timeoutMs: flags.timeout,
+  };
+  const body = encode(SubmitRequest, req);
+  checkSize(body.length, MAX_REQUEST_BYTES, describeSource(source), "a coordinator accepts");
   const nc = await connectNats(common, { name: "collector-mesh submit" });
   try {
-    const result = await submitTask(nc, new Subjects(common.prefix), {
-      requiredCapabilities: flags.caps,
-      priority: flags.priority,
-      payload,
-      mode: flags.mode,
-      expected: flags.expected,
-      timeoutMs: flags.timeout,
-    });
-    process.stdout.write(flags.json ? `${jsonLine(result)}\n` : `${formatResult(result)}\n`);
+    checkSize(body.length, nc.info?.max_payload, describeSource(source), "this NATS server takes");
+    const result = await submitTask(nc, new Subjects(common.prefix), req, body);
+    const text =
+      output === "json"
+        ? jsonLine(result)
+        : output === "jsonl"
+          ? formatJsonl(result)
+          : formatResult(result);
+    if (text !== "") process.stdout.write(`${text}\n`);
     const ok = result.status === "complete" && result.results.every((r) => r.status === "ok");
+    if (!ok && output === "jsonl") {
+      process.stderr.write(`${result.status}: ${result.received} of ${result.expected} results\n`);
+    }
     return ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     await nc.close();
   }
 }
 
-function parsePayloadJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new CliError(`PAYLOAD_JSON is not valid JSON: ${oneLine((err as Error).message)}`);
-  }
+function checkSize(bytes: number, limit: number | undefined, what: string, who: string): void {
+  if (limit === undefined || bytes <= limit) return;
+  throw new CliError(
+    `${what} makes a request of ${kib(bytes)}; ${who} at most ${kib(limit)}: ` +
+      "ask for less per task (filters, fewer paths) and submit several",
+  );
+}
+
+function kib(n: number): string {
+  return n < 1024 ? `${n} bytes` : `${Math.ceil(n / 1024)} KiB`;
 }
 
 /**
@@ -68,13 +89,12 @@ export async function submitTask(
   nc: NatsConnection,
   subjects: Subjects,
   req: SubmitRequest,
+  body: Uint8Array = encode(SubmitRequest, req),
 ): Promise<AggregatedResult> {
   const subject = subjects.api("submit");
   let msg;
   try {
-    msg = await nc.request(subject, encode(SubmitRequest, req), {
-      timeout: req.timeoutMs + REQUEST_MARGIN_MS,
-    });
+    msg = await nc.request(subject, body, { timeout: req.timeoutMs + REQUEST_MARGIN_MS });
   } catch (err) {
     if (isNoResponders(err)) {
       throw new CliError(
@@ -91,40 +111,4 @@ export async function submitTask(
   const meshErr = MeshError.fromMsg(msg);
   if (meshErr) throw meshErr;
   return decode(AggregatedResult, msg.data, { subject });
-}
-
-/** Status line, then one line per result. */
-export function formatResult(r: AggregatedResult): string {
-  const took = formatMs(Math.max(0, r.completedAt - r.startedAt));
-  const head =
-    `${r.status}: ${r.received} of ${r.expected} result${r.expected === 1 ? "" : "s"} in ${took}` +
-    (r.duplicates > 0
-      ? `, ${r.duplicates} duplicate${r.duplicates === 1 ? "" : "s"} dropped`
-      : "") +
-    ` (correlation ${r.correlationId})`;
-  const lines = [head];
-  if (r.error) lines.push(`error ${r.error.code}: ${oneLine(r.error.message)}`);
-  else if (r.received < r.expected && r.status !== "complete") {
-    lines.push(
-      `${r.expected - r.received} result(s) missing at the deadline; ` +
-        "`collector-mesh status` shows whether the capable collectors are healthy",
-    );
-  }
-  if (r.results.length > 0) {
-    const rows = r.results.map((res) => [
-      res.collectorId,
-      res.status,
-      formatMs(res.processingMs),
-      res.status === "ok"
-        ? summarizePayload(res.payload)
-        : `${res.error?.code ?? "ERROR"}: ${oneLine(res.error?.message ?? "")}`,
-    ]);
-    lines.push(
-      table(["collector", "status", "took", "result"], rows, [2])
-        .split("\n")
-        .map((l) => `  ${l}`)
-        .join("\n"),
-    );
-  }
-  return lines.join("\n");
 }

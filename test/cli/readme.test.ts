@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/program.js";
+import { ROOT } from "./cli.js";
+
+/**
+ * README's command lines are the command's: every `collector-mesh …` it shows names a subcommand
+ * and flags that exist, every flag it names on its own is some subcommand's, and long-running
+ * processes are never run through npx.
+ */
+
+const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+const program = buildProgram();
+
+/** Lines of ```sh blocks and inline code spans. */
+function codeSnippets(md: string): string[] {
+  const out: string[] = [];
+  for (const m of md.matchAll(/```sh\n([\s\S]*?)```/g)) out.push(...(m[1] ?? "").split("\n"));
+  const prose = md.replace(/```[\s\S]*?```/g, "");
+  for (const m of prose.matchAll(/`([^`\n]+)`/g)) out.push(m[1] ?? "");
+  return out.map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Shell words of a command line, single quotes kept together, up to a redirection or `)`. */
+function words(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'[^']*'|"[^"]*"|[^\s'"]+/g)) {
+    const w = m[0];
+    if (/^[>|;)]/.test(w) || w === "2>&1") break;
+    out.push(w.replace(/\)$/, ""));
+  }
+  return out;
+}
+
+/** Every `collector-mesh` command line README shows. */
+function commandLines(): string[][] {
+  const lines: string[][] = [];
+  for (const snippet of codeSnippets(readme)) {
+    // A command starts the snippet or a command substitution (`source <(collector-mesh …)`);
+    // elsewhere the name is an argument (`docker build -t collector-mesh .`).
+    for (const m of snippet.matchAll(/(?:^|\()collector-mesh /g)) {
+      const w = words(snippet.slice((m.index ?? 0) + (m[0].startsWith("(") ? 1 : 0)));
+      if (w[1] !== undefined && !w[1].startsWith("<")) lines.push(w);
+    }
+  }
+  return lines;
+}
+
+function longFlags(c: Command): string[] {
+  return [...c.options.map((o) => o.long ?? ""), "--help"];
+}
+
+describe("cli README", () => {
+  it("cli - README runs no collector-mesh command through npx, and says how to install it", () => {
+    expect(readme).not.toMatch(/npx collector-mesh/);
+    expect(readme).toContain("npm install -g .");
+    expect(readme).toContain("npm link");
+  });
+
+  it("cli - every collector-mesh command line in README has that subcommand and those flags", () => {
+    const lines = commandLines();
+    const subs = new Set(lines.map((l) => l[1]));
+    for (const s of [
+      "coordinator",
+      "collector",
+      "submit",
+      "status",
+      "stats",
+      "watch",
+      "completion",
+    ]) {
+      expect(subs, s).toContain(s);
+    }
+    for (const [, sub, ...args] of lines) {
+      if (sub === "--version" || sub === "--help") continue;
+      const cmd = program.commands.find((c) => c.name() === sub);
+      expect(cmd, `collector-mesh ${sub}`).toBeDefined();
+      for (const a of args.filter((x) => x.startsWith("--"))) {
+        expect(longFlags(cmd!), `collector-mesh ${sub} ${a}`).toContain(a.split("=")[0]);
+      }
+      const choices = cmd!.registeredArguments[0]?.argChoices;
+      if (choices) expect(choices, `collector-mesh ${sub} ${args[0]}`).toContain(args[0]);
+    }
+  });
+
+  it("cli - every flag README names on its own belongs to a subcommand", () => {
+    const all = new Set(program.commands.flatMap(longFlags));
+    const named = codeSnippets(readme).filter((s) => /^--[a-z][a-z-]*( [A-Za-z.]+)?$/.test(s));
+    expect(named.length).toBeGreaterThan(10);
+    for (const n of named) expect([...all], n).toContain(n.split(" ")[0]);
+  });
+
+  it("cli - the environment variables README names are the ones the command reads", () => {
+    const envs = new Set(program.commands.flatMap((c) => c.options.map((o) => o.envVar)));
+    for (const name of [
+      "NATS_URL",
+      "MESH_PREFIX",
+      "NATS_CREDS",
+      "NATS_USER",
+      "NATS_PASSWORD",
+      "LOG_LEVEL",
+      "METRICS_PORT",
+      "METRICS_HOST",
+    ]) {
+      expect(readme, name).toContain(`\`${name}\``);
+      expect([...envs], name).toContain(name);
+    }
+    // demo takes --nats-url only from its command line, as README says.
+    const demo = program.commands.find((c) => c.name() === "demo")!;
+    expect(demo.options.find((o) => o.long === "--nats-url")?.envVar).toBeUndefined();
+    expect(readme).toMatch(/`demo` ignores\s+`NATS_URL`/);
+  });
+});
