@@ -26,6 +26,8 @@ export const MAX_CONTAINER_LENGTH = 100_000;
 export const MAX_ID_LENGTH = 256;
 export const MAX_LABELS = 32;
 export const MAX_RESULTS_PER_REPLY = 100_000;
+/** Longest deadline a submission may ask for (SubmitRequest timeoutMs). */
+export const MAX_TASK_TIMEOUT_MS = 3_600_000;
 
 const tokenRe = /^[^\s.*>]+$/;
 
@@ -113,7 +115,7 @@ export const SubmitRequest = z.object({
   payload: z.unknown().optional(),
   mode: SubmitMode.default("one"),
   expected: z.number().int().min(1).max(10_000).optional(),
-  timeoutMs: z.number().int().min(1).max(3_600_000).default(5000),
+  timeoutMs: z.number().int().min(1).max(MAX_TASK_TIMEOUT_MS).default(5000),
   correlationId: Id.optional(),
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;

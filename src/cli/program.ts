@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { authCommand } from "./auth/command.js";
 import { collectorCommand } from "./commands/collector.js";
 import { coordinatorCommand } from "./commands/coordinator.js";
 import { demoCommand } from "./commands/demo.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     submitCommand(),
     statusCommand(),
     watchCommand(),
+    authCommand(),
   ]) {
     program.addCommand(cmd);
   }
