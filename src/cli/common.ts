@@ -64,22 +64,14 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
         .argParser(parsePrefixArg),
     )
     .addOption(new Option("--creds <file>", "NATS credentials file (.creds)").env("NATS_CREDS"))
-    .addOption(
-      new Option("--nkey <file>", "NATS nkey seed file (from `collector-mesh auth`)").env(
-        "NATS_NKEY",
-      ),
-    )
+    .addOption(new Option("--nkey <file>", NKEY_HELP).env("NATS_NKEY"))
     .addOption(
       new Option(
         "--inbox-prefix <prefix>",
         "inbox prefix (default: _INBOX_<role>_<name> from an nkey file named <role>-<name>.nk)",
       ).env("NATS_INBOX_PREFIX"),
     )
-    .addOption(
-      new Option("--tls-ca <file>", "CA certificate(s) to verify the server (PEM)").env(
-        "NATS_TLS_CA",
-      ),
-    )
+    .addOption(new Option("--tls-ca <file>", TLS_CA_HELP).env("NATS_TLS_CA"))
     .addOption(new Option("--tls-cert <file>", "client certificate (PEM)").env("NATS_TLS_CERT"))
     .addOption(new Option("--tls-key <file>", "client certificate's key (PEM)").env("NATS_TLS_KEY"))
     .addOption(
@@ -93,6 +85,9 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
         .argParser(parseLogLevel),
     );
 }
+
+const TLS_CA_HELP = "CA certificate(s) to verify the server (PEM)";
+const NKEY_HELP = "NATS nkey seed file (from `collector-mesh auth`)";
 
 function passwordOption(): Option {
   const help = "NATS password (prefer the environment variable)";

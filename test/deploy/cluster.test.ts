@@ -65,7 +65,9 @@ describe("deploy - the three-node cluster", () => {
         text = swap(text, `nats-route://${m}:6222`, `nats-route://127.0.0.1:${route[j]}`, n);
       }
       writeFileSync(file, text);
-      const child = spawn(natsServerBinary(), ["-c", file], { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(natsServerBinary(), ["-c", file], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
       child.once("exit", (code) => exits.push(`${n} exited (${code}): ${stderr.trim()}`));

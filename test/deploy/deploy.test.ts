@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { referenceCollectors } from "../../src/collectors/index.js";
@@ -12,6 +12,7 @@ import {
   DEPLOY,
   DOCKERFILE,
   ROOT,
+  SECRETS_DIR,
   confValue,
   copyDeploy,
   dependsOn,
@@ -30,6 +31,12 @@ export const CLI_ENV = [
   "NATS_URL",
   "MESH_PREFIX",
   "NATS_CREDS",
+  "NATS_NKEY",
+  "NATS_INBOX_PREFIX",
+  "NATS_TLS_CA",
+  "NATS_TLS_CERT",
+  "NATS_TLS_KEY",
+  "MESH_AUTH_DIR",
   "NATS_USER",
   "NATS_PASSWORD",
   "LOG_LEVEL",
@@ -95,7 +102,10 @@ function dockerfileInstructions(): { op: string; args: string }[] {
 }
 
 function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], { encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
@@ -134,7 +144,21 @@ describe("deploy - compose files", () => {
     expect(service("prometheus").profiles).toEqual(["metrics"]);
   });
 
-  it("deploy - every file the compose files reference exists", () => {
+  it("deploy - every file the compose files reference exists (deploy/secrets once generated)", () => {
+    const copy = copyDeploy({ secrets: true });
+    // Bind mounts below deploy/secrets name what scripts/mesh-secrets.sh generates.
+    const resolveBind = (file: string, source: string) =>
+      source.startsWith(`${SECRETS_DIR}/`) || source === SECRETS_DIR
+        ? join(copy.dir, "secrets", relative(SECRETS_DIR, source))
+        : near(file, source);
+    try {
+      checkReferences(resolveBind);
+    } finally {
+      copy.dispose();
+    }
+  });
+
+  function checkReferences(resolveBind: (file: string, source: string) => string): void {
     for (const [file, c] of composeFiles) {
       const where = relative(ROOT, file);
       const named = Object.keys(c.volumes ?? {});
@@ -147,21 +171,27 @@ describe("deploy - compose files", () => {
         }
         for (const v of s.volumes ?? []) {
           const { source, bind } = parseVolume(v);
-          if (bind) expect(existsSync(near(file, source)), `${where} ${name} ${source}`).toBe(true);
-          else expect(named, `${where} ${name} volume ${source}`).toContain(source);
+          if (bind) {
+            expect(existsSync(resolveBind(file, source)), `${where} ${name} ${source}`).toBe(true);
+          } else expect(named, `${where} ${name} volume ${source}`).toContain(source);
         }
         for (const d of dependsOn(s))
           expect(Object.keys(c.services), `${name} -> ${d}`).toContain(d);
       }
     }
-  });
+  }
 
-  it("deploy - nats runs the mounted deploy/nats-server.conf and publishes its ports", () => {
+  it("deploy - nats runs the mounted deploy/nats-server-secured.conf, its secrets beside it, and publishes its ports", () => {
     const nats = service("nats");
-    const conf = flag(nats.command, "-c");
+    const conf = flag(nats.command, "-c")!;
     const mount = nats.volumes?.map(parseVolume).find((v) => v.target === conf);
-    expect(mount?.source).toBe("./deploy/nats-server.conf");
-    const text = readFileSync(join(DEPLOY, "nats-server.conf"), "utf8");
+    expect(mount?.source).toBe("./deploy/nats-server-secured.conf");
+    const text = readFileSync(join(DEPLOY, "nats-server-secured.conf"), "utf8");
+    // It includes ./secrets/server.conf: the generated secrets are mounted there.
+    const include = /^\s*include\s+(\S+)/m.exec(text)?.[1];
+    expect(include).toBe("./secrets/server.conf");
+    const secrets = nats.volumes?.map(parseVolume).find((v) => v.source === SECRETS_DIR);
+    expect(secrets?.target).toBe(join(dirname(conf), "secrets"));
     expect(text).toMatch(/^\s*jetstream\s*\{/m);
     const clientPort = Number(confValue(text, "listen")?.split(":").pop());
     const httpPort = Number(confValue(text, "http_port"));
@@ -341,31 +371,27 @@ describe("deploy - the image", () => {
 describe("deploy - nats-server configs", () => {
   const configs = deployConfigs();
 
-  it("deploy - deploy/ holds the single-server, cluster and accounts configs", () => {
-    expect(configs).toEqual([
-      "accounts.conf",
+  it("deploy - deploy/ holds the single-server (open and secured) and cluster configs", () => {
+    expect(configs.filter((c) => !c.startsWith("secrets"))).toEqual([
       join("cluster", "n1.conf"),
       join("cluster", "n2.conf"),
       join("cluster", "n3.conf"),
+      "nats-server-secured.conf",
       "nats-server.conf",
     ]);
   });
 
-  it("deploy - nats-server -t accepts every config in deploy/", () => {
+  it("deploy - nats-server -t accepts every config in deploy/, the secured one with generated secrets", () => {
     requireNatsServer();
-    const copy = copyDeploy();
+    const copy = copyDeploy({ secrets: true });
     try {
-      for (const rel of configs) {
+      for (const rel of deployConfigs(copy.dir)) {
         const r = validate(join(copy.dir, rel));
         expect(r.status, `${rel}: ${r.output}`).toBe(0);
       }
-      // The documented way to turn the accounts on: include them in the single-server config.
-      const single = join(copy.dir, "nats-server.conf");
-      const text = readFileSync(single, "utf8");
-      expect(text).toMatch(/^#\s*include \.\/accounts\.conf$/m);
-      writeFileSync(single, text.replace(/^#\s*(include \.\/accounts\.conf)$/m, "$1"));
-      const r = validate(single);
-      expect(r.status, `nats-server.conf with accounts: ${r.output}`).toBe(0);
+      // Without the secrets the secured config does not start: no silent open server.
+      rmSync(join(copy.dir, "secrets"), { recursive: true });
+      expect(validate(join(copy.dir, "nats-server-secured.conf")).status).not.toBe(0);
     } finally {
       copy.dispose();
     }
@@ -373,14 +399,14 @@ describe("deploy - nats-server configs", () => {
 
   it("deploy - nats-server -t rejects a broken config, so the check above means something", () => {
     requireNatsServer();
-    const copy = copyDeploy();
+    const copy = copyDeploy({ secrets: true });
     try {
-      const f = join(copy.dir, "accounts.conf");
+      const f = join(copy.dir, "secrets", "server.conf");
       writeFileSync(
         f,
-        readFileSync(f, "utf8").replace("$COLLECTOR_PERMISSIONS }", "$NO_SUCH_VAR }"),
+        readFileSync(f, "utf8").replace("permissions: {", "permissions: $NO_SUCH_VAR {"),
       );
-      expect(validate(f).status).not.toBe(0);
+      expect(validate(join(copy.dir, "nats-server-secured.conf")).status).not.toBe(0);
     } finally {
       copy.dispose();
     }
@@ -408,18 +434,27 @@ describe("deploy - nats-server configs", () => {
     expect(stores.size).toBe(3);
   });
 
-  it("deploy - the accounts config is written for the default prefix and its bucket", () => {
-    const text = readFileSync(join(DEPLOY, "accounts.conf"), "utf8");
-    const s = new Subjects(DEFAULT_PREFIX);
-    const subjects = [...text.matchAll(/^\s*"([^"]+)"\s*$/gm)].map((m) => m[1]!);
-    expect(subjects.length).toBeGreaterThan(10);
-    for (const subj of subjects) {
-      if (subj === "$JS.API.INFO") continue;
-      if (subj.startsWith("$KV.") || subj.startsWith("$JS.")) {
-        expect(subj, subj).toContain(s.bucket());
-      } else if (!subj.startsWith("_INBOX.") && !subj.startsWith("$SRV.")) {
-        expect(subj.startsWith(`${s.prefix}.`), subj).toBe(true);
+  it("deploy - the generated permissions are written for the default prefix and its bucket", () => {
+    const copy = copyDeploy({ secrets: true });
+    try {
+      const text = readFileSync(join(copy.dir, "secrets", "server.conf"), "utf8");
+      const s = new Subjects(DEFAULT_PREFIX);
+      const subjects = [...text.matchAll(/^\s*"([^"]+)"\s*$/gm)].map((m) => m[1]!.split(" ")[0]!);
+      expect(subjects.length).toBeGreaterThan(30);
+      for (const subj of subjects) {
+        if (subj === "$JS.API.INFO" || subj.startsWith("$SRV.") || subj.startsWith("_INBOX_")) {
+          continue;
+        }
+        if (subj.startsWith("$KV.") || subj.startsWith("$JS.")) {
+          expect(subj, subj).toContain(s.bucket());
+        } else {
+          expect(subj.startsWith(`${s.prefix}.`), subj).toBe(true);
+        }
       }
+      // No seed is ever written into the configuration.
+      expect(text).not.toMatch(/\bSU[A-Z2-7]{56}\b/);
+    } finally {
+      copy.dispose();
     }
   });
 });
