@@ -3,6 +3,7 @@ import { COLLECTOR_TYPES } from "../../collectors/types.js";
 import { DEFAULT_PREFIX, DOMAINS, parseCaps, type Domain } from "../../../subjects/index.js";
 import { lazyAction } from "../action.js";
 import { parsePrefixArg } from "../common.js";
+import { parseDuration, parsePositiveInt } from "../parse.js";
 
 /** Default auth directory: `$MESH_AUTH_DIR`, else ./mesh-auth. */
 export const DEFAULT_AUTH_DIR = "mesh-auth";
@@ -69,6 +70,16 @@ export function authCommand(): Command {
         "localhost,127.0.0.1,nats",
       )
       .option("--no-tls-verify", "with --tls: do not require client certificates")
+      .option(
+        "--max-replies <n>",
+        "results a collector may send per task (default: MAX_RESULTS_PER_REPLY; see SECURITY.md for nats-server 2.9)",
+        parsePositiveInt,
+      )
+      .option(
+        "--reply-window <duration>",
+        "how long after a task its results are accepted (default: the longest task deadline + 1m)",
+        parseDuration,
+      )
       .action(lazyAction(async () => ({ run: (await load()).runInit }))),
   );
   auth.addCommand(

@@ -40,6 +40,10 @@ export const Manifest = z.object({
   /** Where the server reads this directory (paths in server.conf). */
   serverDir: z.string(),
   tls: z.object({ verify: z.boolean(), hosts: z.array(z.string()) }).optional(),
+  /** Collectors' reply limits, when not the table's (see SECURITY.md on nats-server 2.9). */
+  replies: z
+    .object({ max: z.number().int().min(1), expiresMs: z.number().int().min(1) })
+    .optional(),
   identities: z.array(IdentityRecord),
 });
 export type Manifest = z.infer<typeof Manifest>;

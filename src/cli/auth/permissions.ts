@@ -239,6 +239,8 @@ export interface IdentityPermissionsInput {
   prefix: string;
   domains?: readonly Domain[];
   extraGrants?: readonly GrantName[];
+  /** Replaces the role's reply limits (`auth init --max-replies/--reply-window`, collectors). */
+  responses?: ResponsePermission;
 }
 
 /** The grants an identity holds: its role's, then its extras. */
@@ -269,7 +271,8 @@ export function permissionsFor(i: IdentityPermissionsInput): UserPermissions {
     publish: { allow: [...new Set(publish)] },
     subscribe: { allow: [...new Set(subscribe)] },
   };
-  const r = ROLE_TABLE[i.role].responses;
+  const table = ROLE_TABLE[i.role].responses;
+  const r = table && i.responses ? i.responses : table;
   if (r) out.allow_responses = { max: r.max, expires: `${r.expiresMs}ms` };
   return out;
 }

@@ -19,7 +19,13 @@ import {
   type IdentityRecord,
   type Manifest,
 } from "./manifest.js";
-import { inboxPrefixFor, permissionsFor, type GrantName, type Role } from "./permissions.js";
+import {
+  inboxPrefixFor,
+  permissionsFor,
+  ROLE_TABLE,
+  type GrantName,
+  type Role,
+} from "./permissions.js";
 import { renderServerConf } from "./server-conf.js";
 import { caPaths, ensureCa, issueCertificate, tlsPaths } from "./tls.js";
 
@@ -50,6 +56,7 @@ export async function runInit(values: Record<string, unknown>): Promise<number> 
     prefix: String(values.prefix),
     serverDir: typeof values.serverDir === "string" ? values.serverDir : resolve(dir),
     ...(values.tls === true ? { tls: { verify: values.tlsVerify !== false, hosts } } : {}),
+    ...replyLimits(values),
     identities: [],
   };
   if (m.tls) {
@@ -62,6 +69,15 @@ export async function runInit(values: Record<string, unknown>): Promise<number> 
     `add it to the server's config: include <path of ${join(dir, SERVER_CONF_FILE)} relative to that config>`,
   );
   return ExitCode.Ok;
+}
+
+/** `--max-replies`/`--reply-window`: both or neither, else the table's limits. */
+function replyLimits(values: Record<string, unknown>): Pick<Manifest, "replies"> {
+  const max = values.maxReplies as number | undefined;
+  const window = values.replyWindow as number | undefined;
+  if (max === undefined && window === undefined) return {};
+  const table = ROLE_TABLE.collector.responses!;
+  return { replies: { max: max ?? table.max, expiresMs: window ?? table.expiresMs } };
 }
 
 async function add(
@@ -187,6 +203,7 @@ export function runLs(values: Record<string, unknown>): Promise<number> {
             prefix: m.prefix,
             domains: i.domains,
             extraGrants: i.extraGrants,
+            responses: i.role === "collector" ? m.replies : undefined,
           }),
         }
       : {}),

@@ -55,6 +55,7 @@ export function renderServerConf(m: Manifest): string {
             prefix: m.prefix,
             domains: i.domains,
             extraGrants: i.extraGrants,
+            responses: i.role === "collector" ? m.replies : undefined,
           }),
           "        ",
         ),
