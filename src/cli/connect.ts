@@ -80,6 +80,12 @@ export async function connectNats(
   return nc;
 }
 
+/** The name of the identity an nkey file of this role stands for (`<role>-<name>.nk`), if any. */
+export function identityName(nkey: string | undefined, role: string): string | undefined {
+  const who = nkey ? identityOfFile(nkey) : undefined;
+  return who?.role === role ? who.name : undefined;
+}
+
 /**
  * The inbox prefix and TLS options for these flags. The inbox prefix is `--inbox-prefix`, else
  * `_INBOX_<role>_<name>` when the nkey file is named `<role>-<name>.nk` (what `collector-mesh auth`

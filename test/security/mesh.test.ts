@@ -167,6 +167,31 @@ describe("security - a secured mesh runs end to end", () => {
   });
 });
 
+describe("security - the CLI's collector takes its id from its identity", () => {
+  it("security - collector --nkey collector-<id>.nk runs as <id> without --id", async () => {
+    const { CliProcess, cli: runCli, cliEnv } = await import("../cli/cli.js");
+    const p = new CliProcess(
+      ["collector", "--type", "netmond", "--nats-url", mesh.ns.url, "--heartbeat", "250ms"],
+      { env: cliEnv({ NATS_NKEY: seedFile(authDir, IDS.collectorB), OTEL_SDK_DISABLED: "true" }) },
+    );
+    stops.push(() => p.stop());
+    const ops = seedFile(authDir, IDS.operator);
+    await until(
+      async () => {
+        const r = await runCli(["status", "--json", "--nats-url", mesh.ns.url, "--nkey", ops]);
+        return (
+          r.code === 0 &&
+          (JSON.parse(r.stdout) as { id: string }[]).some((c) => c.id === IDS.collectorB.name)
+        );
+      },
+      20_000,
+      "the collector advertised under its identity's name",
+    );
+    const r = await p.stop();
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
+
 describe("security - removing an identity cuts it off", () => {
   it("security - after auth remove and a reload, the removed collector is disconnected and cannot log in again", async () => {
     const b = await mesh.login(IDS.collectorB, {

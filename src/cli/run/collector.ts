@@ -4,7 +4,7 @@ import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector
 import { referenceCollectors } from "../../collectors/index.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats } from "../connect.js";
+import { connectNats, identityName } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
 import { startTelemetry } from "../telemetry.js";
@@ -41,7 +41,8 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   const ttlMs = flags.ttl ?? Math.max(DEFAULT_TTL_MS, 3 * heartbeatMs);
   if (ttlMs <= heartbeatMs) throw new CliError("--ttl must be longer than --heartbeat");
   const roots = flags.roots?.map((r) => path.resolve(r));
-  const id = flags.id ?? defaultCollectorId(ref.type);
+  // With an identity from `collector-mesh auth`, its name is the id its permissions allow.
+  const id = flags.id ?? identityName(common.nkey, "collector") ?? defaultCollectorId(ref.type);
   const logger = createLogger({ name: ref.type, level: common.logLevel });
   const stopTelemetry = await startTelemetry(ref.type, { "service.instance.id": id });
   try {

@@ -2,7 +2,7 @@ import { Coordinator } from "../../coordinator/index.js";
 import { randomId } from "../../ids.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats } from "../connect.js";
+import { connectNats, identityName } from "../connect.js";
 import { ExitCode } from "../errors.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
 import { createMetrics, startMetricsEndpoint } from "../metrics.js";
@@ -24,7 +24,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   // Listen from the start: a signal during start-up stops the command once it has started.
   const shutdown = waitForShutdown();
   const common = commonOptions(values);
-  const id = flags.id ?? `coord-${randomId(10)}`;
+  const id = flags.id ?? identityName(common.nkey, "coordinator") ?? `coord-${randomId(10)}`;
   const logger = createLogger({ name: COORDINATOR_SERVICE_NAME, level: common.logLevel });
   const stopTelemetry = await startTelemetry(COORDINATOR_SERVICE_NAME, {
     "service.instance.id": id,
