@@ -213,6 +213,7 @@ describe("security - a collector's identity cannot act for another", () => {
       s.task("process", "normal"),
       s.api("submit"),
       s.api("status"),
+      s.api("stats"),
       s.collectorEvent(B),
       s.failoverEvent(),
     ]) {

@@ -81,6 +81,11 @@ describe("security - a publisher submits and reads its own replies, nothing else
       s.api("stats"),
       "$JS.API.INFO",
       `$JS.API.STREAM.INFO.${stream}`,
+      `$JS.API.STREAM.CREATE.${stream}`,
+      `$JS.API.STREAM.UPDATE.${stream}`,
+      `$JS.API.STREAM.DELETE.${stream}`,
+      `$JS.API.STREAM.PURGE.${stream}`,
+      `$JS.API.STREAM.MSG.DELETE.${stream}`,
     ]);
   });
 
@@ -124,6 +129,7 @@ describe("security - an operator reads the mesh and changes nothing", () => {
     ]);
     await refusedPublishes(IDS.operator, [
       s.collectorTask(IDS.collectorA.name),
+      s.task("process", "normal"),
       s.result(IDS.coordinator.name, "t-1", 0),
       s.collectorEvent(IDS.collectorA.name),
     ]);
@@ -156,6 +162,7 @@ describe("security - a coordinator does what it needs and no more", () => {
       `$JS.API.STREAM.DELETE.${stream}`,
       `$JS.API.STREAM.PURGE.${stream}`,
       `$JS.API.STREAM.UPDATE.${stream}`,
+      `$JS.API.STREAM.MSG.DELETE.${stream}`,
       `$JS.API.STREAM.CREATE.OTHER`,
     ]);
   });
