@@ -1,72 +1,18 @@
-import type { Msg } from "@nats-io/nats-core";
-import { ErrorCode, RETRYABLE_CODES, ERROR_CODES } from "../subjects/codes.js";
-import { Headers } from "../subjects/headers.js";
+import { ErrorCode } from "../subjects/codes.js";
+import {
+  InvalidArgumentError,
+  InvalidMessageError,
+  InvalidSubjectTokenError,
+  MeshError,
+} from "../subjects/errors.js";
 
-export { ErrorCode };
-
-/** Base of every error collector-mesh raises. `code` is stable and travels on the wire. */
-export class MeshError extends Error {
-  readonly code: ErrorCode;
-  readonly retryable: boolean;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "MeshError";
-    this.code = code;
-    this.retryable = RETRYABLE_CODES.has(code);
-  }
-
-  /** Rebuilds the error carried in a reply's headers, or returns undefined when there is none. */
-  static fromMsg(msg: Pick<Msg, "headers">): MeshError | undefined {
-    const h = msg.headers;
-    if (!h) return undefined;
-    const code = h.get(Headers.ErrorCode);
-    if (!code) return undefined;
-    const known = (ERROR_CODES as readonly string[]).includes(code)
-      ? (code as ErrorCode)
-      : ErrorCode.Internal;
-    return new MeshError(known, h.get(Headers.Error) || code);
-  }
-}
-
-/** A message failed to decode or validate. Changes no state. */
-export class InvalidMessageError extends MeshError {
-  readonly subject: string | undefined;
-  /** zod issue paths, dotted (`payload.pid`), or the decode stage (`<msgpack>`, `<size>`). */
-  readonly paths: readonly string[];
-  constructor(
-    message: string,
-    opts: { subject?: string; paths?: readonly string[]; cause?: unknown } = {},
-  ) {
-    super(ErrorCode.InvalidMessage, message, { cause: opts.cause });
-    this.name = "InvalidMessageError";
-    this.subject = opts.subject;
-    this.paths = opts.paths ?? [];
-  }
-}
-
-/** An option or argument is out of its domain. */
-export class InvalidArgumentError extends MeshError {
-  readonly property: string;
-  constructor(property: string, reason: string) {
-    super(ErrorCode.InvalidArgument, `'${property}' ${reason}`);
-    this.name = "InvalidArgumentError";
-    this.property = property;
-  }
-}
-
-/** A subject token would break the subject (empty, `.`, `*`, `>`, whitespace, too long). */
-export class InvalidSubjectTokenError extends MeshError {
-  readonly token: string;
-  constructor(what: string, token: string) {
-    super(
-      ErrorCode.InvalidSubjectToken,
-      `invalid ${what} ${JSON.stringify(token.slice(0, 64))}: a subject token must be 1-256 characters without '.', '*', '>' or whitespace`,
-    );
-    this.name = "InvalidSubjectTokenError";
-    this.token = token;
-  }
-}
+export {
+  ErrorCode,
+  InvalidArgumentError,
+  InvalidMessageError,
+  InvalidSubjectTokenError,
+  MeshError,
+};
 
 /** No registered collector advertises every required capability. */
 export class NoCapableCollectorError extends MeshError {

@@ -8,7 +8,7 @@ export * from "../subjects/index.js";
 export * from "./errors.js";
 export { encode, decode, encodeRaw, decodeRaw, type DecodeOptions } from "./codec.js";
 export { ManualClock, seededRng, systemClock, type Clock, type Deps, type Rng } from "./clock.js";
-export { QueuedIterator, type MeshIterator } from "./iterator.js";
+export { QueuedIterator, type MeshIterator } from "./structures/iterator.js";
 export { VERSION } from "./version.js";
 
 export {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../src/errors.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** Capability bit flags a collector advertises and a task requires. */
 export const SourceCaps = {

@@ -15,6 +15,8 @@ export const ErrorCode = {
   PathNotAllowed: "PATH_NOT_ALLOWED",
   UnknownStrategy: "UNKNOWN_STRATEGY",
   Stopped: "STOPPED",
+  /** The instance a fan-out part belongs to left or died while the part was running. */
+  CollectorLost: "COLLECTOR_LOST",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

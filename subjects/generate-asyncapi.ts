@@ -41,6 +41,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     messages[name] = {
       name,
       contentType: "application/msgpack",
+      "x-maxBytes": MAX_MESSAGE_BYTES,
       headers: { $ref: "#/components/schemas/TraceHeaders" },
       payload: schemaOf(name),
     };

@@ -1,5 +1,6 @@
 export * from "./caps.js";
 export * from "./codes.js";
+export * from "./errors.js";
 export * from "./headers.js";
 export * from "./schemas.js";
 export * from "./subjects.js";

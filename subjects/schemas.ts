@@ -42,7 +42,9 @@ export const ErrorCodeSchema = z.enum(ERROR_CODES);
 export const Millis = z.number().int().min(0);
 const Labels = z
   .record(z.string().min(1).max(64), z.string().max(256))
-  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
+  // The refine has no JSON Schema form: say the same for asyncapi.yaml.
+  .meta({ maxProperties: MAX_LABELS });
 
 /** A collector's advert in the KV bucket (key = id), refreshed on every heartbeat. */
 export const CollectorAdvert = z.object({

@@ -1,4 +1,4 @@
-import { InvalidSubjectTokenError } from "../src/errors.js";
+import { InvalidSubjectTokenError } from "./errors.js";
 import type { Domain, PriorityName } from "./caps.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 

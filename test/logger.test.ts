@@ -30,7 +30,7 @@ describe("logging - pino JSON with trace context", () => {
     });
     trace.setGlobalTracerProvider(provider);
     const { lines, stream } = capture();
-    const log = createLogger({ name: "t", level: "info", pretty: false, destination: stream });
+    const log = createLogger({ name: "t", level: "info", destination: stream });
     const span = trace.getTracer("t").startSpan("work");
     context.with(trace.setSpan(context.active(), span), () => log.info({ taskId: "x" }, "inside"));
     span.end();
@@ -55,7 +55,7 @@ describe("logging - pino JSON with trace context", () => {
     process.env.LOG_LEVEL = "warn";
     try {
       const { lines, stream } = capture();
-      const log = createLogger({ pretty: false, destination: stream });
+      const log = createLogger({ destination: stream });
       log.info("hidden");
       log.warn("shown");
       expect(lines.map((l) => l.msg)).toEqual(["shown"]);
@@ -63,5 +63,26 @@ describe("logging - pino JSON with trace context", () => {
       if (prev === undefined) delete process.env.LOG_LEVEL;
       else process.env.LOG_LEVEL = prev;
     }
+  });
+});
+
+describe("logging - the command's logger", () => {
+  it("logging - pretty lines for a terminal are readable text, JSON otherwise", async () => {
+    const { createCliLogger } = await import("../src/cli/logger.js");
+    let text = "";
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const log = createCliLogger({ name: "cli", level: "info", pretty: true, destination: sink });
+    log.info({ taskId: "t-1" }, "readable");
+    expect(text).toContain("readable");
+    expect(text).toContain("t-1");
+    expect(() => JSON.parse(text.trim().split("\n")[0] ?? "")).toThrow();
+    const { lines, stream } = capture();
+    createCliLogger({ pretty: false, destination: stream }).info("plain");
+    expect(lines[0]).toMatchObject({ msg: "plain" });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Coordinator } from "../src/coordinator/index.js";
 import { Collector } from "../src/collector/index.js";
-import { PrometheusMetrics, serveMetrics } from "../src/telemetry/prometheus.js";
+import { PrometheusMetrics, serveMetrics } from "../src/cli/prometheus.js";
 import { SourceCaps } from "../subjects/index.js";
 import { startMesh, until, type Mesh } from "./support/nats-server.js";
 

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import {
   Subjects,
@@ -128,5 +131,25 @@ describe("caps - SourceCaps and priorities", () => {
     expect(priorityName(TaskPriority.Low)).toBe("low");
     expect(() => parsePriority("urgent")).toThrow(InvalidArgumentError);
     expect(() => parsePriority(4)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("subjects - a standalone contract package", () => {
+  it("subjects - no file in subjects/ imports from src/ (the contract stands alone)", () => {
+    const dir = fileURLToPath(new URL("../subjects/", import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(5);
+    const offenders = files.filter((f) =>
+      /from\s+["'][^"']*\.\.\/src\//.test(readFileSync(join(dir, f), "utf8")),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("subjects - the package's errors are the library's errors", async () => {
+    const lib = await import("../src/errors.js");
+    const contract = await import("../subjects/index.js");
+    expect(lib.MeshError).toBe(contract.MeshError);
+    expect(lib.InvalidSubjectTokenError).toBe(contract.InvalidSubjectTokenError);
+    expect(() => new contract.Subjects("acme").collectorTask("a.b")).toThrow(lib.MeshError);
   });
 });

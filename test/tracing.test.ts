@@ -61,11 +61,16 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
       { env, stdio: ["ignore", "ignore", "inherit"] },
     );
     children.push(coordinator);
-    // "fast" answers at once; "slow" answers after its attempt has timed out, so its part is
-    // re-sent to "fast" (a new dispatch attempt in the same trace) and its late result dropped.
+    // "fast" answers at once; "slow" answers its first attempt after that attempt has timed out,
+    // so its part is re-sent to "slow" itself (a fan-out part belongs to its instance: a new
+    // dispatch attempt in the same trace), and the late answer of the first attempt is dropped.
     children.push(await spawnCollector(mesh.ns.url, { id: "fast", caps: PROC, prefix: p }, env));
     children.push(
-      await spawnCollector(mesh.ns.url, { id: "slow", caps: PROC, prefix: p, delayMs: 1200 }, env),
+      await spawnCollector(
+        mesh.ns.url,
+        { id: "slow", caps: PROC, prefix: p, delayMs: 1200, slowAttempts: 1 },
+        env,
+      ),
     );
     const s = new Subjects(p);
     await until(
@@ -92,7 +97,8 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
     const result = decode(AggregatedResult, reply.data);
     expect(result.status).toBe("complete");
     expect(result.results).toHaveLength(2);
-    expect(result.results.every((r) => r.collectorId === "fast")).toBe(true);
+    const by = Object.fromEntries(result.results.map((r) => [r.collectorId, r.attempt]));
+    expect(by).toEqual({ fast: 0, slow: 1 });
 
     // Let "slow" finish its abandoned attempt, then stop everything so every span is flushed.
     await new Promise((r) => setTimeout(r, 1500));
@@ -113,7 +119,7 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
     const dispatches = trace.filter((x) => x.name === "dispatch");
     const processes = trace.filter((x) => x.name === "process");
 
-    // Three dispatch attempts: fast and slow, then the re-send of slow's part to fast.
+    // Three dispatch attempts: fast and slow, then the re-send of slow's part to slow.
     expect(dispatches).toHaveLength(3);
     expect(
       dispatches.every((d) => d.kind === SPAN_KIND_PRODUCER && d.parentSpanId === submit.spanId),

@@ -4,7 +4,7 @@ import type {
   ErrorBody,
   Result,
 } from "../../subjects/index.js";
-import type { HeapItem } from "../distributor/heap.js";
+import type { HeapItem } from "../structures/heap.js";
 import type { ResultStream, StreamSource } from "./result-stream.js";
 
 /** Results in order: produced-at, then collector id, then seq. */

@@ -5,9 +5,9 @@ import {
   type Result,
 } from "../../subjects/index.js";
 import { defaultDeps, type Clock, type Deps } from "../clock.js";
-import { IndexedHeap } from "../distributor/heap.js";
+import { IndexedHeap } from "../structures/heap.js";
 import { InvalidArgumentError, MeshError, StoppedError } from "../errors.js";
-import type { MeshIterator } from "../iterator.js";
+import type { MeshIterator } from "../structures/iterator.js";
 import { checkTimeout } from "../distributor/options.js";
 import { Aggregation } from "./aggregation.js";
 import { dedupKeyFn, parseAggregatorOptions } from "./options.js";

@@ -116,7 +116,7 @@ export class ResultInbox {
       return;
     }
     this.#stats.results++;
-    this.#call(() => this.#opts.onResult(result, msg));
+    this.#call(() => this.#opts.onResult(result, attempt, msg));
   }
 
   #invalid(err: InvalidMessageError, msg: Msg): void {

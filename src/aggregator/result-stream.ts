@@ -1,5 +1,5 @@
 import type { Result } from "../../subjects/index.js";
-import { QueuedIterator, type MeshIterator } from "../iterator.js";
+import { QueuedIterator, type MeshIterator } from "../structures/iterator.js";
 
 /** What a stream reads: an append-only log of results, some of which may be withdrawn. */
 export interface StreamSource {

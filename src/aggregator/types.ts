@@ -59,7 +59,8 @@ export interface ResultInboxOptions {
   /** This coordinator's id: the inbox is `<p>.result.<coordinatorId>.>`. */
   coordinatorId: string;
   /** A valid Result arrived. */
-  onResult(result: Result, msg: Msg): void;
+  /** A decoded Result; `attempt` is the subject's attempt token (undefined when it has none). */
+  onResult(result: Result, attempt: number | undefined, msg: Msg): void;
   /** The task's direct subject had no subscriber: the instance is gone. */
   onNoResponders(taskId: string, attempt: number | undefined): void;
   /** The collector answered with a typed error instead of a result. */

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { StrategySpec } from "./types.js";
 
-export const DEFAULT_STRATEGY = "round-robin";
+export const DEFAULT_STRATEGY = "least-connections";
 /** Consecutive failures after which `recordFailure` asks for a failover. */
 export const DEFAULT_FAILOVER_THRESHOLD = 3;
 /** First ejection; doubles on each repeat ejection. */

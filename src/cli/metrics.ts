@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Coordinator } from "../coordinator/index.js";
-import { PrometheusMetrics, serveMetrics } from "../telemetry/prometheus.js";
+import { PrometheusMetrics, serveMetrics } from "./prometheus.js";
 
 export interface MetricsEndpointOptions {
   /** TCP port of the HTTP endpoint (`--metrics-port`, env METRICS_PORT); 0 picks a free one. */

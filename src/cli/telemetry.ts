@@ -1,4 +1,4 @@
-import { startTracing } from "../telemetry/sdk.js";
+import { startTracing } from "./tracing-sdk.js";
 
 /**
  * Where the command wires the OpenTelemetry SDK (the library itself depends on the API only).

@@ -1,45 +1,21 @@
-import type { Logger } from "pino";
-import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { headers as natsHeaders } from "@nats-io/nats-core";
-import { decode, encode } from "../codec.js";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { decode } from "../codec.js";
 import { MeshError, ErrorCode, InvalidMessageError, StoppedError } from "../errors.js";
 import {
   CollectorHealth,
-  Headers,
-  Result,
   Subjects,
   Task,
-  ErrorReply,
   domainsOf,
   formatCaps,
   hasCaps,
-  priorityName,
   type CollectorAdvert,
 } from "../../subjects/index.js";
 import { Advertiser } from "../router/advertiser.js";
-import {
-  Attr,
-  SpanKind,
-  context,
-  endSpan,
-  extractContext,
-  injectHeaders,
-  tracer,
-  trace,
-  tracingEnabled,
-} from "../telemetry/tracing.js";
 import { LogOnce } from "../telemetry/log-once.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";
-import type { CollectorStats, TaskContext } from "./types.js";
-
-interface Job {
-  task: Task;
-  priority: number;
-  reply: string | undefined;
-  headers: MsgHdrs | undefined;
-  receivedAt: number;
-}
+import { TaskRun, TaskRunner, type Job } from "./runner.js";
+import type { CollectorStats } from "./types.js";
 
 /**
  * A collector instance: advertises itself in the KV bucket and heartbeats, takes tasks on its
@@ -59,7 +35,7 @@ export class Collector {
   readonly #logOnce = new LogOnce();
   #accepting = false;
   #idle: (() => void) | undefined;
-  #stats = {
+  readonly #stats = {
     received: 0,
     completed: 0,
     failed: 0,
@@ -68,11 +44,20 @@ export class Collector {
     rejected: 0,
     resultsSent: 0,
   };
+  readonly #runner: TaskRunner;
 
   constructor(init: CollectorInit) {
     this.opts = parseCollectorOptions(init);
     this.#subjects = new Subjects(this.opts.prefix);
     this.#startedAt = this.opts.clock.now();
+    this.#runner = new TaskRunner({
+      collectorId: this.opts.id,
+      handler: this.opts.handler,
+      logger: this.opts.logger,
+      clock: this.opts.clock,
+      nc: () => this.#nc,
+      counts: this.#stats,
+    });
   }
 
   get id(): string {
@@ -178,7 +163,7 @@ export class Collector {
       clearTimeout(timer);
       if (this.inFlight > 0) {
         for (const job of this.#queue.drain())
-          this.#sendError(job, new StoppedError(`collector ${this.id}`), 0);
+          this.#runner.sendError(job, new StoppedError(`collector ${this.id}`), 0);
         for (const run of this.#running) run.abort(new StoppedError(`collector ${this.id}`));
       }
     }
@@ -193,6 +178,10 @@ export class Collector {
     }
     this.#nc = undefined;
     this.opts.logger.info({ collectorId: this.id }, "collector stopped");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   stats(): CollectorStats {
@@ -224,7 +213,7 @@ export class Collector {
           "invalid task",
         );
       }
-      this.#replyError(msg.reply, e);
+      this.#runner.replyError(msg.reply, e);
       return;
     }
     const job: Job = {
@@ -236,7 +225,7 @@ export class Collector {
     };
     if (!hasCaps(this.opts.capabilities, task.requiredCapabilities)) {
       this.#stats.rejected++;
-      this.#sendError(
+      this.#runner.sendError(
         job,
         new MeshError(
           ErrorCode.NoCapableCollector,
@@ -248,7 +237,7 @@ export class Collector {
     }
     if (!this.#accepting) {
       this.#stats.rejected++;
-      this.#sendError(job, new StoppedError(`collector ${this.id}`), 0);
+      this.#runner.sendError(job, new StoppedError(`collector ${this.id}`), 0);
       return;
     }
     if (this.#running.size < this.opts.maxConcurrency) {
@@ -257,7 +246,7 @@ export class Collector {
       this.#queue.push(job);
     } else {
       this.#stats.rejected++;
-      this.#sendError(
+      this.#runner.sendError(
         job,
         new MeshError(ErrorCode.Overloaded, `collector ${this.id} queue is full`),
         0,
@@ -286,7 +275,7 @@ export class Collector {
     const now = this.opts.clock.now();
     if (job.task.deadline <= now) {
       this.#stats.expired++;
-      this.#sendError(
+      this.#runner.sendError(
         job,
         new MeshError(ErrorCode.Timeout, `task ${job.task.taskId} deadline passed before it ran`),
         0,
@@ -298,205 +287,9 @@ export class Collector {
     }
     const run = new TaskRun(job.task, this.id, this.opts.logger);
     this.#running.add(run);
-    void this.#execute(job, run).finally(() => {
+    void this.#runner.execute(job, run).finally(() => {
       this.#running.delete(run);
       this.#next();
     });
   }
-
-  /**
-   * Aborts `run` when its task's deadline passes. Armed only once the handler has returned
-   * something pending: a handler that returns a value has finished before any timer could fire.
-   */
-  #armDeadline(run: TaskRun): void {
-    if (run.timer !== undefined) return;
-    const { task } = run;
-    run.timer = setTimeout(
-      () => run.abort(new MeshError(ErrorCode.Timeout, `task ${task.taskId} deadline passed`)),
-      Math.max(0, task.deadline - this.opts.clock.now()),
-    );
-    run.timer.unref();
-  }
-
-  async #execute(job: Job, run: TaskRun): Promise<void> {
-    const { task } = job;
-    const parent = extractContext(job.headers);
-    const span = tracer.startSpan(
-      "process",
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          [Attr.System]: "nats",
-          [Attr.Operation]: "process",
-          [Attr.ConversationId]: task.correlationId,
-          [Attr.MessageId]: task.taskId,
-          [Attr.CollectorId]: this.id,
-          [Attr.Priority]: priorityName(task.priority),
-          [Attr.Attempt]: task.attempt,
-        },
-      },
-      parent,
-    );
-    const ctx = trace.setSpan(parent, span);
-    let seq = 0;
-    try {
-      await context.with(ctx, async () => {
-        let out = this.opts.handler(task.payload, run);
-        if (isThenable(out)) {
-          this.#armDeadline(run);
-          out = await out;
-        }
-        if (isAsyncIterable(out)) {
-          this.#armDeadline(run);
-          // Send each value once the next is known, so the last can carry `final`.
-          let pending: { v: unknown } | undefined;
-          for await (const v of out) {
-            if (run.aborted) throw run.reason;
-            if (pending) this.#sendOk(job, pending.v, seq++, false);
-            pending = { v };
-          }
-          this.#sendOk(job, pending?.v, seq++, true);
-        } else {
-          this.#sendOk(job, out, seq++, true);
-        }
-      });
-      this.#stats.completed++;
-      endSpan(span);
-    } catch (err) {
-      this.#stats.failed++;
-      this.#sendError(job, err, seq);
-      endSpan(span, err);
-    } finally {
-      if (run.timer !== undefined) clearTimeout(run.timer);
-    }
-  }
-
-  #result(job: Job, seq: number, final: boolean): Result {
-    const now = this.opts.clock.now();
-    return {
-      taskId: job.task.taskId,
-      correlationId: job.task.correlationId,
-      collectorId: this.id,
-      seq,
-      final,
-      status: "ok",
-      producedAt: now,
-      processingMs: now - job.receivedAt,
-      attempt: job.task.attempt,
-    };
-  }
-
-  #sendOk(job: Job, payload: unknown, seq: number, final: boolean): void {
-    const r = this.#result(job, seq, final);
-    r.payload = payload;
-    this.#publish(job, r);
-  }
-
-  #sendError(job: Job, err: unknown, seq: number): void {
-    const r = this.#result(job, seq, true);
-    r.status = "error";
-    r.error =
-      err instanceof MeshError
-        ? { code: err.code, message: err.message.slice(0, 1024) }
-        : {
-            code: ErrorCode.HandlerError,
-            message: (err instanceof Error ? err.message : String(err)).slice(0, 1024),
-          };
-    this.#publish(job, r);
-  }
-
-  #publish(job: Job, r: Result): void {
-    const nc = this.#nc;
-    if (!job.reply || !nc) return;
-    const span = tracingEnabled()
-      ? tracer.startSpan("result", {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            [Attr.System]: "nats",
-            [Attr.Operation]: "publish",
-            [Attr.Destination]: job.reply,
-            [Attr.ConversationId]: r.correlationId,
-            [Attr.MessageId]: r.taskId,
-            [Attr.CollectorId]: this.id,
-            "collector_mesh.result.seq": r.seq,
-            "collector_mesh.result.final": r.final,
-            "collector_mesh.result.status": r.status,
-          },
-        })
-      : undefined;
-    try {
-      const headers = span ? injectHeaders(trace.setSpan(context.active(), span)) : undefined;
-      nc.publish(job.reply, encode(Result, r), headers ? { headers } : undefined);
-      this.#stats.resultsSent++;
-      if (span) endSpan(span);
-    } catch (err) {
-      if (span) endSpan(span, err);
-      // A result too large to encode or a closed connection: say so on the reply subject.
-      this.opts.logger.warn({ taskId: r.taskId, err: String(err) }, "result not sent");
-      if (r.status === "ok") {
-        this.#sendError(
-          job,
-          new MeshError(ErrorCode.Internal, `result not sent: ${String(err)}`),
-          r.seq,
-        );
-      }
-    }
-  }
-
-  #replyError(reply: string | undefined, err: MeshError): void {
-    if (!reply || !this.#nc) return;
-    const h = natsHeaders();
-    h.set(Headers.ErrorCode, err.code);
-    h.set(Headers.Error, err.message.slice(0, 512).replace(/[\r\n]/g, " "));
-    const body: ErrorReply = { error: { code: err.code, message: err.message.slice(0, 1024) } };
-    this.#nc.publish(reply, encode(ErrorReply, body), { headers: h });
-  }
-}
-
-/**
- * A running task, and the TaskContext its handler gets. The AbortController is made only when the
- * handler reads `signal`: making one costs several microseconds per task (the largest single cost
- * of a collector's hot path in the benchmark profile), and a handler that never reads it needs none.
- */
-class TaskRun implements TaskContext {
-  readonly task: Task;
-  readonly collectorId: string;
-  readonly logger: Logger;
-  aborted = false;
-  reason: unknown = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
-  #ac: AbortController | undefined = undefined;
-
-  constructor(task: Task, collectorId: string, logger: Logger) {
-    this.task = task;
-    this.collectorId = collectorId;
-    this.logger = logger;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#ac === undefined) {
-      this.#ac = new AbortController();
-      if (this.aborted) this.#ac.abort(this.reason);
-    }
-    return this.#ac.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.#ac?.abort(reason);
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === "object" || typeof v === "function") &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === "function"
-  );
-}
-
-function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
-  return typeof v === "object" && v !== null && Symbol.asyncIterator in v;
 }

@@ -5,22 +5,39 @@ import { DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js
 import type { Clock, Rng } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { silentLogger } from "../telemetry/logger.js";
-import { randomId } from "../ids.js";
+import { randomId } from "../structures/ids.js";
+import { rejectUnknownKeys, stripUndefined } from "../options.js";
+import type { BalancerOptions, StrategySpec } from "../balancer/index.js";
+import type { AggregatorOptions } from "../aggregator/index.js";
+import type { RouterOptions } from "../router/index.js";
+import {
+  DEFAULT_ADVERT_TTL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS as ROUTER_SWEEP_MS,
+} from "../router/options.js";
+import {
+  DEFAULT_AGING_MS,
+  DEFAULT_MAX_QUEUED,
+  DEFAULT_TIMEOUT_MS,
+} from "../distributor/options.js";
 import { noopMetrics, type CoordinatorMetrics } from "./metrics.js";
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
+/** The coordinator's one timer: attempt, queue and aggregation deadlines. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 50;
-export const DEFAULT_ADVERT_TTL_MS = 3000;
-export const DEFAULT_SUBMIT_TIMEOUT_MS = 30_000;
+export const DEFAULT_PROBE_COOLDOWN_MS = 1000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+export { DEFAULT_ADVERT_TTL_MS };
+/** A submit's timeout when it names none (the distributor's default). */
+export const DEFAULT_SUBMIT_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
 
 export interface CoordinatorOptions {
   nc: NatsConnection;
   /** One subject token; names this coordinator's result inbox. */
   id: string;
   prefix: string;
-  /** Balancing strategy name or spec (see balancer). */
-  strategy: string | { type: string; [k: string]: unknown };
+  /** Balancing strategy (a shortcut for `balancer.strategy`; the balancer's default otherwise). */
+  strategy: StrategySpec | undefined;
   /** Advert TTL: a collector whose last heartbeat is older is stale. */
   advertTtlMs: number;
   /** How long one attempt may run before the task moves to another instance. */
@@ -29,15 +46,25 @@ export interface CoordinatorOptions {
   maxAttempts: number;
   /** Period of the one sweep that drives every deadline. */
   sweepIntervalMs: number;
+  /** How often, on that sweep, the router looks for stale collectors. */
+  routerSweepMs: number;
+  /** Least time between two probes of one suspect instance. */
+  probeCooldownMs: number;
+  /** How long a probe waits for an answer. */
+  probeTimeoutMs: number;
   /** Tasks waiting for capacity, beyond which submit fails with OverloadedError. */
   maxQueued: number;
   /** A queued task moves up one priority level per agingMs waited. */
   agingMs: number;
-  /** Consecutive failures after which an instance fails over. */
-  failoverThreshold: number;
   defaultTimeoutMs: number;
   /** Serve `<p>.api.*` as the NATS micro service `collector-mesh`. */
   serviceApi: boolean;
+  /** Router options (suspectAfterMs, confidenceRefreshMs, forgetAfterMs); see router/options.ts. */
+  router: Partial<RouterOptions>;
+  /** Balancer options (failoverThreshold, ejection, capacity); see balancer/options.ts. */
+  balancer: Partial<BalancerOptions>;
+  /** Aggregator options (dedup, retained results, stream buffers); see aggregator/options.ts. */
+  aggregator: Partial<AggregatorOptions>;
   logger: Logger;
   /** Event-time observations for a metrics backend (Prometheus in the CLI). */
   metrics: CoordinatorMetrics;
@@ -48,49 +75,67 @@ export interface CoordinatorOptions {
 export type CoordinatorInit = Pick<CoordinatorOptions, "nc"> &
   Partial<Omit<CoordinatorOptions, "nc">>;
 
-export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptions {
-  const o: CoordinatorOptions = {
-    id: `coord-${randomId(10)}`,
+/** The coordinator's defaults (every component's own stay in its options.ts). */
+export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id"> {
+  return {
     prefix: DEFAULT_PREFIX,
-    strategy: "least-connections",
+    strategy: undefined,
     advertTtlMs: DEFAULT_ADVERT_TTL_MS,
     attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
     sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
-    maxQueued: 100_000,
-    agingMs: 1000,
-    failoverThreshold: 3,
+    routerSweepMs: ROUTER_SWEEP_MS,
+    probeCooldownMs: DEFAULT_PROBE_COOLDOWN_MS,
+    probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+    maxQueued: DEFAULT_MAX_QUEUED,
+    agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     serviceApi: true,
+    router: {},
+    balancer: {},
+    aggregator: {},
     logger: silentLogger,
     metrics: noopMetrics,
     clock: systemClock,
     rng: Math.random,
-    ...definedOnly(init),
+  };
+}
+
+const KNOWN = [
+  "nc",
+  "id",
+  ...Object.keys(defaultCoordinatorOptions()),
+] as const satisfies readonly string[];
+
+const POSITIVE_INTEGERS = [
+  "advertTtlMs",
+  "attemptTimeoutMs",
+  "maxAttempts",
+  "sweepIntervalMs",
+  "routerSweepMs",
+  "probeCooldownMs",
+  "probeTimeoutMs",
+  "maxQueued",
+  "agingMs",
+  "defaultTimeoutMs",
+] as const;
+
+/** Merges `init` over the defaults and checks it once; unknown keys are refused. */
+export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptions {
+  rejectUnknownKeys("coordinator", init, KNOWN);
+  const o: CoordinatorOptions = {
+    id: `coord-${randomId(10)}`,
+    ...defaultCoordinatorOptions(),
+    ...(stripUndefined(init) as CoordinatorInit),
   };
   if (!o.nc) throw new InvalidArgumentError("nc", "is required");
   checkToken("coordinator id", o.id);
   checkPrefix(o.prefix);
-  for (const k of [
-    "advertTtlMs",
-    "attemptTimeoutMs",
-    "maxAttempts",
-    "sweepIntervalMs",
-    "maxQueued",
-    "agingMs",
-    "failoverThreshold",
-    "defaultTimeoutMs",
-  ] as const) {
+  for (const k of POSITIVE_INTEGERS) {
     const v = o[k];
-    if (!Number.isInteger(v) || v < 1)
-      throw new InvalidArgumentError(k, "must be a positive integer");
+    if (!Number.isInteger(v) || v < 1) {
+      throw new InvalidArgumentError(k, `must be a positive integer, got ${String(v)}`);
+    }
   }
   return o;
-}
-
-function definedOnly<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o))
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

@@ -15,7 +15,7 @@ import {
   SubmitRequest,
 } from "../../subjects/index.js";
 import { VERSION } from "../version.js";
-import type { Coordinator } from "./coordinator.js";
+import type { CoordinatorApi } from "./types.js";
 
 /**
  * The coordinator's request/reply API as a NATS micro service (`collector-mesh`): endpoints on
@@ -23,12 +23,12 @@ import type { Coordinator } from "./coordinator.js";
  * share the load. `nats micro ls` lists it; `$SRV.STATS` reports per-endpoint counts.
  */
 export class CoordinatorService {
-  readonly #coord: Coordinator;
+  readonly #coord: CoordinatorApi;
   readonly #nc: NatsConnection;
   #svc: Service | undefined;
   #invalid = 0;
 
-  constructor(coord: Coordinator, nc: NatsConnection) {
+  constructor(coord: CoordinatorApi, nc: NatsConnection) {
     this.#coord = coord;
     this.#nc = nc;
   }

@@ -2,7 +2,7 @@ import { nuid } from "@nats-io/nats-core";
 import { InvalidArgumentError } from "../errors.js";
 import type { DistributorOptions } from "./types.js";
 
-export const DEFAULT_MAX_QUEUED = 10_000;
+export const DEFAULT_MAX_QUEUED = 100_000;
 export const DEFAULT_AGING_MS = 1000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_LATENCY_SAMPLES = 2048;

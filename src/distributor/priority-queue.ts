@@ -1,5 +1,5 @@
 import type { Task, TaskPriority } from "../../subjects/index.js";
-import { IndexedHeap, type HeapItem } from "./heap.js";
+import { IndexedHeap, type HeapItem } from "../structures/heap.js";
 import type { PlaceFn } from "./types.js";
 
 const CRITICAL = 3;

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions, type KvStatus } from "@nats-io/kv";
 import { decode } from "../codec.js";
 import { InvalidMessageError } from "../errors.js";
@@ -12,6 +13,21 @@ export interface AdvertBucketOptions {
   /** Max age of an advert when the bucket is created here (default 3000 ms). */
   ttlMs?: number;
   logger?: Logger;
+  /**
+   * On a server with limit markers, turn them on in a bucket that an older server made (default
+   * false: collectors bind as they find it; coordinators upgrade).
+   */
+  upgrade?: boolean;
+}
+
+/** What binding found. */
+export interface AdvertBucket {
+  kv: KV;
+  status: KvStatus;
+  /** True when the server announces expired adverts to watchers (a limit marker, 2.11+). */
+  limitMarkers: boolean;
+  /** True when this call turned limit markers on in an existing bucket. */
+  upgraded: boolean;
 }
 
 /** Server versions that write a delete marker when an entry reaches its max age. */
@@ -33,20 +49,28 @@ export function supportsLimitMarkers(nc: NatsConnection): boolean {
 /**
  * Creates the advert bucket, or binds it when it exists (file storage, history 1, max age =
  * advert TTL; on servers with limit markers, an expiry also reaches watchers). An existing bucket
- * is used as it is: when its settings differ from these, a warning says so, since changing a
- * bucket other routers and collectors share is an operator's decision.
+ * is used as it is, with one exception: with `upgrade`, a bucket made before the server had limit
+ * markers gets them (an upgrade that only adds announcements; nothing stored changes). When other
+ * settings differ from these, a warning says so, since changing a bucket other routers and
+ * collectors share is an operator's decision.
  */
 export async function bindAdvertBucket(
   nc: NatsConnection,
   opts: AdvertBucketOptions = {},
-): Promise<{ kv: KV; status: KvStatus }> {
+): Promise<AdvertBucket> {
   const name = new Subjects(opts.prefix ?? DEFAULT_PREFIX).bucket();
   const ttl = opts.ttlMs ?? DEFAULT_ADVERT_TTL_MS;
   const logger = opts.logger ?? silentLogger;
   const kvOpts: Partial<KvOptions> = { history: 1, ttl, storage: "file" };
-  if (supportsLimitMarkers(nc)) kvOpts.markerTTL = Math.max(ttl, 1000);
+  const serverMarkers = supportsLimitMarkers(nc);
+  if (serverMarkers) kvOpts.markerTTL = markerTtl(ttl);
   const kv = await new Kvm(nc).create(name, kvOpts);
-  const status = await kv.status();
+  let status = await kv.status();
+  let upgraded = false;
+  if (serverMarkers && status.markerTTL === 0 && opts.upgrade === true) {
+    upgraded = await enableLimitMarkers(nc, status.streamInfo.config.name, ttl, logger);
+    if (upgraded) status = await kv.status();
+  }
   const diffs: string[] = [];
   if (status.ttl !== ttl) diffs.push(`max age ${status.ttl} ms (wanted ${ttl} ms)`);
   if (status.history !== 1) diffs.push(`history ${status.history} (wanted 1)`);
@@ -57,7 +81,38 @@ export async function bindAdvertBucket(
       "advert bucket exists with other settings; using it as it is",
     );
   }
-  return { kv, status };
+  return { kv, status, limitMarkers: serverMarkers && status.markerTTL > 0, upgraded };
+}
+
+/** How long a limit marker stays (the server's minimum is 1 s). */
+function markerTtl(ttl: number): number {
+  return Math.max(ttl, 1000);
+}
+
+/** Turns on limit markers in an existing bucket's stream; false (with a warning) when refused. */
+async function enableLimitMarkers(
+  nc: NatsConnection,
+  stream: string,
+  ttl: number,
+  logger: Logger,
+): Promise<boolean> {
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, {
+      ...info.config,
+      allow_msg_ttl: true,
+      subject_delete_marker_ttl: markerTtl(ttl) * 1_000_000,
+    });
+    logger.info({ stream }, "advert bucket upgraded: the server now announces expired adverts");
+    return true;
+  } catch (err) {
+    logger.warn(
+      { stream, err: err instanceof Error ? err.message : String(err) },
+      "advert bucket not upgraded to limit markers; expired adverts are found by the sweep",
+    );
+    return false;
+  }
 }
 
 /** The advert bucket, created or bound (see bindAdvertBucket). */

@@ -1,7 +1,7 @@
 import type { NatsConnection, QueuedIterator } from "@nats-io/nats-core";
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import { decode, encode } from "../codec.js";
-import { QueuedIterator as MeshQueue, type MeshIterator } from "../iterator.js";
+import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
 import { bindAdvertBucket } from "./bucket.js";
 import type { CapabilityRouter } from "./capability-router.js";
@@ -14,8 +14,10 @@ const REWATCH_DELAY_MS = 500;
 
 /**
  * Feeds a CapabilityRouter from the advert bucket: watches `<prefix>_collectors`, applies puts,
- * deletes and purges, and sweeps for stale adverts on one timer (nats-server before 2.11 expires
- * entries without telling watchers). Every change goes to the onChange listeners, to events()
+ * deletes and purges, and sweeps for stale adverts on one timer. From nats-server 2.11 the bucket
+ * has limit markers: an advert that reaches its max age is announced to watchers (a PURGE entry),
+ * so the router forgets it at once; before 2.11 the server expires it silently and the sweep is
+ * what takes it out of routing (stale, then forgotten after forgetAfterMs). Every change goes to the onChange listeners, to events()
  * streams, and (unless publishEvents is false) out as a CollectorEvent on
  * `<prefix>.event.collector.<id>`.
  *
@@ -46,7 +48,9 @@ export class RouterWatcher {
     published: 0,
     sweeps: 0,
     rewatches: 0,
+    purges: 0,
     bucketTtlMs: undefined,
+    expiry: undefined,
   };
 
   constructor(nc: NatsConnection, router: CapabilityRouter, opts: RouterWatcherOptions = {}) {
@@ -70,13 +74,15 @@ export class RouterWatcher {
   }
 
   async #start(): Promise<void> {
-    const { kv, status } = await bindAdvertBucket(this.#nc, {
+    const { kv, status, limitMarkers } = await bindAdvertBucket(this.#nc, {
       prefix: this.#opts.prefix,
       ttlMs: this.#opts.ttlMs,
       logger: this.#opts.logger,
+      upgrade: true,
     });
     this.#kv = kv;
     this.#stats.bucketTtlMs = status.ttl;
+    this.#stats.expiry = limitMarkers ? "limit-marker" : "sweep";
     const ready = new Promise<void>((resolve) => (this.#onReady = resolve));
     await this.#openWatch(kv);
     // An empty bucket delivers no entry to flag the end of the snapshot.
@@ -94,6 +100,8 @@ export class RouterWatcher {
     }
     clearTimeout(timer);
     if (this.#stopped) return;
+    // 0: whoever owns the watcher calls sweep() on a timer of its own (the coordinator does).
+    if (this.#opts.sweepIntervalMs === 0) return;
     this.#sweep = setInterval(() => this.sweep(), this.#opts.sweepIntervalMs);
     this.#sweep.unref();
   }
@@ -208,6 +216,9 @@ export class RouterWatcher {
     try {
       const key = e.key;
       if (e.operation === "DEL" || e.operation === "PURGE") {
+        // Collectors delete their advert (DEL); the server's limit marker for an expired one
+        // reads as PURGE (so does an operator's purge).
+        if (e.operation === "PURGE") this.#stats.purges++;
         this.#warned.delete(key);
         this.#emit(this.#router.remove(key));
         return;

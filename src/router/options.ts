@@ -75,7 +75,7 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
   const o: ResolvedWatcherOptions = {
     prefix: checkPrefix(partial.prefix ?? DEFAULT_PREFIX),
     ttlMs: positive("ttlMs", partial.ttlMs ?? DEFAULT_ADVERT_TTL_MS),
-    sweepIntervalMs: positive(
+    sweepIntervalMs: nonNegative(
       "sweepIntervalMs",
       partial.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     ),

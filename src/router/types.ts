@@ -90,7 +90,7 @@ export interface RouterWatcherOptions {
   prefix?: string;
   /** Bucket max age when the watcher creates it (default 3000 ms). */
   ttlMs?: number;
-  /** Period of the stale sweep (default 250 ms). */
+  /** Period of the stale sweep (default 250 ms); 0 runs no timer (the owner calls sweep()). */
   sweepIntervalMs?: number;
   logger?: Logger;
   /** Publish each change as a CollectorEvent on `<prefix>.event.collector.<id>` (default true). */
@@ -116,6 +116,10 @@ export interface RouterWatcherStats {
   rewatches: number;
   /** Max age of the bound bucket (may differ from ttlMs when the bucket already existed). */
   bucketTtlMs: number | undefined;
+  /** Purge entries: on 2.11+ mostly the server's limit markers for expired adverts. */
+  purges: number;
+  /** How expired adverts are learnt: announced by the server, or found by the sweep. */
+  expiry: "limit-marker" | "sweep" | undefined;
 }
 
 export interface AdvertiserOptions {

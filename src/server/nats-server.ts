@@ -136,7 +136,7 @@ export class NatsServer {
     while (Date.now() < deadline) {
       if (early) throw new Error(`nats-server exited during start-up: ${stderr.trim()}`);
       const ports = this.#readPorts(proc.pid);
-      if (ports && (await canConnect(ports.port))) {
+      if (ports && (await canConnect(ports.port)) && (await this.#healthy(ports.monitor))) {
         this.#port = ports.port;
         this.#monitorPort = ports.monitor;
         return;
@@ -146,6 +146,21 @@ export class NatsServer {
     throw new Error(
       `nats-server did not accept connections within ${this.#opts.startTimeoutMs} ms`,
     );
+  }
+
+  /**
+   * With JetStream, the server accepts connections a moment before JetStream answers (longer
+   * after a restart, while it recovers its store): `/healthz` says when it is ready.
+   */
+  async #healthy(monitor: number): Promise<boolean> {
+    if (!this.#opts.jetstream) return true;
+    try {
+      const r = await fetch(`http://127.0.0.1:${monitor}/healthz`);
+      await r.body?.cancel();
+      return r.ok;
+    } catch {
+      return false;
+    }
   }
 
   #readPorts(pid: number | undefined): { port: number; monitor: number } | undefined {
@@ -184,9 +199,13 @@ export class NatsServer {
     }
   }
 
-  /** Stops (or finds stopped) and starts again on the same port with the same store. */
-  async restart(): Promise<void> {
+  /**
+   * Stops (or finds stopped) and starts again on the same port with the same store; `binary`
+   * starts another nats-server on that store (an upgrade).
+   */
+  async restart(opts: { binary?: string } = {}): Promise<void> {
     await this.#signal("SIGTERM");
+    if (opts.binary !== undefined) this.#opts.binary = opts.binary;
     await this.#launch();
   }
 

@@ -1,26 +1,20 @@
 import { hostname } from "node:os";
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
-import { PinoPretty } from "pino-pretty";
 import { trace, context } from "@opentelemetry/api";
 
 export type { Logger };
 
-/**
- * pino JSON logger. `LOG_LEVEL` sets the level (default info). When a span is active its
- * trace_id and span_id are added to each line. When stdout is a terminal (or `pretty` is set)
- * lines are made readable with pino-pretty instead of JSON.
- */
-export function createLogger(
-  opts: {
-    name?: string;
-    level?: string;
-    bindings?: Record<string, unknown>;
-    pretty?: boolean;
-    /** Where lines go (default stdout). */
-    destination?: DestinationStream;
-  } = {},
-): Logger {
-  const options: LoggerOptions = {
+export interface LoggerInit {
+  name?: string;
+  level?: string;
+  bindings?: Record<string, unknown>;
+  /** Where lines go (default stdout). */
+  destination?: DestinationStream;
+}
+
+/** The options every collector-mesh logger shares: level, base fields, trace ids. */
+export function loggerOptions(opts: LoggerInit = {}): LoggerOptions {
+  return {
     name: opts.name ?? "collector-mesh",
     level: opts.level ?? process.env.LOG_LEVEL ?? "info",
     base: { pid: process.pid, hostname: hostname(), ...opts.bindings },
@@ -31,10 +25,15 @@ export function createLogger(
       return { trace_id: sc.traceId, span_id: sc.spanId };
     },
   };
-  const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  if (pretty) {
-    return pino(options, PinoPretty({ colorize: true, sync: true, ignore: "pid,hostname" }));
-  }
+}
+
+/**
+ * pino JSON logger. `LOG_LEVEL` sets the level (default info). When a span is active its
+ * trace_id and span_id are added to each line. (The collector-mesh command makes lines readable
+ * on a terminal; the library writes JSON.)
+ */
+export function createLogger(opts: LoggerInit = {}): Logger {
+  const options = loggerOptions(opts);
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 

@@ -14,9 +14,9 @@ import {
 import { cand } from "./support.js";
 
 describe("balancer - options", () => {
-  it("balancer - defaults: round-robin, 3 failures, 5 s doubling ejections, half at most", () => {
+  it("balancer - defaults: least-connections, 3 failures, 5 s doubling ejections, half at most", () => {
     expect(defaultBalancerOptions()).toEqual({
-      strategy: "round-robin",
+      strategy: "least-connections",
       failoverThreshold: 3,
       ejectionBaseMs: 5000,
       ejectionMaxMs: 300_000,
@@ -32,7 +32,7 @@ describe("balancer - options", () => {
   it("balancer - options merge over the defaults, undefined keeps the default", () => {
     const o = parseBalancerOptions({ failoverThreshold: 5, strategy: undefined });
     expect(o.failoverThreshold).toBe(5);
-    expect(o.strategy).toBe("round-robin");
+    expect(o.strategy).toBe("least-connections");
   });
 
   const bad: [string, Record<string, unknown>][] = [
@@ -90,7 +90,7 @@ describe("balancer - strategy registry", () => {
     ];
     for (const [given, name] of names) expect(resolveStrategy(given).name).toBe(name);
     expect(resolveStrategy({ type: "Least-Connections" }).name).toBe("least-connections");
-    expect(resolveStrategy().name).toBe("round-robin");
+    expect(resolveStrategy().name).toBe("least-connections");
   });
 
   it("balancer - a strategy instance is used as it is", () => {

@@ -77,7 +77,9 @@ describe("cli arguments", { timeout: 120_000 }, () => {
   it("cli - demo without nats-server on the PATH prints the install hint", async () => {
     // A PATH with node and nothing else.
     symlinkSync(process.execPath, path.join(noNatsDir, "node"));
-    const r = await cli(["demo", "--tasks", "5"], { env: cliEnv({ PATH: noNatsDir }) });
+    const env = cliEnv({ PATH: noNatsDir });
+    delete env.NATS_SERVER_BIN;
+    const r = await cli(["demo", "--tasks", "5"], { env });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("apt-get install nats-server");
     expect(r.stderr).toContain("brew install nats-server");

@@ -27,7 +27,7 @@ async function interruptDemo(stage: RegExp, group: boolean): Promise<void> {
     await until(() => stage.test(demo.stdout) || !demo.running, 90_000, `demo at ${stage}`);
     expect(demo.running, demo.stderr).toBe(true);
     const dir = /logs in (\S+)\/logs/.exec(demo.stdout)?.[1];
-    const url = /embedded nats-server on (\S+)/.exec(demo.stdout)?.[1];
+    const url = /embedded nats-server \S+ on (\S+)/.exec(demo.stdout)?.[1];
     expect(dir).toBeDefined();
     expect(url).toBeDefined();
     // Ctrl-C in a terminal signals the whole process group; a plain `kill -INT` only the demo.

@@ -15,7 +15,7 @@ describe("cli demo", () => {
         timeoutMs: 110_000,
       });
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(r.stdout).toMatch(/embedded nats-server on nats:\/\/127\.0\.0\.1:\d+/);
+      expect(r.stdout).toMatch(/embedded nats-server \d+\.\d+\.\d+ on nats:\/\/127\.0\.0\.1:\d+/);
       expect(r.stdout).toMatch(/SIGKILL procmond-1 after 250 of 500 tasks/);
       expect(r.stdout).toMatch(/^\s+tasks\s+500$/m);
       expect(r.stdout).toMatch(/^\s+completed\s+500$/m);

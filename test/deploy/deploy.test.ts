@@ -56,7 +56,7 @@ async function cliProgram() {
 
 /**
  * Where the command reads them: src/cli/ (options with `.env(...)`) and the OpenTelemetry SDK
- * wiring it calls (src/telemetry/sdk.ts reads `env.OTEL_*`).
+ * wiring it calls (src/cli/tracing-sdk.ts reads `env.OTEL_*`).
  */
 const CLI_SOURCE_DIRS = ["src/cli", "src/telemetry"];
 

@@ -8,6 +8,7 @@ import {
   OverloadedError,
 } from "../../src/errors.js";
 import {
+  DEFAULT_MAX_QUEUED,
   TaskDistributor,
   parseDistributorOptions,
   type CollectionEvent,
@@ -139,7 +140,8 @@ describe("distributor - tasks", () => {
   });
 
   it("distributor - options are validated once", () => {
-    expect(parseDistributorOptions({}).maxQueued).toBe(10_000);
+    expect(parseDistributorOptions({}).maxQueued).toBe(DEFAULT_MAX_QUEUED);
+    expect(DEFAULT_MAX_QUEUED).toBe(100_000);
     expect(parseDistributorOptions({ agingMs: Infinity }).agingMs).toBe(Infinity);
     expect(() => parseDistributorOptions({ maxQueued: 0 })).toThrow(InvalidArgumentError);
     expect(() => parseDistributorOptions({ agingMs: -1 })).toThrow(InvalidArgumentError);

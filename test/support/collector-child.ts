@@ -1,14 +1,15 @@
 /**
  * A collector in its own process, for tests that SIGKILL instances:
  *   node --import tsx test/support/collector-child.ts <natsUrl> <json options>
- * options: { id, caps, prefix?, maxConcurrency?, delayMs?, hang?, heartbeatMs?, ttlMs? }
- * The handler echoes { echo: payload, by: id } after delayMs (or never, with hang).
+ * options: { id, caps, prefix?, maxConcurrency?, delayMs?, slowAttempts?, hang?, heartbeatMs?, ttlMs? }
+ * The handler echoes { echo: payload, by: id } after delayMs (only for attempts below
+ * slowAttempts, when given), or never, with hang.
  * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0. With
  * OTEL_EXPORTER_OTLP_ENDPOINT set it exports its spans there.
  */
 import { connect } from "@nats-io/transport-node";
 import { Collector } from "../../src/collector/index.js";
-import { startTracing } from "../../src/telemetry/sdk.js";
+import { startTracing } from "../../src/cli/tracing-sdk.js";
 
 import type { ChildCollectorOptions } from "./nats-server.js";
 
@@ -28,9 +29,10 @@ const collector = new Collector({
   maxConcurrency: o.maxConcurrency ?? 8,
   heartbeatMs: o.heartbeatMs,
   ttlMs: o.ttlMs,
-  handler: async (payload) => {
+  handler: async (payload, ctx) => {
     if (o.hang) await new Promise(() => undefined);
-    if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
+    const slow = o.slowAttempts === undefined || ctx.task.attempt < o.slowAttempts;
+    if (o.delayMs && slow) await new Promise((r) => setTimeout(r, o.delayMs));
     return { echo: payload, by: o.id };
   },
 });

@@ -92,6 +92,8 @@ export interface ChildCollectorOptions {
   maxConcurrency?: number;
   /** The handler echoes after this long. */
   delayMs?: number;
+  /** Only attempts below this number are slow (default: every attempt). */
+  slowAttempts?: number;
   /** The handler never returns. */
   hang?: boolean;
   heartbeatMs?: number;

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector/index.js";
 import { referenceCollectors } from "../../collectors/index.js";
-import { createLogger } from "../../telemetry/logger.js";
+import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
 import { connectNats, identityName } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";

@@ -1,6 +1,6 @@
 import { Coordinator } from "../../coordinator/index.js";
-import { randomId } from "../../ids.js";
-import { createLogger } from "../../telemetry/logger.js";
+import { randomId } from "../../structures/ids.js";
+import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
 import { connectNats, identityName } from "../connect.js";
 import { ExitCode } from "../errors.js";

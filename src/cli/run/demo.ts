@@ -120,7 +120,8 @@ async function demo(
       throw new CliError(`cannot start the embedded nats-server: ${describeError(err)}`);
     }
     url = res.server.url;
-    out(`  embedded nats-server on ${url} (JetStream store in ${res.server.storeDir})`);
+    const version = await res.server.version().catch(() => "(version unknown)");
+    out(`  embedded nats-server ${version} on ${url} (JetStream store in ${res.server.storeDir})`);
   } else {
     out(`  using the NATS server at ${url}`);
   }

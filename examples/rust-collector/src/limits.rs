@@ -1,0 +1,78 @@
+//! The contract's limits, written by hand from `subjects/asyncapi.yaml` (components.messages).
+//! `tests/limits.rs` reads the YAML and fails when a number or an enum here differs from it.
+
+/// `x-maxBytes` of every message.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Items in one array or map (the TypeScript codec's decoder limit; also `maxItems` of the
+/// arrays of AggregatedResult, StatusReply and FailoverEvent).
+pub const MAX_COLLECTION_ITEMS: usize = 100_000;
+/// `maximum` of every integer field without a smaller one (2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
+/// Ids (collector, task, correlation, coordinator, event): one subject token.
+pub const ID_MIN: usize = 1;
+pub const ID_MAX: usize = 256;
+/// `pattern` of every id. `\s` is ECMAScript's whitespace set (see `check::is_js_space`).
+pub const ID_PATTERN: &str = r"^[^\s.*>]+$";
+
+/// SourceCaps bits (ALL_CAPS).
+pub const CAPS_MAX: u64 = 127;
+
+// CollectorAdvert
+pub const TYPE_MIN: usize = 1;
+pub const TYPE_MAX: usize = 64;
+pub const VERSION_MAX: usize = 64;
+pub const MAX_CONCURRENCY_MIN: u64 = 1;
+pub const MAX_CONCURRENCY_MAX: u64 = 100_000;
+pub const IN_FLIGHT_MAX: u64 = 10_000_000;
+pub const WEIGHT_MIN: u64 = 1;
+pub const WEIGHT_MAX: u64 = 1000;
+pub const WEIGHT_DEFAULT: u64 = 1;
+pub const LABEL_KEY_MIN: usize = 1;
+pub const LABEL_KEY_MAX: usize = 64;
+pub const LABEL_VALUE_MAX: usize = 256;
+pub const MAX_LABELS: usize = 32;
+
+// Task, Result
+pub const ATTEMPT_MAX: u64 = 1000;
+pub const PRIORITIES: [u64; 4] = [0, 1, 2, 3];
+pub const ERROR_MESSAGE_MAX: usize = 1024;
+
+// SubmitRequest
+pub const PRIORITY_DEFAULT: u64 = 1;
+pub const EXPECTED_MIN: u64 = 1;
+pub const EXPECTED_MAX: u64 = 10_000;
+pub const TIMEOUT_MS_MIN: u64 = 1;
+pub const TIMEOUT_MS_MAX: u64 = 3_600_000;
+pub const TIMEOUT_MS_DEFAULT: u64 = 5000;
+pub const MODE_DEFAULT: &str = "one";
+
+// FailoverEvent
+pub const REASON_MAX: usize = 1024;
+
+pub const DOMAINS: [&str; 5] = ["process", "network", "filesystem", "performance", "generic"];
+pub const HEALTH: [&str; 3] = ["healthy", "degraded", "unavailable"];
+pub const RESULT_STATUSES: [&str; 2] = ["ok", "error"];
+pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
+pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
+pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
+pub const ERROR_CODES: [&str; 13] = [
+    "INVALID_MESSAGE",
+    "INVALID_ARGUMENT",
+    "INVALID_SUBJECT_TOKEN",
+    "NO_CAPABLE_COLLECTOR",
+    "OVERLOADED",
+    "TIMEOUT",
+    "NO_RESPONDERS",
+    "HANDLER_ERROR",
+    "UNSUPPORTED_PLATFORM",
+    "PATH_NOT_ALLOWED",
+    "UNKNOWN_STRATEGY",
+    "STOPPED",
+    "INTERNAL",
+];
+
+/// Header names of the contract (`components.schemas.TraceHeaders`).
+pub const HEADER_ERROR_CODE: &str = "Mesh-Error-Code";
+pub const HEADER_ERROR: &str = "Mesh-Error";
+pub const HEADER_TRACEPARENT: &str = "traceparent";

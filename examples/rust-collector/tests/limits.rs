@@ -1,0 +1,183 @@
+//! The limits, enums, header names and subjects of this crate are those of
+//! subjects/asyncapi.yaml: the YAML is parsed here, so the two cannot drift apart.
+
+use std::path::PathBuf;
+
+use rust_collector::contract::{for_each_message, Domain};
+use rust_collector::limits::*;
+use rust_collector::subjects::Subjects;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn asyncapi() -> Yaml {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../subjects/asyncapi.yaml");
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    YamlLoader::load_from_str(&text).expect("asyncapi.yaml parses").remove(0)
+}
+
+fn props<'a>(doc: &'a Yaml, message: &str) -> &'a Yaml {
+    let p = &doc["components"]["messages"][message]["payload"]["properties"];
+    assert!(!p.is_badvalue(), "{message} has no payload properties");
+    p
+}
+
+fn num(y: &Yaml, what: &str) -> u64 {
+    match y {
+        Yaml::Integer(i) => *i as u64,
+        other => panic!("{what}: expected an integer, found {other:?}"),
+    }
+}
+
+fn strings(y: &Yaml, what: &str) -> Vec<String> {
+    y.as_vec()
+        .unwrap_or_else(|| panic!("{what}: expected a list"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn bounds(y: &Yaml, what: &str) -> (u64, u64) {
+    (num(&y["minimum"], what), num(&y["maximum"], what))
+}
+
+fn lengths(y: &Yaml, what: &str) -> (u64, u64) {
+    let min = if y["minLength"].is_badvalue() { 0 } else { num(&y["minLength"], what) };
+    (min, num(&y["maxLength"], what))
+}
+
+#[test]
+fn message_names_and_sizes() {
+    let doc = asyncapi();
+    let messages = doc["components"]["messages"].as_hash().expect("messages");
+    let mut ours = Vec::new();
+    for_each_message(|name, _| ours.push(name.to_string()));
+    let mut theirs: Vec<String> = messages.keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs, "contract.rs must have a struct for every message");
+    for (name, m) in messages {
+        assert_eq!(num(&m["x-maxBytes"], "x-maxBytes") as usize, MAX_MESSAGE_BYTES, "{name:?}");
+    }
+}
+
+/// Every property with a `pattern` is an id, and every id has the same bounds.
+#[test]
+fn every_id_is_a_token_of_1_to_256() {
+    fn walk(y: &Yaml, at: &str, found: &mut usize) {
+        if let Some(h) = y.as_hash() {
+            if let Some(p) = h.get(&Yaml::from_str("pattern")) {
+                assert_eq!(p.as_str(), Some(ID_PATTERN), "{at}");
+                assert_eq!(lengths(y, at), (ID_MIN as u64, ID_MAX as u64), "{at}");
+                *found += 1;
+            }
+            for (k, v) in h {
+                walk(v, &format!("{at}.{}", k.as_str().unwrap_or("?")), found);
+            }
+        } else if let Some(items) = y.as_vec() {
+            for (i, v) in items.iter().enumerate() {
+                walk(v, &format!("{at}.{i}"), found);
+            }
+        }
+    }
+    let mut found = 0;
+    walk(&asyncapi()["components"]["messages"], "messages", &mut found);
+    assert!(found >= 20, "only {found} ids found");
+}
+
+#[test]
+fn advert_limits() {
+    let doc = asyncapi();
+    let a = props(&doc, "CollectorAdvert");
+    assert_eq!(lengths(&a["type"], "type"), (TYPE_MIN as u64, TYPE_MAX as u64));
+    assert_eq!(lengths(&a["version"], "version"), (0, VERSION_MAX as u64));
+    assert_eq!(bounds(&a["capabilities"], "capabilities"), (0, CAPS_MAX));
+    assert_eq!(strings(&a["health"]["enum"], "health"), HEALTH);
+    assert_eq!(bounds(&a["maxConcurrency"], "maxConcurrency"), (MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX));
+    assert_eq!(bounds(&a["inFlight"], "inFlight"), (0, IN_FLIGHT_MAX));
+    assert_eq!(bounds(&a["weight"], "weight"), (WEIGHT_MIN, WEIGHT_MAX));
+    assert_eq!(num(&a["weight"]["default"], "weight default"), WEIGHT_DEFAULT);
+    let l = &a["labels"];
+    assert_eq!(lengths(&l["propertyNames"], "label names"), (LABEL_KEY_MIN as u64, LABEL_KEY_MAX as u64));
+    assert_eq!(lengths(&l["additionalProperties"], "label values"), (0, LABEL_VALUE_MAX as u64));
+    assert_eq!(num(&l["maxProperties"], "labels") as usize, MAX_LABELS);
+    for f in ["startedAt", "heartbeatSeq", "heartbeatAt"] {
+        assert_eq!(bounds(&a[f], f), (0, MAX_SAFE_INTEGER));
+    }
+}
+
+#[test]
+fn task_and_result_limits() {
+    let doc = asyncapi();
+    let t = props(&doc, "Task");
+    assert_eq!(bounds(&t["requiredCapabilities"], "requiredCapabilities"), (0, CAPS_MAX));
+    assert_eq!(strings(&t["domain"]["enum"], "domain"), DOMAINS);
+    let names: Vec<&str> =
+        [Domain::Process, Domain::Network, Domain::Filesystem, Domain::Performance, Domain::Generic]
+            .iter()
+            .map(|d| d.as_str())
+            .collect();
+    assert_eq!(names, DOMAINS);
+    let prios: Vec<u64> =
+        t["priority"]["anyOf"].as_vec().unwrap().iter().map(|p| num(&p["const"], "priority")).collect();
+    assert_eq!(prios, PRIORITIES);
+    assert_eq!(bounds(&t["attempt"], "attempt"), (0, ATTEMPT_MAX));
+    for f in ["createdAt", "deadline"] {
+        assert_eq!(bounds(&t[f], f), (0, MAX_SAFE_INTEGER));
+    }
+    let r = props(&doc, "Result");
+    assert_eq!(strings(&r["status"]["enum"], "status"), RESULT_STATUSES);
+    assert_eq!(strings(&r["error"]["properties"]["code"]["enum"], "code"), ERROR_CODES);
+    assert_eq!(lengths(&r["error"]["properties"]["message"], "message"), (0, ERROR_MESSAGE_MAX as u64));
+    assert_eq!(bounds(&r["attempt"], "attempt"), (0, ATTEMPT_MAX));
+    assert_eq!(num(&r["processingMs"]["minimum"], "processingMs"), 0);
+    let e = props(&doc, "ErrorReply");
+    assert_eq!(strings(&e["error"]["properties"]["code"]["enum"], "code"), ERROR_CODES);
+}
+
+#[test]
+fn api_and_event_limits() {
+    let doc = asyncapi();
+    let s = props(&doc, "SubmitRequest");
+    assert_eq!(num(&s["priority"]["default"], "priority default"), PRIORITY_DEFAULT);
+    assert_eq!(strings(&s["mode"]["enum"], "mode"), SUBMIT_MODES);
+    assert_eq!(s["mode"]["default"].as_str(), Some(MODE_DEFAULT));
+    assert_eq!(bounds(&s["expected"], "expected"), (EXPECTED_MIN, EXPECTED_MAX));
+    assert_eq!(bounds(&s["timeoutMs"], "timeoutMs"), (TIMEOUT_MS_MIN, TIMEOUT_MS_MAX));
+    assert_eq!(num(&s["timeoutMs"]["default"], "timeoutMs default"), TIMEOUT_MS_DEFAULT);
+    let a = props(&doc, "AggregatedResult");
+    assert_eq!(strings(&a["status"]["enum"], "status"), AGGREGATION_STATUSES);
+    assert_eq!(num(&a["results"]["maxItems"], "results") as usize, MAX_COLLECTION_ITEMS);
+    assert_eq!(
+        num(&props(&doc, "StatusReply")["collectors"]["maxItems"], "collectors") as usize,
+        MAX_COLLECTION_ITEMS
+    );
+    assert_eq!(strings(&props(&doc, "CollectorEvent")["kind"]["enum"], "kind"), EVENT_KINDS);
+    let f = props(&doc, "FailoverEvent");
+    assert_eq!(lengths(&f["reason"], "reason"), (0, REASON_MAX as u64));
+    assert_eq!(num(&f["taskIds"]["maxItems"], "taskIds") as usize, MAX_COLLECTION_ITEMS);
+}
+
+#[test]
+fn headers_and_subjects() {
+    let doc = asyncapi();
+    let h = &doc["components"]["schemas"]["TraceHeaders"]["properties"];
+    for name in [HEADER_ERROR_CODE, HEADER_ERROR, HEADER_TRACEPARENT] {
+        assert!(!h[name].is_badvalue(), "header {name} is not in TraceHeaders");
+    }
+    assert_eq!(strings(&h[HEADER_ERROR_CODE]["enum"], "Mesh-Error-Code"), ERROR_CODES);
+    let ch = &doc["channels"];
+    let s = Subjects::new("p").unwrap();
+    let fill = |address: &str| {
+        address.replace("{prefix}", "p").replace("{collectorId}", "c1").replace("{domain}", "performance")
+    };
+    assert_eq!(fill(ch["collectorTask"]["address"].as_str().unwrap()), s.collector_task("c1").unwrap());
+    let plain = fill(ch["plainTask"]["address"].as_str().unwrap());
+    assert_eq!(plain.replace("{priority}", "*"), s.task_wildcard(Domain::Performance));
+    let queue = fill("{prefix}.{domain}");
+    assert!(ch["plainTask"]["description"].as_str().unwrap().contains("`{prefix}.{domain}`"));
+    assert_eq!(queue, s.queue_group(Domain::Performance));
+    assert_eq!(fill(ch["collectorAdvert"]["address"].as_str().unwrap()), format!("$KV.{}.c1", s.bucket()));
+    assert_eq!(
+        ch["plainTask"]["parameters"]["prefix"]["default"].as_str(),
+        Some(rust_collector::subjects::DEFAULT_PREFIX)
+    );
+}

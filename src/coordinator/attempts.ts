@@ -1,0 +1,225 @@
+import { ErrorCode, type FailoverEvent, type Result } from "../../subjects/index.js";
+import { MeshError, NoCapableCollectorError } from "../errors.js";
+import type { Clock } from "../clock.js";
+import type { CapabilityRouter, RouterChange } from "../router/index.js";
+import type { LoadBalancer } from "../balancer/index.js";
+import type { TaskDistributor } from "../distributor/index.js";
+import type { ResultAggregator } from "../aggregator/index.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { FlightTable, Flight, Mismatch } from "./flights.js";
+import type { TaskLedger, AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
+import type { Verdict } from "./failure-detector.js";
+import { errorResult, type Counters } from "./report.js";
+
+/** Codes with which an instance refuses a task it could not run: a `one` task moves. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.Stopped,
+  ErrorCode.Overloaded,
+  ErrorCode.NoCapableCollector,
+]);
+
+/** An attempt failure that proves its instance gone. */
+export const gone = (reason: string): AttemptFailure => ({
+  reason,
+  code: ErrorCode.Timeout,
+  gone: true,
+});
+
+export interface AttemptsParts {
+  readonly coordinatorId: string;
+  readonly clock: Clock;
+  readonly router: CapabilityRouter;
+  readonly balancer: LoadBalancer;
+  readonly distributor: TaskDistributor;
+  readonly aggregator: ResultAggregator;
+  readonly ledger: TaskLedger;
+  readonly flights: FlightTable;
+  readonly dispatcher: Dispatcher;
+  readonly counters: Counters;
+}
+
+/** What the attempts need said on NATS. */
+export interface AttemptsPort {
+  /** An instance failed over: log and publish the event. */
+  failover(event: FailoverEvent): void;
+  /** The router took an instance out of routing: publish the collector event. */
+  changed(change: RouterChange): void;
+  /** An answer fit no attempt in flight (counted already): log it. */
+  rejected(taskId: string, reason: Mismatch): void;
+}
+
+/**
+ * What happens to attempts once they are sent: answers that fit their attempt are handed on, a
+ * final result frees the instance, and a failed attempt becomes what the ledger decides (sent
+ * again, reported lost, given up). The caller has matched each answer to its flight already.
+ */
+export class Attempts {
+  readonly #p: AttemptsParts;
+  readonly #port: AttemptsPort;
+
+  constructor(parts: AttemptsParts, port: AttemptsPort) {
+    this.#p = parts;
+    this.#port = port;
+  }
+
+  /**
+   * The flight an answer is for, or undefined (counted by reason): every answer passes here
+   * first, and one that fits no attempt in flight changes nothing.
+   */
+  match(
+    taskId: string,
+    attempt: number | undefined,
+    collectorId?: string,
+    bodyAttempt?: number,
+  ): Flight | undefined {
+    const m = this.#p.flights.match(taskId, attempt, collectorId, bodyAttempt);
+    if (typeof m !== "string") return m;
+    this.#p.counters.reject(m);
+    this.#port.rejected(taskId, m);
+    return undefined;
+  }
+
+  /** A Result on the inbox; `attempt` is its subject's attempt token. */
+  result(r: Result, attempt: number | undefined): void {
+    const flight = this.match(r.taskId, attempt, r.collectorId, r.attempt);
+    if (flight) this.answered(flight, r);
+  }
+
+  /** An error reply (Mesh-Error-Code header) on the inbox: the attempt's final error result. */
+  errorReply(taskId: string, attempt: number | undefined, err: MeshError): void {
+    const f = this.match(taskId, attempt);
+    if (!f) return;
+    const now = this.#p.clock.now();
+    this.answered(f, errorResult(f.task, f.collectorId, err, now, f.dispatchedAt, f.nextSeq));
+  }
+
+  /** A Result (or an error reply made one) for the attempt `flight`. */
+  answered(flight: Flight, r: Result): void {
+    const { ledger, flights, balancer, distributor, dispatcher, aggregator, clock } = this.#p;
+    const owned = ledger.get(r.taskId)?.owner !== undefined;
+    if (r.status === "error" && r.error && REFUSALS.has(r.error.code) && !owned) {
+      // The instance refused (draining, full, lacks a capability): move the task, keep no result.
+      this.attemptFailed(flight, { reason: r.error.message, code: r.error.code, gone: false });
+      return;
+    }
+    const now = clock.now();
+    if (!r.final) {
+      // A stream in progress is alive: its attempt deadline runs from its latest result.
+      flight.nextSeq = Math.max(flight.nextSeq, r.seq + 1);
+      flights.touch(flight, now);
+    } else {
+      flights.drop(flight);
+      balancer.release(flight.collectorId, r.taskId);
+      balancer.recordSuccess(flight.collectorId, now - flight.dispatchedAt);
+      const ended = ledger.end(r.taskId);
+      if (ended) distributor.recordDelivered(ended.task);
+      dispatcher.freed(flight.collectorId);
+    }
+    aggregator.addResult(r);
+  }
+
+  /** An attempt's own deadline passed with no answer. */
+  expired(f: Flight, now: number): void {
+    if (now >= f.task.deadline) {
+      // The task's own deadline, not the instance's fault: no failure is charged.
+      this.attemptFailed(f, { reason: "deadline", code: ErrorCode.Timeout, gone: false });
+      return;
+    }
+    this.#p.counters.attemptTimeouts++;
+    const crossed = this.#p.balancer.recordFailure(f.collectorId, "attempt timeout");
+    this.attemptFailed(f, { reason: "attempt timeout", code: ErrorCode.Timeout, gone: false });
+    if (crossed) this.failInstance({ id: f.collectorId, reason: "attempt timeouts" });
+  }
+
+  /** An instance is gone: its `one` tasks move elsewhere, its fan-out parts are reported lost. */
+  failInstance(v: Verdict, capabilities?: number): void {
+    const { router, balancer, flights, dispatcher } = this.#p;
+    const change = router.markUnavailable(v.id, v.reason);
+    if (change) this.#port.changed(change);
+    const inFlight = flights.on(v.id);
+    if (inFlight.length > 0 || balancer.tasksOf(v.id).length > 0) {
+      const required = capabilities ?? router.get(v.id)?.advert.capabilities ?? 0;
+      const others = capableOf(router, required).filter((c) => c.id !== v.id);
+      this.#p.counters.failovers++;
+      this.#port.failover(balancer.triggerFailover(v.id, others, required, v.reason));
+    }
+    for (const f of inFlight) this.attemptFailed(f, gone(v.reason), true);
+    for (const e of dispatcher.takeWaiting(v.id)) this.failed(e, v.id, gone(v.reason));
+    dispatcher.schedulePump();
+  }
+
+  /** An attempt failed: the ledger decides; `released` when the balancer already let it go. */
+  attemptFailed(f: Flight, failure: AttemptFailure, released = false): void {
+    const { flights, balancer, ledger, clock } = this.#p;
+    flights.drop(f);
+    if (!released) balancer.release(f.collectorId, f.task.taskId);
+    this.#after(ledger.failed(f.task.taskId, f.collectorId, failure, clock.now()), f);
+  }
+
+  /** A task with no flight (waiting, or never sent) failed on `collectorId`. */
+  failed(entry: TaskEntry, collectorId: string, failure: AttemptFailure): void {
+    const { ledger, clock } = this.#p;
+    this.#after(ledger.failed(entry.task.taskId, collectorId, failure, clock.now()), undefined);
+  }
+
+  /** A task that will not run: an error part for its aggregation. */
+  endWithError(entry: TaskEntry, err: MeshError): void {
+    const { ledger, distributor, aggregator, clock, coordinatorId } = this.#p;
+    const { task } = entry;
+    ledger.end(task.taskId);
+    distributor.remove(task.taskId);
+    distributor.recordFailed(task);
+    if (err instanceof NoCapableCollectorError) aggregator.fail(task.correlationId, err);
+    else aggregator.addResult(errorResult(task, coordinatorId, err, clock.now(), undefined, 0));
+  }
+
+  /** The submission ended: parts still queued, waiting or running end with it. */
+  closed(sub: Submission): void {
+    const { ledger, distributor, flights, balancer, dispatcher } = this.#p;
+    for (const { task } of ledger.close(sub)) {
+      distributor.remove(task.taskId);
+      const f = flights.get(task.taskId);
+      if (!f) continue;
+      flights.drop(f);
+      balancer.release(f.collectorId, task.taskId);
+      dispatcher.freed(f.collectorId);
+    }
+  }
+
+  /** Carries out what the ledger decided. */
+  #after(d: AfterFailure | undefined, f: Flight | undefined): void {
+    if (d === undefined) return;
+    const { aggregator, distributor, dispatcher, counters, clock } = this.#p;
+    const { entry } = d;
+    const { task } = entry;
+    if (f && d.kind !== "lost") {
+      aggregator.abandonPart(task.correlationId, task.taskId, f.collectorId, f.attempt);
+    }
+    if (d.kind === "expired") distributor.recordTimedOut(task);
+    else if (d.kind === "give-up") this.endWithError(entry, d.error);
+    else if (d.kind === "lost") {
+      counters.lost++;
+      distributor.recordFailed(task);
+      const owner = entry.owner as string;
+      const r = errorResult(task, owner, d.error, clock.now(), f?.dispatchedAt, f?.nextSeq ?? 0);
+      aggregator.addResult(r);
+    } else {
+      counters.resent++;
+      try {
+        dispatcher.submit(entry);
+      } catch (err) {
+        this.endWithError(entry, MeshError.from(err));
+      }
+      dispatcher.schedulePump();
+    }
+  }
+}
+
+/** The router's candidates for `required`, or none when nobody advertises it. */
+function capableOf(router: CapabilityRouter, required: number) {
+  try {
+    return router.findCapable(required);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,162 @@
+import type { Task } from "../../subjects/index.js";
+import { IndexedHeap, type HeapItem } from "../structures/heap.js";
+
+/** One attempt of a task on one instance. */
+export interface Flight extends HeapItem {
+  /** The task as sent, with this attempt's number. */
+  readonly task: Task;
+  readonly collectorId: string;
+  readonly attempt: number;
+  readonly dispatchedAt: number;
+  /** When the attempt counts as failed unless a result (or progress) arrives first. */
+  attemptDeadline: number;
+  /** Next result sequence number not seen yet from this attempt. */
+  nextSeq: number;
+}
+
+/** Why an answer does not fit the attempt in flight: it is dropped and counted by this reason. */
+export const Mismatch = {
+  /** No attempt of that task is in flight here (never was, finished, or given up). */
+  NotInFlight: "not-in-flight",
+  /** The subject carries no attempt token. */
+  NoAttemptToken: "no-attempt-token",
+  /** For another attempt than the one in flight (an abandoned one, or made up). */
+  OtherAttempt: "other-attempt",
+  /** Names another instance than the one the attempt went to. */
+  OtherInstance: "other-instance",
+} as const;
+export type Mismatch = (typeof Mismatch)[keyof typeof Mismatch];
+
+/**
+ * The attempts in flight: by task id, by instance, and by attempt deadline. Pure: the caller says
+ * what time it is. Matching an answer to its attempt is the first check every result, error
+ * reply and no-responders status passes, before anything else looks at it.
+ */
+export class FlightTable {
+  readonly #byTask = new Map<string, Flight>();
+  readonly #byInstance = new Map<string, Set<Flight>>();
+  readonly #deadlines = new IndexedHeap<Flight>((a, b) => a.attemptDeadline < b.attemptDeadline);
+  readonly #attemptTimeoutMs: number;
+
+  constructor(attemptTimeoutMs: number) {
+    this.#attemptTimeoutMs = attemptTimeoutMs;
+  }
+
+  get size(): number {
+    return this.#byTask.size;
+  }
+
+  /** Records an attempt sent now; it replaces any earlier flight of the same task. */
+  start(task: Task, collectorId: string, now: number): Flight {
+    const old = this.#byTask.get(task.taskId);
+    if (old !== undefined) this.drop(old);
+    const f: Flight = {
+      task,
+      collectorId,
+      attempt: task.attempt,
+      dispatchedAt: now,
+      attemptDeadline: Math.min(now + this.#attemptTimeoutMs, task.deadline),
+      nextSeq: 0,
+      heapIndex: -1,
+    };
+    this.#byTask.set(task.taskId, f);
+    let on = this.#byInstance.get(collectorId);
+    if (on === undefined) this.#byInstance.set(collectorId, (on = new Set()));
+    on.add(f);
+    this.#deadlines.push(f);
+    return f;
+  }
+
+  get(taskId: string): Flight | undefined {
+    return this.#byTask.get(taskId);
+  }
+
+  /**
+   * The flight an answer belongs to, or why it belongs to none. `attempt` is the subject's
+   * attempt token; `collectorId`, when the answer names one, must be the instance the attempt
+   * went to; `bodyAttempt`, when the answer carries one, must agree with the token.
+   */
+  match(
+    taskId: string,
+    attempt: number | undefined,
+    collectorId?: string,
+    bodyAttempt?: number,
+  ): Flight | Mismatch {
+    const f = this.#byTask.get(taskId);
+    if (f === undefined) return Mismatch.NotInFlight;
+    if (attempt === undefined) return Mismatch.NoAttemptToken;
+    if (attempt !== f.attempt || (bodyAttempt !== undefined && bodyAttempt !== attempt)) {
+      return Mismatch.OtherAttempt;
+    }
+    if (collectorId !== undefined && collectorId !== f.collectorId) return Mismatch.OtherInstance;
+    return f;
+  }
+
+  /** A sign of life from the attempt (a streamed result, progress): its deadline starts again. */
+  touch(f: Flight, now: number): void {
+    const next = Math.min(now + this.#attemptTimeoutMs, f.task.deadline);
+    if (next === f.attemptDeadline || this.#byTask.get(f.task.taskId) !== f) return;
+    this.#deadlines.remove(f);
+    f.attemptDeadline = next;
+    this.#deadlines.push(f);
+  }
+
+  drop(f: Flight): void {
+    if (this.#byTask.get(f.task.taskId) !== f) return;
+    this.#byTask.delete(f.task.taskId);
+    this.#deadlines.remove(f);
+    const on = this.#byInstance.get(f.collectorId);
+    if (on !== undefined) {
+      on.delete(f);
+      if (on.size === 0) this.#byInstance.delete(f.collectorId);
+    }
+  }
+
+  /** The attempts in flight on one instance (a copy: safe to drop them while iterating). */
+  on(collectorId: string): Flight[] {
+    const on = this.#byInstance.get(collectorId);
+    return on === undefined ? [] : [...on];
+  }
+
+  hasWork(collectorId: string): boolean {
+    return this.#byInstance.has(collectorId);
+  }
+
+  /** Instances with at least one attempt in flight. */
+  instances(): IterableIterator<string> {
+    return this.#byInstance.keys();
+  }
+
+  /**
+   * Removes and returns every flight whose attempt deadline is at or before `now`, earliest
+   * first: O(k log n) for k expired, nothing for the others.
+   */
+  expire(now: number): Flight[] {
+    const out: Flight[] = [];
+    for (let f = this.#deadlines.peek(); f !== undefined && f.attemptDeadline <= now;) {
+      this.drop(f);
+      out.push(f);
+      f = this.#deadlines.peek();
+    }
+    return out;
+  }
+
+  /**
+   * No answer could arrive for `ms` (NATS was disconnected): every attempt gets that much more
+   * time, within its task's deadline.
+   */
+  extendAll(ms: number): void {
+    const all = [...this.#byTask.values()];
+    this.#deadlines.clear();
+    for (const f of all) {
+      f.attemptDeadline = Math.min(f.attemptDeadline + ms, f.task.deadline);
+      this.#deadlines.push(f);
+    }
+  }
+
+  clear(): void {
+    this.#byTask.clear();
+    this.#byInstance.clear();
+    this.#deadlines.clear();
+  }
+}

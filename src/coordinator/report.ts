@@ -1,0 +1,127 @@
+import type {
+  CollectorStatus,
+  Result,
+  StatsReply,
+  StatusReply,
+  Task,
+} from "../../subjects/index.js";
+import type { MeshError } from "../errors.js";
+import type { LoadBalancer } from "../balancer/index.js";
+import type { CapabilityRouter, RouterWatcher } from "../router/index.js";
+import type { TaskDistributor } from "../distributor/index.js";
+import type { ResultAggregator } from "../aggregator/index.js";
+import { Mismatch } from "./flights.js";
+import type { FailureDetectorStats } from "./failure-detector.js";
+import type { CoordinatorCounters, RejectedCounts } from "./types.js";
+
+/** The coordinator's own counts; probes and forged 503s come from the failure detector. */
+export class Counters {
+  submitted = 0;
+  noCapable = 0;
+  resent = 0;
+  failovers = 0;
+  attemptTimeouts = 0;
+  noResponders = 0;
+  lost = 0;
+  readonly rejected: RejectedCounts = {
+    [Mismatch.NotInFlight]: 0,
+    [Mismatch.NoAttemptToken]: 0,
+    [Mismatch.OtherAttempt]: 0,
+    [Mismatch.OtherInstance]: 0,
+  };
+
+  reject(reason: Mismatch): void {
+    this.rejected[reason]++;
+  }
+
+  snapshot(detector: FailureDetectorStats): CoordinatorCounters {
+    return {
+      submitted: this.submitted,
+      noCapable: this.noCapable,
+      resent: this.resent,
+      failovers: this.failovers,
+      attemptTimeouts: this.attemptTimeouts,
+      noResponders: this.noResponders,
+      probes: detector.probes,
+      forgedNoResponders: detector.forgedNoResponders,
+      lost: this.lost,
+      rejected: { ...this.rejected },
+    };
+  }
+}
+
+/** A final error result for a task, as if `collectorId` had sent it. */
+export function errorResult(
+  task: Task,
+  collectorId: string,
+  err: MeshError,
+  now: number,
+  dispatchedAt: number | undefined,
+  seq: number,
+): Result {
+  return {
+    taskId: task.taskId,
+    correlationId: task.correlationId,
+    collectorId,
+    seq,
+    final: true,
+    status: "error",
+    error: { code: err.code, message: err.message.slice(0, 1024) },
+    producedAt: now,
+    processingMs: dispatchedAt === undefined ? 0 : Math.max(0, now - dispatchedAt),
+    attempt: task.attempt,
+  };
+}
+
+/** Collectors with health, load and heartbeat age. */
+export function coordinatorStatus(
+  coordinatorId: string,
+  router: CapabilityRouter,
+  balancer: LoadBalancer,
+  now: number,
+): StatusReply {
+  const collectors: CollectorStatus[] = router.list().map((c) => ({
+    advert: c.advert,
+    health: c.health,
+    heartbeatAgeMs: Math.max(0, now - c.lastSeen),
+    inFlight: balancer.load(c.id),
+    capacity: c.advert.maxConcurrency,
+  }));
+  return { coordinatorId, collectors };
+}
+
+export interface StatsSources {
+  readonly id: string;
+  readonly router: CapabilityRouter;
+  readonly balancer: LoadBalancer;
+  readonly distributor: TaskDistributor;
+  readonly aggregator: ResultAggregator;
+}
+
+/** Every component's stats, and the coordinator's own. */
+export function coordinatorStats(
+  c: StatsSources,
+  watcher: RouterWatcher,
+  counters: CoordinatorCounters,
+  inFlight: number,
+  tasks: number,
+): StatsReply & { coordinator: CoordinatorCounters & { inFlight: number; tasks: number } } {
+  return {
+    coordinatorId: c.id,
+    routing: { ...c.router.stats(), ...watcher.stats() },
+    balancing: { ...c.balancer.stats() },
+    distribution: { ...c.distributor.stats() },
+    aggregation: { ...c.aggregator.stats() },
+    coordinator: { ...counters, inFlight, tasks },
+  };
+}
+
+/** True when a request failed because nobody subscribes to its subject. */
+export function isNoResponders(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === "NoRespondersError" ||
+    (err.cause instanceof Error && err.cause.name === "NoRespondersError") ||
+    /no responders/i.test(err.message)
+  );
+}

@@ -1,0 +1,58 @@
+import type {
+  AggregatedResult,
+  FailoverEvent,
+  StatsReply,
+  StatusReply,
+  SubmitMode,
+  Subjects,
+  TaskPriority,
+} from "../../subjects/index.js";
+import type { Mismatch } from "./flights.js";
+
+/** What to run: the capabilities it needs and its payload. */
+export interface TaskSpec {
+  requiredCapabilities: number | string;
+  payload?: unknown;
+}
+
+export interface SubmitOptions {
+  /** `one`: the balancer picks one instance; `all`: a part for every capable instance. */
+  mode?: SubmitMode;
+  /** Parts to wait for (default 1 for `one`, the number of instances for `all`). */
+  expected?: number;
+  timeoutMs?: number;
+  priority?: TaskPriority | string;
+  correlationId?: string;
+}
+
+/** Answers dropped before they reached the aggregator, by why they did not fit. */
+export type RejectedCounts = Record<Mismatch, number>;
+
+export interface CoordinatorCounters {
+  submitted: number;
+  noCapable: number;
+  /** Tasks queued again after a failed attempt. */
+  resent: number;
+  failovers: number;
+  attemptTimeouts: number;
+  /** No-responders statuses that matched an attempt in flight. */
+  noResponders: number;
+  probes: number;
+  /** No-responders statuses a probe answered: the instance was alive. */
+  forgedNoResponders: number;
+  /** Fan-out parts reported lost with their instance. */
+  lost: number;
+  rejected: RejectedCounts;
+}
+
+export type CoordinatorEvent =
+  { kind: "failover"; event: FailoverEvent } | { kind: "no-capable-collector"; required: number };
+
+/** What the micro service needs of a coordinator. */
+export interface CoordinatorApi {
+  readonly id: string;
+  readonly subjects: Subjects;
+  submit(spec: TaskSpec, opts?: SubmitOptions): Promise<AggregatedResult>;
+  status(): StatusReply;
+  stats(): StatsReply;
+}

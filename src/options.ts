@@ -1,0 +1,22 @@
+import { InvalidArgumentError } from "./errors.js";
+
+/** `o` without its undefined properties, so spreading it over defaults keeps the defaults. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of Object.keys(o) as (keyof T)[]) {
+    if (o[k] !== undefined) out[k] = o[k];
+  }
+  return out;
+}
+
+/** Throws InvalidArgumentError naming the first key of `o` that is not one of `known`. */
+export function rejectUnknownKeys(component: string, o: object, known: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) {
+      throw new InvalidArgumentError(
+        k,
+        `is not a ${component} option (known: ${[...known].sort().join(", ")})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/** The coordinator's pure parts, with an injected clock: no server, no timers. */
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/clock.js";
+import { ErrorCode, SourceCaps, TaskPriority, type Task } from "../../subjects/index.js";
+import { FlightTable, Mismatch } from "../../src/coordinator/flights.js";
+import { TaskLedger } from "../../src/coordinator/ledger.js";
+import { FailureDetector } from "../../src/coordinator/failure-detector.js";
+
+const T0 = 1_700_000_000_000;
+
+function task(id: string, deadline = T0 + 10_000, attempt = 0): Task {
+  return {
+    taskId: id,
+    correlationId: `c-${id}`,
+    requiredCapabilities: SourceCaps.PROCESS,
+    domain: "process",
+    priority: TaskPriority.Normal,
+    createdAt: T0,
+    deadline,
+    attempt,
+  };
+}
+
+const slow = { reason: "attempt timeout", code: ErrorCode.Timeout, gone: false };
+const dead = { reason: "no responders", code: ErrorCode.Timeout, gone: true };
+
+describe("coordinator - flight table", () => {
+  it("coordinator - an answer fits only the attempt in flight, from the instance it went to", () => {
+    const flights = new FlightTable(1000);
+    const f = flights.start(task("t1", T0 + 10_000, 2), "a", T0);
+    expect(flights.match("t1", 2, "a", 2)).toBe(f);
+    expect(flights.match("t1", 2)).toBe(f);
+    expect(flights.match("nope", 2, "a")).toBe(Mismatch.NotInFlight);
+    expect(flights.match("t1", undefined, "a")).toBe(Mismatch.NoAttemptToken);
+    expect(flights.match("t1", 1, "a")).toBe(Mismatch.OtherAttempt);
+    expect(flights.match("t1", 2, "a", 1)).toBe(Mismatch.OtherAttempt);
+    expect(flights.match("t1", 2, "b")).toBe(Mismatch.OtherInstance);
+    flights.drop(f);
+    expect(flights.match("t1", 2, "a")).toBe(Mismatch.NotInFlight);
+  });
+
+  it("coordinator - attempts expire in deadline order, within their task's deadline, and progress restarts the clock", () => {
+    const flights = new FlightTable(1000);
+    const a = flights.start(task("a"), "x", T0);
+    const b = flights.start(task("b", T0 + 300), "x", T0); // its task ends first
+    const c = flights.start(task("c"), "y", T0 + 500);
+    expect(b.attemptDeadline).toBe(T0 + 300);
+    expect(flights.expire(T0 + 299)).toEqual([]);
+    expect(flights.expire(T0 + 1000)).toEqual([b, a]);
+    flights.touch(c, T0 + 1200);
+    expect(flights.expire(T0 + 1600)).toEqual([]);
+    expect(flights.expire(T0 + 2200)).toEqual([c]);
+    expect(flights.size).toBe(0);
+    expect(flights.hasWork("x")).toBe(false);
+  });
+
+  it("coordinator - an outage moves every attempt deadline by its length", () => {
+    const flights = new FlightTable(1000);
+    const a = flights.start(task("a"), "x", T0);
+    const b = flights.start(task("b", T0 + 1500), "x", T0);
+    flights.extendAll(2000);
+    expect(a.attemptDeadline).toBe(T0 + 3000);
+    expect(b.attemptDeadline).toBe(T0 + 1500); // never past its task's deadline
+    expect(flights.expire(T0 + 2000)).toEqual([b]);
+    expect(flights.on("x")).toEqual([a]);
+  });
+});
+
+describe("coordinator - task ledger", () => {
+  function ledger(maxAttempts = 3) {
+    const l = new TaskLedger(maxAttempts);
+    const one = l.open("c1", "one", TaskPriority.Normal, undefined);
+    const all = l.open("c2", "all", TaskPriority.Normal, undefined);
+    return { l, one, all };
+  }
+
+  it("coordinator - a `one` task is re-sent elsewhere until its attempts run out, then gives up with the reason", () => {
+    const { l, one } = ledger(2);
+    const e = l.add(one, task("t"), undefined);
+    expect(l.nextAttempt(e).attempt).toBe(0);
+    expect(l.failed("t", "a", slow, T0)).toMatchObject({ kind: "resend" });
+    expect([...(e.avoid ?? [])]).toEqual(["a"]);
+    expect(l.nextAttempt(e).attempt).toBe(1);
+    const d = l.failed("t", "b", slow, T0);
+    expect(d?.kind).toBe("give-up");
+    expect(d?.kind === "give-up" && d.error.code).toBe(ErrorCode.Timeout);
+    expect(d?.kind === "give-up" && d.error.message).toMatch(
+      /gave up after 2 attempts: attempt timeout/,
+    );
+    expect(l.has("t")).toBe(false);
+  });
+
+  it("coordinator - a fan-out part whose instance is gone is lost, never re-sent to another host", () => {
+    const { l, all } = ledger();
+    const e = l.add(all, task("p"), "a");
+    l.nextAttempt(e);
+    const d = l.failed("p", "a", dead, T0);
+    expect(d?.kind).toBe("lost");
+    expect(d?.kind === "lost" && d.error.code).toBe(ErrorCode.CollectorLost);
+    expect(d?.kind === "lost" && d.error.message).toMatch(/collector a was lost.*no responders/);
+  });
+
+  it("coordinator - a slow fan-out part is sent again to its own instance, not elsewhere", () => {
+    const { l, all } = ledger();
+    const e = l.add(all, task("p"), "a");
+    l.nextAttempt(e);
+    expect(l.failed("p", "a", slow, T0)).toMatchObject({ kind: "resend", entry: { owner: "a" } });
+    expect(e.avoid).toBeUndefined();
+  });
+
+  it("coordinator - a failure past the task's own deadline is not the instance's: the task expires", () => {
+    const { l, one } = ledger();
+    l.add(one, task("t", T0 + 100), undefined);
+    expect(l.failed("t", "a", dead, T0 + 100)).toMatchObject({ kind: "expired" });
+    expect(l.failed("t", "a", dead, T0 + 100)).toBeUndefined();
+  });
+
+  it("coordinator - closing a submission returns its open tasks and leaves a newer one under the same id", () => {
+    const l = new TaskLedger(3);
+    const old = l.open("same", "all", TaskPriority.Normal, undefined);
+    l.add(old, task("p1"), "a");
+    l.add(old, task("p2"), "b");
+    l.end("p1");
+    const newer = l.open("same", "one", TaskPriority.Normal, undefined);
+    l.add(newer, task("n1"), undefined);
+    expect(l.close(old).map((e) => e.task.taskId)).toEqual(["p2"]);
+    expect(l.submissions).toBe(1);
+    expect(l.has("n1")).toBe(true);
+  });
+});
+
+describe("coordinator - failure detector", () => {
+  const opts = { graceMs: 3000, probeCooldownMs: 1000 };
+  const none = () => false;
+
+  it("coordinator - a stale collector is judged at once while NATS is connected", () => {
+    const d = new FailureDetector(opts);
+    expect(d.stale("a", "stale", T0)).toEqual({ id: "a", reason: "heartbeat stale" });
+    expect(d.stale("a", "left", T0)).toEqual({ id: "a", reason: "collector left" });
+  });
+
+  it("coordinator - stale judgements wait out a disconnect and one TTL after it, then only the still-stale fail", () => {
+    const clock = new ManualClock(T0);
+    const d = new FailureDetector(opts);
+    d.disconnect(clock.now());
+    expect(d.stale("a", "stale", clock.advance(500))).toBeUndefined();
+    expect(d.stale("b", "stale", clock.now())).toBeUndefined();
+    expect(d.reconnect(clock.advance(1500))).toBe(2000);
+    // Within the grace period after the reconnect, judgements wait too.
+    expect(d.stale("c", "stale", clock.advance(100))).toBeUndefined();
+    expect(d.sweep(clock.advance(1000), [], none, () => true).fail).toEqual([]);
+    d.alive("b"); // b's heartbeat came back
+    const stillStale = (id: string) => id !== "c";
+    const { fail } = d.sweep(clock.advance(2000), [], none, stillStale);
+    expect(fail).toEqual([{ id: "a", reason: "heartbeat stale" }]);
+    expect(d.stats().deferred).toBe(3);
+    expect(d.sweep(clock.advance(100), [], none, () => true).fail).toEqual([]);
+  });
+
+  it("coordinator - a no-responders status is confirmed by a probe: an answer proves it forged", () => {
+    const d = new FailureDetector(opts);
+    expect(d.noResponders("a", T0)).toBe("a");
+    expect(d.noResponders("a", T0)).toBeUndefined(); // one probe at a time
+    expect(d.probed("a", "answered")).toBe("forged");
+    expect(d.stats()).toMatchObject({ probes: 1, forgedNoResponders: 1 });
+    expect(d.noResponders("a", T0 + 1)).toBe("a");
+    expect(d.probed("a", "no-responders")).toEqual({ id: "a", reason: "no responders" });
+  });
+
+  it("coordinator - suspects with work are probed once per cooldown; a probe's 503 is proof", () => {
+    const clock = new ManualClock(T0);
+    const d = new FailureDetector(opts);
+    const work = (id: string) => id !== "idle";
+    expect(d.sweep(clock.now(), ["a", "idle"], work, none).probe).toEqual(["a"]);
+    expect(d.sweep(clock.advance(100), ["a"], work, none).probe).toEqual([]); // still out
+    expect(d.probed("a", "timeout")).toBeUndefined(); // slow is not dead
+    expect(d.sweep(clock.advance(100), ["a"], work, none).probe).toEqual([]); // cooldown
+    expect(d.sweep(clock.advance(1000), ["a"], work, none).probe).toEqual(["a"]);
+    expect(d.probed("a", "no-responders")).toEqual({ id: "a", reason: "probe: no responders" });
+  });
+
+  it("coordinator - no probes go out while NATS is disconnected, and probes out are forgotten", () => {
+    const d = new FailureDetector(opts);
+    expect(d.sweep(T0, ["a"], () => true, none).probe).toEqual(["a"]);
+    d.disconnect(T0 + 10);
+    expect(d.probed("a", "no-responders")).toBeUndefined();
+    expect(d.sweep(T0 + 2000, ["a"], () => true, none).probe).toEqual([]);
+  });
+});
