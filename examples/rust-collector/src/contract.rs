@@ -32,7 +32,7 @@ wire_enum!(ErrorCode, ERROR_CODES, {
     Overloaded = "OVERLOADED", Timeout = "TIMEOUT", NoResponders = "NO_RESPONDERS",
     HandlerError = "HANDLER_ERROR", UnsupportedPlatform = "UNSUPPORTED_PLATFORM",
     PathNotAllowed = "PATH_NOT_ALLOWED", UnknownStrategy = "UNKNOWN_STRATEGY",
-    Stopped = "STOPPED", Internal = "INTERNAL",
+    Stopped = "STOPPED", CollectorLost = "COLLECTOR_LOST", Internal = "INTERNAL",
 });
 
 fn caps(v: &Value, p: &str) -> Checked<u64> {

@@ -56,7 +56,7 @@ pub const RESULT_STATUSES: [&str; 2] = ["ok", "error"];
 pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
 pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
 pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
-pub const ERROR_CODES: [&str; 13] = [
+pub const ERROR_CODES: [&str; 14] = [
     "INVALID_MESSAGE",
     "INVALID_ARGUMENT",
     "INVALID_SUBJECT_TOKEN",
@@ -69,6 +69,7 @@ pub const ERROR_CODES: [&str; 13] = [
     "PATH_NOT_ALLOWED",
     "UNKNOWN_STRATEGY",
     "STOPPED",
+    "COLLECTOR_LOST",
     "INTERNAL",
 ];
 
