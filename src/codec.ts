@@ -112,12 +112,6 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
       paths: ["<size>"],
     });
   }
-  if (mustBeMap && !isMapHeader(bytes[0])) {
-    throw new InvalidMessageError("invalid message: <root>: expected a map", {
-      subject: opts.subject,
-      paths: ["<root>"],
-    });
-  }
   const scan = scanMessagePack(bytes, {
     maxDepth: opts.maxDepth ?? MAX_NESTING_DEPTH,
     maxElements: opts.maxElements ?? MAX_MESSAGE_ELEMENTS,
@@ -126,6 +120,12 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
     throw new InvalidMessageError(`not accepted: ${scan.detail} (at byte ${scan.offset})`, {
       subject: opts.subject,
       paths: [STAGE[scan.reason]],
+    });
+  }
+  if (mustBeMap && !isMapHeader(bytes[0])) {
+    throw new InvalidMessageError("invalid message: <root>: expected a map", {
+      subject: opts.subject,
+      paths: ["<root>"],
     });
   }
   try {

@@ -41,7 +41,9 @@ export function buildAsyncApi(): Record<string, unknown> {
     messages[name] = {
       name,
       contentType: "application/msgpack",
-      "x-maxBytes": MAX_MESSAGE_BYTES,
+      "x-maxBytes": name === "CollectorAdvert" ? MAX_ADVERT_BYTES : MAX_MESSAGE_BYTES,
+      "x-maxDepth": MAX_NESTING_DEPTH,
+      "x-maxElements": MAX_MESSAGE_ELEMENTS,
       headers: { $ref: "#/components/schemas/TraceHeaders" },
       payload: schemaOf(name),
     };

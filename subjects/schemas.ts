@@ -11,9 +11,10 @@ import { ERROR_CODES } from "./codes.js";
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /**
  * Deepest nesting of arrays and maps the codec accepts; the message itself is depth 1. Checked
- * by a linear scan of the bytes before anything is decoded. Room for about 60 levels of payload.
+ * by a linear scan of the bytes before anything is decoded. The same as the encoder's own limit
+ * (@msgpack/msgpack maxDepth 100) and the Rust collector's decoder: nothing deeper can be sent on.
  */
-export const MAX_NESTING_DEPTH = 64;
+export const MAX_NESTING_DEPTH = 100;
 /**
  * Most values (every array item, map key and map value, at any depth) the codec accepts in one
  * message, checked by the same scan. A 1 MB result of process or file records holds far fewer.

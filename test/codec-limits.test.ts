@@ -176,7 +176,10 @@ describe("codec - nesting and width are bounded before decoding", () => {
     for (let g = 0; g < 10; g++) payload.set(inner, 1 + g * inner.length);
     const { bytes, at } = taskWithPayload(payload);
     expect(bytes.length).toBeLessThan(MAX_MESSAGE_BYTES);
-    const r = scanMessagePack(bytes, { maxDepth: 64, maxElements: MAX_MESSAGE_ELEMENTS });
+    const r = scanMessagePack(bytes, {
+      maxDepth: MAX_NESTING_DEPTH,
+      maxElements: MAX_MESSAGE_ELEMENTS,
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.reason).toBe("elements");
@@ -216,7 +219,7 @@ describe("codec - wrong types and sizes", () => {
     const huge = mpEncode("x".repeat(MAX_MESSAGE_BYTES - 100));
     expect(rejection(() => decode(Task, huge)).paths).toEqual(["<root>"]);
     expect(rejection(() => decode(Task, mpEncode([1, 2, 3]))).paths).toEqual(["<root>"]);
-    expect(rejection(() => decode(Task, new Uint8Array(0))).paths).toEqual(["<root>"]);
+    expect(rejection(() => decode(Task, new Uint8Array(0))).paths).toEqual(["<msgpack>"]);
     // decodeRaw, without a schema, still decodes any type.
     expect(decodeRaw(mpEncode([1, 2, 3]))).toEqual([1, 2, 3]);
   });
