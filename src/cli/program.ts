@@ -20,8 +20,10 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       "after",
-      "\nEvery subcommand takes --nats-url (env NATS_URL), --prefix (env MESH_PREFIX), " +
-        "--creds (env NATS_CREDS) and --log-level (env LOG_LEVEL); see `collector-mesh <command> --help`.\n" +
+      "\nEvery subcommand that connects takes --nats-url (env NATS_URL), --prefix (env MESH_PREFIX), " +
+        "--creds (env NATS_CREDS) or --nkey (env NATS_NKEY), --tls-ca/--tls-cert/--tls-key and " +
+        "--log-level (env LOG_LEVEL); see `collector-mesh <command> --help`. " +
+        "`collector-mesh auth` makes an nkey per party for a secured mesh (SECURITY.md).\n" +
         "Durations are 500ms, 5s, 2m or a number of milliseconds.\n\n" +
         "Try `collector-mesh demo` first.",
     );
