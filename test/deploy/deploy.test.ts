@@ -1,11 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { referenceCollectors } from "../../src/collectors/index.js";
 import { DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
-import { natsServerBinary, requireNatsServer } from "../support/nats-server.js";
 import {
   CLUSTER_COMPOSE_FILE,
   COMPOSE_FILE,
@@ -16,7 +14,6 @@ import {
   confValue,
   copyDeploy,
   dependsOn,
-  deployConfigs,
   flag,
   loadCompose,
   meshServices,
@@ -99,14 +96,6 @@ function dockerfileInstructions(): { op: string; args: string }[] {
       const [op = "", ...rest] = l.split(/\s+/);
       return { op: op.toUpperCase(), args: rest.join(" ") };
     });
-}
-
-function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], {
-    encoding: "utf8",
-    timeout: 10_000,
-  });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
 describe("deploy - compose files", () => {
@@ -364,97 +353,6 @@ describe("deploy - the image", () => {
     for (const src of sources) {
       expect(existsSync(join(ROOT, src)), src).toBe(true);
       expect(ignored, src).not.toContain(src.split("/")[0]);
-    }
-  });
-});
-
-describe("deploy - nats-server configs", () => {
-  const configs = deployConfigs();
-
-  it("deploy - deploy/ holds the single-server (open and secured) and cluster configs", () => {
-    expect(configs.filter((c) => !c.startsWith("secrets"))).toEqual([
-      join("cluster", "n1.conf"),
-      join("cluster", "n2.conf"),
-      join("cluster", "n3.conf"),
-      "nats-server-secured.conf",
-      "nats-server.conf",
-    ]);
-  });
-
-  it("deploy - nats-server -t accepts every config in deploy/, the secured one with generated secrets", () => {
-    requireNatsServer();
-    const copy = copyDeploy({ secrets: true });
-    try {
-      for (const rel of deployConfigs(copy.dir)) {
-        const r = validate(join(copy.dir, rel));
-        expect(r.status, `${rel}: ${r.output}`).toBe(0);
-      }
-      // Without the secrets the secured config does not start: no silent open server.
-      rmSync(join(copy.dir, "secrets"), { recursive: true });
-      expect(validate(join(copy.dir, "nats-server-secured.conf")).status).not.toBe(0);
-    } finally {
-      copy.dispose();
-    }
-  });
-
-  it("deploy - nats-server -t rejects a broken config, so the check above means something", () => {
-    requireNatsServer();
-    const copy = copyDeploy({ secrets: true });
-    try {
-      const f = join(copy.dir, "secrets", "server.conf");
-      writeFileSync(
-        f,
-        readFileSync(f, "utf8").replace("permissions: {", "permissions: $NO_SUCH_VAR {"),
-      );
-      expect(validate(join(copy.dir, "nats-server-secured.conf")).status).not.toBe(0);
-    } finally {
-      copy.dispose();
-    }
-  });
-
-  it("deploy - the cluster nodes have their own names and stores and route to each other", () => {
-    const nodes = ["n1", "n2", "n3"];
-    const cluster = composeFiles[1]![1];
-    const names = new Set<string>();
-    const stores = new Set<string>();
-    for (const n of nodes) {
-      const text = readFileSync(join(DEPLOY, "cluster", `${n}.conf`), "utf8");
-      names.add(confValue(text, "server_name")!);
-      stores.add(confValue(text, "store_dir")!);
-      expect(confValue(text, "name")).toBe("collector-mesh");
-      const routePort = /cluster\s*\{[^}]*listen:\s*[^:\s]+:(\d+)/.exec(text)?.[1];
-      const routes = [...text.matchAll(/nats-route:\/\/([^:\s]+):(\d+)/g)].map((m) => [m[1], m[2]]);
-      expect(routes).toEqual(nodes.map((h) => [h, routePort]));
-      // The cluster compose file runs each config on a host of that name.
-      const svc = cluster.services[n];
-      expect(svc?.hostname).toBe(n);
-      expect(svc?.volumes?.map(parseVolume).map((v) => v.source)).toContain(`./${n}.conf`);
-    }
-    expect([...names].sort()).toEqual(nodes);
-    expect(stores.size).toBe(3);
-  });
-
-  it("deploy - the generated permissions are written for the default prefix and its bucket", () => {
-    const copy = copyDeploy({ secrets: true });
-    try {
-      const text = readFileSync(join(copy.dir, "secrets", "server.conf"), "utf8");
-      const s = new Subjects(DEFAULT_PREFIX);
-      const subjects = [...text.matchAll(/^\s*"([^"]+)"\s*$/gm)].map((m) => m[1]!.split(" ")[0]!);
-      expect(subjects.length).toBeGreaterThan(30);
-      for (const subj of subjects) {
-        if (subj === "$JS.API.INFO" || subj.startsWith("$SRV.") || subj.startsWith("_INBOX_")) {
-          continue;
-        }
-        if (subj.startsWith("$KV.") || subj.startsWith("$JS.")) {
-          expect(subj, subj).toContain(s.bucket());
-        } else {
-          expect(subj.startsWith(`${s.prefix}.`), subj).toBe(true);
-        }
-      }
-      // No seed is ever written into the configuration.
-      expect(text).not.toMatch(/\bSU[A-Z2-7]{56}\b/);
-    } finally {
-      copy.dispose();
     }
   });
 });
