@@ -1,18 +1,22 @@
 /**
  * collector-mesh: coordination of host-monitoring collectors over NATS.
  *
- * The wire contract (subjects, schemas, headers) is also published alone as
- * `collector-mesh/subjects`.
+ * What a program adopts: the Coordinator and the Collector SDK, the wire contract (also
+ * published alone as `collector-mesh/subjects`), typed errors, balancing strategies, the pure
+ * cores named as in the original design, and the reference collectors. Adapters, the codec's
+ * raw helpers and the nats-server launcher used by tests are in `collector-mesh/internal`.
  */
 export * from "../subjects/index.js";
 export * from "./errors.js";
-export { encode, decode, encodeRaw, decodeRaw, type DecodeOptions } from "./codec.js";
+export { encode, decode, type DecodeOptions } from "./codec.js";
 export { ManualClock, seededRng, systemClock, type Clock, type Deps, type Rng } from "./clock.js";
-export { QueuedIterator, type MeshIterator } from "./structures/iterator.js";
+export type { MeshIterator } from "./structures/iterator.js";
 export { VERSION } from "./version.js";
 
 export {
   Coordinator,
+  defaultCoordinatorOptions,
+  type CoordinatorCounters,
   type CoordinatorEvent,
   type CoordinatorInit,
   type CoordinatorMetrics,
@@ -27,31 +31,31 @@ export {
   type TaskHandler,
 } from "./collector/index.js";
 export {
-  Advertiser,
   CapabilityRouter,
-  RouterWatcher,
-  openAdvertBucket,
+  defaultRouterOptions,
   type Candidate,
   type RouterChange,
+  type RouterOptions,
   type RoutingDecision,
   type RoutingStats,
 } from "./router/index.js";
 export {
   LoadBalancer,
+  defaultBalancerOptions,
   registerStrategy,
   resolveStrategy,
-  type BalancerCandidate,
+  type BalancerOptions,
   type LoadBalancingStats,
   type LoadBalancingStrategy,
+  type StrategySpec,
 } from "./balancer/index.js";
+export { TaskDistributor, CollectionEvent, type DistributionStats } from "./distributor/index.js";
 export {
-  TaskDistributor,
-  TaskPublisher,
-  CollectionEvent,
-  type DistributionStats,
-} from "./distributor/index.js";
-export { ResultAggregator, ResultInbox, type AggregationStats } from "./aggregator/index.js";
+  ResultAggregator,
+  defaultAggregatorOptions,
+  type AggregationStats,
+  type AggregatorOptions,
+} from "./aggregator/index.js";
 export { referenceCollectors, procmond, netmond, fsmond } from "./collectors/index.js";
-export { createLogger } from "./telemetry/logger.js";
+export { createLogger, type Logger } from "./telemetry/logger.js";
 export { tracer, hdrGetter, hdrSetter } from "./telemetry/tracing.js";
-export { NatsServer, NatsServerNotFoundError } from "./server/nats-server.js";

@@ -20,3 +20,11 @@ export function rejectUnknownKeys(component: string, o: object, known: readonly 
     }
   }
 }
+
+/** Throws InvalidArgumentError unless `v` is an integer ≥ 1; returns it. */
+export function positiveInt(property: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) {
+    throw new InvalidArgumentError(property, `must be a positive integer, got ${String(v)}`);
+  }
+  return v as number;
+}

@@ -17,6 +17,8 @@ export const ErrorCode = {
   Stopped: "STOPPED",
   /** The instance a fan-out part belongs to left or died while the part was running. */
   CollectorLost: "COLLECTOR_LOST",
+  /** The mesh could not take or answer it now (server unreachable, coordinator lost). */
+  Unavailable: "UNAVAILABLE",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -27,4 +29,5 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Overloaded,
   ErrorCode.Timeout,
   ErrorCode.NoResponders,
+  ErrorCode.Unavailable,
 ]);

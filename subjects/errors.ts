@@ -1,6 +1,6 @@
 import type { Msg } from "@nats-io/nats-core";
 import { ErrorCode, RETRYABLE_CODES, ERROR_CODES } from "./codes.js";
-import { Headers } from "./headers.js";
+import { MeshHeaders } from "./headers.js";
 
 /**
  * The contract's errors: what any party raises for a message or a subject that breaks the
@@ -31,12 +31,12 @@ export class MeshError extends Error {
   static fromMsg(msg: Pick<Msg, "headers">): MeshError | undefined {
     const h = msg.headers;
     if (!h) return undefined;
-    const code = h.get(Headers.ErrorCode);
+    const code = h.get(MeshHeaders.ErrorCode);
     if (!code) return undefined;
     const known = (ERROR_CODES as readonly string[]).includes(code)
       ? (code as ErrorCode)
       : ErrorCode.Internal;
-    return new MeshError(known, h.get(Headers.Error) || code);
+    return new MeshError(known, h.get(MeshHeaders.Error) || code);
   }
 }
 

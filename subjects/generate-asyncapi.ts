@@ -17,7 +17,7 @@ import {
 } from "./schemas.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
-import { Headers } from "./headers.js";
+import { MeshHeaders } from "./headers.js";
 import { ERROR_CODES } from "./codes.js";
 
 const VERSION = "0.1.0";
@@ -246,14 +246,14 @@ export function buildAsyncApi(): Record<string, unknown> {
         TraceHeaders: {
           type: "object",
           properties: {
-            [Headers.TraceParent]: { type: "string", description: "W3C trace context." },
-            [Headers.TraceState]: { type: "string" },
-            [Headers.ErrorCode]: {
+            [MeshHeaders.TraceParent]: { type: "string", description: "W3C trace context." },
+            [MeshHeaders.TraceState]: { type: "string" },
+            [MeshHeaders.ErrorCode]: {
               type: "string",
               enum: [...ERROR_CODES],
               description: "On error replies.",
             },
-            [Headers.Error]: { type: "string", description: "On error replies." },
+            [MeshHeaders.Error]: { type: "string", description: "On error replies." },
           },
         },
       },

@@ -1,5 +1,5 @@
 /** NATS header names that are part of the wire contract. */
-export const Headers = {
+export const MeshHeaders = {
   /** W3C trace context, parent span of the receiver. */
   TraceParent: "traceparent",
   /** W3C trace state, carried unchanged. */
@@ -8,5 +8,11 @@ export const Headers = {
   ErrorCode: "Mesh-Error-Code",
   /** Human-readable error message of an error reply. */
   Error: "Mesh-Error",
+  /** What a message on a results subject is: `plan`, `result` or `verdict`. */
+  Record: "Mesh-Record",
+  /** A streamed api reply that only says the submission is still running (empty body). */
+  Keepalive: "Mesh-Keepalive",
+  /** The coordinator that observed an event or owns a submission. */
+  Coordinator: "Mesh-Coordinator",
 } as const;
-export type HeaderName = (typeof Headers)[keyof typeof Headers];
+export type HeaderName = (typeof MeshHeaders)[keyof typeof MeshHeaders];

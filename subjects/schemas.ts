@@ -111,6 +111,13 @@ export type ErrorReply = z.infer<typeof ErrorReply>;
 export const SubmitMode = z.enum(["one", "all"]);
 export type SubmitMode = z.infer<typeof SubmitMode>;
 
+/** Longest correlation id of a durable submission: its task ids are `<correlationId>-<part>`. */
+export const MAX_DURABLE_ID_LENGTH = 200;
+/** Longest task timeout (one day). */
+export const MAX_TIMEOUT_MS = 86_400_000;
+/** Most parts one submission fans out to. */
+export const MAX_PARTS = 100_000;
+
 /** `<p>.api.submit` request. */
 export const SubmitRequest = z.object({
   requiredCapabilities: Caps,
@@ -120,8 +127,52 @@ export const SubmitRequest = z.object({
   expected: z.number().int().min(1).max(10_000).optional(),
   timeoutMs: z.number().int().min(1).max(MAX_TASK_TIMEOUT_MS).default(5000),
   correlationId: Id.optional(),
+  /**
+   * Reply with several messages instead of one: each Result as it is accepted, keepalives (an
+   * empty body with header `Mesh-Keepalive`) while the submission runs, then the AggregatedResult
+   * without its results, then an empty message that ends the reply.
+   */
+  stream: z.boolean().optional(),
+  /** Durable (JetStream) or in memory; the coordinator's default when absent. */
+  durable: z.boolean().optional(),
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+const DurableId = Id.max(MAX_DURABLE_ID_LENGTH);
+
+/**
+ * A submission as the submissions stream keeps it (`<p>.submit.<priority>.<owner>`, message id =
+ * correlation id): accepted means stored. One coordinator at a time owns it.
+ */
+export const DurableSubmission = z.object({
+  correlationId: DurableId,
+  /** Who submitted it: the token its results subject carries. */
+  owner: Id,
+  requiredCapabilities: Caps,
+  priority: PrioritySchema,
+  payload: z.unknown().optional(),
+  mode: z.enum(["one", "all"]),
+  expected: z.number().int().min(1).max(MAX_PARTS).optional(),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS),
+  submittedAt: Millis,
+  /** Absolute deadline: the verdict is due by then. */
+  deadline: Millis,
+});
+export type DurableSubmission = z.infer<typeof DurableSubmission>;
+
+/**
+ * The first record of a durable fan-out on its results subject (header `Mesh-Record: plan`): which
+ * instance each part belongs to, so a coordinator that takes the submission over sends only the
+ * parts without a final result, to the same instances.
+ */
+export const SubmissionPlan = z.object({
+  correlationId: DurableId,
+  coordinatorId: Id,
+  expected: z.number().int().min(0).max(MAX_PARTS),
+  parts: z.array(z.object({ taskId: Id, collectorId: Id })).max(MAX_PARTS),
+  at: Millis,
+});
+export type SubmissionPlan = z.infer<typeof SubmissionPlan>;
 
 export const AggregationStatus = z.enum(["complete", "partial", "timed_out", "failed"]);
 export type AggregationStatus = z.infer<typeof AggregationStatus>;
@@ -207,6 +258,8 @@ export const MessageSchemas = {
   ErrorReply,
   SubmitRequest,
   AggregatedResult,
+  DurableSubmission,
+  SubmissionPlan,
   StatusRequest,
   StatusReply,
   StatsRequest,

@@ -36,6 +36,8 @@ export type ParsedSubject =
   | { kind: "collectorTask"; collectorId: string }
   | { kind: "result"; coordinatorId: string; taskId: string; attempt: number | undefined }
   | { kind: "api"; verb: ApiVerb }
+  | { kind: "submit"; priority: PriorityName; owner: string }
+  | { kind: "results"; owner: string; correlationId: string }
   | { kind: "collectorEvent"; collectorId: string }
   | { kind: "failoverEvent" };
 
@@ -107,6 +109,39 @@ export class Subjects {
     return `${this.resultPrefix(coordinatorId)}>`;
   }
 
+  /** `<p>.submit.<priority>.<owner>`: a durable submission, kept in the submissions stream. */
+  submit(priority: PriorityName, owner: string): string {
+    return `${this.submitFilter(priority).slice(0, -1)}${checkToken("owner", owner)}`;
+  }
+
+  /** `<p>.submit.<priority>.>`: what the consumer of one priority level takes. */
+  submitFilter(priority: PriorityName): string {
+    if (!PRIORITY_NAMES.includes(priority)) {
+      throw new InvalidSubjectTokenError("priority", String(priority));
+    }
+    return `${this.prefix}.submit.${priority}.>`;
+  }
+
+  /** `<p>.results.<owner>.<correlationId>`: a durable submission's plan, results and verdict. */
+  results(owner: string, correlationId: string): string {
+    return `${this.prefix}.results.${checkToken("owner", owner)}.${checkToken("correlation id", correlationId)}`;
+  }
+
+  /** `<p>.results.<owner>.>`: every durable result one submitter may read. */
+  resultsOf(owner: string): string {
+    return `${this.prefix}.results.${checkToken("owner", owner)}.>`;
+  }
+
+  /** The stream of durable submissions: `<p>_submissions` (subjects `<p>.submit.>`). */
+  submissionsStream(): string {
+    return `${this.prefix}_submissions`;
+  }
+
+  /** The stream of durable results: `<p>_results` (subjects `<p>.results.>`). */
+  resultsStream(): string {
+    return `${this.prefix}_results`;
+  }
+
   /** `<p>.api.<verb>`. */
   api(verb: ApiVerb): string {
     if (!API_VERBS.includes(verb)) throw new InvalidSubjectTokenError("api verb", String(verb));
@@ -165,6 +200,18 @@ export class Subjects {
           attempt = Number(attemptToken);
         }
         return { kind: "result", coordinatorId, taskId, attempt };
+      }
+      case "submit": {
+        const [, , priority, owner] = t;
+        if (t.length !== 4 || !owner || !isToken(owner)) return undefined;
+        if (!PRIORITY_NAMES.includes(priority as PriorityName)) return undefined;
+        return { kind: "submit", priority: priority as PriorityName, owner };
+      }
+      case "results": {
+        const [, , owner, correlationId] = t;
+        if (t.length !== 4 || !owner || !correlationId) return undefined;
+        if (!isToken(owner) || !isToken(correlationId)) return undefined;
+        return { kind: "results", owner, correlationId };
       }
       case "api": {
         const verb = t[2];

@@ -11,7 +11,7 @@ import {
   AggregatedResult,
   ErrorReply,
   FailoverEvent,
-  Headers,
+  MeshHeaders,
   Result as ResultSchema,
   SourceCaps,
   StatsReply,
@@ -409,7 +409,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
         const reply = await mesh.nc.request(subject, body, { timeout: 2000 });
         const err = MeshError.fromMsg(reply);
         expect(err?.code, subject).toBe("INVALID_MESSAGE");
-        expect(reply.headers?.get(Headers.ErrorCode)).toBe("INVALID_MESSAGE");
+        expect(reply.headers?.get(MeshHeaders.ErrorCode)).toBe("INVALID_MESSAGE");
         expect(decode(ErrorReply, reply.data).error.code).toBe("INVALID_MESSAGE");
       }
     }

@@ -1,5 +1,6 @@
 import { MAX_RESULTS_PER_REPLY } from "../../subjects/index.js";
 import { InvalidArgumentError } from "../errors.js";
+import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
 import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
 
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
@@ -19,10 +20,8 @@ export function defaultAggregatorOptions(): AggregatorOptions {
 export function parseAggregatorOptions(
   partial: Partial<AggregatorOptions> = {},
 ): AggregatorOptions {
-  const o = defaultAggregatorOptions();
-  for (const k of Object.keys(partial) as (keyof AggregatorOptions)[]) {
-    if (partial[k] !== undefined) Object.assign(o, { [k]: partial[k] });
-  }
+  rejectUnknownKeys("aggregator", partial, Object.keys(defaultAggregatorOptions()));
+  const o: AggregatorOptions = { ...defaultAggregatorOptions(), ...stripUndefined(partial) };
   if (typeof o.dedupKey !== "function" && !Object.values(DedupKey).includes(o.dedupKey)) {
     throw new InvalidArgumentError(
       "dedupKey",
@@ -45,13 +44,8 @@ export function parseAggregatorOptions(
 export function dedupKeyFn(key: DedupKey | DedupKeyFn): DedupKeyFn {
   if (typeof key === "function") return key;
   // Ids are subject tokens, which hold no spaces: a space cannot make two keys collide.
+  if (key === DedupKey.TaskSeq) return (r) => `${r.taskId} ${r.seq}`;
   return key === DedupKey.CollectorTaskSeqAttempt
     ? (r) => `${r.collectorId} ${r.taskId} ${r.seq} ${r.attempt ?? ""}`
     : (r) => `${r.collectorId} ${r.taskId} ${r.seq}`;
-}
-
-function positiveInt(property: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 1) {
-    throw new InvalidArgumentError(property, "must be a positive integer");
-  }
 }

@@ -56,6 +56,7 @@ export class ResultAggregator {
     overflow: 0,
   };
   #completedMsSum = 0;
+  readonly #onAdded = new Set<(r: Result) => void>();
 
   constructor(opts: Partial<AggregatorOptions> = {}, deps: Partial<Deps> = {}) {
     this.options = Object.freeze(parseAggregatorOptions(opts));
@@ -125,6 +126,7 @@ export class ResultAggregator {
         break;
     }
     this.#stats.resultsAggregated++;
+    for (const fn of this.#onAdded) fn(result);
     for (const s of agg.streams) s.fill();
     return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
   }
@@ -135,6 +137,27 @@ export class ResultAggregator {
    */
   abandonPart(correlationId: string, taskId: string, collectorId: string, attempt?: number): void {
     this.#active.get(correlationId)?.abandon(taskId, collectorId, attempt, this.#keyOf);
+  }
+
+  /** Calls `fn` with each distinct result as it is added (after dedup); returns the unsubscribe. */
+  onResultAdded(fn: (r: Result) => void): () => void {
+    this.#onAdded.add(fn);
+    return () => this.#onAdded.delete(fn);
+  }
+
+  /**
+   * Ends the aggregation now with `status` (a verdict decided elsewhere: a durable submission's
+   * owner), carrying what arrived; `expected` as the verdict says.
+   */
+  end(
+    correlationId: string,
+    status: AggregationStatus,
+    opts: { expected?: number; error?: MeshError } = {},
+  ): AggregatedResult | undefined {
+    const agg = this.#active.get(correlationId);
+    if (agg === undefined) return undefined;
+    if (opts.expected !== undefined) agg.expected = opts.expected;
+    return this.#finish(agg, status, opts.error);
   }
 
   /** Ends the aggregation with status `failed` and the error, carrying what arrived. */
@@ -197,6 +220,14 @@ export class ResultAggregator {
     const err = done.error ? new MeshError(done.error.code, done.error.message) : undefined;
     s.end(done.status === "failed" ? err : undefined);
     return s.iterator;
+  }
+
+  /** How far a running aggregation is: distinct results and complete parts so far. */
+  getProgress(
+    correlationId: string,
+  ): { received: number; expected: number | undefined } | undefined {
+    const agg = this.#active.get(correlationId);
+    return agg === undefined ? undefined : { received: agg.received, expected: agg.expected };
   }
 
   /** A finished aggregation, while it is among the last `completedRingSize`. */

@@ -5,10 +5,15 @@ import type { InvalidMessageError, MeshError } from "../errors.js";
 /** Names a result for deduplication: equal keys are the same result. */
 export type DedupKeyFn = (r: Result) => string;
 
-/** Built-in dedup keys: `collector-task-seq` (default) also takes the attempt when `-attempt`. */
+/**
+ * Built-in dedup keys: `collector-task-seq` (default) also takes the attempt when `-attempt`;
+ * `task-seq` counts a part's result once whichever instance sent it (a durable submitter's view:
+ * a part that ran twice across a takeover is one part).
+ */
 export const DedupKey = {
   CollectorTaskSeq: "collector-task-seq",
   CollectorTaskSeqAttempt: "collector-task-seq-attempt",
+  TaskSeq: "task-seq",
 } as const;
 export type DedupKey = (typeof DedupKey)[keyof typeof DedupKey];
 

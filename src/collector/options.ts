@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { InvalidArgumentError } from "../errors.js";
+import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { DEFAULT_ADVERT_TTL_MS, DEFAULT_HEARTBEAT_MS } from "../router/options.js";
 import { ALL_CAPS, DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
@@ -9,8 +11,9 @@ import type { TaskHandler } from "./types.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
 export const DEFAULT_MAX_QUEUED = 10_000;
-export const DEFAULT_HEARTBEAT_MS = 1000;
-export const DEFAULT_TTL_MS = 3000;
+/** Heartbeat period and advert TTL: the discovery defaults. */
+export { DEFAULT_HEARTBEAT_MS };
+export const DEFAULT_TTL_MS = DEFAULT_ADVERT_TTL_MS;
 export const DEFAULT_DRAIN_GRACE_MS = 5000;
 /** Largest task message a collector accepts; larger ones get INVALID_MESSAGE before parsing. */
 export const DEFAULT_MAX_TASK_BYTES = 256 * 1024;
@@ -43,7 +46,28 @@ export interface CollectorOptions {
 export type CollectorInit = Pick<CollectorOptions, "id" | "type" | "capabilities" | "handler"> &
   Partial<Omit<CollectorOptions, "id" | "type" | "capabilities" | "handler">>;
 
+const KNOWN: readonly (keyof CollectorOptions)[] = [
+  "id",
+  "type",
+  "capabilities",
+  "handler",
+  "maxConcurrency",
+  "maxQueued",
+  "labels",
+  "weight",
+  "prefix",
+  "heartbeatMs",
+  "ttlMs",
+  "plainPath",
+  "drainGraceMs",
+  "maxTaskBytes",
+  "version",
+  "logger",
+  "clock",
+];
+
 export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
+  rejectUnknownKeys("collector", init, KNOWN);
   const o: CollectorOptions = {
     maxConcurrency: DEFAULT_MAX_CONCURRENCY,
     maxQueued: DEFAULT_MAX_QUEUED,
@@ -58,7 +82,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     version: VERSION,
     logger: silentLogger,
     clock: systemClock,
-    ...stripUndefined<CollectorInit>(init),
+    ...(stripUndefined(init) as CollectorInit),
   };
   checkToken("collector id", o.id);
   checkPrefix(o.prefix);
@@ -82,16 +106,4 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
   if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
   return o;
-}
-
-function positiveInt(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1)
-    throw new InvalidArgumentError(name, "must be a positive integer");
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o))
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

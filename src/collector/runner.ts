@@ -3,7 +3,7 @@ import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { encode } from "../codec.js";
 import { MeshError, ErrorCode } from "../errors.js";
-import { ErrorReply, Headers, Result, priorityName, type Task } from "../../subjects/index.js";
+import { ErrorReply, MeshHeaders, Result, priorityName, type Task } from "../../subjects/index.js";
 import type { Clock } from "../clock.js";
 import {
   Attr,
@@ -133,8 +133,8 @@ export class TaskRunner {
     const nc = this.#d.nc();
     if (!reply || !nc) return;
     const h = natsHeaders();
-    h.set(Headers.ErrorCode, err.code);
-    h.set(Headers.Error, err.message.slice(0, 512).replace(/[\r\n]/g, " "));
+    h.set(MeshHeaders.ErrorCode, err.code);
+    h.set(MeshHeaders.Error, err.message.slice(0, 512).replace(/[\r\n]/g, " "));
     const body: ErrorReply = { error: { code: err.code, message: err.message.slice(0, 1024) } };
     nc.publish(reply, encode(ErrorReply, body), { headers: h });
   }

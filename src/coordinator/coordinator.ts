@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { encode } from "../codec.js";
-import { NoCapableCollectorError, OverloadedError, StoppedError } from "../errors.js";
+import { NoCapableCollectorError, StoppedError } from "../errors.js";
 import { FailoverEvent, Subjects, formatCaps } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
 import { RouterWatcher, type CapabilityRouter, type RouterChange } from "../router/index.js";
@@ -18,7 +18,8 @@ import type { ProbeOutcome } from "./failure-detector.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import { createParts, type CoreParts } from "./parts.js";
-import { endSubmitSpan, planSubmit, startSubmitSpan, taskSpec } from "./submit-plan.js";
+import { planSubmit } from "./submit-plan.js";
+import { SubmissionStarter } from "./starter.js";
 import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
@@ -41,6 +42,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #p: CoreParts;
   readonly #dispatcher: Dispatcher;
   readonly #attempts: Attempts;
+  readonly #starter: SubmissionStarter;
   readonly #publisher: TaskPublisher;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
@@ -75,6 +77,11 @@ export class Coordinator implements CoordinatorApi {
           this.#warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
+    this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
+      metrics: o.metrics,
+      maxQueued: o.maxQueued,
+      idle: () => this.#idle?.(),
+    });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
     this.#publisher = new TaskPublisher(o.nc, { prefix });
     // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
@@ -163,34 +170,7 @@ export class Coordinator implements CoordinatorApi {
     if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     const owners = this.#targets(plan.required, plan.mode === "all");
-    const parts = owners?.length ?? 1;
-    if (this.distributor.size() + parts > this.opts.maxQueued) {
-      // Checked before any state changes, so an overloaded submit leaves nothing behind.
-      throw new OverloadedError("coordinator queue", this.opts.maxQueued);
-    }
-    const { priority, timeoutMs } = plan;
-    const make = (correlationId?: string) =>
-      this.distributor.createTask(taskSpec(plan, correlationId));
-    const first = make(plan.correlationId);
-    const { correlationId } = first;
-    const span = startSubmitSpan(correlationId, plan, parts);
-    const expected = plan.expected ?? parts;
-    this.aggregator.startAggregation(correlationId, { expected, timeoutMs });
-    const sub = this.#p.ledger.open(correlationId, plan.mode, priority, span.ctx);
-    void this.aggregator.whenComplete(correlationId).then((r) => {
-      this.#attempts.closed(sub);
-      if (this.#p.ledger.size === 0) this.#idle?.();
-      this.opts.metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
-      endSubmitSpan(span, r);
-    });
-    this.#p.counters.submitted++;
-    for (let i = 0; i < parts; i++) {
-      this.#dispatcher.submit(
-        this.#p.ledger.add(sub, i === 0 ? first : make(correlationId), owners?.[i]),
-      );
-    }
-    this.#dispatcher.pump();
-    return correlationId;
+    return this.#starter.start(plan, { owners });
   }
 
   #targets(required: number, all: boolean): string[] | undefined {

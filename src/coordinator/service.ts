@@ -6,7 +6,7 @@ import { MeshError, ErrorCode, InvalidMessageError } from "../errors.js";
 import {
   AggregatedResult,
   ErrorReply,
-  Headers,
+  MeshHeaders,
   SERVICE_NAME,
   StatsReply,
   StatsRequest,
@@ -124,8 +124,8 @@ export class CoordinatorService {
         : new MeshError(ErrorCode.Internal, err instanceof Error ? err.message : String(err));
     if (e instanceof InvalidMessageError) this.#invalid++;
     const h = natsHeaders();
-    h.set(Headers.ErrorCode, e.code);
-    h.set(Headers.Error, oneLine(e.message));
+    h.set(MeshHeaders.ErrorCode, e.code);
+    h.set(MeshHeaders.Error, oneLine(e.message));
     const body: ErrorReply = { error: { code: e.code, message: e.message.slice(0, 1024) } };
     // respondError also counts the error in the micro service's $SRV.STATS.
     try {

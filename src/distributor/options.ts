@@ -1,5 +1,6 @@
 import { nuid } from "@nats-io/nats-core";
 import { InvalidArgumentError } from "../errors.js";
+import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
 import type { DistributorOptions } from "./types.js";
 
 export const DEFAULT_MAX_QUEUED = 100_000;
@@ -26,7 +27,8 @@ export function defaultDistributorOptions(): DistributorOptions {
 export function parseDistributorOptions(
   partial: Partial<DistributorOptions> = {},
 ): DistributorOptions {
-  const o = { ...defaultDistributorOptions(), ...dropUndefined(partial) };
+  rejectUnknownKeys("distributor", partial, Object.keys(defaultDistributorOptions()));
+  const o = { ...defaultDistributorOptions(), ...stripUndefined(partial) };
   positiveInt("maxQueued", o.maxQueued);
   if (!(typeof o.agingMs === "number" && o.agingMs > 0)) {
     throw new InvalidArgumentError("agingMs", "must be a positive number or Infinity");
@@ -46,16 +48,4 @@ export function checkTimeout(property: string, ms: unknown): number {
     throw new InvalidArgumentError(property, `must be an integer from 1 to ${MAX_TIMEOUT_MS} ms`);
   }
   return ms as number;
-}
-
-function positiveInt(property: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 1) {
-    throw new InvalidArgumentError(property, "must be a positive integer");
-  }
-}
-
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }

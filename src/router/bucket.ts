@@ -6,6 +6,7 @@ import { InvalidMessageError } from "../errors.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { CollectorAdvert, DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
 import { DEFAULT_ADVERT_TTL_MS } from "./options.js";
+import { atLeast } from "../server/versions.js";
 
 export interface AdvertBucketOptions {
   /** Subject prefix; the bucket is `<prefix>_collectors` (default `daemoneye`). */
@@ -30,20 +31,9 @@ export interface AdvertBucket {
   upgraded: boolean;
 }
 
-/** Server versions that write a delete marker when an entry reaches its max age. */
-const LIMIT_MARKERS_SINCE = [2, 11, 0] as const;
-
 /** True when the connected server writes limit markers (2.11+), so watchers see expiries. */
 export function supportsLimitMarkers(nc: NatsConnection): boolean {
-  const v = nc.info?.version;
-  if (!v) return false;
-  const parts = v.split(/[.-]/, 3).map((p) => Number.parseInt(p, 10));
-  for (let i = 0; i < 3; i++) {
-    const d = (parts[i] ?? 0) - LIMIT_MARKERS_SINCE[i]!;
-    if (Number.isNaN(d)) return false;
-    if (d !== 0) return d > 0;
-  }
-  return true;
+  return atLeast(nc.info?.version, "2.11.0");
 }
 
 /**

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { rejectUnknownKeys, stripUndefined } from "../options.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { systemClock, type Clock } from "../clock.js";
 import { checkPrefix, DEFAULT_PREFIX } from "../../subjects/index.js";
@@ -47,6 +48,7 @@ function nonNegative(prop: string, v: number): number {
  * suspectAfterMs defaults to half of it (1500 ms for the default 3000 ms).
  */
 export function parseRouterOptions(partial: Partial<RouterOptions> = {}): RouterOptions {
+  rejectUnknownKeys("router", partial, Object.keys(defaultRouterOptions()));
   const o = { ...defaultRouterOptions(), ...stripUndefined(partial) };
   o.prefix = checkPrefix(o.prefix);
   positive("heartbeatTimeoutMs", o.heartbeatTimeoutMs);
@@ -111,12 +113,4 @@ export function parseAdvertiserOptions(partial: AdvertiserOptions): ResolvedAdve
     );
   }
   return o;
-}
-
-function stripUndefined<T extends object>(p: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(p)) {
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  }
-  return out;
 }

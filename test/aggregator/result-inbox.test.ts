@@ -7,7 +7,7 @@ import { ResultAggregator, ResultInbox } from "../../src/aggregator/index.js";
 import { TaskDistributor, TaskPublisher } from "../../src/distributor/index.js";
 import { decode } from "../../src/codec.js";
 import {
-  Headers,
+  MeshHeaders,
   Result,
   SourceCaps,
   Subjects,
@@ -109,8 +109,8 @@ describe("aggregator - result inbox through nats-server", () => {
     ib.start();
     await mesh.nc.flush();
     const h = natsHeaders();
-    h.set(Headers.ErrorCode, "INVALID_MESSAGE");
-    h.set(Headers.Error, "bad task");
+    h.set(MeshHeaders.ErrorCode, "INVALID_MESSAGE");
+    h.set(MeshHeaders.Error, "bad task");
     collector.publish(
       s.result("coord-3", "t5", 1),
       encodeRaw({ error: { code: "INVALID_MESSAGE", message: "bad task" } }),

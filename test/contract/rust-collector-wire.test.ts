@@ -7,7 +7,7 @@ import { createInbox } from "@nats-io/nats-core";
 import { decode, encode } from "../../src/codec.js";
 import {
   ErrorReply,
-  Headers,
+  MeshHeaders,
   Result as ResultSchema,
   Subjects,
   Task,
@@ -95,8 +95,8 @@ describe("rust collector - its subjects, by the contract alone", () => {
     for (const v of invalid) {
       const bytes = new Uint8Array(readFileSync(join(VECTORS_DIR, v.file)));
       const reply = await mesh.nc.request(direct, bytes, { timeout: 2000 });
-      expect(reply.headers?.get(Headers.ErrorCode), v.file).toBe("INVALID_MESSAGE");
-      expect(reply.headers?.get(Headers.Error), v.file).not.toBe("");
+      expect(reply.headers?.get(MeshHeaders.ErrorCode), v.file).toBe("INVALID_MESSAGE");
+      expect(reply.headers?.get(MeshHeaders.Error), v.file).not.toBe("");
       const body = decode(ErrorReply, reply.data);
       expect(body.error.code, v.file).toBe("INVALID_MESSAGE");
       if (v.path?.startsWith("<") === false) expect(body.error.message, v.file).toContain(v.path);
@@ -114,7 +114,7 @@ describe("rust collector - its subjects, by the contract alone", () => {
     const { direct } = await rust(p);
     const big = encode(Task, task({ payload: "x".repeat(300 * 1024) }));
     const reply = await mesh.nc.request(direct, big, { timeout: 2000 });
-    expect(reply.headers?.get(Headers.ErrorCode)).toBe("INVALID_MESSAGE");
+    expect(reply.headers?.get(MeshHeaders.ErrorCode)).toBe("INVALID_MESSAGE");
     expect(decode(ErrorReply, reply.data).error.message).toMatch(/exceeds 262144/);
   });
 

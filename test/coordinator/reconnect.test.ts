@@ -42,8 +42,8 @@ describe("coordinator - a nats-server outage", () => {
       heartbeatMs: 250,
       ttlMs,
       handler: async (payload, ctx) => {
-        // Runs through the outage and answers after it.
-        await new Promise((r) => setTimeout(r, 3500));
+        // Runs through the outage and answers well after both sides have reconnected.
+        await new Promise((r) => setTimeout(r, 6000));
         return { payload, attempt: ctx.task.attempt };
       },
     });
@@ -53,7 +53,7 @@ describe("coordinator - a nats-server outage", () => {
       nc: await mesh.connect("coordinator"),
       prefix: p,
       advertTtlMs: ttlMs,
-      attemptTimeoutMs: 3000,
+      attemptTimeoutMs: 5000,
     });
     await c.start();
     cleanups.push(() => c.stop());

@@ -1,0 +1,135 @@
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import {
+  AggregatedResult,
+  MeshHeaders,
+  Result,
+  SubmitRequest,
+  type Subjects,
+} from "../../subjects/index.js";
+import { decode, encode } from "../codec.js";
+import { ErrorCode, MeshError } from "../errors.js";
+import { ResultAggregator } from "../aggregator/index.js";
+import type { MeshIterator } from "../structures/iterator.js";
+import type { SubmitPlan } from "../coordinator/submit-plan.js";
+import type { MeshClientOptions } from "./options.js";
+
+interface Call {
+  readonly sub: Subscription;
+  lastHeard: number;
+  readonly deadline: number;
+}
+
+/**
+ * Submits through the coordinators' api, in memory: the reply is streamed (each result, then
+ * keepalives while the submission runs, the verdict, an empty end), so results larger than one
+ * message arrive whole and a coordinator that dies is noticed when its keepalives stop.
+ */
+export class FastSubmitter {
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
+  readonly #opts: MeshClientOptions;
+  readonly #agg = new ResultAggregator({ completedRingSize: 100 });
+  readonly #calls = new Map<string, Call>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(nc: NatsConnection, subjects: Subjects, opts: MeshClientOptions) {
+    this.#nc = nc;
+    this.#subjects = subjects;
+    this.#opts = opts;
+  }
+
+  submit(plan: SubmitPlan): Promise<AggregatedResult> {
+    return this.#agg.whenComplete(this.#call(plan));
+  }
+
+  stream(plan: SubmitPlan): MeshIterator<Result> {
+    return this.#agg.stream(this.#call(plan));
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const c of this.#calls.values()) c.sub.unsubscribe();
+    this.#calls.clear();
+  }
+
+  #call(plan: SubmitPlan): string {
+    const id = plan.correlationId ?? createInbox("c").slice(2);
+    const req: SubmitRequest = {
+      requiredCapabilities: plan.required,
+      priority: plan.priority,
+      mode: plan.mode,
+      timeoutMs: plan.timeoutMs,
+      correlationId: id,
+      stream: true,
+      durable: false,
+      ...(plan.payload !== undefined ? { payload: plan.payload } : {}),
+      ...(plan.expected !== undefined ? { expected: plan.expected } : {}),
+    };
+    const data = encode(SubmitRequest, req);
+    const timeoutMs = plan.timeoutMs + 2 * this.#opts.verdictGraceMs;
+    this.#agg.startAggregation(id, { expected: Number.MAX_SAFE_INTEGER, timeoutMs });
+    const sub = this.#nc.subscribe(createInbox(this.#opts.inboxPrefix), {
+      callback: (err, msg) => {
+        if (!err) this.#onReply(id, msg);
+      },
+    });
+    const now = Date.now();
+    this.#calls.set(id, { sub, lastHeard: now, deadline: now + plan.timeoutMs });
+    void this.#agg.whenComplete(id).then(() => this.#forget(id));
+    this.#nc.publish(this.#subjects.api("submit"), data, { reply: sub.getSubject() });
+    this.#timer ??= setInterval(() => this.#sweep(), 250);
+    this.#timer.unref();
+    return id;
+  }
+
+  #onReply(id: string, msg: Msg): void {
+    const call = this.#calls.get(id);
+    if (!call) return;
+    call.lastHeard = Date.now();
+    const h = msg.headers;
+    if (h?.code === 503) {
+      this.#end(id, new MeshError(ErrorCode.NoResponders, "no coordinator serves the api"));
+      return;
+    }
+    const err = MeshError.fromMsg(msg);
+    if (err) {
+      this.#end(id, err);
+      return;
+    }
+    if (h?.has(MeshHeaders.Keepalive) || msg.data.length === 0) return;
+    try {
+      if (h?.get(MeshHeaders.Record) === "verdict") {
+        const v = decode(AggregatedResult, msg.data, { subject: msg.subject });
+        const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
+        this.#agg.end(id, v.status, { expected: v.expected, error });
+      } else {
+        this.#agg.addResult(decode(Result, msg.data, { subject: msg.subject }));
+      }
+    } catch (e) {
+      this.#end(id, MeshError.from(e));
+    }
+  }
+
+  /** Keepalives stopped (the coordinator is gone), or the verdict is overdue. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [id, call] of this.#calls) {
+      if (now - call.lastHeard > this.#opts.stallMs) {
+        this.#end(id, new MeshError(ErrorCode.Unavailable, "the coordinator stopped answering"));
+      } else if (now > call.deadline + this.#opts.verdictGraceMs) {
+        this.#end(id, new MeshError(ErrorCode.Unavailable, "no verdict by the deadline"));
+      }
+    }
+  }
+
+  #end(id: string, err: MeshError): void {
+    const received = this.#agg.getProgress(id)?.received ?? 0;
+    const status = err.code === ErrorCode.Unavailable && received > 0 ? "partial" : "failed";
+    this.#agg.end(id, status, { error: err });
+  }
+
+  #forget(id: string): void {
+    this.#calls.get(id)?.sub.unsubscribe();
+    this.#calls.delete(id);
+  }
+}

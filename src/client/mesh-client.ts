@@ -1,0 +1,247 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  type JetStreamClient,
+} from "@nats-io/jetstream";
+import {
+  DurableSubmission,
+  MAX_DURABLE_ID_LENGTH,
+  Subjects,
+  priorityName,
+  type AggregatedResult,
+  type Result,
+} from "../../subjects/index.js";
+import { encode } from "../codec.js";
+import { InvalidArgumentError, MeshError, ErrorCode, OverloadedError } from "../errors.js";
+import { ResultAggregator } from "../aggregator/index.js";
+import { DedupKey } from "../aggregator/types.js";
+import type { MeshIterator } from "../structures/iterator.js";
+import { planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
+import type { SubmitOptions, TaskSpec } from "../coordinator/types.js";
+import {
+  ResultJournal,
+  RecordKind,
+  decodeRecord,
+  type SubmissionRecords,
+} from "../durable/journal.js";
+import { atLeast } from "../server/versions.js";
+import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
+import { FastSubmitter } from "./fast.js";
+
+/**
+ * Submits work to a mesh and hands back its results. Durable by default when the mesh has its
+ * submissions stream: a submit is accepted once JetStream stored it (its correlation id is the
+ * idempotency key), results arrive on the submitter's results subject as the owning coordinator
+ * stores them, each distinct result once, and the verdict comes by the deadline plus at most
+ * `verdictGraceMs` whatever died in between (the client gives it itself when nothing came).
+ * Fast mode uses the coordinators' api; a coordinator that dies is noticed within seconds.
+ */
+export class MeshClient {
+  readonly opts: MeshClientOptions;
+  readonly subjects: Subjects;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #journal: ResultJournal;
+  readonly #fast: FastSubmitter;
+  /** Tracks each submission's results: dedup by part and sequence number, completion, streams. */
+  readonly #agg: ResultAggregator;
+  readonly #pending = new Map<string, { submission: DurableSubmission; expected?: number }>();
+  #sub: Subscription | undefined;
+  #durable: Promise<boolean> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #disconnected = false;
+
+  constructor(nc: NatsConnection, init: MeshClientInit = {}) {
+    this.opts = parseClientOptions(init);
+    this.#nc = nc;
+    this.subjects = new Subjects(this.opts.prefix);
+    this.#js = jetstream(nc);
+    this.#journal = new ResultJournal(this.#js, this.subjects);
+    this.#agg = new ResultAggregator({ dedupKey: DedupKey.TaskSeq, completedRingSize: 1000 });
+    this.#fast = new FastSubmitter(nc, this.subjects, this.opts);
+    void this.#followConnection();
+  }
+
+  /** True when submits go to the durable stream (the mesh has it, and durable is not off). */
+  durable(): Promise<boolean> {
+    if (this.opts.durable === false) return Promise.resolve(false);
+    this.#durable ??= jetstreamManager(this.#nc)
+      .then((jsm) => jsm.streams.info(this.subjects.submissionsStream()))
+      .then(() => true)
+      .catch((err: unknown) => {
+        this.#durable = undefined; // ask again next time: a coordinator may create it
+        if (this.opts.durable === true) throw err;
+        return false;
+      });
+    return this.#durable;
+  }
+
+  /** Submits and resolves with the aggregated result (never rejects for task failures). */
+  async submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
+    const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
+    if (!(await this.durable())) return this.#fast.submit(plan);
+    const id = await this.#submitDurable(plan);
+    return this.#agg.whenComplete(id);
+  }
+
+  /** Submits and yields each distinct result as it arrives. */
+  async submitStream(spec: TaskSpec, opts: SubmitOptions = {}): Promise<MeshIterator<Result>> {
+    const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
+    if (!(await this.durable())) return this.#fast.stream(plan);
+    return this.#agg.stream(await this.#submitDurable(plan));
+  }
+
+  /** What the results stream holds for one of this submitter's submissions. */
+  results(correlationId: string, owner = this.opts.owner): Promise<SubmissionRecords> {
+    return this.#journal.read(owner, correlationId);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#fast.close();
+    await this.#sub?.drain().catch(() => undefined);
+    this.#agg.failAll(new MeshError(ErrorCode.Stopped, "client closed"));
+  }
+
+  async #submitDurable(plan: SubmitPlan): Promise<string> {
+    const id = plan.correlationId ?? this.#newId();
+    if (id.length > MAX_DURABLE_ID_LENGTH) {
+      throw new InvalidArgumentError("correlationId", `is longer than ${MAX_DURABLE_ID_LENGTH}`);
+    }
+    const now = Date.now();
+    const submission: DurableSubmission = {
+      correlationId: id,
+      owner: this.opts.owner,
+      requiredCapabilities: plan.required,
+      priority: plan.priority,
+      mode: plan.mode,
+      timeoutMs: plan.timeoutMs,
+      submittedAt: now,
+      deadline: now + plan.timeoutMs,
+      ...(plan.payload !== undefined ? { payload: plan.payload } : {}),
+      ...(plan.expected !== undefined ? { expected: plan.expected } : {}),
+    };
+    this.#listen();
+    // The client's own verdict is due a grace period after the deadline.
+    const expected = plan.mode === "one" ? (plan.expected ?? 1) : plan.expected;
+    if (!this.#agg.isActive(id)) {
+      // The client's sweep gives the verdict first; the aggregator's own timeout is a backstop.
+      const timeoutMs = plan.timeoutMs + 2 * this.opts.verdictGraceMs;
+      this.#agg.startAggregation(id, { expected, timeoutMs });
+    }
+    this.#pending.set(id, { submission, expected });
+    void this.#agg.whenComplete(id).then(() => this.#pending.delete(id));
+    const subject = this.subjects.submit(priorityName(plan.priority), this.opts.owner);
+    try {
+      const ack = await this.#js.publish(subject, encode(DurableSubmission, submission), {
+        msgID: id,
+        ...(atLeast(this.#nc.info?.version, "2.11.0")
+          ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
+          : {}),
+      });
+      // Submitted before (a retry after a lost reply): what it stored may predate this listener.
+      if (ack.duplicate) void this.#catchUp(id);
+    } catch (err) {
+      const e = submitError(err);
+      this.#agg.end(id, "failed", { error: e });
+      throw e;
+    }
+    return id;
+  }
+
+  #newId(): string {
+    return `${this.opts.owner.slice(0, 40)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  }
+
+  /** One subscription for every result of this submitter, fed to the aggregator by id. */
+  #listen(): void {
+    if (this.#sub) return;
+    this.#sub = this.#nc.subscribe(this.subjects.resultsOf(this.opts.owner), {
+      callback: (err, msg) => {
+        if (!err) this.#onRecord(msg);
+      },
+    });
+    this.#timer ??= setInterval(() => this.#sweep(), 100);
+    this.#timer.unref();
+  }
+
+  /**
+   * The client's own verdict for a submission whose verdict did not come by its deadline plus the
+   * grace period: what arrived, and why nothing else did.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.#pending) {
+      if (now < p.submission.deadline + this.opts.verdictGraceMs) continue;
+      const why =
+        this.#nc.isClosed() || this.#disconnected
+          ? "server unreachable"
+          : "no verdict from the mesh";
+      const received = this.#agg.getProgress(id)?.received ?? 0;
+      const error = new MeshError(ErrorCode.Unavailable, `${why} by the deadline`);
+      this.#agg.end(id, received > 0 ? "partial" : "timed_out", { error });
+    }
+  }
+
+  #onRecord(msg: Msg): void {
+    let rec;
+    try {
+      rec = decodeRecord(msg);
+    } catch {
+      return; // not a record: nothing this client can use
+    }
+    this.#apply(rec);
+  }
+
+  #apply(rec: ReturnType<typeof decodeRecord>): void {
+    if (rec.kind === RecordKind.Result) {
+      this.#agg.addResult(rec.result);
+    } else if (rec.kind === RecordKind.Plan) {
+      const p = this.#pending.get(rec.plan.correlationId);
+      this.#agg.setExpected(rec.plan.correlationId, p?.expected ?? rec.plan.expected);
+    } else {
+      const v = rec.verdict;
+      const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
+      this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
+    }
+  }
+
+  /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */
+  async #catchUp(id: string): Promise<void> {
+    try {
+      const recs = await this.#journal.read(this.opts.owner, id);
+      if (recs.plan) this.#apply({ kind: RecordKind.Plan, plan: recs.plan });
+      for (const r of recs.results) this.#apply({ kind: RecordKind.Result, result: r });
+      if (recs.verdict) this.#apply({ kind: RecordKind.Verdict, verdict: recs.verdict });
+    } catch (err) {
+      this.opts.logger.warn({ correlationId: id, err: String(err) }, "results not read back");
+    }
+  }
+
+  /** Records published while disconnected were missed by the subscription: read them back. */
+  async #followConnection(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (this.#closed) break;
+      if (s.type === "disconnect") this.#disconnected = true;
+      if (s.type === "reconnect") {
+        this.#disconnected = false;
+        for (const id of this.#pending.keys()) void this.#catchUp(id);
+      }
+    }
+  }
+}
+
+function submitError(err: unknown): MeshError {
+  if (err instanceof MeshError) return err;
+  // 10077: the stream's message limit (discard new): the mesh is full.
+  if (err instanceof JetStreamApiError && err.code === 10077) {
+    return new OverloadedError("submissions stream", 0);
+  }
+  return new MeshError(ErrorCode.Unavailable, `submission not stored: ${String(err)}`, {
+    cause: err,
+  });
+}

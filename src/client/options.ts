@@ -1,0 +1,51 @@
+import { DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js";
+import { silentLogger, type Logger } from "../telemetry/logger.js";
+import { DEFAULT_SUBMIT_TIMEOUT_MS } from "../coordinator/options.js";
+import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+
+/** After the deadline, how long a submitter waits for the mesh's verdict before giving its own. */
+export const DEFAULT_VERDICT_GRACE_MS = 1000;
+/** A streamed api reply with no message (not even a keepalive) for this long: its coordinator is gone. */
+export const DEFAULT_STALL_MS = 3000;
+/** Who submits, when the caller does not say: the token its results subject carries. */
+export const DEFAULT_OWNER = "mesh";
+
+export interface MeshClientOptions {
+  prefix: string;
+  /** The submitter's name: results come on `<p>.results.<owner>.>` (a publisher's identity). */
+  owner: string;
+  /** true: durable only; false: the api's in-memory path; undefined: durable when the mesh has it. */
+  durable: boolean | undefined;
+  defaultTimeoutMs: number;
+  verdictGraceMs: number;
+  stallMs: number;
+  /** The connection's inbox prefix (nats.js `inboxPrefix`), where streamed api replies come. */
+  inboxPrefix: string;
+  logger: Logger;
+}
+
+export type MeshClientInit = Partial<MeshClientOptions>;
+
+export function defaultClientOptions(): MeshClientOptions {
+  return {
+    prefix: DEFAULT_PREFIX,
+    owner: DEFAULT_OWNER,
+    durable: undefined,
+    defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
+    verdictGraceMs: DEFAULT_VERDICT_GRACE_MS,
+    stallMs: DEFAULT_STALL_MS,
+    inboxPrefix: "_INBOX",
+    logger: silentLogger,
+  };
+}
+
+export function parseClientOptions(init: MeshClientInit = {}): MeshClientOptions {
+  rejectUnknownKeys("client", init, Object.keys(defaultClientOptions()));
+  const o = { ...defaultClientOptions(), ...stripUndefined(init) };
+  checkPrefix(o.prefix);
+  checkToken("owner", o.owner);
+  positiveInt("defaultTimeoutMs", o.defaultTimeoutMs);
+  positiveInt("verdictGraceMs", o.verdictGraceMs);
+  positiveInt("stallMs", o.stallMs);
+  return o;
+}
