@@ -1,12 +1,24 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
-import { MAX_MESSAGE_BYTES } from "../subjects/schemas.js";
+import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
+import {
+  CollectorAdvert,
+  MAX_ADVERT_BYTES,
+  MAX_CONTAINER_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_ELEMENTS,
+  MAX_NESTING_DEPTH,
+} from "../subjects/schemas.js";
 
 /**
  * MessagePack + zod. `decode` returns a valid value or throws InvalidMessageError: nothing else,
  * whatever the bytes. `encode` does not validate: values built by our own code are typed, and a
  * message is validated once, by its receiver.
+ *
+ * Hostile input costs time in proportion to its size: the size is checked first, then one linear
+ * scan of the bytes (src/msgpack-scan.ts) bounds nesting depth and the number of values before
+ * the decoder builds anything, and a message whose schema is an object must start with a map.
  */
 
 const LIMIT = MAX_MESSAGE_BYTES;
@@ -14,17 +26,32 @@ const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder({
   maxStrLength: LIMIT,
   maxBinLength: LIMIT,
-  maxArrayLength: 100_000,
-  maxMapLength: 100_000,
+  maxArrayLength: MAX_CONTAINER_LENGTH,
+  maxMapLength: MAX_CONTAINER_LENGTH,
   maxExtLength: LIMIT,
 });
+
+/** Messages with a tighter size bound than MAX_MESSAGE_BYTES, whoever decodes them. */
+const MAX_BYTES_OF = new Map<z.ZodType, number>([[CollectorAdvert, MAX_ADVERT_BYTES]]);
 
 export interface DecodeOptions {
   /** Subject the bytes came from, carried in the error. */
   subject?: string;
-  /** Largest accepted size in bytes (default MAX_MESSAGE_BYTES). */
+  /** Largest accepted size in bytes (default MAX_MESSAGE_BYTES, MAX_ADVERT_BYTES for adverts). */
   maxBytes?: number;
+  /** Deepest nesting accepted (default MAX_NESTING_DEPTH). */
+  maxDepth?: number;
+  /** Most values in one message (default MAX_MESSAGE_ELEMENTS). */
+  maxElements?: number;
 }
+
+const STAGE: Record<ScanFailure, string> = {
+  depth: "<depth>",
+  elements: "<elements>",
+  truncated: "<msgpack>",
+  malformed: "<msgpack>",
+  trailing: "<msgpack>",
+};
 
 /** Encodes a value of the schema's type to MessagePack. */
 export function encode<S extends z.ZodType>(_schema: S, value: z.input<S>): Uint8Array {
@@ -48,7 +75,9 @@ export function decode<S extends z.ZodType>(
       paths: ["<bytes>"],
     });
   }
-  const raw = decodeRaw(bytes, opts);
+  const max = MAX_BYTES_OF.get(schema);
+  if (max !== undefined && opts.maxBytes === undefined) opts = { ...opts, maxBytes: max };
+  const raw = decodeRaw(bytes, opts, expectsMap(schema));
   let parsed: ReturnType<S["safeParse"]>;
   try {
     parsed = schema.safeParse(raw) as ReturnType<S["safeParse"]>;
@@ -71,13 +100,32 @@ export function decode<S extends z.ZodType>(
   });
 }
 
-/** Decodes MessagePack without a schema; InvalidMessageError on failure. */
-export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}): unknown {
+/**
+ * Decodes MessagePack without a schema; InvalidMessageError on failure. `mustBeMap`: reject any
+ * other top-level type before decoding (decode sets it when the schema is an object).
+ */
+export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap = false): unknown {
   const max = opts.maxBytes ?? LIMIT;
   if (bytes.length > max) {
     throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds ${max}`, {
       subject: opts.subject,
       paths: ["<size>"],
+    });
+  }
+  const scan = scanMessagePack(bytes, {
+    maxDepth: opts.maxDepth ?? MAX_NESTING_DEPTH,
+    maxElements: opts.maxElements ?? MAX_MESSAGE_ELEMENTS,
+  });
+  if (!scan.ok) {
+    throw new InvalidMessageError(`not accepted: ${scan.detail} (at byte ${scan.offset})`, {
+      subject: opts.subject,
+      paths: [STAGE[scan.reason]],
+    });
+  }
+  if (mustBeMap && !isMapHeader(bytes[0])) {
+    throw new InvalidMessageError("invalid message: <root>: expected a map", {
+      subject: opts.subject,
+      paths: ["<root>"],
     });
   }
   try {
@@ -89,6 +137,23 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}): unknown 
       cause: err,
     });
   }
+}
+
+/** fixmap, map16 or map32. */
+function isMapHeader(b: number | undefined): boolean {
+  return b !== undefined && ((b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf);
+}
+
+const mapSchemas = new WeakMap<z.ZodType, boolean>();
+
+/** True when the schema accepts only objects (possibly behind a default or a refinement). */
+function expectsMap(schema: z.ZodType): boolean {
+  let v = mapSchemas.get(schema);
+  if (v === undefined) {
+    v = schema.def.type === "object";
+    mapSchemas.set(schema, v);
+  }
+  return v;
 }
 
 function describe(err: unknown): string {

@@ -6,7 +6,15 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stringify } from "yaml";
-import { MAX_MESSAGE_BYTES, MessageSchemas, type MessageName } from "./schemas.js";
+import {
+  MAX_ADVERT_BYTES,
+  MAX_CONTAINER_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_ELEMENTS,
+  MAX_NESTING_DEPTH,
+  MessageSchemas,
+  type MessageName,
+} from "./schemas.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
 import { MeshHeaders } from "./headers.js";
@@ -33,7 +41,9 @@ export function buildAsyncApi(): Record<string, unknown> {
     messages[name] = {
       name,
       contentType: "application/msgpack",
-      "x-maxBytes": MAX_MESSAGE_BYTES,
+      "x-maxBytes": name === "CollectorAdvert" ? MAX_ADVERT_BYTES : MAX_MESSAGE_BYTES,
+      "x-maxDepth": MAX_NESTING_DEPTH,
+      "x-maxElements": MAX_MESSAGE_ELEMENTS,
       headers: { $ref: "#/components/schemas/TraceHeaders" },
       payload: schemaOf(name),
     };
@@ -224,7 +234,8 @@ export function buildAsyncApi(): Record<string, unknown> {
       title: "collector-mesh",
       version: VERSION,
       description:
-        "The wire contract of collector-mesh: subjects, messages (MessagePack, validated on receipt) and headers. Trace context travels in the traceparent/tracestate headers, never in payloads.",
+        "The wire contract of collector-mesh: subjects, messages (MessagePack, validated on receipt) and headers. Trace context travels in the traceparent/tracestate headers, never in payloads. " +
+        `Receivers refuse, before decoding, a message larger than ${MAX_MESSAGE_BYTES} bytes (an advert: ${MAX_ADVERT_BYTES}), nested deeper than ${MAX_NESTING_DEPTH} levels of arrays and maps (the message itself is level 1), holding more than ${MAX_MESSAGE_ELEMENTS} values in all (array items, map keys and values), or an array or map of more than ${MAX_CONTAINER_LENGTH} entries; a message whose schema is an object must be a map.`,
     },
     defaultContentType: "application/msgpack",
     channels,

@@ -9,9 +9,26 @@ import { ERROR_CODES } from "./codes.js";
 
 /** Largest encoded message the codec accepts (bytes). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting of arrays and maps the codec accepts; the message itself is depth 1. Checked
+ * by a linear scan of the bytes before anything is decoded. The same as the encoder's own limit
+ * (@msgpack/msgpack maxDepth 100) and the Rust collector's decoder: nothing deeper can be sent on.
+ */
+export const MAX_NESTING_DEPTH = 100;
+/**
+ * Most values (every array item, map key and map value, at any depth) the codec accepts in one
+ * message, checked by the same scan. A 1 MB result of process or file records holds far fewer.
+ */
+export const MAX_MESSAGE_ELEMENTS = 262_144;
+/** Largest encoded advert (bytes): 32 labels of 64 + 256 characters fit with room to spare. */
+export const MAX_ADVERT_BYTES = 16 * 1024;
+/** Most items in one array, or entries in one map, the decoder accepts. */
+export const MAX_CONTAINER_LENGTH = 100_000;
 export const MAX_ID_LENGTH = 256;
 export const MAX_LABELS = 32;
 export const MAX_RESULTS_PER_REPLY = 100_000;
+/** Longest deadline a submission may ask for (SubmitRequest timeoutMs). */
+export const MAX_TASK_TIMEOUT_MS = 3_600_000;
 
 const tokenRe = /^[^\s.*>]+$/;
 
@@ -108,7 +125,7 @@ export const SubmitRequest = z.object({
   payload: z.unknown().optional(),
   mode: SubmitMode.default("one"),
   expected: z.number().int().min(1).max(10_000).optional(),
-  timeoutMs: z.number().int().min(1).max(3_600_000).default(5000),
+  timeoutMs: z.number().int().min(1).max(MAX_TASK_TIMEOUT_MS).default(5000),
   correlationId: Id.optional(),
   /**
    * Reply with several messages instead of one: each Result as it is accepted, keepalives (an

@@ -13,6 +13,14 @@ export interface CommonOptions {
   natsUrl: string | undefined;
   prefix: string;
   creds: string | undefined;
+  /** nkey seed file (`--nkey`/NATS_NKEY), e.g. from `collector-mesh auth`. */
+  nkey: string | undefined;
+  /** Inbox prefix (`--inbox-prefix`/NATS_INBOX_PREFIX); default from the nkey file's name. */
+  inboxPrefix: string | undefined;
+  /** TLS files (`--tls-ca`, `--tls-cert`, `--tls-key`, or NATS_TLS_CA/_CERT/_KEY). */
+  tlsCa: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
   /** User and password (`--user`/NATS_USER, `--password`/NATS_PASSWORD, or in the URL). */
   user: string | undefined;
   password: string | undefined;
@@ -35,7 +43,8 @@ function parseLogLevel(value: string): LogLevel {
 }
 
 /**
- * Adds --config, --nats-url, --prefix, --creds, --user, --password and --log-level. `demo` passes
+ * Adds --config, --nats-url, --prefix, --creds, --nkey, --inbox-prefix,
+ * --tls-ca/--tls-cert/--tls-key, --user/--password and --log-level. `demo` passes
  * `natsUrlFromEnv: false`: it uses an external server only when --nats-url is given on its
  * command line, and reads no config file.
  */
@@ -74,6 +83,26 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
         "file",
       ),
     )
+    .addOption(hintValues(new Option("--nkey <file>", NKEY_HELP).env("NATS_NKEY"), "file"))
+    .addOption(
+      new Option(
+        "--inbox-prefix <prefix>",
+        "inbox prefix (default: _INBOX_<role>_<name> from an nkey file named <role>-<name>.nk)",
+      ).env("NATS_INBOX_PREFIX"),
+    )
+    .addOption(hintValues(new Option("--tls-ca <file>", TLS_CA_HELP).env("NATS_TLS_CA"), "file"))
+    .addOption(
+      hintValues(
+        new Option("--tls-cert <file>", "client certificate (PEM)").env("NATS_TLS_CERT"),
+        "file",
+      ),
+    )
+    .addOption(
+      hintValues(
+        new Option("--tls-key <file>", "client certificate's key (PEM)").env("NATS_TLS_KEY"),
+        "file",
+      ),
+    )
     .addOption(
       new Option("--user <user>", "NATS user (or user:password@ in the URL)").env("NATS_USER"),
     )
@@ -89,6 +118,9 @@ export function addCommonOptions(cmd: Command, opts: { natsUrlFromEnv?: boolean 
     );
 }
 
+const TLS_CA_HELP = "CA certificate(s) to verify the server (PEM)";
+const NKEY_HELP = "NATS nkey seed file (from `collector-mesh auth`)";
+
 function passwordOption(): Option {
   const help = "NATS password (prefer the environment variable)";
   return new Option("--password <password>", help).env("NATS_PASSWORD");
@@ -99,9 +131,16 @@ export function commonOptions(values: Record<string, unknown>): CommonOptions {
   return {
     natsUrl: typeof values.natsUrl === "string" ? values.natsUrl : undefined,
     prefix: typeof values.prefix === "string" ? values.prefix : DEFAULT_PREFIX,
-    creds: typeof values.creds === "string" && values.creds !== "" ? values.creds : undefined,
+    creds: str(values.creds),
+    nkey: str(values.nkey),
+    inboxPrefix: str(values.inboxPrefix),
+    tlsCa: str(values.tlsCa),
+    tlsCert: str(values.tlsCert),
+    tlsKey: str(values.tlsKey),
     user: typeof values.user === "string" && values.user !== "" ? values.user : undefined,
     password: typeof values.password === "string" ? values.password : undefined,
     logLevel: (values.logLevel as LogLevel | undefined) ?? "info",
   };
 }
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);

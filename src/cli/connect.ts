@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
-import { credsAuthenticator, errors as natsErrors, type NatsConnection } from "@nats-io/nats-core";
+import {
+  credsAuthenticator,
+  errors as natsErrors,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { DEFAULT_NATS_URL, type CommonOptions } from "./common.js";
+import { identityOfFile } from "./auth/manifest.js";
+import { inboxPrefixFor } from "./auth/permissions.js";
 import { CliError, oneLine } from "./errors.js";
 
 /** How long the first connection may take before the command gives up. */
@@ -22,7 +30,12 @@ export interface ConnectOptions {
  */
 export async function connectNats(
   common: Pick<CommonOptions, "natsUrl" | "creds"> &
-    Partial<Pick<CommonOptions, "user" | "password">>,
+    Partial<
+      Pick<
+        CommonOptions,
+        "user" | "password" | "nkey" | "inboxPrefix" | "tlsCa" | "tlsCert" | "tlsKey"
+      >
+    >,
   opts: ConnectOptions,
 ): Promise<NatsConnection> {
   const url = common.natsUrl ?? DEFAULT_NATS_URL;
@@ -42,18 +55,10 @@ export async function connectNats(
       return `${m[1] ?? ""}${m[3] ?? ""}`;
     });
   const shownUrl = url.replace(/\/\/[^@/]+@/g, "//");
+  if (common.creds && common.nkey) throw new CliError("give --creds or --nkey, not both");
   let authenticator;
-  if (common.creds) {
-    let creds: Uint8Array;
-    try {
-      creds = readFileSync(common.creds);
-    } catch (err) {
-      throw new CliError(
-        `cannot read the credentials file ${common.creds}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      );
-    }
-    authenticator = credsAuthenticator(creds);
-  }
+  if (common.creds) authenticator = credsAuthenticator(readSecret(common.creds, "credentials"));
+  if (common.nkey) authenticator = nkeyAuthenticator(readNkey(common.nkey));
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -62,6 +67,7 @@ export async function connectNats(
       timeout: CONNECT_TIMEOUT_MS,
       authenticator,
       ...(user !== undefined ? { user, pass } : {}),
+      ...connectAuthOptions(common),
       maxReconnectAttempts: opts.longRunning ? -1 : 10,
       reconnectTimeWait: 1000,
     });
@@ -72,6 +78,65 @@ export async function connectNats(
   }
   if (opts.onStatus) void followStatus(nc, opts.onStatus);
   return nc;
+}
+
+/** The name of the identity an nkey file of this role stands for (`<role>-<name>.nk`), if any. */
+export function identityName(nkey: string | undefined, role: string): string | undefined {
+  const who = nkey ? identityOfFile(nkey) : undefined;
+  return who?.role === role ? who.name : undefined;
+}
+
+/**
+ * The inbox prefix and TLS options for these flags. The inbox prefix is `--inbox-prefix`, else
+ * `_INBOX_<role>_<name>` when the nkey file is named `<role>-<name>.nk` (what `collector-mesh auth`
+ * writes and allows), else nats.js's default `_INBOX`.
+ */
+export function connectAuthOptions(
+  common: Partial<Pick<CommonOptions, "nkey" | "inboxPrefix" | "tlsCa" | "tlsCert" | "tlsKey">>,
+): Pick<ConnectionOptions, "inboxPrefix" | "tls"> {
+  const out: Pick<ConnectionOptions, "inboxPrefix" | "tls"> = {};
+  const who = common.nkey ? identityOfFile(common.nkey) : undefined;
+  const inbox = common.inboxPrefix ?? (who ? inboxPrefixFor(who.role, who.name) : undefined);
+  if (inbox !== undefined) {
+    if (!/^[^\s.*>]+(\.[^\s.*>]+)*$/.test(inbox)) {
+      throw new CliError(`--inbox-prefix ${inbox} is not a subject without wildcards`);
+    }
+    out.inboxPrefix = inbox;
+  }
+  if ((common.tlsCert === undefined) !== (common.tlsKey === undefined)) {
+    throw new CliError("--tls-cert and --tls-key go together");
+  }
+  if (common.tlsCa || common.tlsCert) {
+    for (const f of [common.tlsCa, common.tlsCert, common.tlsKey]) {
+      if (f !== undefined) readSecret(f, "TLS");
+    }
+    out.tls = {
+      ...(common.tlsCa ? { caFile: common.tlsCa } : {}),
+      ...(common.tlsCert ? { certFile: common.tlsCert, keyFile: common.tlsKey } : {}),
+    };
+  }
+  return out;
+}
+
+function readSecret(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliError(
+      `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+}
+
+/** The seed in an nkey file (the first line that is a user seed, `SU…`). */
+function readNkey(file: string): Uint8Array {
+  const text = new TextDecoder().decode(readSecret(file, "nkey"));
+  const seed = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => /^SU[A-Z2-7]{56}$/.test(l));
+  if (!seed) throw new CliError(`${file} holds no nkey user seed (a line SU…)`);
+  return new TextEncoder().encode(seed);
 }
 
 async function followStatus(

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { authCommand } from "./auth/command.js";
 import { collectorCommand } from "./commands/collector.js";
 import { completionCommand } from "./commands/completion.js";
 import { coordinatorCommand } from "./commands/coordinator.js";
@@ -25,9 +26,11 @@ export function buildProgram(): Command {
         "",
         "Options of every subcommand but completion (see `collector-mesh <command> --help`):",
         "  --nats-url (env NATS_URL, which demo ignores), --prefix (env MESH_PREFIX),",
-        "  --creds (env NATS_CREDS), --user (env NATS_USER), --password (env NATS_PASSWORD),",
+        "  --creds (env NATS_CREDS) or --nkey (env NATS_NKEY), --inbox-prefix,",
+        "  --tls-ca/--tls-cert/--tls-key, --user (env NATS_USER), --password (env NATS_PASSWORD),",
         "  --log-level (env LOG_LEVEL); all but demo also take --config FILE (YAML; the",
         "  environment and flags override it).",
+        "`collector-mesh auth` makes an nkey per party for a secured mesh (SECURITY.md).",
         "Durations are 500ms, 5s, 2m, 1h or a number of milliseconds.",
         "",
         "Try `collector-mesh demo` first.",
@@ -42,6 +45,7 @@ export function buildProgram(): Command {
     statsCommand(),
     watchCommand(),
     completionCommand(),
+    authCommand(),
   ]) {
     program.addCommand(cmd);
   }

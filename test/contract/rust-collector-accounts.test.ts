@@ -1,53 +1,72 @@
 /**
- * The Rust collector under deploy/accounts.conf: logged in as the `collector` user, with only the
- * permissions that role has, it binds the advert bucket, advertises, serves a coordinator logged in
- * as `coordinator`, and drains (its advert deleted) on SIGTERM.
+ * The Rust collector under its own identity from `collector-mesh auth` (nkey, and the inbox
+ * prefix its seed file's name stands for): with only the permissions of the collector role it
+ * binds the advert bucket, advertises, serves a coordinator logged in as its own identity, and
+ * drains (its advert deleted) on SIGTERM. No permission violation on the coordinator's side.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { nkeyAuthenticator, type NatsConnection } from "@nats-io/nats-core";
 import { Coordinator } from "../../src/coordinator/index.js";
+import { run } from "../../src/cli/program.js";
 import { DEFAULT_PREFIX, SourceCaps } from "../../subjects/index.js";
 import { NatsServer, killChild, requireNatsServer, until } from "../support/nats-server.js";
 import { BUILD_TIMEOUT_MS, buildRustCollector, exited, spawnRustCollector } from "./rust.js";
 
-const DEPLOY = new URL("../../deploy/", import.meta.url).pathname;
-const ACCOUNTS = readFileSync(join(DEPLOY, "accounts.conf"), "utf8");
-const password = (user: string): string => {
-  const m = new RegExp(`user:\\s*${user},\\s*password:\\s*"([^"]+)"`).exec(ACCOUNTS);
-  if (!m?.[1]) throw new Error(`no password for ${user} in accounts.conf`);
-  return m[1];
-};
-
 let bin: string;
 let ns: NatsServer;
 let nc: NatsConnection;
+let dir: string;
+
+async function auth(...args: string[]): Promise<void> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
+  try {
+    expect(await run(["node", "collector-mesh", "auth", ...args, "--dir", dir])).toBe(0);
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = undefined;
+  }
+}
 
 beforeAll(async () => {
   bin = buildRustCollector();
   requireNatsServer();
-  ns = await NatsServer.start({ jetstream: true, extraConfig: ACCOUNTS });
-  nc = await connect({ servers: ns.url, user: "coordinator", pass: password("coordinator") });
+  dir = mkdtempSync(join(tmpdir(), "collector-mesh-rust-auth-"));
+  await auth("init");
+  await auth("add-coordinator", "coord-1");
+  await auth("add-collector", "rs-locked", "--caps", "PERFORMANCE|SYSTEM_WIDE");
+  ns = await NatsServer.start({
+    jetstream: true,
+    extraConfig: readFileSync(join(dir, "server.conf"), "utf8"),
+  });
+  const seed = readFileSync(join(dir, "nkeys", "coordinator-coord-1.nk"), "utf8").trim();
+  nc = await connect({
+    servers: ns.url,
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+    inboxPrefix: "_INBOX_coordinator_coord-1",
+  });
 }, BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await nc?.close();
   await ns?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("rust collector - as the collector user of deploy/accounts.conf", () => {
+describe("rust collector - under its identity from collector-mesh auth", () => {
   it("rust collector - advertises, serves a coordinator and drains within the collector role's permissions", async () => {
-    const url = new URL(ns.url);
-    url.username = "collector";
-    url.password = password("collector");
-    const child = await spawnRustCollector(bin, url.toString(), {
+    const coord = new Coordinator({ nc, id: "coord-1", advertTtlMs: 1500 });
+    // The coordinator creates the advert bucket; a collector may only bind it.
+    await coord.start();
+    const child = await spawnRustCollector(bin, ns.url, {
       id: "rs-locked",
       prefix: DEFAULT_PREFIX,
+      nkey: join(dir, "nkeys", "collector-rs-locked.nk"),
     });
-    const coord = new Coordinator({ nc, id: "coord-1", advertTtlMs: 1500 });
     try {
-      await coord.start();
       await until(() => coord.router.get("rs-locked")?.health === "healthy", 5000, "advert");
       const r = await coord.submit(
         { requiredCapabilities: SourceCaps.PERFORMANCE, payload: { stream: 3, intervalMs: 1 } },

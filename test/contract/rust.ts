@@ -53,6 +53,8 @@ export interface RustCollectorOptions {
   heartbeatMs?: number;
   ttlMs?: number;
   drainGraceMs?: number;
+  /** An nkey seed file to log in with (`--nkey`). */
+  nkey?: string;
 }
 
 /** Starts the binary; resolves once it printed "ready" (subscribed and advertised). */
@@ -70,6 +72,7 @@ export async function spawnRustCollector(
   num("--heartbeat-ms", o.heartbeatMs ?? 250);
   num("--ttl-ms", o.ttlMs ?? 1500);
   num("--drain-grace-ms", o.drainGraceMs);
+  if (o.nkey !== undefined) args.push("--nkey", o.nkey);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";

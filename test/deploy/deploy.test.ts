@@ -1,21 +1,19 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { referenceCollectors } from "../../src/collectors/index.js";
 import { DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
-import { natsServerBinary, requireNatsServer } from "../support/nats-server.js";
 import {
   CLUSTER_COMPOSE_FILE,
   COMPOSE_FILE,
   DEPLOY,
   DOCKERFILE,
   ROOT,
+  SECRETS_DIR,
   confValue,
   copyDeploy,
   dependsOn,
-  deployConfigs,
   flag,
   loadCompose,
   meshServices,
@@ -30,6 +28,12 @@ export const CLI_ENV = [
   "NATS_URL",
   "MESH_PREFIX",
   "NATS_CREDS",
+  "NATS_NKEY",
+  "NATS_INBOX_PREFIX",
+  "NATS_TLS_CA",
+  "NATS_TLS_CERT",
+  "NATS_TLS_KEY",
+  "MESH_AUTH_DIR",
   "NATS_USER",
   "NATS_PASSWORD",
   "LOG_LEVEL",
@@ -95,14 +99,6 @@ function dockerfileInstructions(): { op: string; args: string }[] {
     });
 }
 
-function validate(conf: string): { status: number | null; output: string } {
-  const r = spawnSync(natsServerBinary(), ["-t", "-c", conf], {
-    encoding: "utf8",
-    timeout: 10_000,
-  });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
-}
-
 describe("deploy - compose files", () => {
   it("deploy - the compose files parse as YAML with their anchors resolved", () => {
     for (const [file, c] of composeFiles) {
@@ -138,7 +134,21 @@ describe("deploy - compose files", () => {
     expect(service("prometheus").profiles).toEqual(["metrics"]);
   });
 
-  it("deploy - every file the compose files reference exists", () => {
+  it("deploy - every file the compose files reference exists (deploy/secrets once generated)", () => {
+    const copy = copyDeploy({ secrets: true });
+    // Bind mounts below deploy/secrets name what scripts/mesh-secrets.sh generates.
+    const resolveBind = (file: string, source: string) =>
+      source.startsWith(`${SECRETS_DIR}/`) || source === SECRETS_DIR
+        ? join(copy.dir, "secrets", relative(SECRETS_DIR, source))
+        : near(file, source);
+    try {
+      checkReferences(resolveBind);
+    } finally {
+      copy.dispose();
+    }
+  });
+
+  function checkReferences(resolveBind: (file: string, source: string) => string): void {
     for (const [file, c] of composeFiles) {
       const where = relative(ROOT, file);
       const named = Object.keys(c.volumes ?? {});
@@ -151,21 +161,27 @@ describe("deploy - compose files", () => {
         }
         for (const v of s.volumes ?? []) {
           const { source, bind } = parseVolume(v);
-          if (bind) expect(existsSync(near(file, source)), `${where} ${name} ${source}`).toBe(true);
-          else expect(named, `${where} ${name} volume ${source}`).toContain(source);
+          if (bind) {
+            expect(existsSync(resolveBind(file, source)), `${where} ${name} ${source}`).toBe(true);
+          } else expect(named, `${where} ${name} volume ${source}`).toContain(source);
         }
         for (const d of dependsOn(s))
           expect(Object.keys(c.services), `${name} -> ${d}`).toContain(d);
       }
     }
-  });
+  }
 
-  it("deploy - nats runs the mounted deploy/nats-server.conf and publishes its ports", () => {
+  it("deploy - nats runs the mounted deploy/nats-server-secured.conf, its secrets beside it, and publishes its ports", () => {
     const nats = service("nats");
-    const conf = flag(nats.command, "-c");
+    const conf = flag(nats.command, "-c")!;
     const mount = nats.volumes?.map(parseVolume).find((v) => v.target === conf);
-    expect(mount?.source).toBe("./deploy/nats-server.conf");
-    const text = readFileSync(join(DEPLOY, "nats-server.conf"), "utf8");
+    expect(mount?.source).toBe("./deploy/nats-server-secured.conf");
+    const text = readFileSync(join(DEPLOY, "nats-server-secured.conf"), "utf8");
+    // It includes ./secrets/server.conf: the generated secrets are mounted there.
+    const include = /^\s*include\s+(\S+)/m.exec(text)?.[1];
+    expect(include).toBe("./secrets/server.conf");
+    const secrets = nats.volumes?.map(parseVolume).find((v) => v.source === SECRETS_DIR);
+    expect(secrets?.target).toBe(join(dirname(conf), "secrets"));
     expect(text).toMatch(/^\s*jetstream\s*\{/m);
     const clientPort = Number(confValue(text, "listen")?.split(":").pop());
     const httpPort = Number(confValue(text, "http_port"));
@@ -338,92 +354,6 @@ describe("deploy - the image", () => {
     for (const src of sources) {
       expect(existsSync(join(ROOT, src)), src).toBe(true);
       expect(ignored, src).not.toContain(src.split("/")[0]);
-    }
-  });
-});
-
-describe("deploy - nats-server configs", () => {
-  const configs = deployConfigs();
-
-  it("deploy - deploy/ holds the single-server, cluster and accounts configs", () => {
-    expect(configs).toEqual([
-      "accounts.conf",
-      join("cluster", "n1.conf"),
-      join("cluster", "n2.conf"),
-      join("cluster", "n3.conf"),
-      "nats-server.conf",
-    ]);
-  });
-
-  it("deploy - nats-server -t accepts every config in deploy/", () => {
-    requireNatsServer();
-    const copy = copyDeploy();
-    try {
-      for (const rel of configs) {
-        const r = validate(join(copy.dir, rel));
-        expect(r.status, `${rel}: ${r.output}`).toBe(0);
-      }
-      // The documented way to turn the accounts on: include them in the single-server config.
-      const single = join(copy.dir, "nats-server.conf");
-      const text = readFileSync(single, "utf8");
-      expect(text).toMatch(/^#\s*include \.\/accounts\.conf$/m);
-      writeFileSync(single, text.replace(/^#\s*(include \.\/accounts\.conf)$/m, "$1"));
-      const r = validate(single);
-      expect(r.status, `nats-server.conf with accounts: ${r.output}`).toBe(0);
-    } finally {
-      copy.dispose();
-    }
-  });
-
-  it("deploy - nats-server -t rejects a broken config, so the check above means something", () => {
-    requireNatsServer();
-    const copy = copyDeploy();
-    try {
-      const f = join(copy.dir, "accounts.conf");
-      writeFileSync(
-        f,
-        readFileSync(f, "utf8").replace("$COLLECTOR_PERMISSIONS }", "$NO_SUCH_VAR }"),
-      );
-      expect(validate(f).status).not.toBe(0);
-    } finally {
-      copy.dispose();
-    }
-  });
-
-  it("deploy - the cluster nodes have their own names and stores and route to each other", () => {
-    const nodes = ["n1", "n2", "n3"];
-    const cluster = composeFiles[1]![1];
-    const names = new Set<string>();
-    const stores = new Set<string>();
-    for (const n of nodes) {
-      const text = readFileSync(join(DEPLOY, "cluster", `${n}.conf`), "utf8");
-      names.add(confValue(text, "server_name")!);
-      stores.add(confValue(text, "store_dir")!);
-      expect(confValue(text, "name")).toBe("collector-mesh");
-      const routePort = /cluster\s*\{[^}]*listen:\s*[^:\s]+:(\d+)/.exec(text)?.[1];
-      const routes = [...text.matchAll(/nats-route:\/\/([^:\s]+):(\d+)/g)].map((m) => [m[1], m[2]]);
-      expect(routes).toEqual(nodes.map((h) => [h, routePort]));
-      // The cluster compose file runs each config on a host of that name.
-      const svc = cluster.services[n];
-      expect(svc?.hostname).toBe(n);
-      expect(svc?.volumes?.map(parseVolume).map((v) => v.source)).toContain(`./${n}.conf`);
-    }
-    expect([...names].sort()).toEqual(nodes);
-    expect(stores.size).toBe(3);
-  });
-
-  it("deploy - the accounts config is written for the default prefix and its bucket", () => {
-    const text = readFileSync(join(DEPLOY, "accounts.conf"), "utf8");
-    const s = new Subjects(DEFAULT_PREFIX);
-    const subjects = [...text.matchAll(/^\s*"([^"]+)"\s*$/gm)].map((m) => m[1]!);
-    expect(subjects.length).toBeGreaterThan(10);
-    for (const subj of subjects) {
-      if (subj === "$JS.API.INFO") continue;
-      if (subj.startsWith("$KV.") || subj.startsWith("$JS.")) {
-        expect(subj, subj).toContain(s.bucket());
-      } else if (!subj.startsWith("_INBOX.") && !subj.startsWith("$SRV.")) {
-        expect(subj.startsWith(`${s.prefix}.`), subj).toBe(true);
-      }
     }
   });
 });

@@ -2,6 +2,7 @@
  * Helpers for the deployment tests: where the files are, the compose file as typed data, and
  * copies of deploy/ whose JetStream stores point into a temporary directory.
  */
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -112,12 +113,17 @@ const STORE_DIR = /store_dir\s*[:=]\s*"?([^"\s}]+)"?/g;
 
 /**
  * A copy of deploy/ in a temporary directory, every `store_dir` pointing below it, so a config
- * can be checked or run without write access anywhere else. `dispose()` removes it.
+ * can be checked or run without write access anywhere else; with `secrets`, deploy/secrets/ is
+ * generated in it by scripts/mesh-secrets.sh (never the developer's own). `dispose()` removes it.
  */
-export function copyDeploy(): { dir: string; dispose(): void } {
+export function copyDeploy(opts: { secrets?: boolean } = {}): { dir: string; dispose(): void } {
   const base = mkdtempSync(join(tmpdir(), "collector-mesh-deploy-"));
   const dir = join(base, "deploy");
-  cpSync(DEPLOY, dir, { recursive: true });
+  cpSync(DEPLOY, dir, {
+    recursive: true,
+    filter: (src) => !src.startsWith(join(DEPLOY, "secrets")),
+  });
+  if (opts.secrets) generateSecrets(join(dir, "secrets"));
   for (const rel of deployConfigs(dir)) {
     const file = join(dir, rel);
     const store = join(base, "store", rel.replace(/[/\\]/g, "_").replace(/\.conf$/, ""));
@@ -125,6 +131,17 @@ export function copyDeploy(): { dir: string; dispose(): void } {
     writeFileSync(file, text.replace(STORE_DIR, `store_dir: ${JSON.stringify(store)}`));
   }
   return { dir, dispose: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** The script that generates deploy/secrets/ (ignored by git) for the compose files. */
+export const SECRETS_SCRIPT = join(ROOT, "scripts", "mesh-secrets.sh");
+/** Where compose expects the generated secrets, relative to the repository. */
+export const SECRETS_DIR = "./deploy/secrets";
+
+/** Runs scripts/mesh-secrets.sh into `dir`; throws with its output when it fails. */
+export function generateSecrets(dir: string): void {
+  const r = spawnSync("bash", [SECRETS_SCRIPT, dir], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`mesh-secrets.sh failed: ${r.stdout}${r.stderr}`);
 }
 
 /** Same directory as `file`, for resolving paths a compose file or config names. */

@@ -3,6 +3,13 @@
 
 /// `x-maxBytes` of every message.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// `x-maxBytes` of CollectorAdvert.
+pub const MAX_ADVERT_BYTES: usize = 16 * 1024;
+/// `x-maxDepth` of every message: nesting of arrays and maps, the message itself at depth 1
+/// (what `msgpack::MAX_DEPTH` enforces).
+pub const MAX_NESTING_DEPTH: usize = 100;
+/// `x-maxElements` of every message: values in all (array items, map keys and values).
+pub const MAX_MESSAGE_ELEMENTS: usize = 262_144;
 /// Items in one array or map (the TypeScript codec's decoder limit; also `maxItems` of the
 /// arrays of AggregatedResult, StatusReply and FailoverEvent).
 pub const MAX_COLLECTION_ITEMS: usize = 100_000;

@@ -62,6 +62,11 @@ fn cli() -> Command {
         .arg(Arg::new("creds").long("creds").help("authenticate with this .creds file"))
         .arg(Arg::new("user").long("user").env("NATS_USER").help("authenticate with this user"))
         .arg(Arg::new("password").long("password").env("NATS_PASSWORD").help("the user's password"))
+        .arg(
+            Arg::new("inbox-prefix")
+                .long("inbox-prefix")
+                .help("inbox prefix (default: _INBOX_collector_<name> for --nkey collector-<name>.nk)"),
+        )
         .subcommand(
             Command::new("samples")
                 .about("write messages encoded by this crate, for the TypeScript contract tests")
@@ -89,6 +94,7 @@ fn options(m: &ArgMatches) -> Result<Options, String> {
     o.creds_file = m.get_one::<String>("creds").cloned();
     o.user = m.get_one::<String>("user").cloned();
     o.password = m.get_one::<String>("password").cloned();
+    o.inbox_prefix = m.get_one::<String>("inbox-prefix").cloned();
     for l in m.get_many::<String>("label").into_iter().flatten() {
         let (k, v) = l.split_once('=').ok_or_else(|| format!("--label {l}: expected name=value"))?;
         o.labels.insert(k.to_string(), v.to_string());
@@ -110,6 +116,9 @@ async fn connect(o: &Options) -> Result<async_nats::Client, Box<dyn std::error::
     } else if let (Some(u), Some(p)) = (addr.username(), addr.password()) {
         // async-nats does not read credentials from the URL by itself.
         c = async_nats::ConnectOptions::with_user_and_password(u.to_string(), p.to_string());
+    }
+    if let Some(p) = o.inbox_prefix() {
+        c = c.custom_inbox_prefix(p);
     }
     Ok(c.name(&o.id).max_reconnects(None).connect(addr).await?)
 }

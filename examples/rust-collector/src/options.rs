@@ -41,6 +41,10 @@ pub struct Options {
     pub creds_file: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// Prefix of the connection's inboxes (JetStream API answers). Default: `_INBOX_collector_<name>`
+    /// for an nkey file named `collector-<name>.nk`, as `collector-mesh auth` writes and allows;
+    /// else the client's `_INBOX`.
+    pub inbox_prefix: Option<String>,
 }
 
 impl Options {
@@ -63,7 +67,21 @@ impl Options {
             creds_file: None,
             user: None,
             password: None,
+            inbox_prefix: None,
         }
+    }
+
+    /// The inbox prefix to connect with: the explicit one, else the one the nkey file's name
+    /// (`collector-<name>.nk`) stands for.
+    pub fn inbox_prefix(&self) -> Option<String> {
+        if self.inbox_prefix.is_some() {
+            return self.inbox_prefix.clone();
+        }
+        let file = self.nkey_file.as_deref()?;
+        let base = std::path::Path::new(file).file_name()?.to_str()?;
+        let name = base.strip_prefix("collector-")?.strip_suffix(".nk")?;
+        let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        ok.then(|| format!("_INBOX_collector_{name}"))
     }
 
     /// Checks the settings once; the message names the setting.

@@ -55,7 +55,11 @@ fn message_names_and_sizes() {
     theirs.sort();
     assert_eq!(ours, theirs, "contract.rs must have a struct for every message");
     for (name, m) in messages {
-        assert_eq!(num(&m["x-maxBytes"], "x-maxBytes") as usize, MAX_MESSAGE_BYTES, "{name:?}");
+        let max = if name.as_str() == Some("CollectorAdvert") { MAX_ADVERT_BYTES } else { MAX_MESSAGE_BYTES };
+        assert_eq!(num(&m["x-maxBytes"], "x-maxBytes") as usize, max, "{name:?}");
+        assert_eq!(num(&m["x-maxDepth"], "x-maxDepth") as usize, MAX_NESTING_DEPTH, "{name:?}");
+        assert_eq!(rust_collector::msgpack::MAX_DEPTH, MAX_NESTING_DEPTH);
+        assert_eq!(num(&m["x-maxElements"], "x-maxElements") as usize, MAX_MESSAGE_ELEMENTS, "{name:?}");
     }
 }
 

@@ -24,7 +24,7 @@ export function collectorCommand(): Command {
     )
     .option(
       "--id <id>",
-      "instance id, one subject token (default: <type>-<hostname>-<pid>)",
+      "instance id, one subject token (default: the name of a --nkey collector-<name>.nk, else <type>-<hostname>-<pid>)",
       parseId,
     )
     .option(

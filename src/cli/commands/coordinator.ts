@@ -15,7 +15,11 @@ export function coordinatorCommand(): Command {
         "<prefix>.api.submit, .status and .stats (NATS micro service collector-mesh). On SIGINT or " +
         "SIGTERM it stops taking tasks, lets work in flight finish (--grace) and exits 0.",
     )
-    .option("--id <id>", "coordinator id, one subject token (default: coord-<random>)", parseId)
+    .option(
+      "--id <id>",
+      "coordinator id, one subject token (default: the name of a --nkey coordinator-<name>.nk, else coord-<random>)",
+      parseId,
+    )
     .addOption(
       hintValues(
         new Option(

@@ -4,7 +4,7 @@ import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector
 import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats } from "../connect.js";
+import { connectNats, identityName } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
@@ -96,7 +96,8 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
   if (Object.keys(labels).length > LABELS.max) {
     throw new CliError(`--label: at most ${LABELS.max - 1} labels besides host`);
   }
-  const id = flags.id ?? defaultCollectorId(ref.type);
+  // With an identity from `collector-mesh auth`, its name is the id its permissions allow.
+  const id = flags.id ?? identityName(common.nkey, "collector") ?? defaultCollectorId(ref.type);
   const logger = createLogger({ name: ref.type, level: common.logLevel });
   const stopTelemetry = await startTelemetry(ref.type, { "service.instance.id": id });
   try {

@@ -4,7 +4,7 @@ import { DEFAULT_HEARTBEAT_MS } from "../../collector/index.js";
 import { randomId } from "../../structures/ids.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats } from "../connect.js";
+import { connectNats, identityName } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
@@ -54,7 +54,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   const shutdown = waitForShutdown();
   const common = commonOptions(values);
   checkCoordinatorFlags(flags);
-  const id = flags.id ?? `coord-${randomId(10)}`;
+  const id = flags.id ?? identityName(common.nkey, "coordinator") ?? `coord-${randomId(10)}`;
   // Before anything is logged or connected: a port in use is the first and only line.
   const endpoint: MetricsEndpoint | undefined =
     flags.metricsPort !== undefined
