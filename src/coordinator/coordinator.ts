@@ -152,7 +152,8 @@ export class Coordinator implements CoordinatorApi {
       o.logger.info({ err: String(err) }, "no JetStream for durable coordination: in memory only");
       return;
     }
-    const { prefix, owner, logger, defaultTimeoutMs } = o;
+    const { prefix, logger, defaultTimeoutMs } = o;
+    const owner = o.owner ?? o.id;
     this.#client = new MeshClient(o.nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
   }
 

@@ -69,8 +69,8 @@ export interface CoordinatorOptions {
   durable: boolean | undefined;
   /** Durable streams and takeover (replicas, ack wait, result retention); see durable/options.ts. */
   durability: Partial<DurableOptions>;
-  /** Who library submits are from: their results subject's owner token. */
-  owner: string;
+  /** Who library (and api) submits are from: their results subject's owner (default: the id). */
+  owner: string | undefined;
   /** Router options (suspectAfterMs, confidenceRefreshMs, forgetAfterMs); see router/options.ts. */
   router: Partial<RouterOptions>;
   /** Balancer options (failoverThreshold, ejection, capacity); see balancer/options.ts. */
@@ -105,7 +105,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     serviceApi: true,
     durable: undefined,
     durability: {},
-    owner: "mesh",
+    owner: undefined,
     router: {},
     balancer: {},
     aggregator: {},
@@ -146,7 +146,7 @@ export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptio
   if (!o.nc) throw new InvalidArgumentError("nc", "is required");
   checkToken("coordinator id", o.id);
   checkPrefix(o.prefix);
-  checkToken("owner", o.owner);
+  if (o.owner !== undefined) checkToken("owner", o.owner);
   for (const k of POSITIVE_INTEGERS) {
     const v = o[k];
     if (!Number.isInteger(v) || v < 1) {

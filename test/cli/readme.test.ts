@@ -73,10 +73,18 @@ describe("cli README", () => {
     ]) {
       expect(subs, s).toContain(s);
     }
-    for (const [, sub, ...args] of lines) {
+    for (const [, sub, ...rest] of lines) {
       if (sub === "--version" || sub === "--help") continue;
-      const cmd = program.commands.find((c) => c.name() === sub);
+      let cmd = program.commands.find((c) => c.name() === sub);
       expect(cmd, `collector-mesh ${sub}`).toBeDefined();
+      // A command with subcommands of its own (auth): the next word names one.
+      let args = rest;
+      const nested = cmd!.commands.find((c) => c.name() === rest[0]);
+      if (cmd!.commands.length > 0) {
+        expect(nested, `collector-mesh ${sub} ${rest[0]}`).toBeDefined();
+        cmd = nested;
+        args = rest.slice(1);
+      }
       for (const a of args.filter((x) => x.startsWith("--"))) {
         expect(longFlags(cmd!), `collector-mesh ${sub} ${a}`).toContain(a.split("=")[0]);
       }
@@ -86,7 +94,8 @@ describe("cli README", () => {
   });
 
   it("cli - every flag README names on its own belongs to a subcommand", () => {
-    const all = new Set(program.commands.flatMap(longFlags));
+    const commands = program.commands.flatMap((c) => [c, ...c.commands]);
+    const all = new Set(commands.flatMap(longFlags));
     const named = codeSnippets(readme).filter((s) => /^--[a-z][a-z-]*( [A-Za-z.]+)?$/.test(s));
     expect(named.length).toBeGreaterThan(10);
     for (const n of named) expect([...all], n).toContain(n.split(" ")[0]);

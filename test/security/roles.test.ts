@@ -79,7 +79,6 @@ describe("security - a publisher submits and reads its own replies, nothing else
       s.failoverEvent(),
       s.api("status"),
       s.api("stats"),
-      "$JS.API.INFO",
       `$JS.API.STREAM.INFO.${stream}`,
       `$JS.API.STREAM.CREATE.${stream}`,
       `$JS.API.STREAM.UPDATE.${stream}`,

@@ -46,6 +46,17 @@ export interface Grant {
 }
 
 const stream = (c: GrantContext) => `KV_${c.s.bucket()}`;
+/** Reading back records of the results stream through an ordered consumer on `filter` only. */
+const readResults = (c: GrantContext, filter: string) => {
+  const res = c.s.resultsStream();
+  return [
+    `${js}.STREAM.INFO.${res}`,
+    `${js}.CONSUMER.CREATE.${res}.*.${filter}`,
+    `${js}.CONSUMER.MSG.NEXT.${res}.*`,
+    `${js}.CONSUMER.INFO.${res}.*`,
+    `${js}.CONSUMER.DELETE.${res}.*`,
+  ];
+};
 const kv = (c: GrantContext, key: string) => `$KV.${c.s.bucket()}.${key}`;
 const js = "$JS.API";
 
@@ -142,6 +153,32 @@ export const GRANTS = {
     why: "publish collector and failover events",
     publish: (c) => [c.s.events()],
   },
+  coordinationStreams: {
+    why: "own durable submissions: bind the streams and their consumers, take, renew and ack submissions, store results and verdicts",
+    publish: (c) => {
+      const sub = c.s.submissionsStream();
+      const res = c.s.resultsStream();
+      return [
+        ...[sub, res].flatMap((st) => [`${js}.STREAM.INFO.${st}`, `${js}.STREAM.CREATE.${st}`]),
+        `${js}.CONSUMER.CREATE.${sub}.>`,
+        `${js}.CONSUMER.DURABLE.CREATE.${sub}.*`,
+        `${js}.CONSUMER.INFO.${sub}.*`,
+        `${js}.CONSUMER.MSG.NEXT.${sub}.*`,
+        `$JS.ACK.${sub}.>`,
+        `${c.s.prefix}.results.>`,
+        ...readResults(c, `${c.s.prefix}.results.>`),
+      ];
+    },
+  },
+  durableSubmit: {
+    why: "submit durably as itself and read only its own results (live and stored)",
+    publish: (c) => [
+      `${c.s.prefix}.submit.*.${c.name}`,
+      `${js}.STREAM.INFO.${c.s.submissionsStream()}`,
+      ...readResults(c, c.s.resultsOf(c.name)),
+    ],
+    subscribe: (c) => [c.s.resultsOf(c.name)],
+  },
 } as const satisfies Record<string, Grant>;
 
 export type GrantName = keyof typeof GRANTS;
@@ -190,19 +227,22 @@ export const ROLE_TABLE: Record<Role, RoleSpec> = {
       "resultInbox",
       "serveApi",
       "publishEvents",
+      "coordinationStreams",
+      "durableSubmit",
     ],
     // One reply per api request, sent when the submission completes or times out.
     responses: { max: 1, expiresMs: MAX_TASK_TIMEOUT_MS + REPLY_SLACK_MS },
   },
   publisher: {
-    summary: "submits tasks through the api and reads its own replies",
-    grants: ["ownInbox", "apiSubmit"],
+    summary: "submits tasks (through the api, or durably as itself) and reads its own results only",
+    grants: ["ownInbox", "apiSubmit", "jetStreamInfo", "durableSubmit"],
   },
   operator: {
     summary: "a publisher that may also read status, stats, events and adverts",
     grants: [
       "ownInbox",
       "apiSubmit",
+      "durableSubmit",
       "apiStatus",
       "apiStats",
       "microDiscovery",

@@ -1,0 +1,99 @@
+/**
+ * Durable submissions on a secured mesh: a coordinator owns them under its own identity, a
+ * publisher submits as itself and reads its own results, live and stored; another publisher can
+ * neither submit in its name nor read its results (observed refusals on a real server).
+ */
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Coordinator } from "../../src/coordinator/index.js";
+import { Collector } from "../../src/collector/index.js";
+import { MeshClient } from "../../src/client/mesh-client.js";
+import { inboxPrefixFor } from "../../src/cli/auth/permissions.js";
+import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
+import { until } from "../support/nats-server.js";
+import {
+  IDS,
+  makeAuthDir,
+  startSecuredMesh,
+  tryPublish,
+  trySubscribe,
+  type SecuredMesh,
+} from "./support.js";
+
+const s = new Subjects(DEFAULT_PREFIX);
+let mesh: SecuredMesh;
+let authDir: string;
+const stops: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  authDir = await makeAuthDir();
+  mesh = await startSecuredMesh(authDir);
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  await mesh?.dispose();
+  rmSync(authDir, { recursive: true, force: true });
+});
+
+describe("security - durable submissions under per-party identities", () => {
+  it("security - a publisher submits durably as itself and reads its own results; another cannot", async () => {
+    const coord = await mesh.login(IDS.coordinator);
+    const coordinator = new Coordinator({
+      nc: coord.nc,
+      id: IDS.coordinator.name,
+      advertTtlMs: 1500,
+    });
+    await coordinator.start();
+    stops.push(() => coordinator.stop());
+    expect(coordinator.durable).toBe(true);
+    const col = await mesh.login(IDS.collectorA);
+    const collector = new Collector({
+      id: IDS.collectorA.name,
+      type: "procmond",
+      capabilities: SourceCaps.PROCESS,
+      heartbeatMs: 250,
+      ttlMs: 1500,
+      handler: (payload) => ({ echo: payload }),
+    });
+    await collector.start(col.nc);
+    stops.push(() => collector.stop());
+    await until(() => coordinator.router.get(IDS.collectorA.name), 5000, "collector routable");
+
+    const pub = await mesh.login(IDS.publisher);
+    const client = new MeshClient(pub.nc, {
+      owner: IDS.publisher.name,
+      inboxPrefix: inboxPrefixFor("publisher", IDS.publisher.name),
+    });
+    stops.push(() => client.close());
+    expect(await client.durable()).toBe(true);
+    const r = await client.submit(
+      { requiredCapabilities: SourceCaps.PROCESS, payload: "secret" },
+      { correlationId: "job-app-1" },
+    );
+    expect(r.status).toBe("complete");
+    expect(r.results[0]?.payload).toEqual({ echo: "secret" });
+    expect((await client.results("job-app-1")).results.map((x) => x.payload)).toEqual([
+      { echo: "secret" },
+    ]);
+    for (const l of [pub, coord, col]) {
+      await l.nc.flush();
+      expect(l.violations.map((v) => v.message)).toEqual([]);
+    }
+
+    // Another publisher: no submit in app's name, no live results of app's, no stored ones.
+    const other = await mesh.login(IDS.publisher2);
+    expect(await tryPublish(mesh, other, s.submit("normal", IDS.publisher.name))).toBe("refused");
+    expect(await trySubscribe(mesh, other, s.resultsOf(IDS.publisher.name))).toBe("refused");
+    const spy = new MeshClient(other.nc, {
+      owner: IDS.publisher2.name,
+      inboxPrefix: inboxPrefixFor("publisher", IDS.publisher2.name),
+    });
+    stops.push(() => spy.close());
+    await expect(spy.results("job-app-1", IDS.publisher.name)).rejects.toThrow();
+    expect(other.violations.some((v) => v.subject.includes("CONSUMER.CREATE"))).toBe(true);
+    // Its own durable submit works.
+    expect(await tryPublish(mesh, other, s.submit("normal", IDS.publisher2.name))).toBe(
+      "delivered",
+    );
+  });
+});
