@@ -8,6 +8,7 @@ import { demoCommand } from "./commands/demo.js";
 import { statsCommand } from "./commands/stats.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
+import { resultsCommand } from "./commands/results.js";
 import { watchCommand } from "./commands/watch.js";
 import { oneLine } from "./errors.js";
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     coordinatorCommand(),
     collectorCommand(),
     submitCommand(),
+    resultsCommand(),
     statusCommand(),
     statsCommand(),
     watchCommand(),

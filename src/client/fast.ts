@@ -9,9 +9,9 @@ import {
 import { decode, encode } from "../codec.js";
 import { ErrorCode, MeshError } from "../errors.js";
 import { ResultAggregator } from "../aggregator/index.js";
-import type { MeshIterator } from "../structures/iterator.js";
 import type { SubmitPlan } from "../coordinator/submit-plan.js";
 import type { MeshClientOptions } from "./options.js";
+import type { SubmissionHandle } from "./types.js";
 
 interface Call {
   readonly sub: Subscription;
@@ -42,8 +42,9 @@ export class FastSubmitter {
     return this.#agg.whenComplete(this.#call(plan));
   }
 
-  stream(plan: SubmitPlan): MeshIterator<Result> {
-    return this.#agg.stream(this.#call(plan));
+  track(plan: SubmitPlan): SubmissionHandle {
+    const id = this.#call(plan);
+    return { correlationId: id, results: this.#agg.stream(id), done: this.#agg.whenComplete(id) };
   }
 
   close(): void {
@@ -67,7 +68,8 @@ export class FastSubmitter {
     };
     const data = encode(SubmitRequest, req);
     const timeoutMs = plan.timeoutMs + 2 * this.#opts.verdictGraceMs;
-    this.#agg.startAggregation(id, { expected: Number.MAX_SAFE_INTEGER, timeoutMs });
+    // Ended by the verdict (or a stall): the parts are the coordinator's to count.
+    this.#agg.startAggregation(id, { timeoutMs });
     const sub = this.#nc.subscribe(createInbox(this.#opts.inboxPrefix), {
       callback: (err, msg) => {
         if (!err) this.#onReply(id, msg);

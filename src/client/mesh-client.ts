@@ -29,6 +29,7 @@ import {
 import { atLeast } from "../server/versions.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
+import type { SubmissionHandle } from "./types.js";
 
 /**
  * Submits work to a mesh and hands back its results. Durable by default when the mesh has its
@@ -89,9 +90,15 @@ export class MeshClient {
 
   /** Submits and yields each distinct result as it arrives. */
   async submitStream(spec: TaskSpec, opts: SubmitOptions = {}): Promise<MeshIterator<Result>> {
+    return (await this.track(spec, opts)).results;
+  }
+
+  /** Submits; both the results as they arrive and the verdict. */
+  async track(spec: TaskSpec, opts: SubmitOptions = {}): Promise<SubmissionHandle> {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
-    if (!(await this.durable())) return this.#fast.stream(plan);
-    return this.#agg.stream(await this.#submitDurable(plan));
+    if (!(await this.durable())) return this.#fast.track(plan);
+    const id = await this.#submitDurable(plan);
+    return { correlationId: id, results: this.#agg.stream(id), done: this.#agg.whenComplete(id) };
   }
 
   /** What the results stream holds for one of this submitter's submissions. */

@@ -23,7 +23,8 @@ import { SubmissionStarter } from "./starter.js";
 import { DurableRuns } from "./durable.js";
 import { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
-import { QueuedIterator } from "../structures/iterator.js";
+import { followHandle } from "../client/follow.js";
+import type { SubmissionHandle } from "../client/types.js";
 import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
@@ -204,17 +205,17 @@ export class Coordinator implements CoordinatorApi {
 
   /** Submits a task and yields each distinct result as it arrives. */
   submitStream(spec: TaskSpec, opts: SubmitOptions = {}): MeshIterator<Result> {
+    return this.track(spec, opts).results;
+  }
+
+  /** Submits a task: its results as they arrive, and its verdict. */
+  track(spec: TaskSpec, opts: SubmitOptions = {}): Omit<SubmissionHandle, "correlationId"> {
     const client = this.#durableFor(spec, opts);
-    if (!client) return this.aggregator.stream(this.#begin(spec, opts));
-    const q = new QueuedIterator<Result>();
-    void client
-      .submitStream(spec, opts)
-      .then(async (it) => {
-        for await (const r of it) q.push(r);
-        q.stop();
-      })
-      .catch((err: unknown) => q.stop(err instanceof Error ? err : new Error(String(err))));
-    return q;
+    if (!client) {
+      const id = this.#begin(spec, opts);
+      return { results: this.aggregator.stream(id), done: this.aggregator.whenComplete(id) };
+    }
+    return followHandle(client.track(spec, opts));
   }
 
   /**

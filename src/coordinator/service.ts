@@ -7,6 +7,7 @@ import {
   AggregatedResult,
   ErrorReply,
   MeshHeaders,
+  MAX_MESSAGE_BYTES,
   SERVICE_NAME,
   StatsReply,
   StatsRequest,
@@ -16,6 +17,7 @@ import {
 } from "../../subjects/index.js";
 import { VERSION } from "../version.js";
 import type { CoordinatorApi } from "./types.js";
+import { streamReply } from "./api-stream.js";
 
 /**
  * The coordinator's request/reply API as a NATS micro service (`collector-mesh`): endpoints on
@@ -100,18 +102,29 @@ export class CoordinatorService {
       this.#fail(msg, err);
       return;
     }
+    const spec = { requiredCapabilities: req.requiredCapabilities, payload: req.payload };
+    const opts = {
+      mode: req.mode,
+      expected: req.expected,
+      timeoutMs: req.timeoutMs,
+      priority: req.priority,
+      correlationId: req.correlationId,
+      durable: req.durable,
+    };
     try {
-      const result = await this.#coord.submit(
-        { requiredCapabilities: req.requiredCapabilities, payload: req.payload },
-        {
-          mode: req.mode,
-          expected: req.expected,
-          timeoutMs: req.timeoutMs,
-          priority: req.priority,
-          correlationId: req.correlationId,
-        },
-      );
-      msg.respond(encode(AggregatedResult, result));
+      if (req.stream === true) {
+        await streamReply(msg, this.#coord.track(spec, opts));
+        return;
+      }
+      const result = await this.#coord.submit(spec, opts);
+      const body = encode(AggregatedResult, result);
+      if (body.length > (this.#nc.info?.max_payload ?? MAX_MESSAGE_BYTES)) {
+        throw new MeshError(
+          ErrorCode.InvalidArgument,
+          `the result (${body.length} bytes) is larger than one message: ask with stream: true`,
+        );
+      }
+      msg.respond(body);
     } catch (err) {
       this.#fail(msg, err);
     }

@@ -8,6 +8,7 @@ import type {
   TaskPriority,
 } from "../../subjects/index.js";
 import type { Mismatch } from "./flights.js";
+import type { SubmissionHandle } from "../client/types.js";
 
 /** What to run: the capabilities it needs and its payload. */
 export interface TaskSpec {
@@ -57,6 +58,7 @@ export interface CoordinatorApi {
   readonly id: string;
   readonly subjects: Subjects;
   submit(spec: TaskSpec, opts?: SubmitOptions): Promise<AggregatedResult>;
+  track(spec: TaskSpec, opts?: SubmitOptions): Omit<SubmissionHandle, "correlationId">;
   status(): StatusReply;
   stats(): StatsReply;
 }

@@ -61,6 +61,15 @@ export function coordinatorCommand(): Command {
       new Option("--metrics-host <address>", "address the metrics endpoint listens on")
         .env("METRICS_HOST")
         .default("127.0.0.1"),
+    )
+    .addOption(
+      new Option(
+        "--durable",
+        "durable coordination (the default when the server has JetStream): fail to start without it",
+      ),
+    )
+    .addOption(
+      new Option("--no-durable", "in memory only: submissions live in this process alone"),
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/coordinator.js")));

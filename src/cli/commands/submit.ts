@@ -4,14 +4,17 @@ import { lazyAction, markRequired } from "../action.js";
 import { addCommonOptions } from "../common.js";
 import { hintValues } from "../hints.js";
 import { MAX_EXPECTED, TASK_TIMEOUT } from "../limits.js";
-import { countArg, durationArg, parseCapsArg, parsePriorityArg } from "../parse.js";
+import { countArg, durationArg, parseCapsArg, parseId, parsePriorityArg } from "../parse.js";
 import { OUTPUT_FORMATS } from "../results/render.js";
 
 export function submitCommand(): Command {
   const cmd = new Command("submit")
     .summary("submit a task through a running coordinator and print the result")
     .description(
-      "Submit a task on <prefix>.api.submit and print the aggregated result: a line per result " +
+      "Submit a task and print the aggregated result. When the mesh has its JetStream streams the " +
+        "submission is durable: stored before it counts as accepted, run by whichever coordinator " +
+        "owns it, its results stored by correlation id (read them again with `collector-mesh " +
+        "results`); otherwise it goes through a coordinator's api (<prefix>.api.submit). Prints a line per result " +
         "(collector, status, attempt, time), then the processes, sockets or files of each " +
         "reference collector as a table. PAYLOAD is the task payload as JSON, e.g. " +
         '\'{"pids":[1]}\' for procmond or \'{"paths":["/var/log"]}\' for fsmond; @FILE reads ' +
@@ -65,7 +68,24 @@ export function submitCommand(): Command {
         .choices(OUTPUT_FORMATS)
         .default("table"),
     )
-    .addOption(new Option("--json", "the same as --output json").conflicts("output"));
+    .addOption(new Option("--json", "the same as --output json").conflicts("output"))
+    .addOption(
+      new Option(
+        "--durable",
+        "store the submission in JetStream before it counts as accepted (the default when the mesh has its streams)",
+      ),
+    )
+    .addOption(new Option("--no-durable", "submit in memory, through a coordinator's api"))
+    .option(
+      "--correlation-id <id>",
+      "the submission's id, its idempotency key: the same id again is the same submission (default: a new one)",
+      parseId,
+    )
+    .option(
+      "--owner <name>",
+      "who submits: results come on <prefix>.results.<owner>.> (default: the --nkey identity's name, else cli)",
+      parseId,
+    );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/submit.js")));
 }

@@ -9,6 +9,7 @@ import {
   type SubmitRequest,
 } from "../../../subjects/index.js";
 import { submitTask } from "../run/submit.js";
+import { MeshClient } from "../../client/mesh-client.js";
 import { describeError } from "../errors.js";
 
 export type TaskKind = "process" | "socket" | "file";
@@ -134,8 +135,20 @@ export interface RunOptions {
   onOutcome: (o: TaskOutcome, inFlight: number) => void;
 }
 
-/** Runs `total` tasks through `<p>.api.submit`, at most `concurrency` at once. */
+/**
+ * Runs `total` tasks, at most `concurrency` at once: durably when the mesh has its streams, else
+ * through `<p>.api.submit`.
+ */
 export async function runWorkload(opts: RunOptions): Promise<TaskOutcome[]> {
+  const client = new MeshClient(opts.nc, { prefix: opts.subjects.prefix, owner: "demo" });
+  try {
+    return await runWith(client, opts);
+  } finally {
+    await client.close();
+  }
+}
+
+async function runWith(client: MeshClient, opts: RunOptions): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
   let next = 0;
   let inFlight = 0;
@@ -143,7 +156,7 @@ export async function runWorkload(opts: RunOptions): Promise<TaskOutcome[]> {
     while (next < opts.total && !opts.signal.aborted) {
       const task = demoTask(next++, opts.context);
       inFlight++;
-      const o = await runTask(opts.nc, opts.subjects, task);
+      const o = await runTask(client, opts.subjects, task);
       inFlight--;
       outcomes.push(o);
       opts.onOutcome(o, inFlight);
@@ -154,13 +167,13 @@ export async function runWorkload(opts: RunOptions): Promise<TaskOutcome[]> {
 }
 
 async function runTask(
-  nc: NatsConnection,
+  client: MeshClient,
   subjects: Subjects,
   task: DemoTask,
 ): Promise<TaskOutcome> {
   const t0 = performance.now();
   try {
-    const r = await submitTask(nc, subjects, task.request);
+    const r = await submitTask(client, task.request, undefined, subjects.prefix);
     const bad = r.results.find((x) => x.status !== "ok");
     const ok = r.status === "complete" && r.results.length > 0 && bad === undefined;
     return {

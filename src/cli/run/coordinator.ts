@@ -23,6 +23,7 @@ interface CoordinatorFlags {
   grace: number;
   metricsPort?: number;
   metricsHost: string;
+  durable?: boolean;
 }
 
 /** Aliases resolveStrategy also takes. */
@@ -79,6 +80,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
         strategy: flags.strategy,
         advertTtlMs: flags.advertTtl,
         attemptTimeoutMs: flags.attemptTimeout,
+        durable: flags.durable,
         logger,
         metrics: endpoint?.metrics,
       });

@@ -1,23 +1,16 @@
 import type { Command } from "commander";
-import type { NatsConnection } from "@nats-io/nats-core";
-import { decode, encode } from "../../codec.js";
+import { encode } from "../../codec.js";
 import { MAX_REQUEST_BYTES } from "../../coordinator/service.js";
-import { MeshError } from "../../errors.js";
-import {
-  AggregatedResult,
-  Subjects,
-  SubmitRequest,
-  type TaskPriority,
-} from "../../../subjects/index.js";
+import { ErrorCode, MeshError } from "../../errors.js";
+import { MeshClient } from "../../client/mesh-client.js";
+import type { AggregatedResult } from "../../../subjects/index.js";
+import { Subjects, SubmitRequest, type TaskPriority } from "../../../subjects/index.js";
 import { commonOptions } from "../common.js";
-import { connectNats } from "../connect.js";
-import { CliError, ExitCode, isNoResponders, isRequestTimeout } from "../errors.js";
-import { formatMs, jsonLine } from "../format.js";
+import { connectAuthOptions, connectNats, identityName } from "../connect.js";
+import { CliError, ExitCode } from "../errors.js";
+import { jsonLine } from "../format.js";
 import { describeSource, readPayload } from "../payload.js";
 import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
-
-/** Added to the task timeout for the request's own timeout: the coordinator answers at the deadline. */
-export const REQUEST_MARGIN_MS = 2000;
 
 interface SubmitFlags {
   caps: number;
@@ -27,6 +20,9 @@ interface SubmitFlags {
   expected?: number;
   output: OutputFormat;
   json?: boolean;
+  durable?: boolean;
+  correlationId?: string;
+  owner?: string;
 }
 
 export async function run(
@@ -49,9 +45,17 @@ export async function run(
   const body = encode(SubmitRequest, req);
   checkSize(body.length, MAX_REQUEST_BYTES, describeSource(source), "a coordinator accepts");
   const nc = await connectNats(common, { name: "collector-mesh submit" });
+  const client = new MeshClient(nc, {
+    prefix: common.prefix,
+    owner: flags.owner ?? submitterName(common.nkey),
+    durable: flags.durable,
+    ...(connectAuthOptions(common).inboxPrefix !== undefined
+      ? { inboxPrefix: connectAuthOptions(common).inboxPrefix }
+      : {}),
+  });
   try {
     checkSize(body.length, nc.info?.max_payload, describeSource(source), "this NATS server takes");
-    const result = await submitTask(nc, new Subjects(common.prefix), req, body);
+    const result = await submitTask(client, req, flags.correlationId, common.prefix);
     const text =
       output === "json"
         ? jsonLine(result)
@@ -65,8 +69,14 @@ export async function run(
     }
     return ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    await client.close();
     await nc.close();
   }
+}
+
+/** Who submits: the publisher or operator an nkey file names, else `cli`. */
+export function submitterName(nkey: string | undefined): string {
+  return identityName(nkey, "publisher") ?? identityName(nkey, "operator") ?? "cli";
 }
 
 function checkSize(bytes: number, limit: number | undefined, what: string, who: string): void {
@@ -82,33 +92,33 @@ function kib(n: number): string {
 }
 
 /**
- * One request on `<p>.api.submit`. Throws CliError for no coordinator, no reply, and a MeshError
- * for an error reply.
+ * Submits through the client: durably when the mesh has its streams (accepted once stored), else
+ * through a coordinator's api. A submit no coordinator could take is a one-line CliError.
  */
 export async function submitTask(
-  nc: NatsConnection,
-  subjects: Subjects,
+  client: MeshClient,
   req: SubmitRequest,
-  body: Uint8Array = encode(SubmitRequest, req),
+  correlationId: string | undefined,
+  prefix: string,
 ): Promise<AggregatedResult> {
-  const subject = subjects.api("submit");
-  let msg;
-  try {
-    msg = await nc.request(subject, body, { timeout: req.timeoutMs + REQUEST_MARGIN_MS });
-  } catch (err) {
-    if (isNoResponders(err)) {
-      throw new CliError(
-        `no coordinator is serving ${subject}; start one with \`collector-mesh coordinator\``,
-      );
-    }
-    if (isRequestTimeout(err)) {
-      throw new CliError(
-        `no reply on ${subject} within ${formatMs(req.timeoutMs + REQUEST_MARGIN_MS)}`,
-      );
-    }
-    throw err;
+  const result = await client.submit(
+    { requiredCapabilities: req.requiredCapabilities, payload: req.payload },
+    {
+      mode: req.mode,
+      expected: req.expected,
+      timeoutMs: req.timeoutMs,
+      priority: req.priority,
+      ...(correlationId !== undefined ? { correlationId } : {}),
+    },
+  );
+  if (result.status === "failed" && result.error?.code === ErrorCode.NoResponders) {
+    const subject = new Subjects(prefix).api("submit");
+    throw new CliError(
+      `no coordinator is serving ${subject}; start one with \`collector-mesh coordinator\``,
+    );
   }
-  const meshErr = MeshError.fromMsg(msg);
-  if (meshErr) throw meshErr;
-  return decode(AggregatedResult, msg.data, { subject });
+  if (result.status === "failed" && result.results.length === 0 && result.error) {
+    throw new MeshError(result.error.code, result.error.message);
+  }
+  return result;
 }

@@ -1,0 +1,139 @@
+/**
+ * What a submitter sees through the api and the client: results larger than one message arrive
+ * whole (streamed replies, or the durable results subject), a coordinator that dies in fast mode
+ * is noticed from its stopped keepalives, and `collector-mesh results` reads stored results.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Coordinator } from "../../src/coordinator/index.js";
+import { Collector } from "../../src/collector/index.js";
+import { MeshClient } from "../../src/client/mesh-client.js";
+import { ErrorCode, SourceCaps } from "../../subjects/index.js";
+import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { CliProcess, cli } from "../cli/cli.js";
+
+const PERF = SourceCaps.PERFORMANCE;
+const CHUNK = "x".repeat(20 * 1024);
+let mesh: Mesh;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  mesh = await startMesh();
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await mesh.dispose();
+});
+
+async function streamingCollector(p: string, id: string): Promise<void> {
+  const c = new Collector({
+    id,
+    type: "test",
+    capabilities: PERF,
+    prefix: p,
+    handler: async function* (payload) {
+      const n = (payload as { n: number }).n;
+      for (let i = 0; i < n; i++) yield { i, chunk: CHUNK };
+    },
+  });
+  await c.start(await mesh.connect(id));
+  cleanups.push(() => c.stop());
+}
+
+describe("api - what a submitter receives", () => {
+  it("api - 100 streamed results of 20 KB (2 MB) reach a submitter whole, in memory and durably", async () => {
+    const p = "big";
+    await streamingCollector(p, "s1");
+    const coord = new Coordinator({ nc: await mesh.connect("coord"), prefix: p });
+    await coord.start();
+    cleanups.push(() => coord.stop());
+    await until(() => coord.router.get("s1"), 5000, "routable");
+    for (const durable of [false, true]) {
+      const client = new MeshClient(await mesh.connect(`sub-${durable}`), { prefix: p, durable });
+      cleanups.push(() => client.close());
+      const r = await client.submit({ requiredCapabilities: PERF, payload: { n: 100 } });
+      expect(r.status, `durable ${durable}`).toBe("complete");
+      expect(r.results).toHaveLength(100);
+      expect(r.results.map((x) => (x.payload as { i: number }).i)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+      expect(r.results.every((x) => (x.payload as { chunk: string }).chunk === CHUNK)).toBe(true);
+    }
+  });
+
+  it("api - in fast mode a submitter learns within seconds that its coordinator died", async () => {
+    const p = "dies";
+    const slow = new Collector({
+      id: "slow",
+      type: "test",
+      capabilities: PERF,
+      prefix: p,
+      handler: () => new Promise((r) => setTimeout(() => r("late"), 30_000)),
+      drainGraceMs: 100,
+    });
+    await slow.start(await mesh.connect("slow"));
+    cleanups.push(() => slow.stop());
+    const coordinator = new CliProcess([
+      "coordinator",
+      "--no-durable",
+      "--id",
+      "doomed",
+      "--prefix",
+      p,
+      "--nats-url",
+      mesh.ns.url,
+      "--log-level",
+      "warn",
+    ]);
+    cleanups.push(() => coordinator.stop("SIGKILL"));
+    const client = new MeshClient(await mesh.connect("sub"), { prefix: p, durable: false });
+    cleanups.push(() => client.close());
+    await until(
+      async () =>
+        (await client.submit({ requiredCapabilities: PERF }, { timeoutMs: 100 })).error?.code !==
+        ErrorCode.NoResponders,
+      20_000,
+      "the coordinator serves the api",
+    );
+    const pending = client.submit({ requiredCapabilities: PERF }, { timeoutMs: 60_000 });
+    await until(() => slow.stats().running === 1, 10_000, "the task runs");
+    await coordinator.stop("SIGKILL");
+    const r = await pending;
+    // Its keepalives stopped: the verdict says so, not the 60 s deadline.
+    expect(r.status).toBe("failed");
+    expect(r.error).toMatchObject({ code: ErrorCode.Unavailable });
+    expect(r.error?.message).toMatch(/stopped answering/);
+    expect(r.completedAt - r.startedAt).toBeLessThan(60_000);
+  });
+
+  it("api - collector-mesh results reads what a durable submit stored", async () => {
+    const p = "stored";
+    await streamingCollector(p, "s2");
+    const coord = new Coordinator({ nc: await mesh.connect("coord2"), prefix: p });
+    await coord.start();
+    cleanups.push(() => coord.stop());
+    await until(() => coord.router.get("s2"), 5000, "routable");
+    const url = mesh.ns.url;
+    const submit = await cli([
+      "submit",
+      "--caps",
+      "PERFORMANCE",
+      "--correlation-id",
+      "audit-7",
+      "--json",
+      '{"n":3}',
+      "--prefix",
+      p,
+      "--nats-url",
+      url,
+    ]);
+    expect(submit.code, submit.stderr).toBe(0);
+    const read = await cli(["results", "audit-7", "--json", "--prefix", p, "--nats-url", url]);
+    expect(read.code, read.stderr).toBe(0);
+    const stored = JSON.parse(read.stdout) as { status: string; results: { seq: number }[] };
+    expect(stored.status).toBe("complete");
+    expect(stored.results.map((r) => r.seq)).toEqual([0, 1, 2]);
+    const unknown = await cli(["results", "nope", "--prefix", p, "--nats-url", url]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/nothing is stored for nope/);
+  });
+});
