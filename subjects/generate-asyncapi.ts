@@ -89,12 +89,37 @@ export function buildAsyncApi(): Record<string, unknown> {
     },
     apiSubmit: {
       address: `${p}.api.submit`,
-      description: `Micro service ${SERVICE_NAME}, queue group ${SERVICE_NAME}.`,
+      description: `Micro service ${SERVICE_NAME}, queue group ${SERVICE_NAME}. The reply is one AggregatedResult, or with \`stream: true\` several messages: each Result as it is accepted, keepalives (empty body, header ${MeshHeaders.Keepalive}) while the submission runs, the AggregatedResult without its results (header ${MeshHeaders.Record}: verdict), then an empty message that ends the reply.`,
       parameters: { prefix: prefixParam },
       messages: {
         SubmitRequest: msgRef("SubmitRequest"),
         AggregatedResult: msgRef("AggregatedResult"),
+        Result: msgRef("Result"),
         ErrorReply: msgRef("ErrorReply"),
+      },
+    },
+    durableSubmit: {
+      address: `${p}.submit.{priority}.{owner}`,
+      description: `Durable submissions, kept in the JetStream stream \`${p}_submissions\` (subjects \`${p}.submit.>\`, work queue). A submitter publishes through JetStream with header Nats-Msg-Id = the correlation id, so a submission sent again within the duplicate window is stored once; the ack means stored. Coordinators take each priority level with the durable consumer \`submit-{priority}\` (filter \`${p}.submit.{priority}.>\`); the one that holds a submission un-acked (renewed by in-progress acks) owns it, and the stream gives it to another coordinator when its owner dies.`,
+      parameters: {
+        prefix: prefixParam,
+        priority: { enum: [...PRIORITY_NAMES], description: "The submission's priority." },
+        owner: idParam("Submitter id (the owner token of its results subject)"),
+      },
+      messages: { DurableSubmission: msgRef("DurableSubmission") },
+    },
+    durableResults: {
+      address: `${p}.results.{owner}.{correlationId}`,
+      description: `A durable submission's records, kept in the JetStream stream \`${p}_results\` (subjects \`${p}.results.>\`, limits by age and bytes). Header ${MeshHeaders.Record} says what each is: \`plan\` (SubmissionPlan, Nats-Msg-Id \`<correlationId>:plan\`), \`result\` (Result, Nats-Msg-Id \`<correlationId>:<taskId>:<seq>\`) or \`verdict\` (AggregatedResult without its results, Nats-Msg-Id \`<correlationId>:verdict\`). A submitter reads its own with \`${p}.results.{owner}.>\`.`,
+      parameters: {
+        prefix: prefixParam,
+        owner: idParam("Submitter id"),
+        correlationId: idParam("Correlation id of the submission (at most 200 characters)"),
+      },
+      messages: {
+        SubmissionPlan: msgRef("SubmissionPlan"),
+        Result: msgRef("Result"),
+        AggregatedResult: msgRef("AggregatedResult"),
       },
     },
     apiStatus: {
@@ -193,7 +218,31 @@ export function buildAsyncApi(): Record<string, unknown> {
       "apiSubmit",
       "Submit a task and get the aggregated result.",
       ["SubmitRequest"],
-      { msgs: ["AggregatedResult", "ErrorReply"] },
+      { msgs: ["AggregatedResult", "Result", "ErrorReply"] },
+    ),
+    submitDurable: op(
+      "send",
+      "durableSubmit",
+      "A submitter stores a durable submission (JetStream publish, Nats-Msg-Id = correlation id).",
+      ["DurableSubmission"],
+    ),
+    takeDurable: op(
+      "receive",
+      "durableSubmit",
+      "Coordinators take durable submissions, one durable consumer per priority level.",
+      ["DurableSubmission"],
+    ),
+    storeRecords: op(
+      "send",
+      "durableResults",
+      "The owning coordinator stores a fan-out's plan, each distinct result and the verdict.",
+      ["SubmissionPlan", "Result", "AggregatedResult"],
+    ),
+    readRecords: op(
+      "receive",
+      "durableResults",
+      "A submitter reads its submissions' records ({prefix}.results.{owner}.>).",
+      ["SubmissionPlan", "Result", "AggregatedResult"],
     ),
     status: op(
       "receive",
@@ -254,6 +303,21 @@ export function buildAsyncApi(): Record<string, unknown> {
               description: "On error replies.",
             },
             [MeshHeaders.Error]: { type: "string", description: "On error replies." },
+            [MeshHeaders.Record]: {
+              type: "string",
+              enum: ["plan", "result", "verdict"],
+              description:
+                "What a message on a results subject, or of a streamed api reply, is (no header: result).",
+            },
+            [MeshHeaders.Keepalive]: {
+              type: "string",
+              description:
+                "A streamed api reply that only says the submission is still running (empty body).",
+            },
+            [MeshHeaders.Coordinator]: {
+              type: "string",
+              description: "The coordinator that observed an event or owns a submission.",
+            },
           },
         },
       },

@@ -15,6 +15,7 @@ import { MAX_MESSAGE_BYTES, MessageSchemas, type MessageName } from "./schemas.j
 import { collectorSideCases, type Verdict, type VectorCase } from "./vector-cases.js";
 import { replyCases } from "./vector-cases-replies.js";
 import { apiCases } from "./vector-cases-api.js";
+import { durableCases } from "./vector-cases-durable.js";
 
 export interface ManifestEntry {
   file: string;
@@ -82,7 +83,7 @@ function toJson(v: unknown): unknown {
 }
 
 export function allCases(): VectorCase[] {
-  return [...collectorSideCases(), ...replyCases(), ...apiCases()];
+  return [...collectorSideCases(), ...replyCases(), ...apiCases(), ...durableCases()];
 }
 
 /** Every vector file (path relative to subjects/vectors/) and the manifest. */

@@ -1,6 +1,7 @@
 /**
  * Golden vectors of the api and event messages: SubmitRequest, AggregatedResult, StatusRequest,
- * StatusReply, StatsRequest, StatsReply, CollectorEvent, FailoverEvent.
+ * StatusReply, StatsRequest, StatsReply, CollectorEvent, FailoverEvent. The durable path is in
+ * vector-cases-durable.ts.
  */
 import { advert, caseMaker, result, MAX_SAFE, type VectorCase } from "./vector-cases.js";
 import { map, mapWith, raw } from "./vector-bytes.js";
@@ -20,6 +21,8 @@ function submitCases(): VectorCase[] {
       expected: 3,
       timeoutMs: 2000,
       correlationId: "corr-1",
+      stream: true,
+      durable: false,
     }),
     valid("bounds-max", "expected 10000, timeoutMs one hour", {
       requiredCapabilities: 127,
@@ -43,6 +46,14 @@ function submitCases(): VectorCase[] {
     bad("timeout-0", "timeoutMs under 1", { timeoutMs: 0 }),
     bad("timeout-3600001", "timeoutMs one over an hour", { timeoutMs: 3_600_001 }),
     bad("correlation-id-dot", "a dot in correlationId", { correlationId: "a.b" }),
+    valid("durable", "a durable submission with a single reply", {
+      ...submit,
+      stream: false,
+      durable: true,
+    }),
+    bad("stream-number", "stream as 1", { stream: 1 }),
+    bad("stream-nil", "nil is not an absent stream", { stream: null }),
+    bad("durable-string", "durable as a string", { durable: "yes" }),
   ];
 }
 
@@ -141,7 +152,13 @@ function statsCases(): VectorCase[] {
       "number keys of a record read as strings",
       mapWith(stats, { routing: map([[raw(0x07), "seven"]]) }),
     ),
+    valid("coordinator", "the coordinator's own counters, resentFrom per instance", {
+      ...stats,
+      coordinator: { submitted: 3, resent: 1, failovers: 1, resentFrom: { "perfmond-1": 1 } },
+    }),
     invalid("routing-array", "routing as an array", { ...stats, routing: [1] }),
+    invalid("coordinator-array", "coordinator as an array", { ...stats, coordinator: [3] }),
+    invalid("coordinator-nil", "nil is not an absent coordinator", { ...stats, coordinator: null }),
     invalid("aggregation-missing", "no aggregation", mapWith(stats, { aggregation: undefined })),
     invalid("coordinator-id-empty", "empty coordinatorId", { ...stats, coordinatorId: "" }),
   ];

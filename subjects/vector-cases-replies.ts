@@ -21,6 +21,11 @@ function resultCases(): VectorCase[] {
       error: { code: "TIMEOUT", message: "task t-1 deadline passed" },
       attempt: 0,
     }),
+    valid("collector-lost", "a fan-out part whose instance left", {
+      ...result,
+      status: "error",
+      error: { code: "COLLECTOR_LOST", message: "perfmond-1 left while the part was running" },
+    }),
     valid("processing-fraction", "processingMs is any number >= 0", {
       ...result,
       processingMs: 12.5,
@@ -74,6 +79,9 @@ function errorReplyCases(): VectorCase[] {
       },
     }),
     valid("empty-message", "an empty message", { error: { code: "OVERLOADED", message: "" } }),
+    valid("unavailable", "what a client makes of a lost coordinator", {
+      error: { code: "UNAVAILABLE", message: "the coordinator stopped answering" },
+    }),
     valid("message-1024", "message at 1024", {
       error: { code: "STOPPED", message: "m".repeat(1024) },
     }),

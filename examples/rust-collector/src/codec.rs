@@ -1,5 +1,5 @@
 //! Reading and writing the contract's messages: the `Message` trait every struct of
-//! `contract.rs` implements, bytes to message and back, and the list of every message.
+//! `contract` implements, bytes to message and back, and the list of every message.
 
 use rmpv::Value;
 use serde::Serialize;
@@ -71,6 +71,8 @@ pub fn for_each_message(mut f: impl FnMut(&'static str, Roundtrip)) {
     f(ErrorReply::NAME, roundtrip::<ErrorReply>);
     f(SubmitRequest::NAME, roundtrip::<SubmitRequest>);
     f(AggregatedResult::NAME, roundtrip::<AggregatedResult>);
+    f(DurableSubmission::NAME, roundtrip::<DurableSubmission>);
+    f(SubmissionPlan::NAME, roundtrip::<SubmissionPlan>);
     f(StatusRequest::NAME, roundtrip::<StatusRequest>);
     f(StatusReply::NAME, roundtrip::<StatusReply>);
     f(StatsRequest::NAME, roundtrip::<StatsRequest>);

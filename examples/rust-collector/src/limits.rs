@@ -54,6 +54,14 @@ pub const TIMEOUT_MS_MAX: u64 = 3_600_000;
 pub const TIMEOUT_MS_DEFAULT: u64 = 5000;
 pub const MODE_DEFAULT: &str = "one";
 
+// DurableSubmission, SubmissionPlan
+/// Longest correlation id of a durable submission (MAX_DURABLE_ID_LENGTH).
+pub const DURABLE_ID_MAX: usize = 200;
+/// Longest timeout of a durable submission: one day (MAX_TIMEOUT_MS).
+pub const DURABLE_TIMEOUT_MS_MAX: u64 = 86_400_000;
+/// Most parts of one submission (MAX_PARTS): `expected` of both, `parts` of a plan.
+pub const PARTS_MAX: u64 = 100_000;
+
 // FailoverEvent
 pub const REASON_MAX: usize = 1024;
 
@@ -63,7 +71,8 @@ pub const RESULT_STATUSES: [&str; 2] = ["ok", "error"];
 pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
 pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
 pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
-pub const ERROR_CODES: [&str; 14] = [
+pub const RECORD_KINDS: [&str; 3] = ["plan", "result", "verdict"];
+pub const ERROR_CODES: [&str; 15] = [
     "INVALID_MESSAGE",
     "INVALID_ARGUMENT",
     "INVALID_SUBJECT_TOKEN",
@@ -77,6 +86,7 @@ pub const ERROR_CODES: [&str; 14] = [
     "UNKNOWN_STRATEGY",
     "STOPPED",
     "COLLECTOR_LOST",
+    "UNAVAILABLE",
     "INTERNAL",
 ];
 
@@ -84,3 +94,10 @@ pub const ERROR_CODES: [&str; 14] = [
 pub const HEADER_ERROR_CODE: &str = "Mesh-Error-Code";
 pub const HEADER_ERROR: &str = "Mesh-Error";
 pub const HEADER_TRACEPARENT: &str = "traceparent";
+pub const HEADER_TRACESTATE: &str = "tracestate";
+/// What a message on a results subject (or of a streamed api reply) is: one of RECORD_KINDS.
+pub const HEADER_RECORD: &str = "Mesh-Record";
+/// A streamed api reply that only says the submission is still running (empty body).
+pub const HEADER_KEEPALIVE: &str = "Mesh-Keepalive";
+/// The coordinator that observed an event or owns a submission.
+pub const HEADER_COORDINATOR: &str = "Mesh-Coordinator";

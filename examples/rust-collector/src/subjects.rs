@@ -39,6 +39,16 @@ pub fn served_domains(have: u64) -> Vec<Domain> {
     }
 }
 
+/// Priority tokens of subjects, 0 to 3.
+pub const PRIORITY_NAMES: [&str; 4] = ["low", "normal", "high", "critical"];
+
+fn token<'a>(what: &str, s: &'a str) -> Result<&'a str, String> {
+    if !is_token(s) || s.chars().count() > crate::limits::ID_MAX {
+        return Err(format!("{what} '{s}' is not one subject token of at most 256 characters"));
+    }
+    Ok(s)
+}
+
 #[derive(Debug, Clone)]
 pub struct Subjects {
     prefix: String,
@@ -61,10 +71,7 @@ impl Subjects {
 
     /// `<p>.collector.<id>.task`: the instance's direct subject.
     pub fn collector_task(&self, id: &str) -> Result<String, String> {
-        if !is_token(id) || id.chars().count() > crate::limits::ID_MAX {
-            return Err(format!("collector id '{id}' is not one subject token of at most 256 characters"));
-        }
-        Ok(format!("{}.collector.{id}.task", self.prefix))
+        Ok(format!("{}.collector.{}.task", self.prefix, token("collector id", id)?))
     }
 
     /// `<p>.task.<domain>.*`: the plain path of a domain, every priority.
@@ -75,6 +82,30 @@ impl Subjects {
     /// `<p>.<domain>`: the queue group of a domain's collectors.
     pub fn queue_group(&self, d: Domain) -> String {
         format!("{}.{}", self.prefix, d.as_str())
+    }
+
+    /// `<p>.submit.<priority>.<owner>`: a durable submission (priority by name: low … critical).
+    pub fn submit(&self, priority: &str, owner: &str) -> Result<String, String> {
+        if !PRIORITY_NAMES.contains(&priority) {
+            return Err(format!("priority '{priority}' is not one of {}", PRIORITY_NAMES.join(", ")));
+        }
+        Ok(format!("{}.submit.{priority}.{}", self.prefix, token("owner", owner)?))
+    }
+
+    /// `<p>.results.<owner>.<correlationId>`: a durable submission's plan, results and verdict.
+    pub fn results(&self, owner: &str, correlation_id: &str) -> Result<String, String> {
+        let (o, c) = (token("owner", owner)?, token("correlation id", correlation_id)?);
+        Ok(format!("{}.results.{o}.{c}", self.prefix))
+    }
+
+    /// `<p>_submissions`: the stream of durable submissions (subjects `<p>.submit.>`).
+    pub fn submissions_stream(&self) -> String {
+        format!("{}_submissions", self.prefix)
+    }
+
+    /// `<p>_results`: the stream of durable results (subjects `<p>.results.>`).
+    pub fn results_stream(&self) -> String {
+        format!("{}_results", self.prefix)
     }
 
     /// `<p>_collectors`: the KV bucket of adverts.

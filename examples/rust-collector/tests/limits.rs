@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rust_collector::contract::{for_each_message, Domain};
 use rust_collector::limits::*;
-use rust_collector::subjects::Subjects;
+use rust_collector::subjects::{Subjects, PRIORITY_NAMES};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn asyncapi() -> Yaml {
@@ -63,15 +63,20 @@ fn message_names_and_sizes() {
     }
 }
 
-/// Every property with a `pattern` is an id, and every id has the same bounds.
+/// Every property with a `pattern` is an id, and every id has the same bounds, but the
+/// correlation id of the durable messages (at most 200).
 #[test]
 fn every_id_is_a_token_of_1_to_256() {
-    fn walk(y: &Yaml, at: &str, found: &mut usize) {
+    fn walk(y: &Yaml, at: &str, found: &mut [usize; 2]) {
         if let Some(h) = y.as_hash() {
             if let Some(p) = h.get(&Yaml::from_str("pattern")) {
                 assert_eq!(p.as_str(), Some(ID_PATTERN), "{at}");
-                assert_eq!(lengths(y, at), (ID_MIN as u64, ID_MAX as u64), "{at}");
-                *found += 1;
+                let durable = ["messages.DurableSubmission.", "messages.SubmissionPlan."]
+                    .iter()
+                    .any(|m| at.starts_with(m) && at.ends_with(".properties.correlationId"));
+                let max = if durable { DURABLE_ID_MAX } else { ID_MAX };
+                assert_eq!(lengths(y, at), (ID_MIN as u64, max as u64), "{at}");
+                found[usize::from(durable)] += 1;
             }
             for (k, v) in h {
                 walk(v, &format!("{at}.{}", k.as_str().unwrap_or("?")), found);
@@ -82,9 +87,10 @@ fn every_id_is_a_token_of_1_to_256() {
             }
         }
     }
-    let mut found = 0;
+    let mut found = [0, 0];
     walk(&asyncapi()["components"]["messages"], "messages", &mut found);
-    assert!(found >= 20, "only {found} ids found");
+    assert!(found[0] >= 20, "only {} ids found", found[0]);
+    assert_eq!(found[1], 2, "durable correlation ids");
 }
 
 #[test]
@@ -147,6 +153,12 @@ fn api_and_event_limits() {
     assert_eq!(bounds(&s["expected"], "expected"), (EXPECTED_MIN, EXPECTED_MAX));
     assert_eq!(bounds(&s["timeoutMs"], "timeoutMs"), (TIMEOUT_MS_MIN, TIMEOUT_MS_MAX));
     assert_eq!(num(&s["timeoutMs"]["default"], "timeoutMs default"), TIMEOUT_MS_DEFAULT);
+    for f in ["stream", "durable"] {
+        assert_eq!(s[f]["type"].as_str(), Some("boolean"), "SubmitRequest.{f}");
+    }
+    let stats = &doc["components"]["messages"]["StatsReply"]["payload"];
+    assert_eq!(stats["properties"]["coordinator"]["type"].as_str(), Some("object"));
+    assert!(!strings(&stats["required"], "required").contains(&"coordinator".to_string()));
     let a = props(&doc, "AggregatedResult");
     assert_eq!(strings(&a["status"]["enum"], "status"), AGGREGATION_STATUSES);
     assert_eq!(num(&a["results"]["maxItems"], "results") as usize, MAX_COLLECTION_ITEMS);
@@ -161,13 +173,52 @@ fn api_and_event_limits() {
 }
 
 #[test]
+fn durable_limits() {
+    let doc = asyncapi();
+    let d = props(&doc, "DurableSubmission");
+    assert_eq!(lengths(&d["correlationId"], "correlationId"), (ID_MIN as u64, DURABLE_ID_MAX as u64));
+    assert_eq!(bounds(&d["requiredCapabilities"], "requiredCapabilities"), (0, CAPS_MAX));
+    let prios: Vec<u64> =
+        d["priority"]["anyOf"].as_vec().unwrap().iter().map(|p| num(&p["const"], "priority")).collect();
+    assert_eq!(prios, PRIORITIES);
+    assert_eq!(strings(&d["mode"]["enum"], "mode"), SUBMIT_MODES);
+    assert_eq!(bounds(&d["expected"], "expected"), (EXPECTED_MIN, PARTS_MAX));
+    assert_eq!(bounds(&d["timeoutMs"], "timeoutMs"), (TIMEOUT_MS_MIN, DURABLE_TIMEOUT_MS_MAX));
+    for f in ["submittedAt", "deadline"] {
+        assert_eq!(bounds(&d[f], f), (0, MAX_SAFE_INTEGER));
+    }
+    // A stored submission has no defaults: what the submitter meant is written out.
+    let required = strings(&doc["components"]["messages"]["DurableSubmission"]["payload"]["required"], "req");
+    for f in ["correlationId", "owner", "requiredCapabilities", "priority", "mode", "timeoutMs"] {
+        assert!(required.contains(&f.to_string()), "DurableSubmission.{f} is required");
+        assert!(d[f]["default"].is_badvalue(), "DurableSubmission.{f} has no default");
+    }
+    let p = props(&doc, "SubmissionPlan");
+    assert_eq!(lengths(&p["correlationId"], "correlationId"), (ID_MIN as u64, DURABLE_ID_MAX as u64));
+    assert_eq!(bounds(&p["expected"], "expected"), (0, PARTS_MAX));
+    assert_eq!(num(&p["parts"]["maxItems"], "parts"), PARTS_MAX);
+    assert_eq!(bounds(&p["at"], "at"), (0, MAX_SAFE_INTEGER));
+}
+
+#[test]
 fn headers_and_subjects() {
     let doc = asyncapi();
     let h = &doc["components"]["schemas"]["TraceHeaders"]["properties"];
-    for name in [HEADER_ERROR_CODE, HEADER_ERROR, HEADER_TRACEPARENT] {
+    let names = [
+        HEADER_ERROR_CODE,
+        HEADER_ERROR,
+        HEADER_TRACEPARENT,
+        HEADER_TRACESTATE,
+        HEADER_RECORD,
+        HEADER_KEEPALIVE,
+        HEADER_COORDINATOR,
+    ];
+    for name in names {
         assert!(!h[name].is_badvalue(), "header {name} is not in TraceHeaders");
     }
+    assert_eq!(h.as_hash().unwrap().len(), names.len(), "a header this crate does not name");
     assert_eq!(strings(&h[HEADER_ERROR_CODE]["enum"], "Mesh-Error-Code"), ERROR_CODES);
+    assert_eq!(strings(&h[HEADER_RECORD]["enum"], "Mesh-Record"), RECORD_KINDS);
     let ch = &doc["channels"];
     let s = Subjects::new("p").unwrap();
     let fill = |address: &str| {
@@ -180,6 +231,25 @@ fn headers_and_subjects() {
     assert!(ch["plainTask"]["description"].as_str().unwrap().contains("`{prefix}.{domain}`"));
     assert_eq!(queue, s.queue_group(Domain::Performance));
     assert_eq!(fill(ch["collectorAdvert"]["address"].as_str().unwrap()), format!("$KV.{}.c1", s.bucket()));
+    let submit = fill(ch["durableSubmit"]["address"].as_str().unwrap());
+    assert_eq!(strings(&ch["durableSubmit"]["parameters"]["priority"]["enum"], "priority"), PRIORITY_NAMES);
+    assert_eq!(strings(&ch["plainTask"]["parameters"]["priority"]["enum"], "priority"), PRIORITY_NAMES);
+    assert_eq!(
+        submit.replace("{priority}", "high").replace("{owner}", "o1"),
+        s.submit("high", "o1").unwrap()
+    );
+    assert!(s.submit("urgent", "o1").is_err() && s.submit("high", "o.1").is_err());
+    let results = fill(ch["durableResults"]["address"].as_str().unwrap());
+    assert_eq!(
+        results.replace("{owner}", "o1").replace("{correlationId}", "c1"),
+        s.results("o1", "c1").unwrap()
+    );
+    let described = |channel: &str, name: &str| {
+        let d = ch[channel]["description"].as_str().unwrap();
+        assert!(fill(d).contains(&format!("`{name}`")), "{channel} does not name {name}: {d}");
+    };
+    described("durableSubmit", &s.submissions_stream());
+    described("durableResults", &s.results_stream());
     assert_eq!(
         ch["plainTask"]["parameters"]["prefix"]["default"].as_str(),
         Some(rust_collector::subjects::DEFAULT_PREFIX)
