@@ -32,7 +32,10 @@ async function streamingCollector(p: string, id: string): Promise<void> {
     prefix: p,
     handler: async function* (payload) {
       const n = (payload as { n: number }).n;
-      for (let i = 0; i < n; i++) yield { i, chunk: CHUNK };
+      for (let i = 0; i < n; i++) {
+        await Promise.resolve();
+        yield { i, chunk: CHUNK };
+      }
     },
   });
   await c.start(await mesh.connect(id));
