@@ -1,6 +1,12 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { decode } from "../codec.js";
-import { MeshError, ErrorCode, InvalidMessageError, StoppedError } from "../errors.js";
+import {
+  MeshError,
+  ErrorCode,
+  InvalidArgumentError,
+  InvalidMessageError,
+  StoppedError,
+} from "../errors.js";
 import {
   CollectorHealth,
   Subjects,
@@ -92,6 +98,7 @@ export class Collector {
   async start(nc: NatsConnection): Promise<void> {
     if (this.#nc)
       throw new MeshError(ErrorCode.InvalidArgument, `collector ${this.id} already started`);
+    await this.#refuseDuplicate(nc);
     this.#nc = nc;
     this.#accepting = true;
     const cb = (err: Error | null, msg: Msg) => {
@@ -127,6 +134,24 @@ export class Collector {
         capabilities: formatCaps(this.opts.capabilities),
       },
       "collector started",
+    );
+  }
+
+  /**
+   * A collector already answering on this id's direct subject is alive: a second one under the
+   * same id would take half its tasks and hide its death. Refused; no answer (503) is the normal
+   * case, and a probe that times out is taken as nobody there.
+   */
+  async #refuseDuplicate(nc: NatsConnection): Promise<void> {
+    const subject = this.#subjects.collectorTask(this.id);
+    try {
+      await nc.request(subject, new Uint8Array(0), { timeout: this.opts.duplicateProbeMs });
+    } catch {
+      return;
+    }
+    throw new InvalidArgumentError(
+      "id",
+      `${this.id} is in use by a live collector (it answered on ${subject}); give this one another --id`,
     );
   }
 

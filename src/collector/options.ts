@@ -15,6 +15,8 @@ export const DEFAULT_MAX_QUEUED = 10_000;
 export { DEFAULT_HEARTBEAT_MS };
 export const DEFAULT_TTL_MS = DEFAULT_ADVERT_TTL_MS;
 export const DEFAULT_DRAIN_GRACE_MS = 5000;
+/** How long start() waits for a live collector with the same id to answer its probe. */
+export const DEFAULT_DUPLICATE_PROBE_MS = 500;
 /** Largest task message a collector accepts; larger ones get INVALID_MESSAGE before parsing. */
 export const DEFAULT_MAX_TASK_BYTES = 256 * 1024;
 
@@ -38,6 +40,8 @@ export interface CollectorOptions {
   drainGraceMs: number;
   /** Largest task message accepted (bytes); checked before the message is parsed. */
   maxTaskBytes: number;
+  /** How long start() waits for a live collector with the same id to answer its probe. */
+  duplicateProbeMs: number;
   version: string;
   logger: Logger;
   clock: Clock;
@@ -61,6 +65,7 @@ const KNOWN: readonly (keyof CollectorOptions)[] = [
   "plainPath",
   "drainGraceMs",
   "maxTaskBytes",
+  "duplicateProbeMs",
   "version",
   "logger",
   "clock",
@@ -79,6 +84,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     plainPath: true,
     drainGraceMs: DEFAULT_DRAIN_GRACE_MS,
     maxTaskBytes: DEFAULT_MAX_TASK_BYTES,
+    duplicateProbeMs: DEFAULT_DUPLICATE_PROBE_MS,
     version: VERSION,
     logger: silentLogger,
     clock: systemClock,
@@ -103,6 +109,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   positiveInt("heartbeatMs", o.heartbeatMs);
   positiveInt("ttlMs", o.ttlMs);
   positiveInt("maxTaskBytes", o.maxTaskBytes);
+  positiveInt("duplicateProbeMs", o.duplicateProbeMs);
   if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
   if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
   return o;

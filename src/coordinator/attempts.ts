@@ -146,6 +146,19 @@ export class Attempts {
     dispatcher.schedulePump();
   }
 
+  /**
+   * `id` restarted under the same id: what its previous incarnation ran died with it. Each
+   * attempt fails now (not at its timeout): a `one` task moves, a fan-out part is sent again to
+   * the new incarnation of its instance.
+   */
+  restarted(id: string): void {
+    const inFlight = this.#p.flights.on(id);
+    if (inFlight.length === 0) return;
+    const failure = { reason: "collector restarted", code: ErrorCode.Timeout, gone: false };
+    for (const f of inFlight) this.attemptFailed(f, failure);
+    this.#p.dispatcher.schedulePump();
+  }
+
   /** An attempt failed: the ledger decides; `released` when the balancer already let it go. */
   attemptFailed(f: Flight, failure: AttemptFailure, released = false): void {
     const { flights, balancer, ledger, clock } = this.#p;

@@ -280,6 +280,7 @@ export class Coordinator implements CoordinatorApi {
   #onRouterChange(c: RouterChange): void {
     if (c.kind !== "stale" && c.kind !== "left") {
       this.#p.detector.alive(c.id);
+      if (c.restarted === true) this.#attempts.restarted(c.id);
       this.#dispatcher.freed(c.id);
       return;
     }

@@ -119,7 +119,9 @@ export class CapabilityRouter {
     const previousHealth = cur.health;
     cur.advert = advert;
     cur.lastSeen = now;
+    const restarted = advert.startedAt !== old.startedAt;
     const structural =
+      restarted ||
       advert.capabilities !== old.capabilities ||
       advert.maxConcurrency !== old.maxConcurrency ||
       advert.weight !== old.weight;
@@ -133,7 +135,9 @@ export class CapabilityRouter {
     cur.health = advert.health;
     const kind =
       previousHealth === Unavailable && advert.health !== Unavailable ? "recovered" : "updated";
-    return this.#tell({ kind, id: advert.id, health: advert.health, previousHealth, advert });
+    const change: RouterChange = { kind, id: advert.id, health: advert.health, previousHealth, advert };
+    if (restarted) change.restarted = true;
+    return this.#tell(change);
   }
 
   /** Forgets a collector (its advert was deleted): `left`, or undefined when unknown. */

@@ -36,6 +36,11 @@ export interface RouterChange {
   advert?: CollectorAdvert;
   /** Why a collector went `stale` (heartbeat timeout, or the reason given to markUnavailable). */
   reason?: string;
+  /**
+   * The advert is a new incarnation of a known collector (another startedAt: it restarted under
+   * the same id), so whatever the previous one was running died with it.
+   */
+  restarted?: boolean;
 }
 
 /**

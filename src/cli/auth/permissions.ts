@@ -99,7 +99,8 @@ export const GRANTS = {
     ],
   },
   directTasks: {
-    why: "take tasks sent to it alone",
+    why: "take tasks sent to it alone; probe its own direct subject at start (a live twin refuses it)",
+    publish: (c) => [c.s.collectorTask(c.name)],
     subscribe: (c) => [c.s.collectorTask(c.name)],
   },
   domainTasks: {

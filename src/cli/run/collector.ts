@@ -26,9 +26,14 @@ interface CollectorFlags {
 }
 
 /** `<type>-<hostname with anything but [A-Za-z0-9_-] as '-'>-<pid>`: one subject token. */
-export function defaultCollectorId(type: string, host = hostname(), pid = process.pid): string {
+/**
+ * A collector's default id: its type and host name, the same across restarts, so a restarted
+ * collector is known as the same instance (a new incarnation). A second collector of the same
+ * type on one host needs an --id of its own: the first answers on this id and refuses it.
+ */
+export function defaultCollectorId(type: string, host = hostname()): string {
   const h = host.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "host";
-  return `${type}-${h.slice(0, 64)}-${pid}`;
+  return `${type}-${h.slice(0, 64)}`;
 }
 
 /** Heartbeat and advert TTL after defaults, checked against each other. */
