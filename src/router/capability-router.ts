@@ -135,7 +135,13 @@ export class CapabilityRouter {
     cur.health = advert.health;
     const kind =
       previousHealth === Unavailable && advert.health !== Unavailable ? "recovered" : "updated";
-    const change: RouterChange = { kind, id: advert.id, health: advert.health, previousHealth, advert };
+    const change: RouterChange = {
+      kind,
+      id: advert.id,
+      health: advert.health,
+      previousHealth,
+      advert,
+    };
     if (restarted) change.restarted = true;
     return this.#tell(change);
   }
