@@ -1,19 +1,15 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { encode } from "../codec.js";
 import { NoCapableCollectorError, StoppedError } from "../errors.js";
-import { FailoverEvent, Subjects, formatCaps } from "../../subjects/index.js";
+import { Subjects, formatCaps } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
 import { RouterWatcher, type CapabilityRouter, type RouterChange } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
-import { TaskPublisher, type TaskDistributor } from "../distributor/index.js";
+import type { TaskDistributor } from "../distributor/index.js";
 import { ResultInbox, type ResultAggregator } from "../aggregator/index.js";
 import type { MeshIterator } from "../structures/iterator.js";
-import { context, type Context } from "../telemetry/tracing.js";
-import { LogOnce } from "../telemetry/log-once.js";
 import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
-import type { TaskEntry } from "./ledger.js";
 import type { ProbeOutcome } from "./failure-detector.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
@@ -21,7 +17,11 @@ import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
 import { DurableRuns } from "./durable.js";
-import { MeshClient } from "../client/mesh-client.js";
+import { TaskSender } from "./sender.js";
+import { LeaderLease } from "./leader.js";
+import { CoordinatorEvents } from "./events.js";
+import { clusterReplicas } from "../durable/streams.js";
+import type { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
@@ -51,13 +51,11 @@ export class Coordinator implements CoordinatorApi {
   readonly #durable: DurableRuns;
   /** Set once the durable streams are bound: library submits go through them. */
   #client: MeshClient | undefined;
-  readonly #publisher: TaskPublisher;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
   readonly #service: CoordinatorService | undefined;
-  readonly #resultPrefix: string;
-  readonly #logOnce = new LogOnce();
-  readonly #listeners = new Set<(e: CoordinatorEvent) => void>();
+  readonly #lease: LeaderLease;
+  readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
   #lastRouterSweep = 0;
   #state: "new" | "starting" | "ready" | "stopped" = "new";
@@ -70,9 +68,11 @@ export class Coordinator implements CoordinatorApi {
     this.aggregator = p.aggregator;
     this.#nc = o.nc;
     this.subjects = new Subjects(o.prefix);
-    this.#resultPrefix = this.subjects.resultPrefix(o.id);
+    this.#lease = new LeaderLease(o.nc, o.prefix, o.id, o.logger);
+    this.#events = new CoordinatorEvents(o.nc, this.subjects, o.id, o.logger, this.#lease);
+    const sender = new TaskSender(o.nc, this.subjects, p, o.metrics);
     this.#dispatcher = new Dispatcher(p, {
-      send: (entry, task, collectorId) => this.#send(entry, task, collectorId),
+      send: (entry, task, collectorId) => sender.send(entry, task, collectorId),
       unplaceable: (entry, err) => this.#attempts.endWithError(entry, err),
       ownerGone: (entry, why) => this.#attempts.failed(entry, entry.owner as string, gone(why)),
     });
@@ -80,9 +80,9 @@ export class Coordinator implements CoordinatorApi {
       { ...p, dispatcher: this.#dispatcher },
       {
         changed: (change) => this.#watcher.publishChange(change),
-        failover: (event) => this.#failover(event),
+        failover: (event, moved) => this.#events.failover(event, moved),
         rejected: (taskId, why) =>
-          this.#warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
+          this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
@@ -99,13 +99,15 @@ export class Coordinator implements CoordinatorApi {
       start: (plan, spec) => this.#starter.start(plan, spec),
     });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
-    this.#publisher = new TaskPublisher(o.nc, { prefix });
     // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
     this.#watcher = new RouterWatcher(o.nc, p.router, {
       prefix,
       ttlMs,
       logger,
       sweepIntervalMs: 0,
+      // Only the mesh's leader publishes collector events, naming itself.
+      publishEvents: () => this.#lease.leader,
+      observedBy: o.id,
     });
     this.#inbox = new ResultInbox(o.nc, {
       prefix,
@@ -113,7 +115,8 @@ export class Coordinator implements CoordinatorApi {
       onResult: (r, attempt) => this.#attempts.result(r, attempt),
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) => this.#attempts.errorReply(taskId, attempt, err),
-      onInvalid: (err) => this.#warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
+      onInvalid: (err) =>
+        this.#events.warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
     });
     this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
   }
@@ -129,7 +132,8 @@ export class Coordinator implements CoordinatorApi {
     this.#inbox.start();
     this.#watcher.onChange((c) => this.#onRouterChange(c));
     await this.#watcher.start();
-    await this.#startDurable();
+    this.#client = await this.#durable.startIfWanted(this.opts);
+    await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
@@ -140,22 +144,6 @@ export class Coordinator implements CoordinatorApi {
       { coordinatorId: this.id, prefix: this.opts.prefix },
       "coordinator started",
     );
-  }
-
-  /** Durable when asked, or when the server has JetStream and nobody said otherwise. */
-  async #startDurable(): Promise<void> {
-    const o = this.opts;
-    if (o.durable === false) return;
-    try {
-      await this.#durable.start();
-    } catch (err) {
-      if (o.durable === true) throw err;
-      o.logger.info({ err: String(err) }, "no JetStream for durable coordination: in memory only");
-      return;
-    }
-    const { prefix, logger, defaultTimeoutMs } = o;
-    const owner = o.owner ?? o.id;
-    this.#client = new MeshClient(o.nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
   }
 
   /** True when submits are durable unless they say otherwise. */
@@ -176,6 +164,7 @@ export class Coordinator implements CoordinatorApi {
     }
     clearInterval(this.#timer);
     await this.#durable.stop();
+    await this.#lease.stop();
     await this.#client?.close();
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#p.ledger.clear();
@@ -192,8 +181,7 @@ export class Coordinator implements CoordinatorApi {
 
   /** Follows failovers and capability misses, for operators and tests. */
   onEvent(fn: (e: CoordinatorEvent) => void): () => void {
-    this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+    return this.#events.listen(fn);
   }
 
   /** Submits a task and resolves with the aggregated result (never rejects for task failures). */
@@ -242,28 +230,9 @@ export class Coordinator implements CoordinatorApi {
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#p.counters.noCapable++;
-        this.#warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
-        this.#emit({ kind: "no-capable-collector", required });
+        this.#events.warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
+        this.#events.emit({ kind: "no-capable-collector", required });
       }
-      throw err;
-    }
-  }
-
-  /** The dispatcher's send: the attempt is in flight from now, to the coordinator's result inbox. */
-  #send(entry: TaskEntry, task: TaskEntry["task"], collectorId: string): void {
-    const now = this.opts.clock.now();
-    const flight = this.#p.flights.start(task, collectorId, now);
-    this.distributor.recordDispatched(task);
-    this.opts.metrics.dispatched(task.priority, now - task.createdAt);
-    // `subjects.result(id, taskId, attempt)`, from a prefix built once.
-    const reply = `${this.#resultPrefix}${task.taskId}.${task.attempt}`;
-    const how = { collectorId, reply, spanName: "dispatch" };
-    const ctx = entry.submission.ctx as Context | undefined;
-    try {
-      if (ctx === undefined) this.#publisher.distributeTask(task, how);
-      else context.with(ctx, () => this.#publisher.distributeTask(task, how));
-    } catch (err) {
-      this.#p.flights.drop(flight);
       throw err;
     }
   }
@@ -292,17 +261,6 @@ export class Coordinator implements CoordinatorApi {
     }
   }
 
-  #failover(event: FailoverEvent): void {
-    const { failedCollectorId: failed, failoverTargetId: target, reason } = event;
-    this.opts.logger.warn({ failed, target, tasks: event.taskIds.length, reason }, "failover");
-    try {
-      this.#nc.publish(this.subjects.failoverEvent(), encode(FailoverEvent, event));
-    } catch (err) {
-      this.opts.logger.warn({ err: String(err) }, "failover event not published");
-    }
-    this.#emit({ kind: "failover", event });
-  }
-
   /** The one timer: queued and attempt deadlines, the router's stale sweep, aggregations, probes. */
   #sweep(): void {
     const now = this.opts.clock.now();
@@ -327,6 +285,7 @@ export class Coordinator implements CoordinatorApi {
     for (const v of fail) this.#attempts.failInstance(v);
     for (const id of probe) this.#probe(id);
     this.#durable.keepAlive(now);
+    this.#lease.tick(now);
     this.#dispatcher.pump();
   }
 
@@ -336,7 +295,7 @@ export class Coordinator implements CoordinatorApi {
       if (this.#state === "stopped") return;
       const v = this.#p.detector.probed(id, outcome);
       if (v === "forged")
-        this.#warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
+        this.#events.warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
       else if (v) this.#attempts.failInstance(v);
     };
     const timeout = this.opts.probeTimeoutMs;
@@ -358,21 +317,6 @@ export class Coordinator implements CoordinatorApi {
         this.opts.logger.warn({ outageMs }, "NATS reconnected");
       }
     }
-  }
-
-  #emit(e: CoordinatorEvent): void {
-    for (const fn of this.#listeners) {
-      try {
-        fn(e);
-      } catch (err) {
-        this.opts.logger.warn({ err: String(err) }, "listener threw");
-      }
-    }
-  }
-
-  #warnOnce(key: string, msg: string, detail: string | undefined): void {
-    const once = this.#logOnce.check(key);
-    if (once.log) this.opts.logger.warn({ detail, suppressed: once.suppressed }, msg);
   }
 
   /** Messages that failed to decode or validate: results, adverts and api requests. */

@@ -15,6 +15,7 @@ import type { DurableOptions } from "../durable/options.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "./submit-plan.js";
 import type { StartSpec } from "./starter.js";
+import { MeshClient } from "../client/mesh-client.js";
 
 /** What the durable runs need of the coordinator. */
 export interface DurableHooks {
@@ -64,6 +65,31 @@ export class DurableRuns {
 
   get streams(): DurableStreams | undefined {
     return this.#streams;
+  }
+
+  /**
+   * Durable when asked, or when the server has JetStream and nobody said otherwise: starts and
+   * returns the client library submits go through; undefined for in memory only.
+   */
+  async startIfWanted(o: {
+    durable: boolean | undefined;
+    prefix: string;
+    id: string;
+    owner: string | undefined;
+    defaultTimeoutMs: number;
+  }): Promise<MeshClient | undefined> {
+    if (o.durable === false) return undefined;
+    try {
+      await this.start();
+    } catch (err) {
+      if (o.durable === true) throw err;
+      this.#hooks.logger.info({ err: String(err) }, "no JetStream for durable coordination");
+      return undefined;
+    }
+    const { prefix, defaultTimeoutMs } = o;
+    const logger = this.#hooks.logger;
+    const owner = o.owner ?? o.id;
+    return new MeshClient(this.#nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
   }
 
   /** Creates or binds the streams and starts taking submissions. Throws without JetStream. */
