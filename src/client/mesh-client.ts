@@ -1,3 +1,4 @@
+import { errors as natsErrors } from "@nats-io/nats-core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import {
   jetstream,
@@ -143,21 +144,28 @@ export class MeshClient {
     this.#pending.set(id, { submission, expected });
     void this.#agg.whenComplete(id).then(() => this.#pending.delete(id));
     const subject = this.subjects.submit(priorityName(plan.priority), this.opts.owner);
-    try {
-      const ack = await this.#js.publish(subject, encode(DurableSubmission, submission), {
-        msgID: id,
-        ...(atLeast(this.#nc.info?.version, "2.11.0")
-          ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
-          : {}),
-      });
-      // Submitted before (a retry after a lost reply): what it stored may predate this listener.
-      if (ack.duplicate) void this.#catchUp(id);
-    } catch (err) {
-      const e = submitError(err);
-      this.#agg.end(id, "failed", { error: e });
-      throw e;
+    const data = encode(DurableSubmission, submission);
+    const ttl = atLeast(this.#nc.info?.version, "2.11.0")
+      ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
+      : {};
+    for (let tries = 1; ; tries++) {
+      try {
+        const ack = await this.#js.publish(subject, data, { msgID: id, ...ttl });
+        // Stored before (this is a retry after a lost acknowledgement, or a resubmit): what it
+        // stored may predate this listener.
+        if (ack.duplicate || tries > 1) void this.#catchUp(id);
+        return id;
+      } catch (err) {
+        // The server is away or JetStream is not ready: the same message id again is the same
+        // submission, so trying again while the deadline allows cannot submit it twice.
+        const e = submitError(err);
+        if (!e.retryable || this.#closed || Date.now() + 500 >= submission.deadline) {
+          this.#agg.end(id, "failed", { error: e });
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * tries)));
+      }
     }
-    return id;
   }
 
   #newId(): string {
@@ -242,11 +250,23 @@ export class MeshClient {
   }
 }
 
+/**
+ * Why a durable submit was not stored: OVERLOADED when the stream is full, UNAVAILABLE (worth
+ * another try) when the server or JetStream did not answer, else a refusal that will not change.
+ */
 function submitError(err: unknown): MeshError {
   if (err instanceof MeshError) return err;
-  // 10077: the stream's message limit (discard new): the mesh is full.
-  if (err instanceof JetStreamApiError && err.code === 10077) {
-    return new OverloadedError("submissions stream", 0);
+  if (err instanceof JetStreamApiError) {
+    // 10077: the stream's message limit (discard new): the mesh is full.
+    if (err.code === 10077) return new OverloadedError("submissions stream", 0);
+    return new MeshError(ErrorCode.InvalidArgument, `submission refused: ${err.message}`, {
+      cause: err,
+    });
+  }
+  if (err instanceof natsErrors.PermissionViolationError) {
+    return new MeshError(ErrorCode.InvalidArgument, `submission refused: ${err.message}`, {
+      cause: err,
+    });
   }
   return new MeshError(ErrorCode.Unavailable, `submission not stored: ${String(err)}`, {
     cause: err,

@@ -332,7 +332,10 @@ export class Coordinator implements CoordinatorApi {
 
   /** Every component's stats. */
   stats(): StatsReply & { coordinator: CoordinatorCounters & { inFlight: number; tasks: number } } {
-    const counters = this.#p.counters.snapshot(this.#p.detector.stats());
+    const counters = {
+      ...this.#p.counters.snapshot(this.#p.detector.stats()),
+      durable: this.#durable.stats(),
+    };
     return coordinatorStats(
       this,
       this.#watcher,
