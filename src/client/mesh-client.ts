@@ -1,11 +1,6 @@
 import { errors as natsErrors } from "@nats-io/nats-core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import {
-  jetstream,
-  jetstreamManager,
-  JetStreamApiError,
-  type JetStreamClient,
-} from "@nats-io/jetstream";
+import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import {
   DurableSubmission,
   MAX_DURABLE_ID_LENGTH,
@@ -27,6 +22,7 @@ import {
   decodeRecord,
   type SubmissionRecords,
 } from "../durable/journal.js";
+import { StreamPublisher } from "../durable/publisher.js";
 import { atLeast } from "../server/versions.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
@@ -44,8 +40,8 @@ export class MeshClient {
   readonly opts: MeshClientOptions;
   readonly subjects: Subjects;
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
   readonly #journal: ResultJournal;
+  readonly #store: StreamPublisher;
   readonly #fast: FastSubmitter;
   /** Tracks each submission's results: dedup by part and sequence number, completion, streams. */
   readonly #agg: ResultAggregator;
@@ -54,14 +50,16 @@ export class MeshClient {
   #durable: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Submissions whose stored records are being read back. */
+  readonly #reading = new Set<string>();
   #disconnected = false;
 
   constructor(nc: NatsConnection, init: MeshClientInit = {}) {
     this.opts = parseClientOptions(init);
     this.#nc = nc;
     this.subjects = new Subjects(this.opts.prefix);
-    this.#js = jetstream(nc);
-    this.#journal = new ResultJournal(this.#js, this.subjects);
+    this.#store = new StreamPublisher(nc, { inboxPrefix: this.opts.inboxPrefix });
+    this.#journal = new ResultJournal(nc, this.subjects, this.#store);
     this.#agg = new ResultAggregator({ dedupKey: DedupKey.TaskSeq, completedRingSize: 1000 });
     this.#fast = new FastSubmitter(nc, this.subjects, this.opts);
     void this.#followConnection();
@@ -111,6 +109,7 @@ export class MeshClient {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#fast.close();
+    this.#journal.close();
     await this.#sub?.drain().catch(() => undefined);
     this.#agg.failAll(new MeshError(ErrorCode.Stopped, "client closed"));
   }
@@ -150,7 +149,7 @@ export class MeshClient {
       : {};
     for (let tries = 1; ; tries++) {
       try {
-        const ack = await this.#js.publish(subject, data, { msgID: id, ...ttl });
+        const ack = await this.#store.store(subject, data, { msgID: id, ...ttl });
         // Stored before (this is a retry after a lost acknowledgement, or a resubmit): what it
         // stored may predate this listener.
         if (ack.duplicate || tries > 1) void this.#catchUp(id);
@@ -220,9 +219,23 @@ export class MeshClient {
       this.#agg.setExpected(rec.plan.correlationId, p?.expected ?? rec.plan.expected);
     } else {
       const v = rec.verdict;
-      const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
-      this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
+      const have = this.#agg.getProgress(v.correlationId)?.received ?? 0;
+      if (have < v.received && !this.#reading.has(v.correlationId)) {
+        // Results were stored that this subscription missed (a reconnect): read them first.
+        this.#reading.add(v.correlationId);
+        void this.#catchUp(v.correlationId).finally(() => {
+          this.#reading.delete(v.correlationId);
+          this.#conclude(v);
+        });
+        return;
+      }
+      this.#conclude(v);
     }
+  }
+
+  #conclude(v: AggregatedResult): void {
+    const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
+    this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
   }
 
   /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */

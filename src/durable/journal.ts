@@ -1,6 +1,7 @@
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
-import { DeliverPolicy, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { DeliverPolicy, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import {
   AggregatedResult,
   MeshHeaders,
@@ -9,6 +10,7 @@ import {
   type Subjects,
 } from "../../subjects/index.js";
 import { decode, encode } from "../codec.js";
+import { StreamPublisher, type StoredAck } from "./publisher.js";
 
 /** The kinds of record on a durable submission's results subject. */
 export const RecordKind = {
@@ -60,25 +62,31 @@ export function decodeRecord(
  */
 export class ResultJournal {
   readonly #js: JetStreamClient;
+  readonly #publisher: StreamPublisher;
   readonly #subjects: Subjects;
   readonly #stream: string;
 
-  constructor(js: JetStreamClient, subjects: Subjects) {
-    this.#js = js;
+  constructor(nc: NatsConnection, subjects: Subjects, publisher = new StreamPublisher(nc)) {
+    this.#js = jetstream(nc);
+    this.#publisher = publisher;
     this.#subjects = subjects;
     this.#stream = subjects.resultsStream();
   }
 
-  result(owner: string, r: Result): Promise<PubAck> {
+  close(): void {
+    this.#publisher.close();
+  }
+
+  result(owner: string, r: Result): Promise<StoredAck> {
     return this.#put(owner, r.correlationId, RecordKind.Result, encode(Result, r), r);
   }
 
-  plan(owner: string, plan: SubmissionPlan): Promise<PubAck> {
+  plan(owner: string, plan: SubmissionPlan): Promise<StoredAck> {
     return this.#put(owner, plan.correlationId, RecordKind.Plan, encode(SubmissionPlan, plan));
   }
 
   /** The verdict: the aggregation's outcome without its results (they are records of their own). */
-  verdict(owner: string, r: AggregatedResult): Promise<PubAck> {
+  verdict(owner: string, r: AggregatedResult): Promise<StoredAck> {
     const summary: AggregatedResult = { ...r, results: [] };
     const data = encode(AggregatedResult, summary);
     return this.#put(owner, r.correlationId, RecordKind.Verdict, data);
@@ -115,10 +123,10 @@ export class ResultJournal {
     kind: RecordKind,
     data: Uint8Array,
     r?: Result,
-  ): Promise<PubAck> {
+  ): Promise<StoredAck> {
     const headers = natsHeaders();
     headers.set(MeshHeaders.Record, kind);
-    return this.#js.publish(this.#subjects.results(owner, correlationId), data, {
+    return this.#publisher.store(this.#subjects.results(owner, correlationId), data, {
       msgID: recordId(correlationId, kind, r),
       headers,
     });
