@@ -19,6 +19,8 @@ export const ErrorCode = {
   CollectorLost: "COLLECTOR_LOST",
   /** The mesh could not take or answer it now (server unreachable, coordinator lost). */
   Unavailable: "UNAVAILABLE",
+  /** The submission was cancelled, or this attempt was abandoned for another. */
+  Cancelled: "CANCELLED",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

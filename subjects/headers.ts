@@ -10,6 +10,11 @@ export const MeshHeaders = {
   Error: "Mesh-Error",
   /** What a message on a results subject is: `plan`, `result` or `verdict`. */
   Record: "Mesh-Record",
+  /**
+   * On a task's reply subject, an empty message that says the handler is still working: the
+   * coordinator gives the attempt more time. Collectors send one now and then while a task runs.
+   */
+  Progress: "Mesh-Progress",
   /** A streamed api reply that only says the submission is still running (empty body). */
   Keepalive: "Mesh-Keepalive",
   /** The coordinator that observed an event or owns a submission. */

@@ -174,7 +174,13 @@ export const SubmissionPlan = z.object({
 });
 export type SubmissionPlan = z.infer<typeof SubmissionPlan>;
 
-export const AggregationStatus = z.enum(["complete", "partial", "timed_out", "failed"]);
+export const AggregationStatus = z.enum([
+  "complete",
+  "partial",
+  "timed_out",
+  "failed",
+  "cancelled",
+]);
 export type AggregationStatus = z.infer<typeof AggregationStatus>;
 
 /** `<p>.api.submit` reply, and what Coordinator.submit resolves to. */
@@ -190,6 +196,35 @@ export const AggregatedResult = z.object({
   error: ErrorBody.optional(),
 });
 export type AggregatedResult = z.infer<typeof AggregatedResult>;
+
+/**
+ * `<p>.collector.<id>.cancel`: stop running (or drop queued) `taskId` on this instance. Sent when
+ * a coordinator abandons an attempt (it timed out and was sent elsewhere) or its submission was
+ * cancelled; the handler sees `ctx.signal` abort. Without `attempt`, any attempt of the task.
+ */
+export const CancelTask = z.object({
+  taskId: Id,
+  attempt: z.number().int().min(0).max(1000).optional(),
+  reason: z.string().max(1024),
+});
+export type CancelTask = z.infer<typeof CancelTask>;
+
+/**
+ * `<p>.cancel.<owner>.<correlationId>` request: cancel a running submission. Every coordinator
+ * hears it; the one running the submission ends it (`cancelled`) and answers with a CancelReply.
+ */
+export const CancelRequest = z.object({
+  reason: z.string().max(1024).optional(),
+});
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
+export const CancelReply = z.object({
+  correlationId: Id,
+  coordinatorId: Id,
+  /** Parts that were still queued or running when it was cancelled. */
+  cancelledParts: z.number().int().min(0).max(MAX_PARTS),
+});
+export type CancelReply = z.infer<typeof CancelReply>;
 
 /** `<p>.api.status` request. */
 export const StatusRequest = z.object({}).default({});
@@ -267,6 +302,9 @@ export const MessageSchemas = {
   AggregatedResult,
   DurableSubmission,
   SubmissionPlan,
+  CancelTask,
+  CancelRequest,
+  CancelReply,
   StatusRequest,
   StatusReply,
   StatsRequest,

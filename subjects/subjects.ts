@@ -34,6 +34,8 @@ export function checkPrefix(prefix: string): string {
 export type ParsedSubject =
   | { kind: "task"; domain: Domain; priority: PriorityName }
   | { kind: "collectorTask"; collectorId: string }
+  | { kind: "collectorCancel"; collectorId: string }
+  | { kind: "cancel"; owner: string; correlationId: string }
   | { kind: "result"; coordinatorId: string; taskId: string; attempt: number | undefined }
   | { kind: "api"; verb: ApiVerb }
   | { kind: "submit"; priority: PriorityName; owner: string }
@@ -83,6 +85,21 @@ export class Subjects {
       this.#collectorTask.set(collectorId, s);
     }
     return s;
+  }
+
+  /** `<p>.collector.<id>.cancel`: stop a task an instance runs or has queued. */
+  collectorCancel(collectorId: string): string {
+    return `${this.prefix}.collector.${checkToken("collector id", collectorId)}.cancel`;
+  }
+
+  /** `<p>.cancel.<owner>.<correlationId>`: cancel a running submission (every coordinator hears it). */
+  cancel(owner: string, correlationId: string): string {
+    return `${this.prefix}.cancel.${checkToken("owner", owner)}.${checkToken("correlation id", correlationId)}`;
+  }
+
+  /** `<p>.cancel.>`: what every coordinator listens to for cancels. */
+  cancels(): string {
+    return `${this.prefix}.cancel.>`;
   }
 
   /**
@@ -187,8 +204,16 @@ export class Subjects {
       }
       case "collector": {
         const id = t[2];
-        if (t.length !== 4 || t[3] !== "task" || !id || !isToken(id)) return undefined;
-        return { kind: "collectorTask", collectorId: id };
+        if (t.length !== 4 || !id || !isToken(id)) return undefined;
+        if (t[3] === "task") return { kind: "collectorTask", collectorId: id };
+        if (t[3] === "cancel") return { kind: "collectorCancel", collectorId: id };
+        return undefined;
+      }
+      case "cancel": {
+        const [, , owner, correlationId] = t;
+        if (t.length !== 4 || !owner || !correlationId) return undefined;
+        if (!isToken(owner) || !isToken(correlationId)) return undefined;
+        return { kind: "cancel", owner, correlationId };
       }
       case "result": {
         const [, , coordinatorId, taskId, attemptToken] = t;

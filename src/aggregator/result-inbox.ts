@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { DEFAULT_PREFIX, Result, Subjects } from "../../subjects/index.js";
+import { DEFAULT_PREFIX, MeshHeaders, Result, Subjects } from "../../subjects/index.js";
 import { decode } from "../codec.js";
 import { InvalidMessageError, MeshError } from "../errors.js";
 import type { ResultInboxOptions, ResultInboxStats } from "./types.js";
@@ -29,6 +29,7 @@ export class ResultInbox {
     errorReplies: 0,
     invalid: 0,
     errors: 0,
+    progress: 0,
   };
 
   constructor(nc: NatsConnection, opts: ResultInboxOptions) {
@@ -85,6 +86,11 @@ export class ResultInbox {
     }
     const h = msg.headers;
     if (h !== undefined) {
+      if (msg.data.length === 0 && h.has(MeshHeaders.Progress)) {
+        this.#stats.progress++;
+        this.#call(() => this.#opts.onProgress?.(taskId, attempt));
+        return;
+      }
       if (h.code === 503 && msg.data.length === 0) {
         this.#stats.noResponders++;
         this.#call(() => this.#opts.onNoResponders(taskId, attempt));

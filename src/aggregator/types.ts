@@ -66,6 +66,8 @@ export interface ResultInboxOptions {
   /** A valid Result arrived. */
   /** A decoded Result; `attempt` is the subject's attempt token (undefined when it has none). */
   onResult(result: Result, attempt: number | undefined, msg: Msg): void;
+  /** A collector says the attempt is still running (an empty `Mesh-Progress` message). */
+  onProgress?(taskId: string, attempt: number | undefined): void;
   /** The task's direct subject had no subscriber: the instance is gone. */
   onNoResponders(taskId: string, attempt: number | undefined): void;
   /** The collector answered with a typed error instead of a result. */
@@ -84,4 +86,6 @@ export interface ResultInboxStats {
   invalid: number;
   /** Callbacks that threw and subscription errors. */
   errors: number;
+  /** Progress messages of running attempts. */
+  progress: number;
 }

@@ -9,6 +9,7 @@ import { statsCommand } from "./commands/stats.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
 import { resultsCommand } from "./commands/results.js";
+import { cancelCommand } from "./commands/cancel.js";
 import { watchCommand } from "./commands/watch.js";
 import { oneLine } from "./errors.js";
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     collectorCommand(),
     submitCommand(),
     resultsCommand(),
+    cancelCommand(),
     statusCommand(),
     statsCommand(),
     watchCommand(),

@@ -2,6 +2,8 @@ import { errors as natsErrors } from "@nats-io/nats-core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import {
+  CancelReply,
+  CancelRequest,
   DurableSubmission,
   MAX_DURABLE_ID_LENGTH,
   Subjects,
@@ -9,7 +11,7 @@ import {
   type AggregatedResult,
   type Result,
 } from "../../subjects/index.js";
-import { encode } from "../codec.js";
+import { decode, encode } from "../codec.js";
 import { InvalidArgumentError, MeshError, ErrorCode, OverloadedError } from "../errors.js";
 import { ResultAggregator } from "../aggregator/index.js";
 import { DedupKey } from "../aggregator/types.js";
@@ -84,7 +86,15 @@ export class MeshClient {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.submit(plan);
     const id = await this.#submitDurable(plan);
+    this.#onAbort(id, opts.signal);
     return this.#agg.whenComplete(id);
+  }
+
+  #onAbort(id: string, signal: AbortSignal | undefined): void {
+    if (signal === undefined) return;
+    const abort = () => void this.cancel(id, "aborted by its submitter");
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
   }
 
   /** Submits and yields each distinct result as it arrives. */
@@ -97,7 +107,27 @@ export class MeshClient {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.track(plan);
     const id = await this.#submitDurable(plan);
+    this.#onAbort(id, opts.signal);
     return { correlationId: id, results: this.#agg.stream(id), done: this.#agg.whenComplete(id) };
+  }
+
+  /**
+   * Cancels a running submission of this submitter (any coordinator running it ends it
+   * `cancelled`); undefined when none answered within `timeoutMs` (finished, or unknown).
+   */
+  async cancel(
+    correlationId: string,
+    reason?: string,
+    opts: { owner?: string; timeoutMs?: number } = {},
+  ): Promise<CancelReply | undefined> {
+    const subject = this.subjects.cancel(opts.owner ?? this.opts.owner, correlationId);
+    const body = encode(CancelRequest, reason === undefined ? {} : { reason });
+    try {
+      const msg = await this.#nc.request(subject, body, { timeout: opts.timeoutMs ?? 2000 });
+      return decode(CancelReply, msg.data, { subject });
+    } catch {
+      return undefined;
+    }
   }
 
   /** What the results stream holds for one of this submitter's submissions. */

@@ -21,6 +21,7 @@ import { LogOnce } from "../telemetry/log-once.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";
 import { TaskRun, TaskRunner, type Job } from "./runner.js";
+import { TaskControl } from "./control.js";
 import type { CollectorStats } from "./types.js";
 
 /**
@@ -51,6 +52,8 @@ export class Collector {
     resultsSent: 0,
   };
   readonly #runner: TaskRunner;
+  readonly #control: TaskControl;
+  #cancels: Subscription | undefined;
 
   constructor(init: CollectorInit) {
     this.opts = parseCollectorOptions(init);
@@ -64,6 +67,19 @@ export class Collector {
       nc: () => this.#nc,
       counts: this.#stats,
     });
+    this.#control = new TaskControl(
+      {
+        clock: this.opts.clock,
+        nc: () => this.#nc,
+        running: () => this.#running,
+        dropQueued: (taskId, attempt) =>
+          this.#queue.remove(
+            (j) =>
+              j.task.taskId === taskId && (attempt === undefined || j.task.attempt === attempt),
+          ),
+      },
+      this.opts.progressMs,
+    );
   }
 
   get id(): string {
@@ -105,6 +121,12 @@ export class Collector {
       if (!err) this.#onMessage(msg);
     };
     this.#subs.push(nc.subscribe(this.#subjects.collectorTask(this.id), { callback: cb }));
+    this.#cancels = nc.subscribe(this.#subjects.collectorCancel(this.id), {
+      callback: (err, msg) => {
+        if (!err) this.#control.onCancel(msg);
+      },
+    });
+    this.#control.start();
     if (this.opts.plainPath) {
       const domains = domainsOf(this.opts.capabilities);
       // `generic` tasks carry no domain bit: serve them only when we have no domain of our own.
@@ -193,6 +215,8 @@ export class Collector {
       }
     }
     await direct?.drain().catch(() => undefined);
+    await this.#cancels?.drain().catch(() => undefined);
+    this.#control.stop();
     this.#subs = [];
     await this.#advertiser?.stop();
     this.#advertiser = undefined;
@@ -310,7 +334,7 @@ export class Collector {
       this.#checkIdle();
       return;
     }
-    const run = new TaskRun(job.task, this.id, this.opts.logger);
+    const run = new TaskRun(job.task, this.id, this.opts.logger, job.reply, now);
     this.#running.add(run);
     void this.#runner.execute(job, run).finally(() => {
       this.#running.delete(run);

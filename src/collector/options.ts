@@ -17,6 +17,8 @@ export const DEFAULT_TTL_MS = DEFAULT_ADVERT_TTL_MS;
 export const DEFAULT_DRAIN_GRACE_MS = 5000;
 /** How long start() waits for a live collector with the same id to answer its probe. */
 export const DEFAULT_DUPLICATE_PROBE_MS = 500;
+/** A running handler says it is alive this often (well within the coordinator's 5 s attempt). */
+export const DEFAULT_PROGRESS_MS = 1000;
 /** Largest task message a collector accepts; larger ones get INVALID_MESSAGE before parsing. */
 export const DEFAULT_MAX_TASK_BYTES = 256 * 1024;
 
@@ -42,6 +44,8 @@ export interface CollectorOptions {
   maxTaskBytes: number;
   /** How long start() waits for a live collector with the same id to answer its probe. */
   duplicateProbeMs: number;
+  /** How often a running task's progress is sent to its reply subject. */
+  progressMs: number;
   version: string;
   logger: Logger;
   clock: Clock;
@@ -66,6 +70,7 @@ const KNOWN: readonly (keyof CollectorOptions)[] = [
   "drainGraceMs",
   "maxTaskBytes",
   "duplicateProbeMs",
+  "progressMs",
   "version",
   "logger",
   "clock",
@@ -85,6 +90,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     drainGraceMs: DEFAULT_DRAIN_GRACE_MS,
     maxTaskBytes: DEFAULT_MAX_TASK_BYTES,
     duplicateProbeMs: DEFAULT_DUPLICATE_PROBE_MS,
+    progressMs: DEFAULT_PROGRESS_MS,
     version: VERSION,
     logger: silentLogger,
     clock: systemClock,
@@ -110,6 +116,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   positiveInt("ttlMs", o.ttlMs);
   positiveInt("maxTaskBytes", o.maxTaskBytes);
   positiveInt("duplicateProbeMs", o.duplicateProbeMs);
+  positiveInt("progressMs", o.progressMs);
   if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
   if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
   return o;

@@ -216,15 +216,26 @@ export class TaskRun implements TaskContext {
   readonly task: Task;
   readonly collectorId: string;
   readonly logger: Logger;
+  /** Where its results go (and its progress messages); none on a plain publish. */
+  readonly reply: string | undefined;
+  readonly startedAt: number;
   aborted = false;
   reason: unknown = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   #ac: AbortController | undefined = undefined;
 
-  constructor(task: Task, collectorId: string, logger: Logger) {
+  constructor(
+    task: Task,
+    collectorId: string,
+    logger: Logger,
+    reply: string | undefined,
+    startedAt: number,
+  ) {
     this.task = task;
     this.collectorId = collectorId;
     this.logger = logger;
+    this.reply = reply;
+    this.startedAt = startedAt;
   }
 
   get signal(): AbortSignal {

@@ -40,6 +40,23 @@ export class PriorityFifo<T extends { priority: number }> {
     return undefined;
   }
 
+  /** Removes every item `match` picks; true when there was one. O(n): cancels are rare. */
+  remove(match: (item: T) => boolean): boolean {
+    let removed = false;
+    for (let p = 0; p < 4; p++) {
+      const level = this.#levels[p] as T[];
+      const head = this.#heads[p] as number;
+      const kept = level.slice(head).filter((x) => !match(x));
+      const gone = level.length - head - kept.length;
+      if (gone === 0) continue;
+      removed = true;
+      this.#levels[p] = kept;
+      this.#heads[p] = 0;
+      this.#size -= gone;
+    }
+    return removed;
+  }
+
   /** Removes and returns everything, highest priority first. */
   drain(): T[] {
     const out: T[] = [];

@@ -47,6 +47,10 @@ export interface AttemptsPort {
   changed(change: RouterChange): void;
   /** An answer fit no attempt in flight (counted already): log it. */
   rejected(taskId: string, reason: Mismatch): void;
+  /** Tells the instance to stop an attempt this coordinator no longer waits for. */
+  cancel(collectorId: string, taskId: string, attempt: number, reason: string): void;
+  /** A task is sent again after a failed attempt. */
+  resent(f: Flight, reason: string): void;
 }
 
 /**
@@ -92,6 +96,12 @@ export class Attempts {
     if (!f) return;
     const now = this.#p.clock.now();
     this.answered(f, errorResult(f.task, f.collectorId, err, now, f.dispatchedAt, f.nextSeq));
+  }
+
+  /** The attempt is still running (a progress message): its deadline starts again. */
+  progress(taskId: string, attempt: number | undefined): void {
+    const f = this.match(taskId, attempt);
+    if (f) this.#p.flights.touch(f, this.#p.clock.now());
   }
 
   /** A Result (or an error reply made one) for the attempt `flight`. */
@@ -170,7 +180,11 @@ export class Attempts {
     const { flights, balancer, ledger, clock } = this.#p;
     flights.drop(f);
     if (!released) balancer.release(f.collectorId, f.task.taskId);
-    this.#after(ledger.failed(f.task.taskId, f.collectorId, failure, clock.now()), f);
+    // Alive but abandoned (timed out, refused): it stops rather than finish work nobody awaits.
+    if (!failure.gone) this.#port.cancel(f.collectorId, f.task.taskId, f.attempt, failure.reason);
+    const d = ledger.failed(f.task.taskId, f.collectorId, failure, clock.now());
+    if (d?.kind === "resend") this.#port.resent(f, failure.reason);
+    this.#after(d, f);
   }
 
   /** A task with no flight (waiting, or never sent) failed on `collectorId`. */
@@ -191,16 +205,19 @@ export class Attempts {
   }
 
   /** The submission ended: parts still queued, waiting or running end with it. */
-  closed(sub: Submission): void {
+  closed(sub: Submission, reason = "submission ended"): number {
     const { ledger, distributor, flights, balancer, dispatcher } = this.#p;
-    for (const { task } of ledger.close(sub)) {
+    const open = ledger.close(sub);
+    for (const { task } of open) {
       distributor.remove(task.taskId);
       const f = flights.get(task.taskId);
       if (!f) continue;
       flights.drop(f);
       balancer.release(f.collectorId, task.taskId);
+      this.#port.cancel(f.collectorId, task.taskId, f.attempt, reason);
       dispatcher.freed(f.collectorId);
     }
+    return open.length;
   }
 
   /** Carries out what the ledger decided. */

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { NoCapableCollectorError, StoppedError } from "../errors.js";
+import { ErrorCode, MeshError, NoCapableCollectorError, StoppedError } from "../errors.js";
 import { Subjects, formatCaps } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
 import { RouterWatcher, type CapabilityRouter, type RouterChange } from "../router/index.js";
@@ -13,6 +13,9 @@ import { CoordinatorService } from "./service.js";
 import type { ProbeOutcome } from "./failure-detector.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
+import type { Flight } from "./flights.js";
+import type { Submission } from "./ledger.js";
+import { CancelListener } from "./cancels.js";
 import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
@@ -55,6 +58,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #inbox: ResultInbox;
   readonly #service: CoordinatorService | undefined;
   readonly #lease: LeaderLease;
+  readonly #cancels: CancelListener;
   readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
   #lastRouterSweep = 0;
@@ -81,6 +85,8 @@ export class Coordinator implements CoordinatorApi {
       {
         changed: (change) => this.#watcher.publishChange(change),
         failover: (event, moved) => this.#events.failover(event, moved),
+        cancel: (id, taskId, attempt, why) => sender.cancel(id, taskId, attempt, why),
+        resent: (f, why) => this.#resent(f, why),
         rejected: (taskId, why) =>
           this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
@@ -115,10 +121,16 @@ export class Coordinator implements CoordinatorApi {
       onResult: (r, attempt) => this.#attempts.result(r, attempt),
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) => this.#attempts.errorReply(taskId, attempt, err),
+      onProgress: (taskId, attempt) => this.#attempts.progress(taskId, attempt),
       onInvalid: (err) =>
         this.#events.warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
     });
     this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
+    this.#cancels = new CancelListener(o.nc, this.subjects, {
+      coordinatorId: o.id,
+      submission: (id) => this.#p.ledger.submission(id),
+      cancel: (sub, reason) => this.#cancel(sub, reason),
+    });
   }
 
   get id(): string {
@@ -130,6 +142,7 @@ export class Coordinator implements CoordinatorApi {
     if (this.#state !== "new") return;
     this.#state = "starting";
     this.#inbox.start();
+    this.#cancels.start();
     this.#watcher.onChange((c) => this.#onRouterChange(c));
     await this.#watcher.start();
     this.#client = await this.#durable.startIfWanted(this.opts);
@@ -172,6 +185,7 @@ export class Coordinator implements CoordinatorApi {
     this.#dispatcher.clear();
     await this.#watcher.stop();
     await this.#inbox.stop();
+    await this.#cancels.stop();
     this.opts.logger.info({ coordinatorId: this.id }, "coordinator stopped");
   }
 
@@ -189,6 +203,24 @@ export class Coordinator implements CoordinatorApi {
     const client = this.#durableFor(spec, opts);
     if (client) return client.submit(spec, opts);
     return this.aggregator.whenComplete(this.#begin(spec, opts));
+  }
+
+  /**
+   * Cancels a submission this coordinator runs: queued parts are dropped, running ones are told
+   * to stop (their handlers see `ctx.signal` abort), and it ends `cancelled`. Returns how many
+   * parts were still open, or undefined when it runs no such submission (another coordinator may:
+   * a cancel on `<p>.cancel.<owner>.<id>` reaches them all).
+   */
+  cancel(correlationId: string, reason = "cancelled"): number | undefined {
+    const sub = this.#p.ledger.submission(correlationId);
+    return sub === undefined ? undefined : this.#cancel(sub, reason);
+  }
+
+  #cancel(sub: Submission, reason: string): number {
+    const parts = this.#attempts.closed(sub, `cancelled: ${reason}`);
+    const error = new MeshError(ErrorCode.Cancelled, `cancelled: ${reason}`);
+    this.aggregator.end(sub.correlationId, "cancelled", { error });
+    return parts;
   }
 
   /** Submits a task and yields each distinct result as it arrives. */
@@ -221,7 +253,14 @@ export class Coordinator implements CoordinatorApi {
     if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     const owners = this.#targets(plan.required, plan.mode === "all");
-    return this.#starter.start(plan, { owners });
+    const id = this.#starter.start(plan, { owners });
+    const signal = opts.signal;
+    if (signal !== undefined) {
+      const abort = () => this.cancel(id, "aborted by its submitter");
+      if (signal.aborted) abort();
+      else signal.addEventListener("abort", abort, { once: true });
+    }
+    return id;
   }
 
   #targets(required: number, all: boolean): string[] | undefined {
@@ -235,6 +274,14 @@ export class Coordinator implements CoordinatorApi {
       }
       throw err;
     }
+  }
+
+  /** A task goes out again: say so (a re-send is never silent). */
+  #resent(f: Flight, reason: string): void {
+    const { taskId, correlationId } = f.task;
+    const from = f.collectorId;
+    this.opts.logger.info({ taskId, correlationId, from, attempt: f.attempt, reason }, "re-sent");
+    this.#events.emit({ kind: "resend", taskId, correlationId, from, attempt: f.attempt, reason });
   }
 
   /** A 503 for an attempt in flight: probed before anything fails over, since anyone can send one. */

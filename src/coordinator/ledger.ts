@@ -9,6 +9,8 @@ export interface Submission {
   readonly taskIds: string[];
   /** The wiring's tracing context; the ledger only keeps it. */
   readonly ctx: unknown;
+  /** A durable submission's submitter (the owner token of its subjects). */
+  readonly owner: string | undefined;
 }
 
 /** A task between submit and its final result. */
@@ -70,8 +72,14 @@ export class TaskLedger {
   }
 
   /** Opens a submission; a finished one with the same id is replaced. */
-  open(correlationId: string, mode: SubmitMode, priority: TaskPriority, ctx: unknown): Submission {
-    const sub: Submission = { correlationId, mode, priority, taskIds: [], ctx };
+  open(
+    correlationId: string,
+    mode: SubmitMode,
+    priority: TaskPriority,
+    ctx: unknown,
+    owner?: string,
+  ): Submission {
+    const sub: Submission = { correlationId, mode, priority, taskIds: [], ctx, owner };
     this.#submissions.set(correlationId, sub);
     return sub;
   }
@@ -81,6 +89,11 @@ export class TaskLedger {
     this.#tasks.set(task.taskId, entry);
     sub.taskIds.push(task.taskId);
     return entry;
+  }
+
+  /** The submission running under `correlationId`, if any. */
+  submission(correlationId: string): Submission | undefined {
+    return this.#submissions.get(correlationId);
   }
 
   get(taskId: string): TaskEntry | undefined {

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { Subjects, Task } from "../../subjects/index.js";
+import { CancelTask, type Subjects, type Task } from "../../subjects/index.js";
+import { encode } from "../codec.js";
 import { TaskPublisher } from "../distributor/index.js";
 import { context, type Context } from "../telemetry/tracing.js";
 import type { CoreParts } from "./parts.js";
@@ -17,6 +18,8 @@ export class TaskSender {
   readonly #metrics: CoordinatorMetrics;
   /** `subjects.result(id, taskId, attempt)` without its last two tokens, built once. */
   readonly #resultPrefix: string;
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
 
   constructor(
     nc: NatsConnection,
@@ -24,10 +27,22 @@ export class TaskSender {
     parts: CoreParts,
     metrics: CoordinatorMetrics,
   ) {
+    this.#nc = nc;
+    this.#subjects = subjects;
     this.#p = parts;
     this.#publisher = new TaskPublisher(nc, { prefix: subjects.prefix });
     this.#metrics = metrics;
     this.#resultPrefix = subjects.resultPrefix(parts.coordinatorId);
+  }
+
+  /** Tells `collectorId` to stop an attempt (best effort: a lost cancel wastes only its work). */
+  cancel(collectorId: string, taskId: string, attempt: number, reason: string): void {
+    const body: CancelTask = { taskId, attempt, reason: reason.slice(0, 1024) };
+    try {
+      this.#nc.publish(this.#subjects.collectorCancel(collectorId), encode(CancelTask, body));
+    } catch {
+      // Closed: the instance will find out its attempt was abandoned from the answer dropped.
+    }
   }
 
   /** Sends `task` (the attempt the ledger made) to `collectorId`; throws when it cannot. */

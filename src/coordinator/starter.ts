@@ -18,6 +18,8 @@ export interface StartSpec {
   readonly timeoutMs?: number;
   /** Results stored before: they count, and their parts are not sent again. */
   readonly seed?: readonly Result[];
+  /** A durable submission's submitter. */
+  readonly owner?: string;
 }
 
 /**
@@ -65,7 +67,7 @@ export class SubmissionStarter {
     const expected = spec.expected ?? plan.expected ?? parts;
     aggregator.startAggregation(correlationId, { expected, timeoutMs });
     for (const r of spec.seed ?? []) aggregator.addResult(r);
-    const sub = ledger.open(correlationId, plan.mode, priority, span.ctx);
+    const sub = ledger.open(correlationId, plan.mode, priority, span.ctx, spec.owner);
     void aggregator.whenComplete(correlationId).then((r) => {
       this.#attempts.closed(sub);
       if (ledger.size === 0) this.#idle();

@@ -26,6 +26,8 @@ export interface SubmitOptions {
   correlationId?: string;
   /** This submit's mode: false runs it in memory even on a durable coordinator. */
   durable?: boolean;
+  /** Aborting it cancels the submission (it ends `cancelled`). */
+  signal?: AbortSignal;
 }
 
 /** Answers dropped before they reached the aggregator, by why they did not fit. */
@@ -53,7 +55,17 @@ export interface CoordinatorCounters {
 }
 
 export type CoordinatorEvent =
-  { kind: "failover"; event: FailoverEvent } | { kind: "no-capable-collector"; required: number };
+  | { kind: "failover"; event: FailoverEvent }
+  | { kind: "no-capable-collector"; required: number }
+  /** A task goes out again after its attempt on `from` failed (timed out, refused, lost). */
+  | {
+      kind: "resend";
+      taskId: string;
+      correlationId: string;
+      from: string;
+      attempt: number;
+      reason: string;
+    };
 
 /** What the micro service needs of a coordinator. */
 export interface CoordinatorApi {

@@ -139,4 +139,59 @@ describe("api - what a submitter receives", () => {
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/nothing is stored for nope/);
   });
+
+  it("api - collector-mesh cancel ends a running submission; submit says cancelled", async () => {
+    const p = "cancelcli";
+    const c = new Collector({
+      id: "hold",
+      type: "test",
+      capabilities: PERF,
+      prefix: p,
+      drainGraceMs: 100,
+      handler: (_payload, ctx) =>
+        new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)),
+        ),
+    });
+    await c.start(await mesh.connect("hold"));
+    cleanups.push(() => c.stop());
+    const coord = new Coordinator({ nc: await mesh.connect("coord3"), prefix: p });
+    await coord.start();
+    cleanups.push(() => coord.stop());
+    await until(() => coord.router.get("hold"), 5000, "routable");
+    const url = mesh.ns.url;
+    const submit = new CliProcess([
+      "submit",
+      "--caps",
+      "PERFORMANCE",
+      "--timeout",
+      "60s",
+      "--correlation-id",
+      "long-1",
+      "--prefix",
+      p,
+      "--nats-url",
+      url,
+    ]);
+    cleanups.push(() => submit.stop("SIGKILL"));
+    await until(() => coord.stats().coordinator.inFlight === 1, 20_000, "running on hold");
+    const cancel = await cli([
+      "cancel",
+      "long-1",
+      "--reason",
+      "enough",
+      "--prefix",
+      p,
+      "--nats-url",
+      url,
+    ]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(/cancelled long-1 on .*: 1 part\(s\) were still open/);
+    const { code } = await submit.exited;
+    expect(code).not.toBe(0);
+    expect(submit.stdout).toMatch(/^cancelled: /m);
+    const again = await cli(["cancel", "long-1", "--prefix", p, "--nats-url", url]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/no coordinator runs long-1/);
+  });
 });

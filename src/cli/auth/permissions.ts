@@ -99,9 +99,9 @@ export const GRANTS = {
     ],
   },
   directTasks: {
-    why: "take tasks sent to it alone; probe its own direct subject at start (a live twin refuses it)",
+    why: "take tasks sent to it alone and their cancels; probe its own direct subject at start (a live twin refuses it)",
     publish: (c) => [c.s.collectorTask(c.name)],
-    subscribe: (c) => [c.s.collectorTask(c.name)],
+    subscribe: (c) => [c.s.collectorTask(c.name), c.s.collectorCancel(c.name)],
   },
   domainTasks: {
     why: "take plain-path tasks of its domains, in the domain's queue group only",
@@ -132,8 +132,9 @@ export const GRANTS = {
     subscribe: (c) => [c.s.events()],
   },
   dispatch: {
-    why: "send and probe tasks on any collector's direct subject",
-    publish: (c) => [`${c.s.prefix}.collector.*.task`],
+    why: "send, probe and cancel tasks on any collector's direct subjects; hear submission cancels",
+    publish: (c) => [`${c.s.prefix}.collector.*.task`, `${c.s.prefix}.collector.*.cancel`],
+    subscribe: (c) => [c.s.cancels()],
   },
   resultInbox: {
     why: "receive results for its own tasks only",
@@ -187,9 +188,10 @@ export const GRANTS = {
     },
   },
   durableSubmit: {
-    why: "submit durably as itself and read only its own results (live and stored)",
+    why: "submit durably as itself, cancel its own submissions, and read only its own results (live and stored)",
     publish: (c) => [
       `${c.s.prefix}.submit.*.${c.name}`,
+      `${c.s.prefix}.cancel.${c.name}.*`,
       `${js}.STREAM.INFO.${c.s.submissionsStream()}`,
       ...readResults(c, c.s.resultsOf(c.name)),
     ],
