@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { ErrorCode, MeshError, NoCapableCollectorError, StoppedError } from "../errors.js";
 import { Subjects, formatCaps } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
-import { RouterWatcher, type CapabilityRouter, type RouterChange } from "../router/index.js";
+import { RouterWatcher, type CapabilityRouter } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import { ResultInbox, type ResultAggregator } from "../aggregator/index.js";
@@ -10,12 +10,12 @@ import type { MeshIterator } from "../structures/iterator.js";
 import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
-import type { ProbeOutcome } from "./failure-detector.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import type { Flight } from "./flights.js";
 import type { Submission } from "./ledger.js";
 import { CancelListener } from "./cancels.js";
+import { Detection } from "./detection.js";
 import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
@@ -28,7 +28,7 @@ import type { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
-import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
+import { coordinatorStats, coordinatorStatus } from "./report.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
 
@@ -59,6 +59,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #service: CoordinatorService | undefined;
   readonly #lease: LeaderLease;
   readonly #cancels: CancelListener;
+  readonly #detection: Detection;
   readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
   #lastRouterSweep = 0;
@@ -91,6 +92,9 @@ export class Coordinator implements CoordinatorApi {
           this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
+    const events = this.#events;
+    const parts = { ...p, attempts: this.#attempts, dispatcher: this.#dispatcher, events };
+    this.#detection = new Detection(o.nc, this.subjects, parts, o.probeTimeoutMs);
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
       maxQueued: o.maxQueued,
@@ -119,7 +123,7 @@ export class Coordinator implements CoordinatorApi {
       prefix,
       coordinatorId: o.id,
       onResult: (r, attempt) => this.#attempts.result(r, attempt),
-      onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
+      onNoResponders: (taskId, attempt) => this.#detection.noResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) => this.#attempts.errorReply(taskId, attempt, err),
       onProgress: (taskId, attempt) => this.#attempts.progress(taskId, attempt),
       onInvalid: (err) =>
@@ -143,14 +147,16 @@ export class Coordinator implements CoordinatorApi {
     this.#state = "starting";
     this.#inbox.start();
     this.#cancels.start();
-    this.#watcher.onChange((c) => this.#onRouterChange(c));
+    this.#watcher.onChange((c) => this.#detection.routerChange(c));
     await this.#watcher.start();
     this.#client = await this.#durable.startIfWanted(this.opts);
     await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
-    void this.#followConnection();
+    void this.#detection.follow((outageMs) =>
+      this.opts.logger.warn({ outageMs }, "NATS reconnected"),
+    );
     await this.#nc.flush();
     if (this.#state === "starting") this.#state = "ready";
     this.opts.logger.info(
@@ -168,6 +174,7 @@ export class Coordinator implements CoordinatorApi {
   async stop(graceMs = 0): Promise<void> {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
+    this.#detection.stop();
     await this.#service?.stop();
     if (this.#p.ledger.size > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -284,30 +291,6 @@ export class Coordinator implements CoordinatorApi {
     this.#events.emit({ kind: "resend", taskId, correlationId, from, attempt: f.attempt, reason });
   }
 
-  /** A 503 for an attempt in flight: probed before anything fails over, since anyone can send one. */
-  #onNoResponders(taskId: string, attempt: number | undefined): void {
-    const f = this.#attempts.match(taskId, attempt);
-    if (!f) return;
-    this.#p.counters.noResponders++;
-    const probe = this.#p.detector.noResponders(f.collectorId, this.opts.clock.now());
-    if (probe !== undefined) this.#probe(probe);
-  }
-
-  #onRouterChange(c: RouterChange): void {
-    if (c.kind !== "stale" && c.kind !== "left") {
-      this.#p.detector.alive(c.id);
-      if (c.restarted === true) this.#attempts.restarted(c.id);
-      this.#dispatcher.freed(c.id);
-      return;
-    }
-    const verdict = this.#p.detector.stale(c.id, c.kind, this.opts.clock.now());
-    if (verdict && this.#state !== "stopped") this.#attempts.failInstance(verdict);
-    if (c.kind === "left") {
-      this.balancer.forget(c.id);
-      this.#p.detector.forget(c.id);
-    }
-  }
-
   /** The one timer: queued and attempt deadlines, the router's stale sweep, aggregations, probes. */
   #sweep(): void {
     const now = this.opts.clock.now();
@@ -321,49 +304,10 @@ export class Coordinator implements CoordinatorApi {
       this.#watcher.sweep();
     }
     this.aggregator.sweep(); // ended aggregations resolve whenComplete, which closes their submissions
-    const hasWork = (id: string) => this.#p.flights.hasWork(id);
-    const stillStale = (id: string) => this.router.get(id)?.health !== "healthy";
-    const { fail, probe } = this.#p.detector.sweep(
-      now,
-      this.router.suspects(),
-      hasWork,
-      stillStale,
-    );
-    for (const v of fail) this.#attempts.failInstance(v);
-    for (const id of probe) this.#probe(id);
+    this.#detection.sweep(now);
     this.#durable.keepAlive(now);
     this.#lease.tick(now);
     this.#dispatcher.pump();
-  }
-
-  /** An empty message on an instance's direct subject: collectors answer it empty. */
-  #probe(id: string): void {
-    const done = (outcome: ProbeOutcome) => {
-      if (this.#state === "stopped") return;
-      const v = this.#p.detector.probed(id, outcome);
-      if (v === "forged")
-        this.#events.warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
-      else if (v) this.#attempts.failInstance(v);
-    };
-    const timeout = this.opts.probeTimeoutMs;
-    this.#nc
-      .request(this.subjects.collectorTask(id), new Uint8Array(0), { timeout })
-      .then(() => done("answered"))
-      .catch((err: unknown) => done(isNoResponders(err) ? "no-responders" : "timeout"));
-  }
-
-  /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
-  async #followConnection(): Promise<void> {
-    for await (const st of this.#nc.status()) {
-      if (this.#state === "stopped") break;
-      const now = this.opts.clock.now();
-      if (st.type === "disconnect") this.#p.detector.disconnect(now);
-      else if (st.type === "reconnect" && this.#p.detector.disconnected) {
-        const outageMs = this.#p.detector.reconnect(now);
-        this.#p.flights.extendAll(outageMs);
-        this.opts.logger.warn({ outageMs }, "NATS reconnected");
-      }
-    }
   }
 
   /** Messages that failed to decode or validate: results, adverts and api requests. */
