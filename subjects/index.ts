@@ -3,4 +3,5 @@ export * from "./codes.js";
 export * from "./errors.js";
 export * from "./headers.js";
 export * from "./schemas.js";
+export * from "./selector.js";
 export * from "./subjects.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ALL_CAPS, DOMAINS, HEALTH_VALUES } from "./caps.js";
 import { ERROR_CODES } from "./codes.js";
+import { SelectorSchema } from "./selector.js";
 
 /**
  * zod schemas of every message on the wire. Every string and array is bounded so that hostile
@@ -118,6 +119,19 @@ export const MAX_TIMEOUT_MS = 86_400_000;
 /** Most parts one submission fans out to. */
 export const MAX_PARTS = 100_000;
 
+/** Most collector ids a submit may name explicitly. */
+export const MAX_NAMED_COLLECTORS = 10_000;
+
+/** Who a submit targets: a label selector, named instances, a soft preference. */
+const Targeting = {
+  /** Only instances whose labels match (`zone=eu,role!=db`, `host~web-*`; see selector.ts). */
+  where: SelectorSchema.optional(),
+  /** Only these instances. */
+  collectors: z.array(Id).min(1).max(MAX_NAMED_COLLECTORS).optional(),
+  /** Matching instances first while they have room, the others when not (a `one` submit). */
+  prefer: SelectorSchema.optional(),
+};
+
 /** `<p>.api.submit` request. */
 export const SubmitRequest = z.object({
   requiredCapabilities: Caps,
@@ -135,6 +149,7 @@ export const SubmitRequest = z.object({
   stream: z.boolean().optional(),
   /** Durable (JetStream) or in memory; the coordinator's default when absent. */
   durable: z.boolean().optional(),
+  ...Targeting,
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
 
@@ -157,6 +172,7 @@ export const DurableSubmission = z.object({
   submittedAt: Millis,
   /** Absolute deadline: the verdict is due by then. */
   deadline: Millis,
+  ...Targeting,
 });
 export type DurableSubmission = z.infer<typeof DurableSubmission>;
 
@@ -173,6 +189,25 @@ export const SubmissionPlan = z.object({
   at: Millis,
 });
 export type SubmissionPlan = z.infer<typeof SubmissionPlan>;
+
+/** How each targeted instance did in a fan-out. */
+export const InstanceState = z.enum([
+  "ok",
+  "error",
+  "timed_out",
+  "lost",
+  "not_reached",
+  "cancelled",
+]);
+export type InstanceState = z.infer<typeof InstanceState>;
+
+export const InstanceOutcome = z.object({
+  collectorId: Id,
+  state: InstanceState,
+  /** For `error` (and `lost`): the error code of its final result. */
+  code: ErrorCodeSchema.optional(),
+});
+export type InstanceOutcome = z.infer<typeof InstanceOutcome>;
 
 export const AggregationStatus = z.enum([
   "complete",
@@ -194,6 +229,8 @@ export const AggregatedResult = z.object({
   startedAt: Millis,
   completedAt: Millis,
   error: ErrorBody.optional(),
+  /** A fan-out: every targeted instance and how it did (answered, error, timed out, lost, ...). */
+  instances: z.array(InstanceOutcome).max(MAX_PARTS).optional(),
 });
 export type AggregatedResult = z.infer<typeof AggregatedResult>;
 
