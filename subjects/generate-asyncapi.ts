@@ -75,10 +75,16 @@ export function buildAsyncApi(): Record<string, unknown> {
       parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
       messages: { Task: msgRef("Task") },
     },
+    collectorCancel: {
+      address: `${p}.collector.{collectorId}.cancel`,
+      description:
+        "Stop a task this instance runs (its handler is aborted and answers with a final Result, error code CANCELLED) or drop it from its queue (no answer). Without `attempt`, any attempt of the task; a cancel for a task the instance does not have changes nothing. Sent, with no reply subject, by a coordinator that abandoned an attempt for another or whose submission was cancelled.",
+      parameters: { prefix: prefixParam, collectorId: idParam("Collector id") },
+      messages: { CancelTask: msgRef("CancelTask") },
+    },
     result: {
       address: `${p}.result.{coordinatorId}.{taskId}.{attempt}`,
-      description:
-        "Reply subject of a coordinated task. The trailing attempt token is optional. An invalid task is answered with an ErrorReply whose code is also in the Mesh-Error-Code header.",
+      description: `Reply subject of a coordinated task. The trailing attempt token is optional. An invalid task is answered with an ErrorReply whose code is also in the Mesh-Error-Code header. While a handler runs, its collector sends now and then (the TypeScript SDK every progressMs, default 1000 ms, for runs older than that) an empty message with header ${MeshHeaders.Progress}: the coordinator gives the attempt more time.`,
       parameters: {
         prefix: prefixParam,
         coordinatorId: idParam("Coordinator id"),
@@ -121,6 +127,16 @@ export function buildAsyncApi(): Record<string, unknown> {
         Result: msgRef("Result"),
         AggregatedResult: msgRef("AggregatedResult"),
       },
+    },
+    submissionCancel: {
+      address: `${p}.cancel.{owner}.{correlationId}`,
+      description: `Cancel a running submission. Every coordinator listens to \`${p}.cancel.>\`; the one running the submission (a durable one only under its own owner's subject) ends it \`cancelled\` (error code CANCELLED), drops its queued parts, cancels its running ones on their instances, and answers a request with a CancelReply. No reply: no coordinator runs it (finished, or unknown). An empty body is a CancelRequest without reason.`,
+      parameters: {
+        prefix: prefixParam,
+        owner: idParam("Submitter id"),
+        correlationId: idParam("Correlation id of the submission"),
+      },
+      messages: { CancelRequest: msgRef("CancelRequest"), CancelReply: msgRef("CancelReply") },
     },
     apiStatus: {
       address: `${p}.api.status`,
@@ -207,6 +223,18 @@ export function buildAsyncApi(): Record<string, unknown> {
       "A collector receives a task on its direct subject.",
       ["Task"],
     ),
+    cancelAttempt: op(
+      "send",
+      "collectorCancel",
+      "A coordinator tells an instance to stop an attempt it abandoned or whose submission ended.",
+      ["CancelTask"],
+    ),
+    receiveCancel: op(
+      "receive",
+      "collectorCancel",
+      "A collector aborts the running attempt, or drops the queued one, of that task.",
+      ["CancelTask"],
+    ),
     receiveResult: op(
       "receive",
       "result",
@@ -243,6 +271,20 @@ export function buildAsyncApi(): Record<string, unknown> {
       "durableResults",
       "A submitter reads its submissions' records ({prefix}.results.{owner}.>).",
       ["SubmissionPlan", "Result", "AggregatedResult"],
+    ),
+    cancelSubmission: op(
+      "send",
+      "submissionCancel",
+      "A submitter (or operator) cancels a running submission.",
+      ["CancelRequest"],
+      { msgs: ["CancelReply"] },
+    ),
+    receiveCancelSubmission: op(
+      "receive",
+      "submissionCancel",
+      "Every coordinator hears a cancel; the one running the submission ends it and answers.",
+      ["CancelRequest"],
+      { msgs: ["CancelReply"] },
     ),
     status: op(
       "receive",
@@ -308,6 +350,11 @@ export function buildAsyncApi(): Record<string, unknown> {
               enum: ["plan", "result", "verdict"],
               description:
                 "What a message on a results subject, or of a streamed api reply, is (no header: result).",
+            },
+            [MeshHeaders.Progress]: {
+              type: "string",
+              description:
+                "On a task's reply subject, an empty message that says the handler is still working: the coordinator gives the attempt more time.",
             },
             [MeshHeaders.Keepalive]: {
               type: "string",

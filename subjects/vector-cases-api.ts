@@ -1,9 +1,10 @@
 /**
  * Golden vectors of the api and event messages: SubmitRequest, AggregatedResult, StatusRequest,
  * StatusReply, StatsRequest, StatsReply, CollectorEvent, FailoverEvent. The durable path is in
- * vector-cases-durable.ts.
+ * vector-cases-durable.ts, cancels in vector-cases-cancel.ts.
  */
 import { advert, caseMaker, result, MAX_SAFE, type VectorCase } from "./vector-cases.js";
+import { cancelCases } from "./vector-cases-cancel.js";
 import { map, mapWith, raw } from "./vector-bytes.js";
 
 function submitCases(): VectorCase[] {
@@ -94,7 +95,21 @@ function aggregatedCases(): VectorCase[] {
       results: [],
       received: 0,
     }),
+    valid("cancelled", "cancelled by its submitter after one of two results", {
+      ...agg,
+      status: "cancelled",
+      expected: 2,
+      error: { code: "CANCELLED", message: "cancelled: operator said so" },
+    }),
+    valid("cancelled-empty", "cancelled before any result", {
+      ...agg,
+      status: "cancelled",
+      results: [],
+      received: 0,
+      error: { code: "CANCELLED", message: "cancelled: aborted by its submitter" },
+    }),
     bad("status-unknown", "status done", { status: "done" }),
+    bad("status-canceled", "the American spelling is not the status", { status: "canceled" }),
     bad("result-invalid", "the second result has seq -1", {
       results: [result, { ...result, seq: -1 }],
     }),
@@ -238,5 +253,6 @@ export function apiCases(): VectorCase[] {
     ...statusCases(),
     ...statsCases(),
     ...eventCases(),
+    ...cancelCases(),
   ];
 }

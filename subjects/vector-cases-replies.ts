@@ -26,6 +26,13 @@ function resultCases(): VectorCase[] {
       status: "error",
       error: { code: "COLLECTOR_LOST", message: "perfmond-1 left while the part was running" },
     }),
+    valid("cancelled", "what a collector sends when a cancel stops the running attempt", {
+      ...result,
+      seq: 2,
+      status: "error",
+      error: { code: "CANCELLED", message: "task t-1 cancelled: attempt timeout" },
+      attempt: 0,
+    }),
     valid("processing-fraction", "processingMs is any number >= 0", {
       ...result,
       processingMs: 12.5,
@@ -82,6 +89,9 @@ function errorReplyCases(): VectorCase[] {
     valid("unavailable", "what a client makes of a lost coordinator", {
       error: { code: "UNAVAILABLE", message: "the coordinator stopped answering" },
     }),
+    valid("cancelled", "a cancelled submission, as an api reply", {
+      error: { code: "CANCELLED", message: "cancelled: operator said so" },
+    }),
     valid("message-1024", "message at 1024", {
       error: { code: "STOPPED", message: "m".repeat(1024) },
     }),
@@ -94,6 +104,9 @@ function errorReplyCases(): VectorCase[] {
     invalid("code-unknown", "unknown code", { error: { code: "TEAPOT", message: "" } }),
     invalid("code-lower-case", "codes are upper case", {
       error: { code: "internal", message: "" },
+    }),
+    invalid("code-canceled", "CANCELED is not the code", {
+      error: { code: "CANCELED", message: "" },
     }),
     invalid("message-1025", "message one over 1024", {
       error: { code: "INTERNAL", message: "m".repeat(1025) },
