@@ -25,7 +25,8 @@ import { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
-import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
+import { coordinatorStats, coordinatorStatus } from "./report.js";
+import { probeInstance } from "./probe.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
 
@@ -330,7 +331,7 @@ export class Coordinator implements CoordinatorApi {
     this.#dispatcher.pump();
   }
 
-  /** An empty message on an instance's direct subject: collectors answer it empty. */
+  /** An empty message on an instance's direct subject: an answer proves it alive (probe.ts). */
   #probe(id: string): void {
     const done = (outcome: ProbeOutcome) => {
       if (this.#state === "stopped") return;
@@ -339,11 +340,8 @@ export class Coordinator implements CoordinatorApi {
         this.#warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
       else if (v) this.#attempts.failInstance(v);
     };
-    const timeout = this.opts.probeTimeoutMs;
-    this.#nc
-      .request(this.subjects.collectorTask(id), new Uint8Array(0), { timeout })
-      .then(() => done("answered"))
-      .catch((err: unknown) => done(isNoResponders(err) ? "no-responders" : "timeout"));
+    const times = { timeoutMs: this.opts.probeTimeoutMs, confirmMs: this.opts.probeConfirmMs };
+    void probeInstance(this.#nc, this.subjects.collectorTask(id), times).then(done);
   }
 
   /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */

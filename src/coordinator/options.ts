@@ -28,6 +28,8 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_SWEEP_INTERVAL_MS = 50;
 export const DEFAULT_PROBE_COOLDOWN_MS = 1000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+/** After a no-responders status to a probe, how long an answer may still prove the instance alive. */
+export const DEFAULT_PROBE_CONFIRM_MS = 250;
 export { DEFAULT_ADVERT_TTL_MS };
 /** A submit's timeout when it names none (the distributor's default). */
 export const DEFAULT_SUBMIT_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
@@ -53,6 +55,11 @@ export interface CoordinatorOptions {
   probeCooldownMs: number;
   /** How long a probe waits for an answer. */
   probeTimeoutMs: number;
+  /**
+   * After a no-responders status to a probe, how long an answer may still prove the instance
+   * alive: anyone who reads the direct subject can send the probe a 503 first (probe.ts).
+   */
+  probeConfirmMs: number;
   /** Tasks waiting for capacity, beyond which submit fails with OverloadedError. */
   maxQueued: number;
   /** A queued task moves up one priority level per agingMs waited. */
@@ -99,6 +106,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     routerSweepMs: ROUTER_SWEEP_MS,
     probeCooldownMs: DEFAULT_PROBE_COOLDOWN_MS,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+    probeConfirmMs: DEFAULT_PROBE_CONFIRM_MS,
     maxQueued: DEFAULT_MAX_QUEUED,
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
@@ -130,6 +138,7 @@ const POSITIVE_INTEGERS = [
   "routerSweepMs",
   "probeCooldownMs",
   "probeTimeoutMs",
+  "probeConfirmMs",
   "maxQueued",
   "agingMs",
   "defaultTimeoutMs",

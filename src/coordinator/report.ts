@@ -123,13 +123,3 @@ export function coordinatorStats(
     coordinator: { ...counters, inFlight, tasks },
   };
 }
-
-/** True when a request failed because nobody subscribes to its subject. */
-export function isNoResponders(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === "NoRespondersError" ||
-    (err.cause instanceof Error && err.cause.name === "NoRespondersError") ||
-    /no responders/i.test(err.message)
-  );
-}
