@@ -21,6 +21,7 @@ import { LogOnce } from "../telemetry/log-once.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";
 import { TaskRun, TaskRunner, type Job } from "./runner.js";
+import { createSigner, type ResultSigner } from "../signing.js";
 import type { CollectorStats } from "./types.js";
 
 /**
@@ -51,12 +52,15 @@ export class Collector {
     resultsSent: 0,
   };
   readonly #runner: TaskRunner;
+  readonly #signer: ResultSigner | undefined;
 
   constructor(init: CollectorInit) {
     this.opts = parseCollectorOptions(init);
     this.#subjects = new Subjects(this.opts.prefix);
     this.#startedAt = this.opts.clock.now();
+    this.#signer = this.opts.sign === undefined ? undefined : createSigner(this.opts.sign);
     this.#runner = new TaskRunner({
+      signer: this.#signer,
       collectorId: this.opts.id,
       handler: this.opts.handler,
       logger: this.opts.logger,
@@ -91,7 +95,13 @@ export class Collector {
       startedAt: this.#startedAt,
       heartbeatSeq: 0,
       heartbeatAt: o.clock.now(),
+      ...(this.#signer ? { signingKey: this.#signer.publicKey } : {}),
     };
+  }
+
+  /** The public key results are signed with (`ed25519:…`), when the collector signs. */
+  get signingKey(): string | undefined {
+    return this.#signer?.publicKey;
   }
 
   /** Subscribes and starts advertising. */

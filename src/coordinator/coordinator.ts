@@ -27,6 +27,7 @@ import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
 import { coordinatorStats, coordinatorStatus } from "./report.js";
 import { probeInstance } from "./probe.js";
+import { ResultVerifier } from "./verify.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
 
@@ -49,6 +50,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #dispatcher: Dispatcher;
   readonly #attempts: Attempts;
   readonly #starter: SubmissionStarter;
+  readonly #verifier: ResultVerifier;
   readonly #durable: DurableRuns;
   /** Set once the durable streams are bound: library submits go through them. */
   #client: MeshClient | undefined;
@@ -86,6 +88,14 @@ export class Coordinator implements CoordinatorApi {
           this.#warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
+    this.#verifier = new ResultVerifier({
+      verify: o.verify,
+      keyOf: (id) => this.router.get(id)?.advert.signingKey,
+      rejected: (taskId, why) => {
+        p.counters.reject(why);
+        this.#warnOnce(`unverified:${why}`, "result not signed by its collector dropped", taskId);
+      },
+    });
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
       maxQueued: o.maxQueued,
@@ -107,13 +117,16 @@ export class Coordinator implements CoordinatorApi {
       ttlMs,
       logger,
       sweepIntervalMs: 0,
+      refuse: (advert) => this.#verifier.refuseAdvert(advert),
     });
     this.#inbox = new ResultInbox(o.nc, {
       prefix,
       coordinatorId: o.id,
-      onResult: (r, attempt) => this.#attempts.result(r, attempt),
+      onResult: (r, attempt, msg) =>
+        this.#attempts.result(r, attempt, (f) => this.#verifier.acceptResult(f, r, msg)),
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
-      onErrorReply: (taskId, attempt, err) => this.#attempts.errorReply(taskId, attempt, err),
+      onErrorReply: (taskId, attempt, err) =>
+        this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),
       onInvalid: (err) => this.#warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
     });
     this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
@@ -154,9 +167,14 @@ export class Coordinator implements CoordinatorApi {
       o.logger.info({ err: String(err) }, "no JetStream for durable coordination: in memory only");
       return;
     }
-    const { prefix, logger, defaultTimeoutMs } = o;
+    const { prefix, logger, defaultTimeoutMs, verify } = o;
     const owner = o.owner ?? o.id;
-    this.#client = new MeshClient(o.nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
+    // A verifying coordinator checks stored records too (another coordinator may own the submission).
+    const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
+    this.#client = new MeshClient(o.nc, {
+      ...{ prefix, owner, logger, defaultTimeoutMs, durable: true },
+      ...{ verify, signingKeys },
+    });
   }
 
   /** True when submits are durable unless they say otherwise. */

@@ -68,6 +68,13 @@ export interface CoordinatorOptions {
   /** Serve `<p>.api.*` as the NATS micro service `collector-mesh`. */
   serviceApi: boolean;
   /**
+   * Take only results signed by the key their collector advertises (ed25519, `Mesh-Signature`);
+   * unsigned and badly signed ones are dropped and counted (`stats().coordinator.rejected`), and
+   * collectors that advertise no key are not routed to. Library submits on a durable coordinator
+   * check the stored records the same way.
+   */
+  verify: boolean;
+  /**
    * Durable coordination in JetStream: submissions stored before they are accepted, owned by one
    * coordinator at a time and taken over when it dies, results stored by correlation id. true
    * requires JetStream; false is the in-memory fast path; undefined (the default) is durable
@@ -111,6 +118,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     serviceApi: true,
+    verify: false,
     durable: undefined,
     durability: {},
     owner: undefined,

@@ -82,6 +82,7 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
     publishEvents: partial.publishEvents ?? true,
     clock: partial.clock ?? systemClock,
     initTimeoutMs: positive("initTimeoutMs", partial.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS),
+    refuse: partial.refuse ?? (() => undefined),
   };
   return o;
 }

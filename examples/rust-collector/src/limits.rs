@@ -101,3 +101,12 @@ pub const HEADER_RECORD: &str = "Mesh-Record";
 pub const HEADER_KEEPALIVE: &str = "Mesh-Keepalive";
 /// The coordinator that observed an event or owns a submission.
 pub const HEADER_COORDINATOR: &str = "Mesh-Coordinator";
+/// The ed25519 signature of a Result's bytes, base64url without padding (collectors that sign).
+pub const HEADER_SIGNATURE: &str = "Mesh-Signature";
+/// `pattern` of the Mesh-Signature header: 64 bytes in base64url without padding.
+pub const SIGNATURE_PATTERN: &str = "^[A-Za-z0-9_-]{85}[AQgw]$";
+
+// CollectorAdvert signingKey
+/// `pattern` of an advert's signingKey: `ed25519:` and 32 bytes in base64url without padding.
+pub const SIGNING_KEY_PATTERN: &str = "^ed25519:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$";
+pub const SIGNING_KEY_PREFIX: &str = "ed25519:";
