@@ -19,6 +19,11 @@ export const ErrorCode = {
   CollectorLost: "COLLECTOR_LOST",
   /** The mesh could not take or answer it now (server unreachable, coordinator lost). */
   Unavailable: "UNAVAILABLE",
+  /**
+   * A reader of a result stream fell further behind than its byte budget, or read a finished
+   * submission whose results were dropped before it got to them.
+   */
+  SlowConsumer: "SLOW_CONSUMER",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -82,6 +82,12 @@ function errorReplyCases(): VectorCase[] {
     valid("unavailable", "what a client makes of a lost coordinator", {
       error: { code: "UNAVAILABLE", message: "the coordinator stopped answering" },
     }),
+    valid("slow-consumer", "a stream reader that fell behind its byte budget", {
+      error: {
+        code: "SLOW_CONSUMER",
+        message: "stream of c-1: results arrived faster than it read them",
+      },
+    }),
     valid("message-1024", "message at 1024", {
       error: { code: "STOPPED", message: "m".repeat(1024) },
     }),

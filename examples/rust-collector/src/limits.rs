@@ -72,7 +72,7 @@ pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
 pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
 pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
 pub const RECORD_KINDS: [&str; 3] = ["plan", "result", "verdict"];
-pub const ERROR_CODES: [&str; 15] = [
+pub const ERROR_CODES: [&str; 16] = [
     "INVALID_MESSAGE",
     "INVALID_ARGUMENT",
     "INVALID_SUBJECT_TOKEN",
@@ -87,6 +87,7 @@ pub const ERROR_CODES: [&str; 15] = [
     "STOPPED",
     "COLLECTOR_LOST",
     "UNAVAILABLE",
+    "SLOW_CONSUMER",
     "INTERNAL",
 ];
 

@@ -40,7 +40,7 @@ wire_enum!(ErrorCode, ERROR_CODES, {
     HandlerError = "HANDLER_ERROR", UnsupportedPlatform = "UNSUPPORTED_PLATFORM",
     PathNotAllowed = "PATH_NOT_ALLOWED", UnknownStrategy = "UNKNOWN_STRATEGY",
     Stopped = "STOPPED", CollectorLost = "COLLECTOR_LOST", Unavailable = "UNAVAILABLE",
-    Internal = "INTERNAL",
+    SlowConsumer = "SLOW_CONSUMER", Internal = "INTERNAL",
 });
 
 fn caps(v: &Value, p: &str) -> Checked<u64> {
