@@ -14,7 +14,6 @@ import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
 import type { TaskEntry } from "./ledger.js";
-import type { ProbeOutcome } from "./failure-detector.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import { createParts, type CoreParts } from "./parts.js";
@@ -26,7 +25,7 @@ import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
 import { coordinatorStats, coordinatorStatus } from "./report.js";
-import { probeInstance } from "./probe.js";
+import { Prober } from "./probe.js";
 import { ResultVerifier } from "./verify.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
@@ -51,6 +50,8 @@ export class Coordinator implements CoordinatorApi {
   readonly #attempts: Attempts;
   readonly #starter: SubmissionStarter;
   readonly #verifier: ResultVerifier;
+  /** Probes of direct subjects: an answer proves an instance alive (probe.ts). */
+  readonly #prober: Prober;
   readonly #durable: DurableRuns;
   /** Set once the durable streams are bound: library submits go through them. */
   #client: MeshClient | undefined;
@@ -89,12 +90,16 @@ export class Coordinator implements CoordinatorApi {
       },
     );
     this.#verifier = new ResultVerifier({
-      verify: o.verify,
+      ...{ verify: o.verify, counters: p.counters },
       keyOf: (id) => this.router.get(id)?.advert.signingKey,
-      rejected: (taskId, why) => {
-        p.counters.reject(why);
-        this.#warnOnce(`unverified:${why}`, "result not signed by its collector dropped", taskId);
-      },
+      rejected: (taskId, why) => this.#warnOnce(`unsigned:${why}`, "result dropped", taskId),
+    });
+    this.#prober = new Prober({
+      ...{ nc: o.nc, subjects: this.subjects, detector: p.detector },
+      times: { timeoutMs: o.probeTimeoutMs, confirmMs: o.probeConfirmMs },
+      stopped: () => this.#state === "stopped",
+      gone: (v) => this.#attempts.failInstance(v),
+      forged: (id) => this.#warnOnce(`forged503:${id}`, "no-responders for a live collector", id),
     });
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
@@ -147,7 +152,7 @@ export class Coordinator implements CoordinatorApi {
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
-    void this.#followConnection();
+    void this.#prober.followConnection(this.opts.clock, this.#p.flights, this.opts.logger);
     await this.#nc.flush();
     if (this.#state === "starting") this.#state = "ready";
     this.opts.logger.info(
@@ -169,12 +174,10 @@ export class Coordinator implements CoordinatorApi {
     }
     const { prefix, logger, defaultTimeoutMs, verify } = o;
     const owner = o.owner ?? o.id;
-    // A verifying coordinator checks stored records too (another coordinator may own the submission).
+    // Verifying, it checks stored records too (another coordinator may own the submission).
     const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
-    this.#client = new MeshClient(o.nc, {
-      ...{ prefix, owner, logger, defaultTimeoutMs, durable: true },
-      ...{ verify, signingKeys },
-    });
+    const init = { prefix, owner, logger, defaultTimeoutMs, durable: true, verify, signingKeys };
+    this.#client = new MeshClient(o.nc, init);
   }
 
   /** True when submits are durable unless they say otherwise. */
@@ -293,7 +296,7 @@ export class Coordinator implements CoordinatorApi {
     if (!f) return;
     this.#p.counters.noResponders++;
     const probe = this.#p.detector.noResponders(f.collectorId, this.opts.clock.now());
-    if (probe !== undefined) this.#probe(probe);
+    if (probe !== undefined) this.#prober.probe(probe);
   }
 
   #onRouterChange(c: RouterChange): void {
@@ -344,36 +347,9 @@ export class Coordinator implements CoordinatorApi {
       stillStale,
     );
     for (const v of fail) this.#attempts.failInstance(v);
-    for (const id of probe) this.#probe(id);
+    for (const id of probe) this.#prober.probe(id);
     this.#durable.keepAlive(now);
     this.#dispatcher.pump();
-  }
-
-  /** An empty message on an instance's direct subject: an answer proves it alive (probe.ts). */
-  #probe(id: string): void {
-    const done = (outcome: ProbeOutcome) => {
-      if (this.#state === "stopped") return;
-      const v = this.#p.detector.probed(id, outcome);
-      if (v === "forged")
-        this.#warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
-      else if (v) this.#attempts.failInstance(v);
-    };
-    const times = { timeoutMs: this.opts.probeTimeoutMs, confirmMs: this.opts.probeConfirmMs };
-    void probeInstance(this.#nc, this.subjects.collectorTask(id), times).then(done);
-  }
-
-  /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
-  async #followConnection(): Promise<void> {
-    for await (const st of this.#nc.status()) {
-      if (this.#state === "stopped") break;
-      const now = this.opts.clock.now();
-      if (st.type === "disconnect") this.#p.detector.disconnect(now);
-      else if (st.type === "reconnect" && this.#p.detector.disconnected) {
-        const outageMs = this.#p.detector.reconnect(now);
-        this.#p.flights.extendAll(outageMs);
-        this.opts.logger.warn({ outageMs }, "NATS reconnected");
-      }
-    }
   }
 
   #emit(e: CoordinatorEvent): void {

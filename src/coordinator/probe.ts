@@ -1,5 +1,9 @@
 import { createInbox, type NatsConnection } from "@nats-io/nats-core";
-import type { ProbeOutcome } from "./failure-detector.js";
+import type { Subjects } from "../../subjects/index.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { FlightTable } from "./flights.js";
+import type { FailureDetector, ProbeOutcome, Verdict } from "./failure-detector.js";
 
 export interface ProbeTimes {
   /** How long the probe waits for any answer. */
@@ -53,6 +57,57 @@ export function probeInstance(
       end("timeout"); // closed or draining: nothing can be told about the instance
     }
   });
+}
+
+/** What probes need of the coordinator. */
+export interface ProberDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  readonly times: ProbeTimes;
+  readonly detector: FailureDetector;
+  /** True once the coordinator has stopped: outcomes no longer count. */
+  stopped(): boolean;
+  /** A probe proved the instance gone. */
+  gone(v: Verdict): void;
+  /** A probe answered for an instance a no-responders status said was gone. */
+  forged(id: string): void;
+}
+
+/**
+ * Sends probes and hands their outcome to the failure detector, whose verdict it carries out;
+ * tells the detector when NATS is away (no answer or heartbeat can arrive then).
+ */
+export class Prober {
+  readonly #d: ProberDeps;
+
+  constructor(deps: ProberDeps) {
+    this.#d = deps;
+  }
+
+  probe(id: string): void {
+    const d = this.#d;
+    void probeInstance(d.nc, d.subjects.collectorTask(id), d.times).then((outcome) => {
+      if (d.stopped()) return;
+      const v = d.detector.probed(id, outcome);
+      if (v === "forged") d.forged(id);
+      else if (v) d.gone(v);
+    });
+  }
+
+  /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
+  async followConnection(clock: Clock, flights: FlightTable, logger: Logger): Promise<void> {
+    const { nc, detector } = this.#d;
+    for await (const st of nc.status()) {
+      if (this.#d.stopped()) break;
+      const now = clock.now();
+      if (st.type === "disconnect") detector.disconnect(now);
+      else if (st.type === "reconnect" && detector.disconnected) {
+        const outageMs = detector.reconnect(now);
+        flights.extendAll(outageMs);
+        logger.warn({ outageMs }, "NATS reconnected");
+      }
+    }
+  }
 }
 
 /**

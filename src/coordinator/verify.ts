@@ -2,13 +2,16 @@ import type { Msg } from "@nats-io/nats-core";
 import { MeshHeaders, type CollectorAdvert, type Result } from "../../subjects/index.js";
 import { SignatureFailure, checkSignature, rememberSigned } from "../signing.js";
 import type { Flight } from "./flights.js";
+import type { Counters } from "./report.js";
 
 export interface VerifierDeps {
   /** Drop results that are not signed by their instance's advertised key. */
   readonly verify: boolean;
+  /** Where a dropped result is counted (`stats().coordinator.rejected`, by reason). */
+  readonly counters: Counters;
   /** The signing key the instance advertises (the router's advert). */
   keyOf(collectorId: string): string | undefined;
-  /** An answer was dropped: count and log it. */
+  /** An answer was dropped (counted already): log it. */
   rejected(taskId: string, reason: SignatureFailure): void;
 }
 
@@ -43,7 +46,7 @@ export class ResultVerifier {
     if (this.#d.verify) {
       const failure = checkSignature(msg.data, signature, this.#d.keyOf(f.collectorId));
       if (failure !== undefined) {
-        this.#d.rejected(r.taskId, failure);
+        this.#drop(r.taskId, failure);
         return false;
       }
     }
@@ -54,7 +57,12 @@ export class ResultVerifier {
   /** True to take an error reply for the attempt `f`: never while verifying (it is unsigned). */
   acceptErrorReply(f: Flight): boolean {
     if (!this.#d.verify) return true;
-    this.#d.rejected(f.task.taskId, SignatureFailure.Unsigned);
+    this.#drop(f.task.taskId, SignatureFailure.Unsigned);
     return false;
+  }
+
+  #drop(taskId: string, why: SignatureFailure): void {
+    this.#d.counters.reject(why);
+    this.#d.rejected(taskId, why);
   }
 }
