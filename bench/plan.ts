@@ -8,6 +8,7 @@ export const PHASES = [
   "select",
   "floor",
   "e2e",
+  "durable",
   "micro",
   "moleculer",
   "fanout4",

@@ -10,8 +10,8 @@
  * --quick  a few seconds in all: checks that the harness works, figures are not meaningful
  * --layout where the answering sides (echo, collectors, peers' workers) run: a child process
  *          (default) or here
- * --only   phases to run: route, select, floor, e2e, micro, moleculer, fanout4, rss (default all
- *          of these), flood (valid latency under a hostile flood: only when named)
+ * --only   phases to run: route, select, floor, e2e, durable, micro, moleculer, fanout4, rss
+ *          (default all of these), flood (valid latency under a hostile flood: only when named)
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { connect } from "@nats-io/transport-node";
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     };
   }
 
-  const natsPhases: Phase[] = ["floor", "e2e", "micro", "moleculer", "fanout4", "rss"];
+  const natsPhases: Phase[] = ["floor", "e2e", "durable", "micro", "moleculer", "fanout4", "rss"];
   if (natsPhases.some((p) => only.has(p)) || only.has("flood")) {
     const ns = await NatsServer.start({ jetstream: true });
     log(
@@ -165,6 +165,16 @@ async function measureNats(args: Args, out: Record<string, unknown>, held: Held)
     };
     specs.push(["e2e", { kind: "collectors", collectors }]);
   }
+  const durablePrefix = "bench_dur";
+  if (only.has("durable")) {
+    const collectors = {
+      prefix: durablePrefix,
+      ids: ["durable-0"],
+      caps: E2E_CAPS,
+      maxConcurrency: COLLECTOR_MAX_CONCURRENCY,
+    };
+    specs.push(["durable", { kind: "collectors", collectors }]);
+  }
   if (only.has("micro")) specs.push(["micro", { kind: "micro", subject: MICRO_SUBJECT }]);
   const molSpec = (name: (typeof moleculerPaths)[number]) =>
     ({
@@ -207,6 +217,24 @@ async function measureNats(args: Args, out: Record<string, unknown>, held: Held)
     failures.push(() => c.failures);
     if (only.has("e2e"))
       paths.push({ name: "e2e", op: c.one, meter: meter("coordinator", "collector", "e2e") });
+  }
+  if (only.has("durable")) {
+    // The same submit, stored first: JetStream holds the submission, the results and the verdict.
+    const d = await E2eClient.start({
+      nc,
+      prefix: durablePrefix,
+      caps: E2E_CAPS,
+      payload,
+      durable: true,
+    });
+    held.stops.push(() => d.stop());
+    await d.waitForCollectors(1);
+    failures.push(() => d.failures);
+    paths.push({ name: "durable", op: d.one, meter: meter("coordinator", "collector", "durable") });
+    peerInfo.durable = {
+      label: "collector-mesh durable",
+      library: "the coordinated path through the submissions and results streams",
+    };
   }
   if (only.has("micro")) {
     const micro = new MicroCaller(nc, MICRO_SUBJECT, payload);

@@ -252,6 +252,8 @@ export const CollectorEvent = z.object({
   previousHealth: HealthSchema.optional(),
   at: Millis,
   advert: CollectorAdvert.optional(),
+  /** The coordinator that observed it (one publishes each event for the whole mesh). */
+  observedBy: Id.optional(),
 });
 export type CollectorEvent = z.infer<typeof CollectorEvent>;
 
@@ -262,7 +264,10 @@ export const FailoverEvent = z.object({
   failoverTargetId: Id.optional(),
   timestamp: Millis,
   reason: z.string().max(1024),
+  /** The observing coordinator's tasks that moved. */
   taskIds: z.array(Id).max(100_000),
+  /** The coordinator that observed it (one publishes each event for the whole mesh). */
+  observedBy: Id.optional(),
 });
 export type FailoverEvent = z.infer<typeof FailoverEvent>;
 

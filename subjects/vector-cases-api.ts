@@ -196,6 +196,17 @@ function eventCases(): VectorCase[] {
       kind: "recovered",
       previousHealth: "degraded",
     }),
+    ev.valid("observed-by", "names the coordinator that observed it", {
+      ...joined,
+      observedBy: "coord-1",
+    }),
+    ev.invalid("observed-by-dot", "a dot in observedBy", { ...joined, observedBy: "coord.1" }),
+    fo.valid("observed-by", "names the observing coordinator, no task of its own", {
+      ...failover,
+      taskIds: [],
+      observedBy: "coord-2",
+    }),
+    fo.invalid("observed-by-empty", "an empty observedBy", { ...failover, observedBy: "" }),
     ev.invalid("kind-unknown", "kind exploded", { ...joined, kind: "exploded" }),
     ev.invalid("previous-health-nil", "previousHealth nil", { ...joined, previousHealth: null }),
     ev.invalid("advert-invalid", "the advert inside has maxConcurrency 0", {

@@ -1,10 +1,6 @@
+import { errors as natsErrors } from "@nats-io/nats-core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import {
-  jetstream,
-  jetstreamManager,
-  JetStreamApiError,
-  type JetStreamClient,
-} from "@nats-io/jetstream";
+import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import {
   DurableSubmission,
   MAX_DURABLE_ID_LENGTH,
@@ -27,6 +23,7 @@ import {
   type SubmissionRecord,
   type SubmissionRecords,
 } from "../durable/journal.js";
+import { StreamPublisher } from "../durable/publisher.js";
 import { atLeast } from "../server/versions.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
@@ -45,8 +42,8 @@ export class MeshClient {
   readonly opts: MeshClientOptions;
   readonly subjects: Subjects;
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
   readonly #journal: ResultJournal;
+  readonly #store: StreamPublisher;
   readonly #fast: FastSubmitter;
   /** Tracks each submission's results: dedup by part and sequence number, completion, streams. */
   readonly #agg: ResultAggregator;
@@ -58,14 +55,16 @@ export class MeshClient {
   #durable: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Submissions whose stored records are being read back. */
+  readonly #reading = new Set<string>();
   #disconnected = false;
 
   constructor(nc: NatsConnection, init: MeshClientInit = {}) {
     this.opts = parseClientOptions(init);
     this.#nc = nc;
     this.subjects = new Subjects(this.opts.prefix);
-    this.#js = jetstream(nc);
-    this.#journal = new ResultJournal(this.#js, this.subjects);
+    this.#store = new StreamPublisher(nc, { inboxPrefix: this.opts.inboxPrefix });
+    this.#journal = new ResultJournal(nc, this.subjects, this.#store);
     this.#agg = new ResultAggregator({ dedupKey: DedupKey.TaskSeq, completedRingSize: 1000 });
     const o = this.opts;
     this.#checker = o.verify
@@ -129,6 +128,7 @@ export class MeshClient {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#fast.close();
+    this.#journal.close();
     await this.#sub?.drain().catch(() => undefined);
     this.#agg.failAll(new MeshError(ErrorCode.Stopped, "client closed"));
   }
@@ -162,21 +162,28 @@ export class MeshClient {
     this.#pending.set(id, { submission, expected });
     void this.#agg.whenComplete(id).then(() => this.#pending.delete(id));
     const subject = this.subjects.submit(priorityName(plan.priority), this.opts.owner);
-    try {
-      const ack = await this.#js.publish(subject, encode(DurableSubmission, submission), {
-        msgID: id,
-        ...(atLeast(this.#nc.info?.version, "2.11.0")
-          ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
-          : {}),
-      });
-      // Submitted before (a retry after a lost reply): what it stored may predate this listener.
-      if (ack.duplicate) void this.#catchUp(id);
-    } catch (err) {
-      const e = submitError(err);
-      this.#agg.end(id, "failed", { error: e });
-      throw e;
+    const data = encode(DurableSubmission, submission);
+    const ttl = atLeast(this.#nc.info?.version, "2.11.0")
+      ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
+      : {};
+    for (let tries = 1; ; tries++) {
+      try {
+        const ack = await this.#store.store(subject, data, { msgID: id, ...ttl });
+        // Stored before (this is a retry after a lost acknowledgement, or a resubmit): what it
+        // stored may predate this listener.
+        if (ack.duplicate || tries > 1) void this.#catchUp(id);
+        return id;
+      } catch (err) {
+        // The server is away or JetStream is not ready: the same message id again is the same
+        // submission, so trying again while the deadline allows cannot submit it twice.
+        const e = submitError(err);
+        if (!e.retryable || this.#closed || Date.now() + 500 >= submission.deadline) {
+          this.#agg.end(id, "failed", { error: e });
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * tries)));
+      }
     }
-    return id;
   }
 
   #newId(): string {
@@ -238,9 +245,23 @@ export class MeshClient {
       this.#agg.setExpected(rec.plan.correlationId, p?.expected ?? rec.plan.expected);
     } else {
       const v = rec.verdict;
-      const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
-      this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
+      const have = this.#agg.getProgress(v.correlationId)?.received ?? 0;
+      if (have < v.received && !this.#reading.has(v.correlationId)) {
+        // Results were stored that this subscription missed (a reconnect): read them first.
+        this.#reading.add(v.correlationId);
+        void this.#catchUp(v.correlationId).finally(() => {
+          this.#reading.delete(v.correlationId);
+          this.#conclude(v);
+        });
+        return;
+      }
+      this.#conclude(v);
     }
+  }
+
+  #conclude(v: AggregatedResult): void {
+    const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
+    this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
   }
 
   /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */
@@ -268,11 +289,23 @@ export class MeshClient {
   }
 }
 
+/**
+ * Why a durable submit was not stored: OVERLOADED when the stream is full, UNAVAILABLE (worth
+ * another try) when the server or JetStream did not answer, else a refusal that will not change.
+ */
 function submitError(err: unknown): MeshError {
   if (err instanceof MeshError) return err;
-  // 10077: the stream's message limit (discard new): the mesh is full.
-  if (err instanceof JetStreamApiError && err.code === 10077) {
-    return new OverloadedError("submissions stream", 0);
+  if (err instanceof JetStreamApiError) {
+    // 10077: the stream's message limit (discard new): the mesh is full.
+    if (err.code === 10077) return new OverloadedError("submissions stream", 0);
+    return new MeshError(ErrorCode.InvalidArgument, `submission refused: ${err.message}`, {
+      cause: err,
+    });
+  }
+  if (err instanceof natsErrors.PermissionViolationError) {
+    return new MeshError(ErrorCode.InvalidArgument, `submission refused: ${err.message}`, {
+      cause: err,
+    });
   }
   return new MeshError(ErrorCode.Unavailable, `submission not stored: ${String(err)}`, {
     cause: err,

@@ -10,6 +10,7 @@ import type { FlightTable, Flight, Mismatch } from "./flights.js";
 import type { TaskLedger, AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
 import type { Verdict } from "./failure-detector.js";
 import { errorResult, type Counters } from "./report.js";
+import { randomId } from "../structures/ids.js";
 
 /** Codes with which an instance refuses a task it could not run: a `one` task moves. */
 const REFUSALS: ReadonlySet<string> = new Set([
@@ -40,8 +41,8 @@ export interface AttemptsParts {
 
 /** What the attempts need said on NATS. */
 export interface AttemptsPort {
-  /** An instance failed over: log and publish the event. */
-  failover(event: FailoverEvent): void;
+  /** An instance failed: `moved` when tasks of this coordinator moved with it. */
+  failover(event: FailoverEvent, moved: boolean): void;
   /** The router took an instance out of routing: publish the collector event. */
   changed(change: RouterChange): void;
   /** An answer fit no attempt in flight (counted already): log it. */
@@ -147,7 +148,12 @@ export class Attempts {
     const inFlight = flights.on(v.id);
     if (inFlight.length > 0 || balancer.tasksOf(v.id).length > 0) {
       this.#p.counters.failovers++;
-      this.#port.failover(balancer.triggerFailover(v.id, v.reason));
+      this.#port.failover(balancer.triggerFailover(v.id, v.reason), true);
+    } else {
+      // Nothing of ours moves, but the mesh hears of the failure once (from its leader).
+      const timestamp = this.#p.clock.now();
+      const event = { eventId: randomId(16), failedCollectorId: v.id, timestamp, reason: v.reason };
+      this.#port.failover({ ...event, taskIds: [] }, false);
     }
     for (const f of inFlight) this.attemptFailed(f, gone(v.reason), true);
     for (const e of dispatcher.takeWaiting(v.id)) this.failed(e, v.id, gone(v.reason));

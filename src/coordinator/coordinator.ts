@@ -1,26 +1,26 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { encode } from "../codec.js";
 import { NoCapableCollectorError, StoppedError } from "../errors.js";
-import { FailoverEvent, Subjects, formatCaps } from "../../subjects/index.js";
+import { Subjects, formatCaps } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
 import { RouterWatcher, type CapabilityRouter, type RouterChange } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
-import { TaskPublisher, type TaskDistributor } from "../distributor/index.js";
+import type { TaskDistributor } from "../distributor/index.js";
 import { ResultInbox, type ResultAggregator } from "../aggregator/index.js";
 import type { MeshIterator } from "../structures/iterator.js";
-import { context, type Context } from "../telemetry/tracing.js";
-import { LogOnce } from "../telemetry/log-once.js";
 import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
-import type { TaskEntry } from "./ledger.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
 import { DurableRuns } from "./durable.js";
-import { MeshClient } from "../client/mesh-client.js";
+import { TaskSender } from "./sender.js";
+import { LeaderLease } from "./leader.js";
+import { CoordinatorEvents } from "./events.js";
+import { clusterReplicas } from "../durable/streams.js";
+import type { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
@@ -55,13 +55,11 @@ export class Coordinator implements CoordinatorApi {
   readonly #durable: DurableRuns;
   /** Set once the durable streams are bound: library submits go through them. */
   #client: MeshClient | undefined;
-  readonly #publisher: TaskPublisher;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
   readonly #service: CoordinatorService | undefined;
-  readonly #resultPrefix: string;
-  readonly #logOnce = new LogOnce();
-  readonly #listeners = new Set<(e: CoordinatorEvent) => void>();
+  readonly #lease: LeaderLease;
+  readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
   #lastRouterSweep = 0;
   #state: "new" | "starting" | "ready" | "stopped" = "new";
@@ -74,9 +72,11 @@ export class Coordinator implements CoordinatorApi {
     this.aggregator = p.aggregator;
     this.#nc = o.nc;
     this.subjects = new Subjects(o.prefix);
-    this.#resultPrefix = this.subjects.resultPrefix(o.id);
+    this.#lease = new LeaderLease(o.nc, o.prefix, o.id, o.logger);
+    this.#events = new CoordinatorEvents(o.nc, this.subjects, o.id, o.logger, this.#lease);
+    const sender = new TaskSender(o.nc, this.subjects, p, o.metrics);
     this.#dispatcher = new Dispatcher(p, {
-      send: (entry, task, collectorId) => this.#send(entry, task, collectorId),
+      send: (entry, task, collectorId) => sender.send(entry, task, collectorId),
       unplaceable: (entry, err) => this.#attempts.endWithError(entry, err),
       ownerGone: (entry, why) => this.#attempts.failed(entry, entry.owner as string, gone(why)),
     });
@@ -84,22 +84,24 @@ export class Coordinator implements CoordinatorApi {
       { ...p, dispatcher: this.#dispatcher },
       {
         changed: (change) => this.#watcher.publishChange(change),
-        failover: (event) => this.#failover(event),
+        failover: (event, moved) => this.#events.failover(event, moved),
         rejected: (taskId, why) =>
-          this.#warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
+          this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
+    const warn = (key: string, msg: string, detail: string) =>
+      this.#events.warnOnce(key, msg, detail);
     this.#verifier = new ResultVerifier({
       ...{ verify: o.verify, counters: p.counters },
       keyOf: (id) => this.router.get(id)?.advert.signingKey,
-      rejected: (taskId, why) => this.#warnOnce(`unsigned:${why}`, "result dropped", taskId),
+      rejected: (taskId, why) => warn(`unsigned:${why}`, "result dropped", taskId),
     });
     this.#prober = new Prober({
       ...{ nc: o.nc, subjects: this.subjects, detector: p.detector },
       times: { timeoutMs: o.probeTimeoutMs, confirmMs: o.probeConfirmMs },
       stopped: () => this.#state === "stopped",
       gone: (v) => this.#attempts.failInstance(v),
-      forged: (id) => this.#warnOnce(`forged503:${id}`, "no-responders for a live collector", id),
+      forged: (id) => warn(`forged503:${id}`, "no-responders for a live collector ignored", id),
     });
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
@@ -115,13 +117,15 @@ export class Coordinator implements CoordinatorApi {
       start: (plan, spec) => this.#starter.start(plan, spec),
     });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
-    this.#publisher = new TaskPublisher(o.nc, { prefix });
     // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
     this.#watcher = new RouterWatcher(o.nc, p.router, {
       prefix,
       ttlMs,
       logger,
       sweepIntervalMs: 0,
+      // Only the mesh's leader publishes collector events, naming itself.
+      publishEvents: () => this.#lease.leader,
+      observedBy: o.id,
       refuse: (advert) => this.#verifier.refuseAdvert(advert),
     });
     this.#inbox = new ResultInbox(o.nc, {
@@ -132,7 +136,8 @@ export class Coordinator implements CoordinatorApi {
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) =>
         this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),
-      onInvalid: (err) => this.#warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
+      onInvalid: (err) =>
+        this.#events.warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
     });
     this.#service = o.serviceApi ? new CoordinatorService(this, o.nc) : undefined;
   }
@@ -148,7 +153,10 @@ export class Coordinator implements CoordinatorApi {
     this.#inbox.start();
     this.#watcher.onChange((c) => this.#onRouterChange(c));
     await this.#watcher.start();
-    await this.#startDurable();
+    // Verifying, its client checks stored records too (another coordinator may own them).
+    const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
+    this.#client = await this.#durable.startIfWanted(this.opts, signingKeys);
+    await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
@@ -159,25 +167,6 @@ export class Coordinator implements CoordinatorApi {
       { coordinatorId: this.id, prefix: this.opts.prefix },
       "coordinator started",
     );
-  }
-
-  /** Durable when asked, or when the server has JetStream and nobody said otherwise. */
-  async #startDurable(): Promise<void> {
-    const o = this.opts;
-    if (o.durable === false) return;
-    try {
-      await this.#durable.start();
-    } catch (err) {
-      if (o.durable === true) throw err;
-      o.logger.info({ err: String(err) }, "no JetStream for durable coordination: in memory only");
-      return;
-    }
-    const { prefix, logger, defaultTimeoutMs, verify } = o;
-    const owner = o.owner ?? o.id;
-    // Verifying, it checks stored records too (another coordinator may own the submission).
-    const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
-    const init = { prefix, owner, logger, defaultTimeoutMs, durable: true, verify, signingKeys };
-    this.#client = new MeshClient(o.nc, init);
   }
 
   /** True when submits are durable unless they say otherwise. */
@@ -198,6 +187,7 @@ export class Coordinator implements CoordinatorApi {
     }
     clearInterval(this.#timer);
     await this.#durable.stop();
+    await this.#lease.stop();
     await this.#client?.close();
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#p.ledger.clear();
@@ -214,8 +204,7 @@ export class Coordinator implements CoordinatorApi {
 
   /** Follows failovers and capability misses, for operators and tests. */
   onEvent(fn: (e: CoordinatorEvent) => void): () => void {
-    this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+    return this.#events.listen(fn);
   }
 
   /** Submits a task and resolves with the aggregated result (never rejects for task failures). */
@@ -264,28 +253,9 @@ export class Coordinator implements CoordinatorApi {
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#p.counters.noCapable++;
-        this.#warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
-        this.#emit({ kind: "no-capable-collector", required });
+        this.#events.warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
+        this.#events.emit({ kind: "no-capable-collector", required });
       }
-      throw err;
-    }
-  }
-
-  /** The dispatcher's send: the attempt is in flight from now, to the coordinator's result inbox. */
-  #send(entry: TaskEntry, task: TaskEntry["task"], collectorId: string): void {
-    const now = this.opts.clock.now();
-    const flight = this.#p.flights.start(task, collectorId, now);
-    this.distributor.recordDispatched(task);
-    this.opts.metrics.dispatched(task.priority, now - task.createdAt);
-    // `subjects.result(id, taskId, attempt)`, from a prefix built once.
-    const reply = `${this.#resultPrefix}${task.taskId}.${task.attempt}`;
-    const how = { collectorId, reply, spanName: "dispatch" };
-    const ctx = entry.submission.ctx as Context | undefined;
-    try {
-      if (ctx === undefined) this.#publisher.distributeTask(task, how);
-      else context.with(ctx, () => this.#publisher.distributeTask(task, how));
-    } catch (err) {
-      this.#p.flights.drop(flight);
       throw err;
     }
   }
@@ -314,17 +284,6 @@ export class Coordinator implements CoordinatorApi {
     }
   }
 
-  #failover(event: FailoverEvent): void {
-    const { failedCollectorId: failed, failoverTargetId: target, reason } = event;
-    this.opts.logger.warn({ failed, target, tasks: event.taskIds.length, reason }, "failover");
-    try {
-      this.#nc.publish(this.subjects.failoverEvent(), encode(FailoverEvent, event));
-    } catch (err) {
-      this.opts.logger.warn({ err: String(err) }, "failover event not published");
-    }
-    this.#emit({ kind: "failover", event });
-  }
-
   /** The one timer: queued and attempt deadlines, the router's stale sweep, aggregations, probes. */
   #sweep(): void {
     const now = this.opts.clock.now();
@@ -349,22 +308,8 @@ export class Coordinator implements CoordinatorApi {
     for (const v of fail) this.#attempts.failInstance(v);
     for (const id of probe) this.#prober.probe(id);
     this.#durable.keepAlive(now);
+    this.#lease.tick(now);
     this.#dispatcher.pump();
-  }
-
-  #emit(e: CoordinatorEvent): void {
-    for (const fn of this.#listeners) {
-      try {
-        fn(e);
-      } catch (err) {
-        this.opts.logger.warn({ err: String(err) }, "listener threw");
-      }
-    }
-  }
-
-  #warnOnce(key: string, msg: string, detail: string | undefined): void {
-    const once = this.#logOnce.check(key);
-    if (once.log) this.opts.logger.warn({ detail, suppressed: once.suppressed }, msg);
   }
 
   /** Messages that failed to decode or validate: results, adverts and api requests. */
@@ -380,7 +325,10 @@ export class Coordinator implements CoordinatorApi {
 
   /** Every component's stats. */
   stats(): StatsReply & { coordinator: CoordinatorCounters & { inFlight: number; tasks: number } } {
-    const counters = this.#p.counters.snapshot(this.#p.detector.stats());
+    const counters = {
+      ...this.#p.counters.snapshot(this.#p.detector.stats()),
+      durable: this.#durable.stats(),
+    };
     return coordinatorStats(
       this,
       this.#watcher,

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { PubAck } from "@nats-io/jetstream";
+import type { StoredAck } from "../durable/publisher.js";
 import {
   type AggregatedResult,
   type DurableSubmission,
@@ -15,6 +15,8 @@ import type { DurableOptions } from "../durable/options.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "./submit-plan.js";
 import type { StartSpec } from "./starter.js";
+import { MeshClient } from "../client/mesh-client.js";
+import type { SigningKeySource } from "../client/verify.js";
 
 /** What the durable runs need of the coordinator. */
 export interface DurableHooks {
@@ -32,10 +34,12 @@ interface Run {
   owned: Owned;
   readonly owner: string;
   /** Stores of its results not yet confirmed: the verdict waits for them. */
-  readonly stores: Promise<PubAck | undefined>[];
+  readonly stores: Promise<StoredAck | undefined>[];
 }
 
 const taskIdOf = (correlationId: string, part: number) => `${correlationId}-${part}`;
+/** Tries to store one record while the server is away (about 30 s in all). */
+const STORE_TRIES = 40;
 
 /**
  * The coordinator's durable half: takes submissions from the stream, runs them as ordinary
@@ -54,6 +58,7 @@ export class DurableRuns {
   #journal: ResultJournal | undefined;
   #unlisten: (() => void) | undefined;
   #takeovers = 0;
+  #stopped = false;
 
   constructor(nc: NatsConnection, subjects: Subjects, opts: DurableOptions, hooks: DurableHooks) {
     this.#nc = nc;
@@ -66,11 +71,43 @@ export class DurableRuns {
     return this.#streams;
   }
 
+  /**
+   * Durable when asked, or when the server has JetStream and nobody said otherwise: starts and
+   * returns the client library submits go through; undefined for in memory only.
+   */
+  async startIfWanted(
+    o: {
+      durable: boolean | undefined;
+      prefix: string;
+      id: string;
+      owner: string | undefined;
+      defaultTimeoutMs: number;
+      /** The client checks each stored result's signature (the coordinator's `verify`). */
+      verify: boolean;
+    },
+    signingKeys?: SigningKeySource,
+  ): Promise<MeshClient | undefined> {
+    if (o.durable === false) return undefined;
+    try {
+      await this.start();
+    } catch (err) {
+      if (o.durable === true) throw err;
+      this.#hooks.logger.info({ err: String(err) }, "no JetStream for durable coordination");
+      return undefined;
+    }
+    const { prefix, defaultTimeoutMs } = o;
+    const logger = this.#hooks.logger;
+    const owner = o.owner ?? o.id;
+    const { verify } = o;
+    const init = { prefix, owner, logger, defaultTimeoutMs, durable: true, verify, signingKeys };
+    return new MeshClient(this.#nc, init);
+  }
+
   /** Creates or binds the streams and starts taking submissions. Throws without JetStream. */
   async start(): Promise<void> {
     const h = this.#hooks;
     this.#streams = await ensureDurableStreams(this.#nc, this.#subjects, this.#opts, h.logger);
-    this.#journal = new ResultJournal(this.#streams.js, this.#subjects);
+    this.#journal = new ResultJournal(this.#nc, this.#subjects);
     this.#unlisten = h.aggregator.onResultAdded((r) => this.#store(r));
     this.#intake = new SubmissionIntake(this.#streams.js, this.#subjects, {
       maxOwnedPerPriority: this.#opts.maxOwnedPerPriority,
@@ -90,10 +127,12 @@ export class DurableRuns {
 
   /** Stops taking submissions; those still running go back to the stream for another owner. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unlisten?.();
     await this.#intake?.stop();
     for (const run of this.#runs.values()) this.#intake?.giveUp(run.owned);
     this.#runs.clear();
+    this.#journal?.close();
   }
 
   stats(): { owned: number; takeovers: number } {
@@ -178,12 +217,27 @@ export class DurableRuns {
     const run = this.#runs.get(r.correlationId);
     const journal = this.#journal;
     if (run === undefined || journal === undefined) return;
-    run.stores.push(
-      journal.result(run.owner, r).catch((err: unknown) => {
-        this.#hooks.logger.warn({ taskId: r.taskId, err: String(err) }, "result not stored");
-        return undefined;
-      }),
-    );
+    run.stores.push(this.#storeWithRetry(journal, run.owner, r));
+  }
+
+  /**
+   * Stores a result, again while the server is away (the same message id is stored once). Rejects
+   * only when it cannot be stored in time: no verdict is then written, so the submission is taken
+   * over rather than reported complete without its result.
+   */
+  async #storeWithRetry(journal: ResultJournal, owner: string, r: Result): Promise<StoredAck> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await journal.result(owner, r);
+      } catch (err) {
+        const e = MeshError.from(err);
+        if (!e.retryable || tries >= STORE_TRIES || this.#stopped) {
+          this.#hooks.logger.warn({ taskId: r.taskId, err: e.message }, "result not stored");
+          throw e;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * tries)));
+      }
+    }
   }
 
   /** Stores the verdict once every result is stored, then lets the stream forget the submission. */
@@ -192,13 +246,25 @@ export class DurableRuns {
     const journal = this.#journal;
     if (run === undefined || journal === undefined) return;
     void Promise.all(run.stores)
-      .then(() => journal.verdict(run.owner, r))
+      .then(() => this.#verdictWithRetry(journal, run.owner, r))
       .then(() => this.#done(id))
       .catch((err: unknown) => {
         // Left un-acked: after the ack wait another coordinator (or this one) takes it over.
         this.#hooks.logger.warn({ correlationId: id, err: String(err) }, "verdict not stored");
         this.#runs.delete(id);
       });
+  }
+
+  async #verdictWithRetry(journal: ResultJournal, owner: string, r: AggregatedResult) {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await journal.verdict(owner, r);
+      } catch (err) {
+        const e = MeshError.from(err);
+        if (!e.retryable || tries >= STORE_TRIES || this.#stopped) throw e;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * tries)));
+      }
+    }
   }
 
   #done(id: string): void {

@@ -1,6 +1,7 @@
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
-import { DeliverPolicy, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { DeliverPolicy, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import {
   AggregatedResult,
   MeshHeaders,
@@ -10,6 +11,7 @@ import {
 } from "../../subjects/index.js";
 import { decode, encode } from "../codec.js";
 import { rememberSigned, signedBytesOf } from "../signing.js";
+import { StreamPublisher, type StoredAck } from "./publisher.js";
 
 /** The kinds of record on a durable submission's results subject. */
 export const RecordKind = {
@@ -68,28 +70,34 @@ export function decodeRecord(
  */
 export class ResultJournal {
   readonly #js: JetStreamClient;
+  readonly #publisher: StreamPublisher;
   readonly #subjects: Subjects;
   readonly #stream: string;
 
-  constructor(js: JetStreamClient, subjects: Subjects) {
-    this.#js = js;
+  constructor(nc: NatsConnection, subjects: Subjects, publisher = new StreamPublisher(nc)) {
+    this.#js = jetstream(nc);
+    this.#publisher = publisher;
     this.#subjects = subjects;
     this.#stream = subjects.resultsStream();
   }
 
+  close(): void {
+    this.#publisher.close();
+  }
+
   /** A result: a signed one as its collector's own bytes, with their signature (signing.ts). */
-  result(owner: string, r: Result): Promise<PubAck> {
+  result(owner: string, r: Result): Promise<StoredAck> {
     const signed = signedBytesOf(r);
     const data = signed?.data ?? encode(Result, r);
     return this.#put(owner, r.correlationId, RecordKind.Result, data, r, signed?.signature);
   }
 
-  plan(owner: string, plan: SubmissionPlan): Promise<PubAck> {
+  plan(owner: string, plan: SubmissionPlan): Promise<StoredAck> {
     return this.#put(owner, plan.correlationId, RecordKind.Plan, encode(SubmissionPlan, plan));
   }
 
   /** The verdict: the aggregation's outcome without its results (they are records of their own). */
-  verdict(owner: string, r: AggregatedResult): Promise<PubAck> {
+  verdict(owner: string, r: AggregatedResult): Promise<StoredAck> {
     const summary: AggregatedResult = { ...r, results: [] };
     const data = encode(AggregatedResult, summary);
     return this.#put(owner, r.correlationId, RecordKind.Verdict, data);
@@ -127,11 +135,11 @@ export class ResultJournal {
     data: Uint8Array,
     r?: Result,
     signature?: string,
-  ): Promise<PubAck> {
+  ): Promise<StoredAck> {
     const headers = natsHeaders();
     headers.set(MeshHeaders.Record, kind);
     if (signature !== undefined) headers.set(MeshHeaders.Signature, signature);
-    return this.#js.publish(this.#subjects.results(owner, correlationId), data, {
+    return this.#publisher.store(this.#subjects.results(owner, correlationId), data, {
       msgID: recordId(correlationId, kind, r),
       headers,
     });

@@ -14,6 +14,9 @@ import {
 import { PRIORITY_NAMES, type PriorityName, type Subjects } from "../../subjects/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { atLeast } from "../server/versions.js";
+import { clusterReplicas } from "../server/cluster.js";
+
+export { clusterReplicas };
 import type { DurableOptions } from "./options.js";
 
 /** What durable coordination runs on: the JetStream handles and what the server offers. */
@@ -32,14 +35,6 @@ export function consumerName(priority: PriorityName): string {
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
-
-/** Replicas that follow the cluster: 1 alone, the number of known servers up to 3 in a cluster. */
-export function clusterReplicas(nc: NatsConnection): number {
-  const info = nc.info;
-  if (info?.cluster === undefined) return 1;
-  const servers = new Set(info.connect_urls ?? []);
-  return Math.max(1, Math.min(3, servers.size));
-}
 
 /**
  * Creates (or binds) the submissions stream (work queue, one subject per priority), its four

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { CollectorAdvert, DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
 import { DEFAULT_ADVERT_TTL_MS } from "./options.js";
 import { atLeast } from "../server/versions.js";
+import { clusterReplicas } from "../server/cluster.js";
 
 export interface AdvertBucketOptions {
   /** Subject prefix; the bucket is `<prefix>_collectors` (default `daemoneye`). */
@@ -19,6 +20,8 @@ export interface AdvertBucketOptions {
    * false: collectors bind as they find it; coordinators upgrade).
    */
   upgrade?: boolean;
+  /** Replicas when the bucket is created here (default: the cluster's size, up to 3). */
+  replicas?: number;
 }
 
 /** What binding found. */
@@ -51,7 +54,8 @@ export async function bindAdvertBucket(
   const name = new Subjects(opts.prefix ?? DEFAULT_PREFIX).bucket();
   const ttl = opts.ttlMs ?? DEFAULT_ADVERT_TTL_MS;
   const logger = opts.logger ?? silentLogger;
-  const kvOpts: Partial<KvOptions> = { history: 1, ttl, storage: "file" };
+  const replicas = opts.replicas ?? clusterReplicas(nc);
+  const kvOpts: Partial<KvOptions> = { history: 1, ttl, storage: "file", replicas };
   const serverMarkers = supportsLimitMarkers(nc);
   if (serverMarkers) kvOpts.markerTTL = markerTtl(ttl);
   const kv = await new Kvm(nc).create(name, kvOpts);

@@ -150,7 +150,9 @@ export class RouterWatcher {
    * reply) as a CollectorEvent. Listeners are not called: the caller made the change.
    */
   publishChange(c: RouterChange): void {
-    if (!this.#opts.publishEvents || this.#nc.isClosed()) return;
+    const { publishEvents, observedBy } = this.#opts;
+    const on = typeof publishEvents === "function" ? publishEvents() : publishEvents;
+    if (!on || this.#nc.isClosed()) return;
     const event: CollectorEvent = {
       kind: c.kind,
       collectorId: c.id,
@@ -158,6 +160,7 @@ export class RouterWatcher {
       previousHealth: c.previousHealth,
       at: this.#opts.clock.now(),
       advert: c.advert,
+      ...(observedBy !== "" ? { observedBy } : {}),
     };
     try {
       this.#nc.publish(this.#subjects.collectorEvent(c.id), encode(CollectorEvent, event));
@@ -283,7 +286,8 @@ export class RouterWatcher {
       }
     }
     for (const s of this.#streams) s.push(c);
-    this.publishChange(c);
+    // The adverts already in the bucket when the watch starts are no news: not published.
+    if (this.#ready) this.publishChange(c);
   }
 
   #markReady(): void {

@@ -80,6 +80,7 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
     ),
     logger: partial.logger ?? silentLogger,
     publishEvents: partial.publishEvents ?? true,
+    observedBy: partial.observedBy ?? "",
     clock: partial.clock ?? systemClock,
     initTimeoutMs: positive("initTimeoutMs", partial.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS),
     refuse: partial.refuse ?? (() => undefined),

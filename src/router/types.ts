@@ -109,7 +109,9 @@ export interface RouterWatcherOptions {
   sweepIntervalMs?: number;
   logger?: Logger;
   /** Publish each change as a CollectorEvent on `<prefix>.event.collector.<id>` (default true). */
-  publishEvents?: boolean;
+  publishEvents?: boolean | (() => boolean);
+  /** Named in published events as the coordinator that observed them. */
+  observedBy?: string;
   /** Clock for event timestamps (default the system clock). */
   clock?: Clock;
   /** Longest wait for the initial snapshot before start() resolves anyway (default 5000 ms). */

@@ -175,6 +175,21 @@ export const GRANTS = {
       ];
     },
   },
+  leaderLease: {
+    why: "take and renew the mesh's leader lease (who publishes events) in the coordinators bucket",
+    publish: (c) => {
+      const st = `KV_${c.s.prefix}_coordinators`;
+      const key = `$KV.${c.s.prefix}_coordinators.leader`;
+      return [
+        `${js}.STREAM.INFO.${st}`,
+        `${js}.STREAM.CREATE.${st}`,
+        key,
+        `${js}.STREAM.MSG.GET.${st}`,
+        `${js}.DIRECT.GET.${st}`,
+        `${js}.DIRECT.GET.${st}.${key}`,
+      ];
+    },
+  },
   durableSubmit: {
     why: "submit durably as itself and read only its own results (live and stored)",
     publish: (c) => [
@@ -233,6 +248,7 @@ export const ROLE_TABLE: Record<Role, RoleSpec> = {
       "serveApi",
       "publishEvents",
       "coordinationStreams",
+      "leaderLease",
       "durableSubmit",
     ],
     // One reply per api request, sent when the submission completes or times out.

@@ -184,6 +184,9 @@ pub struct CollectorEvent {
     pub at: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advert: Option<CollectorAdvert>,
+    /// The coordinator that observed it (one publishes each event for the whole mesh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_by: Option<String>,
 }
 
 impl Message for CollectorEvent {
@@ -197,6 +200,7 @@ impl Message for CollectorEvent {
             previous_health: o.opt("previousHealth", Health::read)?,
             at: o.req("at", millis)?,
             advert: o.opt("advert", CollectorAdvert::read)?,
+            observed_by: o.opt("observedBy", id)?,
         })
     }
 }
@@ -211,6 +215,9 @@ pub struct FailoverEvent {
     pub timestamp: u64,
     pub reason: String,
     pub task_ids: Vec<String>,
+    /// The coordinator that observed it (one publishes each event for the whole mesh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_by: Option<String>,
 }
 
 impl Message for FailoverEvent {
@@ -224,6 +231,7 @@ impl Message for FailoverEvent {
             timestamp: o.req("timestamp", millis)?,
             reason: o.req("reason", |v, p| string(v, p, 0, REASON_MAX))?,
             task_ids: o.req("taskIds", |v, p| array(v, p, MAX_COLLECTION_ITEMS, id))?,
+            observed_by: o.opt("observedBy", id)?,
         })
     }
 }

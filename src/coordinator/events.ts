@@ -1,0 +1,75 @@
+import type { NatsConnection } from "@nats-io/nats-core";
+import { FailoverEvent, type Subjects } from "../../subjects/index.js";
+import { encode } from "../codec.js";
+import type { Logger } from "../telemetry/logger.js";
+import { LogOnce } from "../telemetry/log-once.js";
+import type { LeaderLease } from "./leader.js";
+import type { CoordinatorEvent } from "./types.js";
+
+/**
+ * What a coordinator tells the world: in-process listeners hear every event; on NATS only the
+ * mesh's leader publishes, so each event goes out once whatever the number of coordinators, naming
+ * the coordinator that observed it. Repeated warnings are logged once per key per minute.
+ */
+export class CoordinatorEvents {
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
+  readonly #id: string;
+  readonly #logger: Logger;
+  readonly #lease: LeaderLease;
+  readonly #listeners = new Set<(e: CoordinatorEvent) => void>();
+  readonly #logOnce = new LogOnce();
+
+  constructor(
+    nc: NatsConnection,
+    subjects: Subjects,
+    id: string,
+    logger: Logger,
+    lease: LeaderLease,
+  ) {
+    this.#nc = nc;
+    this.#subjects = subjects;
+    this.#id = id;
+    this.#logger = logger;
+    this.#lease = lease;
+  }
+
+  listen(fn: (e: CoordinatorEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * An instance failed: published by the leader (once for the mesh, whoever had work on it);
+   * when tasks of this coordinator moved (`moved`), also logged and heard by listeners.
+   */
+  failover(event: FailoverEvent, moved: boolean): void {
+    const observed: FailoverEvent = { ...event, observedBy: this.#id };
+    if (this.#lease.leader) {
+      try {
+        this.#nc.publish(this.#subjects.failoverEvent(), encode(FailoverEvent, observed));
+      } catch (err) {
+        this.#logger.warn({ err: String(err) }, "failover event not published");
+      }
+    }
+    if (!moved) return;
+    const { failedCollectorId: failed, failoverTargetId: target, reason } = event;
+    this.#logger.warn({ failed, target, tasks: event.taskIds.length, reason }, "failover");
+    this.emit({ kind: "failover", event: observed });
+  }
+
+  emit(e: CoordinatorEvent): void {
+    for (const fn of this.#listeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.#logger.warn({ err: String(err) }, "listener threw");
+      }
+    }
+  }
+
+  warnOnce(key: string, msg: string, detail: string | undefined): void {
+    const once = this.#logOnce.check(key);
+    if (once.log) this.#logger.warn({ detail, suppressed: once.suppressed }, msg);
+  }
+}
