@@ -11,6 +11,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { Kvm } from "@nats-io/kv";
 import { Coordinator } from "../../src/coordinator/index.js";
 import { Collector } from "../../src/collector/index.js";
 import { ErrorCode, SourceCaps, Subjects, type AggregatedResult } from "../../subjects/index.js";
@@ -203,5 +204,32 @@ describe("security - level 1: answers that do not fit the attempt in flight chan
     expect(failovers()).toBe(0);
     expect(c.failovers).toBe(0);
     expect(c.resent).toBe(0);
+  });
+});
+
+describe("security - level 1: the advert bucket is anyone's to write", () => {
+  it("security - open mesh: a forged advert delete is believed until the collector's next heartbeat; its tasks move, none is lost", async () => {
+    const { s, coord, failovers } = await setup();
+    const kv = await new Kvm(await mesh.connect("kv-attacker")).open(s.bucket());
+    let deleted = false;
+    await attacker(s, {
+      task: (seen) => {
+        if (deleted || seen.collectorId !== "proc-a") return;
+        deleted = true;
+        void kv.delete("proc-a");
+      },
+    });
+    const left: string[] = [];
+    coord.router.follow((u) => {
+      if (u.kind === "left") left.push(u.id);
+    });
+    const verdicts = await submitAll(coord);
+    expectAllReal(verdicts);
+    expect(deleted).toBe(true);
+    // What level 1 does with it: proc-a was taken for gone, and came back with its next heartbeat.
+    expect(left).toEqual(["proc-a"]);
+    expect(failovers()).toBeGreaterThanOrEqual(1);
+    await until(() => coord.router.get("proc-a")?.health === "healthy", 5000, "proc-a back");
+    expect(coord.stats().coordinator.lost).toBe(0);
   });
 });
