@@ -13,8 +13,11 @@ export const PHASES = [
   "moleculer",
   "fanout4",
   "rss",
+  "flood",
 ] as const;
 export type Phase = (typeof PHASES)[number];
+/** What runs without --only: all but the flood (about a minute of its own; `--only flood`). */
+export const DEFAULT_PHASES: readonly Phase[] = PHASES.filter((p) => p !== "flood");
 
 export interface Plan {
   name: "quick" | "default" | "full";
@@ -28,6 +31,9 @@ export interface Plan {
   pipeWarmupMs: number;
   fanoutCount: number;
   soakTasks: number;
+  /** Hostile messages of the flood phase (at 2,000/s), and its baseline without them. */
+  floodMessages: number;
+  floodBaselineMs: number;
 }
 
 export const PLANS: Record<Plan["name"], Plan> = {
@@ -41,6 +47,8 @@ export const PLANS: Record<Plan["name"], Plan> = {
     pipeWarmupMs: 100,
     fanoutCount: 100,
     soakTasks: 5_000,
+    floodMessages: 4_000,
+    floodBaselineMs: 2_000,
   },
   default: {
     name: "default",
@@ -52,6 +60,8 @@ export const PLANS: Record<Plan["name"], Plan> = {
     pipeWarmupMs: 300,
     fanoutCount: 1_000,
     soakTasks: 100_000,
+    floodMessages: 100_000,
+    floodBaselineMs: 20_000,
   },
   full: {
     name: "full",
@@ -63,6 +73,8 @@ export const PLANS: Record<Plan["name"], Plan> = {
     pipeWarmupMs: 500,
     fanoutCount: 5_000,
     soakTasks: 1_000_000,
+    floodMessages: 100_000,
+    floodBaselineMs: 30_000,
   },
 };
 
@@ -77,7 +89,7 @@ export function parseArgs(argv: string[]): Args {
   let json = false;
   let plan = PLANS.default;
   let layout: Args["layout"] = "child";
-  let only = new Set<Phase>(PHASES);
+  let only = new Set<Phase>(DEFAULT_PHASES);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") json = true;

@@ -11,7 +11,7 @@
  * --layout where the answering sides (echo, collectors, peers' workers) run: a child process
  *          (default) or here
  * --only   phases to run: route, select, floor, e2e, durable, micro, moleculer, fanout4, rss
- *          (default all)
+ *          (default all of these), flood (valid latency under a hostile flood: only when named)
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { connect } from "@nats-io/transport-node";
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
 
   const natsPhases: Phase[] = ["floor", "e2e", "durable", "micro", "moleculer", "fanout4", "rss"];
-  if (natsPhases.some((p) => only.has(p))) {
+  if (natsPhases.some((p) => only.has(p)) || only.has("flood")) {
     const ns = await NatsServer.start({ jetstream: true });
     log(
       `nats-server ${String((out.machine as { nats_server: string }).nats_server)}: pid ${ns.pid}`,
@@ -94,7 +94,18 @@ async function main(): Promise<void> {
     const held = new Held(ns);
     const unhook = releaseOnExit(held, log);
     try {
-      await measureNats(args, out, held);
+      if (only.has("flood")) {
+        const { benchFlood, FLOOD_RATE, FLOOD_VALID_RATE } = await import("./flood-phase.js");
+        const o = { messages: plan.floodMessages, perSecond: FLOOD_RATE };
+        const flood = await benchFlood(
+          held.ns.url,
+          { ...o, validPerSecond: FLOOD_VALID_RATE, baselineMs: plan.floodBaselineMs },
+          log,
+        );
+        out.flood = flood;
+        log(`flood: ${JSON.stringify(flood)}`);
+      }
+      if (natsPhases.some((p) => only.has(p))) await measureNats(args, out, held);
     } finally {
       await held.release();
       unhook();
@@ -347,6 +358,7 @@ function targets(out: Record<string, unknown>): Record<string, Target> {
   const route = out.route as { p99_ns: number } | undefined;
   const select = out.select as { p99_ns: number } | undefined;
   const rss = out.rss as RssResult | undefined;
+  const flood = out.flood as { p99_ratio: Record<string, number> } | undefined;
   const t = (target: string, value: number | undefined, ok: (v: number) => boolean): Target => ({
     target,
     value,
@@ -357,6 +369,11 @@ function targets(out: Record<string, unknown>): Record<string, Target> {
     p50_minus_floor_us: t("<= 30", ratios?.p50_minus_floor_us, (v) => v <= 30),
     route_p99_ns: t("<= 5000", route?.p99_ns, (v) => v <= 5000),
     select_p99_ns: t("<= 5000", select?.p99_ns, (v) => v <= 5000),
+    flood_p99_ratio: t(
+      "<= 2",
+      flood ? Math.max(...Object.values(flood.p99_ratio)) : undefined,
+      (v) => v <= 2,
+    ),
     // Judged on the 10⁶-task soak of --full; a shorter soak still includes the heap growing to
     // its working size, so it is reported but not judged.
     rss_growth:

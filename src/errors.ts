@@ -98,6 +98,27 @@ export class PathNotAllowedError extends MeshError {
   }
 }
 
+/**
+ * A result stream's reader came too late: it was further behind than its byte budget while
+ * results arrived, or the finished results it had not read yet were dropped (the retained
+ * results' byte budget). The results stream keeps a durable submission's results longer.
+ */
+export class SlowConsumerError extends MeshError {
+  /** Bytes of results the reader had not read. */
+  readonly unreadBytes: number;
+  /** The budget it went past (streamBufferBytes). */
+  readonly budgetBytes: number;
+  constructor(correlationId: string, unreadBytes: number, budgetBytes: number, why: string) {
+    super(
+      ErrorCode.SlowConsumer,
+      `stream of ${correlationId}: ${why} (${unreadBytes} bytes unread, budget ${budgetBytes})`,
+    );
+    this.name = "SlowConsumerError";
+    this.unreadBytes = unreadBytes;
+    this.budgetBytes = budgetBytes;
+  }
+}
+
 export const errors = {
   MeshError,
   InvalidMessageError,
@@ -111,4 +132,5 @@ export const errors = {
   StoppedError,
   UnsupportedPlatformError,
   PathNotAllowedError,
+  SlowConsumerError,
 } as const;

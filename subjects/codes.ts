@@ -21,6 +21,11 @@ export const ErrorCode = {
   Unavailable: "UNAVAILABLE",
   /** The submission was cancelled, or this attempt was abandoned for another. */
   Cancelled: "CANCELLED",
+  /**
+   * A reader of a result stream fell further behind than its byte budget, or read a finished
+   * submission whose results were dropped before it got to them.
+   */
+  SlowConsumer: "SLOW_CONSUMER",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

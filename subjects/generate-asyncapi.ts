@@ -365,6 +365,12 @@ export function buildAsyncApi(): Record<string, unknown> {
               type: "string",
               description: "The coordinator that observed an event or owns a submission.",
             },
+            [MeshHeaders.Signature]: {
+              type: "string",
+              pattern: "^[A-Za-z0-9_-]{85}[AQgw]$",
+              description:
+                "On a Result from a collector whose advert has a signingKey: the ed25519 signature (64 bytes, base64url without padding) of the message body exactly as the collector sent it. A Result passed on (results stream record, streamed api reply) keeps the collector's bytes and this header.",
+            },
           },
         },
       },

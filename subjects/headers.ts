@@ -19,5 +19,11 @@ export const MeshHeaders = {
   Keepalive: "Mesh-Keepalive",
   /** The coordinator that observed an event or owns a submission. */
   Coordinator: "Mesh-Coordinator",
+  /**
+   * On a Result from a collector that signs: the ed25519 signature (64 bytes, base64url without
+   * padding) of the message body exactly as the collector sent it, by the key in its advert's
+   * `signingKey`. Results passed on (results stream, streamed api reply) keep those bytes and it.
+   */
+  Signature: "Mesh-Signature",
 } as const;
 export type HeaderName = (typeof MeshHeaders)[keyof typeof MeshHeaders];

@@ -33,6 +33,11 @@ export const MAX_TASK_TIMEOUT_MS = 3_600_000;
 
 const tokenRe = /^[^\s.*>]+$/;
 
+/** What an advert's `signingKey` starts with: the only algorithm there is. */
+export const SIGNING_KEY_PREFIX = "ed25519:";
+/** An ed25519 public key (32 bytes) in base64url without padding. */
+const SIGNING_KEY_RE = /^ed25519:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
 /** An id that is also a subject token. */
 export const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(tokenRe, "must be one subject token");
 export const Caps = z.number().int().min(0).max(ALL_CAPS);
@@ -63,6 +68,15 @@ export const CollectorAdvert = z.object({
   startedAt: Millis,
   heartbeatSeq: z.number().int().min(0),
   heartbeatAt: Millis,
+  /**
+   * The public key this collector signs its results with: `ed25519:` and the 32-byte key in
+   * base64url without padding. Each Result it sends then carries the ed25519 signature of its
+   * bytes in the `Mesh-Signature` header. Absent: it does not sign.
+   */
+  signingKey: z
+    .string()
+    .regex(SIGNING_KEY_RE, "must be ed25519: and a 32-byte key in base64url")
+    .optional(),
 });
 export type CollectorAdvert = z.infer<typeof CollectorAdvert>;
 

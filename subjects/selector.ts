@@ -55,7 +55,8 @@ export function parseSelector(selector: string): SelectorTerm[] {
     if (m === null) throw new SelectorError(selector, at, "a term without =, !=, ~ or !~");
     const [, rawKey = "", op = "=", rawValue = ""] = m;
     const key = rawKey.trim();
-    if (!KEY.test(key)) throw new SelectorError(selector, at, `the label name ${JSON.stringify(key)}`);
+    if (!KEY.test(key))
+      throw new SelectorError(selector, at, `the label name ${JSON.stringify(key)}`);
     const value = rawValue.trim();
     if (/[=!~]/.test(value.slice(0, 1))) {
       throw new SelectorError(selector, at + rawKey.length + op.length, "a second operator");
@@ -69,7 +70,10 @@ export function parseSelector(selector: string): SelectorTerm[] {
 }
 
 function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
 }
 
@@ -92,7 +96,13 @@ export class Selector {
     this.terms = parseSelector(text);
     this.#tests = this.terms.map((t) => {
       const read = (s: SelectorSubject): string | undefined =>
-        t.key === "id" ? s.id : t.key === "type" ? s.type : t.key === "version" ? s.version : s.labels[t.key];
+        t.key === "id"
+          ? s.id
+          : t.key === "type"
+            ? s.type
+            : t.key === "version"
+              ? s.version
+              : s.labels[t.key];
       if (t.op === "=" || t.op === "!=") {
         const want = t.op === "=";
         return (s) => (read(s) === t.value) === want;

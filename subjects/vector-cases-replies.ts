@@ -92,6 +92,12 @@ function errorReplyCases(): VectorCase[] {
     valid("cancelled", "a cancelled submission, as an api reply", {
       error: { code: "CANCELLED", message: "cancelled: operator said so" },
     }),
+    valid("slow-consumer", "a stream reader that fell behind its byte budget", {
+      error: {
+        code: "SLOW_CONSUMER",
+        message: "stream of c-1: results arrived faster than it read them",
+      },
+    }),
     valid("message-1024", "message at 1024", {
       error: { code: "STOPPED", message: "m".repeat(1024) },
     }),

@@ -176,6 +176,36 @@ function advertCases(): VectorCase[] {
     bad("started-at-negative", "startedAt -1", { startedAt: -1 }),
     bad("started-at-uint64", "startedAt as uint64 2^63", { startedAt: u64(2n ** 63n) }),
     bad("heartbeat-seq-missing", "no heartbeatSeq", { heartbeatSeq: undefined }),
+    ...signingKeyCases(),
+  ];
+}
+
+/** The public key of RFC 8032's first ed25519 test vector, as an advert carries it. */
+const SIGNING_KEY = "ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+function signingKeyCases(): VectorCase[] {
+  const { valid, invalid } = caseMaker("CollectorAdvert");
+  const bad = (name: string, description: string, signingKey: unknown) =>
+    invalid(name, description, mapWith(advert, { signingKey }));
+  const key = SIGNING_KEY.slice("ed25519:".length);
+  return [
+    valid("signing-key", "a collector that signs its results: ed25519 and 32 bytes in base64url", {
+      ...advert,
+      signingKey: SIGNING_KEY,
+    }),
+    bad("signing-key-algorithm", "an algorithm other than ed25519", `rsa:${key}`),
+    bad("signing-key-no-algorithm", "the key without its algorithm", key),
+    bad("signing-key-31-bytes", "a key one byte short", `ed25519:${key.slice(0, 42)}`),
+    bad("signing-key-33-bytes", "a key one byte long", `ed25519:${key}AA`),
+    bad("signing-key-padded", "base64 padding is not base64url without padding", `${SIGNING_KEY}=`),
+    bad("signing-key-base64", "standard base64 characters (+ /)", `ed25519:${key.slice(0, 41)}+/`),
+    bad(
+      "signing-key-non-canonical",
+      "the last character carries bits beyond the 32 bytes",
+      `ed25519:${key.slice(0, 42)}p`,
+    ),
+    bad("signing-key-number", "a key of the wrong type", 7),
+    bad("signing-key-nil", "nil is not an absent field", null),
   ];
 }
 

@@ -6,6 +6,7 @@ import type {
 } from "../../subjects/index.js";
 import type { HeapItem } from "../structures/heap.js";
 import type { ResultStream, StreamSource } from "./result-stream.js";
+import { resultBytes } from "./size.js";
 
 /** Results in order: produced-at, then collector id, then seq. */
 export function compareResults(a: Result, b: Result): number {
@@ -39,6 +40,8 @@ export class Aggregation implements HeapItem, StreamSource {
   heapIndex = -1;
   /** Distinct results in arrival order, append-only (streams hold cursors into it). */
   readonly log: Result[] = [];
+  /** Bytes of the results in the log (size.ts), withdrawn ones included: the log holds them. */
+  bytes = 0;
   duplicates = 0;
   readonly streams = new Set<ResultStream>();
   /** `whenComplete`'s promise, made on first ask. */
@@ -72,8 +75,8 @@ export class Aggregation implements HeapItem, StreamSource {
     return this.#dropped !== undefined && this.#dropped.has(r);
   }
 
-  /** Adds `r` unless it is a duplicate, from an abandoned part, or past `max` results. */
-  offer(r: Result, key: string, max: number): Offer {
+  /** Adds `r` unless it is a duplicate, from an abandoned part, or past `max` results or bytes. */
+  offer(r: Result, key: string, max: number, maxBytes: number): Offer {
     const partKey = `${r.collectorId} ${r.taskId}`;
     let part = this.#parts.get(partKey);
     if (part !== undefined && part.abandonedThrough !== NOT_ABANDONED) {
@@ -85,7 +88,8 @@ export class Aggregation implements HeapItem, StreamSource {
       this.duplicates++;
       return "duplicate";
     }
-    if (this.received >= max) return "overflow";
+    const size = resultBytes(r);
+    if (this.received >= max || this.bytes + size > maxBytes) return "overflow";
     if (part === undefined) {
       part = { complete: false, abandonedThrough: NOT_ABANDONED };
       this.#parts.set(partKey, part);
@@ -94,6 +98,7 @@ export class Aggregation implements HeapItem, StreamSource {
     const last = this.log[this.log.length - 1];
     if (last !== undefined && this.#inOrder && compareResults(last, r) > 0) this.#inOrder = false;
     this.log.push(r);
+    this.bytes += size;
     if (r.final && !part.complete) {
       part.complete = true;
       this.#completeParts++;

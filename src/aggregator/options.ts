@@ -4,15 +4,24 @@ import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
 import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
 
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
+/** Bytes of finished results kept; the oldest finished go first (64 MiB). */
+export const DEFAULT_COMPLETED_RING_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_STREAM_BUFFER_SIZE = 1024;
+/** Bytes of results a stream reader may have left unread (64 MiB). */
+export const DEFAULT_STREAM_BUFFER_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_RESULTS_PER_AGGREGATION = MAX_RESULTS_PER_REPLY;
+/** Bytes of results one aggregation holds; more are counted as overflow (256 MiB). */
+export const DEFAULT_MAX_AGGREGATION_BYTES = 256 * 1024 * 1024;
 
 export function defaultAggregatorOptions(): AggregatorOptions {
   return {
     dedupKey: DedupKey.CollectorTaskSeq,
     completedRingSize: DEFAULT_COMPLETED_RING_SIZE,
+    completedRingBytes: DEFAULT_COMPLETED_RING_BYTES,
     streamBufferSize: DEFAULT_STREAM_BUFFER_SIZE,
+    streamBufferBytes: DEFAULT_STREAM_BUFFER_BYTES,
     maxResultsPerAggregation: DEFAULT_MAX_RESULTS_PER_AGGREGATION,
+    maxAggregationBytes: DEFAULT_MAX_AGGREGATION_BYTES,
   };
 }
 
@@ -29,8 +38,11 @@ export function parseAggregatorOptions(
     );
   }
   positiveInt("completedRingSize", o.completedRingSize);
+  positiveInt("completedRingBytes", o.completedRingBytes);
   positiveInt("streamBufferSize", o.streamBufferSize);
+  positiveInt("streamBufferBytes", o.streamBufferBytes);
   positiveInt("maxResultsPerAggregation", o.maxResultsPerAggregation);
+  positiveInt("maxAggregationBytes", o.maxAggregationBytes);
   if (o.maxResultsPerAggregation > MAX_RESULTS_PER_REPLY) {
     throw new InvalidArgumentError(
       "maxResultsPerAggregation",

@@ -11,7 +11,8 @@ import type { MeshIterator } from "../structures/iterator.js";
 import { checkTimeout } from "../distributor/options.js";
 import { Aggregation } from "./aggregation.js";
 import { dedupKeyFn, parseAggregatorOptions } from "./options.js";
-import { ResultStream, type StreamSource } from "./result-stream.js";
+import { ResultStream, type StreamLimits, type StreamSource } from "./result-stream.js";
+import { resultBytes } from "./size.js";
 import type {
   AggregationOptions,
   AggregationStats,
@@ -43,6 +44,12 @@ export class ResultAggregator {
    */
   #order: (AggregatedResult | undefined)[] = [];
   #orderHead = 0;
+  /** Bytes of each finished result kept, and of all of them (completedRingBytes bounds it). */
+  readonly #bytesOf = new WeakMap<AggregatedResult, number>();
+  #completedBytes = 0;
+  /** Streams still reading a finished aggregation, by id: detached when it is dropped. */
+  readonly #draining = new Map<string, Set<ResultStream>>();
+  readonly #limits: StreamLimits;
   readonly #stats = {
     started: 0,
     completed: 0,
@@ -54,6 +61,7 @@ export class ResultAggregator {
     late: 0,
     unknown: 0,
     overflow: 0,
+    slowConsumers: 0,
   };
   #completedMsSum = 0;
   readonly #onAdded = new Set<(r: Result) => void>();
@@ -62,6 +70,8 @@ export class ResultAggregator {
     this.options = Object.freeze(parseAggregatorOptions(opts));
     this.#clock = defaultDeps(deps).clock;
     this.#keyOf = dedupKeyFn(this.options.dedupKey);
+    const { streamBufferSize: bufferSize, streamBufferBytes: budgetBytes } = this.options;
+    this.#limits = { bufferSize, budgetBytes };
   }
 
   /** Starts gathering results for `correlationId`; InvalidArgumentError if it is running. */
@@ -86,7 +96,8 @@ export class ResultAggregator {
       opts.minResults,
     );
     // A reused id starts afresh: its old result no longer answers getAggregation.
-    this.#completed.delete(correlationId);
+    const old = this.#completed.get(correlationId);
+    if (old !== undefined) this.#forget(old);
     this.#active.set(correlationId, agg);
     this.#deadlines.push(agg);
     this.#stats.started++;
@@ -112,7 +123,8 @@ export class ResultAggregator {
       else this.#stats.unknown++;
       return undefined;
     }
-    switch (agg.offer(result, this.#keyOf(result), this.options.maxResultsPerAggregation)) {
+    const { maxResultsPerAggregation: max, maxAggregationBytes: maxBytes } = this.options;
+    switch (agg.offer(result, this.#keyOf(result), max, maxBytes)) {
       case "duplicate":
         this.#stats.deduplicated++;
         return undefined;
@@ -127,7 +139,7 @@ export class ResultAggregator {
     }
     this.#stats.resultsAggregated++;
     for (const fn of this.#onAdded) fn(result);
-    for (const s of agg.streams) s.fill();
+    for (const s of [...agg.streams]) s.fill(true);
     return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
   }
 
@@ -206,20 +218,39 @@ export class ResultAggregator {
    */
   stream(correlationId: string): MeshIterator<Result> {
     const agg = this.#active.get(correlationId);
-    const size = this.options.streamBufferSize;
     if (agg !== undefined) {
-      const s = new ResultStream(agg, size, (gone) => agg.streams.delete(gone));
-      agg.streams.add(s);
+      const s = this.#newStream(agg, agg.streams);
       s.fill();
       return s.iterator;
     }
     const done = this.#completed.get(correlationId);
     if (done === undefined) throw unknownId(correlationId);
-    const src: StreamSource = { log: done.results, isDropped: () => false };
-    const s = new ResultStream(src, size, () => undefined);
+    const src: StreamSource = {
+      correlationId,
+      log: done.results,
+      bytes: this.#bytesOf.get(done) ?? 0,
+      isDropped: () => false,
+    };
+    let readers = this.#draining.get(correlationId);
+    if (readers === undefined) this.#draining.set(correlationId, (readers = new Set()));
+    const s = this.#newStream(src, readers);
     const err = done.error ? new MeshError(done.error.code, done.error.message) : undefined;
     s.end(done.status === "failed" ? err : undefined);
     return s.iterator;
+  }
+
+  /** A stream of `src`, one of `readers` until it stops. */
+  #newStream(src: StreamSource, readers: Set<ResultStream>): ResultStream {
+    const id = src.correlationId;
+    const s = new ResultStream(src, this.#limits, {
+      onStop: (gone) => {
+        readers.delete(gone);
+        if (readers.size === 0 && this.#draining.get(id) === readers) this.#draining.delete(id);
+      },
+      onSlow: () => this.#stats.slowConsumers++,
+    });
+    readers.add(s);
+    return s;
   }
 
   /** How far a running aggregation is: distinct results and complete parts so far. */
@@ -248,6 +279,8 @@ export class ResultAggregator {
     return {
       ...this.#stats,
       active: this.#active.size,
+      retained: this.#completed.size,
+      retainedBytes: this.#completedBytes,
       averageAggregationMs:
         this.#stats.completed === 0 ? 0 : this.#completedMsSum / this.#stats.completed,
     };
@@ -262,7 +295,6 @@ export class ResultAggregator {
     );
     this.#active.delete(agg.correlationId);
     this.#deadlines.remove(agg);
-    this.#remember(result);
     switch (status) {
       case "complete":
         this.#stats.completed++;
@@ -279,22 +311,31 @@ export class ResultAggregator {
         break;
     }
     if (agg.streams.size > 0) {
+      // Readers still going read the finished result from now: detached when it is dropped.
+      this.#draining.set(agg.correlationId, agg.streams);
       for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
     }
+    this.#remember(result);
     agg.done?.resolve(result);
     return result;
   }
 
+  /** Keeps a finished result; drops the oldest while past completedRingSize or completedRingBytes. */
   #remember(result: AggregatedResult): void {
-    const max = this.options.completedRingSize;
+    const { completedRingSize: max, completedRingBytes: maxBytes } = this.options;
+    let bytes = 0;
+    for (const r of result.results) bytes += resultBytes(r);
+    this.#bytesOf.set(result, bytes);
     this.#completed.set(result.correlationId, result);
+    this.#completedBytes += bytes;
     this.#order.push(result);
-    while (this.#completed.size > max && this.#orderHead < this.#order.length) {
+    while (
+      (this.#completed.size > max || this.#completedBytes > maxBytes) &&
+      this.#orderHead < this.#order.length
+    ) {
       const old = this.#order[this.#orderHead];
       this.#order[this.#orderHead++] = undefined;
-      if (old !== undefined && this.#completed.get(old.correlationId) === old) {
-        this.#completed.delete(old.correlationId);
-      }
+      if (old !== undefined && this.#completed.get(old.correlationId) === old) this.#forget(old);
     }
     if (this.#orderHead >= max || this.#order.length > 2 * max + this.#orderHead) {
       this.#order = this.#order
@@ -302,6 +343,17 @@ export class ResultAggregator {
         .filter((r) => r !== undefined && this.#completed.get(r.correlationId) === r);
       this.#orderHead = 0;
     }
+  }
+
+  /** A finished result leaves: its readers keep only what they have not read (or end). */
+  #forget(old: AggregatedResult): void {
+    const id = old.correlationId;
+    this.#completed.delete(id);
+    this.#completedBytes -= this.#bytesOf.get(old) ?? 0;
+    const readers = this.#draining.get(id);
+    if (readers === undefined) return;
+    this.#draining.delete(id);
+    for (const s of [...readers]) s.detach();
   }
 }
 

@@ -22,10 +22,24 @@ export interface AggregatorOptions {
   dedupKey: DedupKey | DedupKeyFn;
   /** Finished aggregations kept for `getAggregation` and late counting (default 1000). */
   completedRingSize: number;
+  /**
+   * Bytes of finished results kept (about their encoded size, see size.ts): past it the oldest
+   * finished aggregations are dropped first (default 64 MiB). A stream still reading one that is
+   * dropped keeps only what it has not read, within streamBufferBytes.
+   */
+  completedRingBytes: number;
   /** Results queued in each stream consumer; the rest wait for its pulls (default 1024). */
   streamBufferSize: number;
+  /**
+   * Bytes of results a stream reader may leave unread: a reader further behind, as results
+   * arrive or when the finished results it reads are dropped, ends with SlowConsumerError
+   * (default 64 MiB).
+   */
+  streamBufferBytes: number;
   /** Most distinct results one aggregation holds; more are counted as overflow (default 100,000). */
   maxResultsPerAggregation: number;
+  /** Most bytes of results one aggregation holds; more are counted as overflow (default 256 MiB). */
+  maxAggregationBytes: number;
 }
 
 export interface AggregationOptions {
@@ -52,8 +66,13 @@ export interface AggregationStats {
   late: number;
   /** Results for a correlation id never seen (or long forgotten). */
   unknown: number;
-  /** Results past `maxResultsPerAggregation`. */
+  /** Results past `maxResultsPerAggregation` or `maxAggregationBytes`. */
   overflow: number;
+  /** Finished aggregations kept now, and their bytes (bounded by completedRingSize and -Bytes). */
+  retained: number;
+  retainedBytes: number;
+  /** Stream readers ended with SlowConsumerError. */
+  slowConsumers: number;
   /** Mean start-to-completion time of the aggregations that completed. */
   averageAggregationMs: number;
 }

@@ -130,13 +130,18 @@ function readSecret(file: string, what: string): Uint8Array {
 
 /** The seed in an nkey file (the first line that is a user seed, `SU…`). */
 function readNkey(file: string): Uint8Array {
+  return new TextEncoder().encode(nkeySeedOf(file));
+}
+
+/** The user seed (`SU…`) an nkey file holds: what `collector --sign` signs with. */
+export function nkeySeedOf(file: string): string {
   const text = new TextDecoder().decode(readSecret(file, "nkey"));
   const seed = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .find((l) => /^SU[A-Z2-7]{56}$/.test(l));
   if (!seed) throw new CliError(`${file} holds no nkey user seed (a line SU…)`);
-  return new TextEncoder().encode(seed);
+  return seed;
 }
 
 async function followStatus(

@@ -12,6 +12,8 @@ import { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "../coordinator/submit-plan.js";
 import type { MeshClientOptions } from "./options.js";
 import type { SubmissionHandle } from "./types.js";
+import { rememberSigned } from "../signing.js";
+import type { ResultChecker } from "./verify.js";
 
 interface Call {
   readonly sub: Subscription;
@@ -31,11 +33,20 @@ export class FastSubmitter {
   readonly #agg = new ResultAggregator({ completedRingSize: 100 });
   readonly #calls = new Map<string, Call>();
   #timer: NodeJS.Timeout | undefined;
+  /** With `verify`: results are checked, and every reply applied in order after them. */
+  readonly #checker: ResultChecker | undefined;
+  #checked: Promise<void> = Promise.resolve();
 
-  constructor(nc: NatsConnection, subjects: Subjects, opts: MeshClientOptions) {
+  constructor(
+    nc: NatsConnection,
+    subjects: Subjects,
+    opts: MeshClientOptions,
+    checker?: ResultChecker,
+  ) {
     this.#nc = nc;
     this.#subjects = subjects;
     this.#opts = opts;
+    this.#checker = checker;
   }
 
   submit(plan: SubmitPlan): Promise<AggregatedResult> {
@@ -88,6 +99,14 @@ export class FastSubmitter {
     const call = this.#calls.get(id);
     if (!call) return;
     call.lastHeard = Date.now();
+    if (this.#checker === undefined) void this.#handle(id, msg, undefined);
+    else {
+      const checker = this.#checker;
+      this.#checked = this.#checked.then(() => this.#handle(id, msg, checker));
+    }
+  }
+
+  async #handle(id: string, msg: Msg, checker: ResultChecker | undefined): Promise<void> {
     const h = msg.headers;
     if (h?.code === 503) {
       this.#end(id, new MeshError(ErrorCode.NoResponders, "no coordinator serves the api"));
@@ -105,7 +124,10 @@ export class FastSubmitter {
         const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
         this.#agg.end(id, v.status, { expected: v.expected, error });
       } else {
-        this.#agg.addResult(decode(Result, msg.data, { subject: msg.subject }));
+        const r = decode(Result, msg.data, { subject: msg.subject });
+        const signature = checker ? h?.get(MeshHeaders.Signature) : undefined;
+        if (signature) rememberSigned(r, msg.data, signature);
+        if (checker === undefined || (await checker.check(r))) this.#agg.addResult(r);
       }
     } catch (e) {
       this.#end(id, MeshError.from(e));

@@ -22,12 +22,14 @@ import {
   ResultJournal,
   RecordKind,
   decodeRecord,
+  type SubmissionRecord,
   type SubmissionRecords,
 } from "../durable/journal.js";
 import { StreamPublisher } from "../durable/publisher.js";
 import { atLeast } from "../server/versions.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
+import { ResultChecker, advertKeys, type VerificationStats } from "./verify.js";
 import type { SubmissionHandle } from "./types.js";
 
 /**
@@ -48,6 +50,9 @@ export class MeshClient {
   /** Tracks each submission's results: dedup by part and sequence number, completion, streams. */
   readonly #agg: ResultAggregator;
   readonly #pending = new Map<string, { submission: DurableSubmission; expected?: number }>();
+  /** With `verify`: checks each result's signature; records are then applied in order, after it. */
+  readonly #checker: ResultChecker | undefined;
+  #checked: Promise<void> = Promise.resolve();
   #sub: Subscription | undefined;
   #durable: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -63,7 +68,11 @@ export class MeshClient {
     this.#store = new StreamPublisher(nc, { inboxPrefix: this.opts.inboxPrefix });
     this.#journal = new ResultJournal(nc, this.subjects, this.#store);
     this.#agg = new ResultAggregator({ dedupKey: DedupKey.TaskSeq, completedRingSize: 1000 });
-    this.#fast = new FastSubmitter(nc, this.subjects, this.opts);
+    const o = this.opts;
+    this.#checker = o.verify
+      ? new ResultChecker(o.signingKeys ?? advertKeys(nc, this.subjects))
+      : undefined;
+    this.#fast = new FastSubmitter(nc, this.subjects, this.opts, this.#checker);
     void this.#followConnection();
   }
 
@@ -130,9 +139,19 @@ export class MeshClient {
     }
   }
 
-  /** What the results stream holds for one of this submitter's submissions. */
-  results(correlationId: string, owner = this.opts.owner): Promise<SubmissionRecords> {
-    return this.#journal.read(owner, correlationId);
+  /**
+   * What the results stream holds for one of this submitter's submissions; with `verify`, only
+   * the results signed by their collectors.
+   */
+  async results(correlationId: string, owner = this.opts.owner): Promise<SubmissionRecords> {
+    const recs = await this.#journal.read(owner, correlationId);
+    if (this.#checker) recs.results = await this.#checker.filter(recs.results);
+    return recs;
+  }
+
+  /** With `verify`: results taken and dropped, by reason; undefined when not verifying. */
+  verification(): VerificationStats | undefined {
+    return this.#checker?.stats();
   }
 
   async close(): Promise<void> {
@@ -232,16 +251,23 @@ export class MeshClient {
   }
 
   #onRecord(msg: Msg): void {
-    let rec;
+    let rec: SubmissionRecord;
     try {
-      rec = decodeRecord(msg);
+      rec = decodeRecord(msg, this.#checker !== undefined);
     } catch {
       return; // not a record: nothing this client can use
     }
-    this.#apply(rec);
+    const checker = this.#checker;
+    if (checker === undefined) this.#apply(rec);
+    else this.#checked = this.#checked.then(() => this.#applyChecked(checker, rec));
   }
 
-  #apply(rec: ReturnType<typeof decodeRecord>): void {
+  /** Applies a record once its result (if it is one) has checked; in arrival order. */
+  async #applyChecked(checker: ResultChecker, rec: SubmissionRecord): Promise<void> {
+    if (rec.kind !== RecordKind.Result || (await checker.check(rec.result))) this.#apply(rec);
+  }
+
+  #apply(rec: SubmissionRecord): void {
     if (rec.kind === RecordKind.Result) {
       this.#agg.addResult(rec.result);
     } else if (rec.kind === RecordKind.Plan) {
@@ -271,7 +297,7 @@ export class MeshClient {
   /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */
   async #catchUp(id: string): Promise<void> {
     try {
-      const recs = await this.#journal.read(this.opts.owner, id);
+      const recs = await this.results(id);
       if (recs.plan) this.#apply({ kind: RecordKind.Plan, plan: recs.plan });
       for (const r of recs.results) this.#apply({ kind: RecordKind.Result, result: r });
       if (recs.verdict) this.#apply({ kind: RecordKind.Verdict, verdict: recs.verdict });

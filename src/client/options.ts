@@ -2,6 +2,7 @@ import { DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { DEFAULT_SUBMIT_TIMEOUT_MS } from "../coordinator/options.js";
 import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import type { SigningKeySource } from "./verify.js";
 
 /** After the deadline, how long a submitter waits for the mesh's verdict before giving its own. */
 export const DEFAULT_VERDICT_GRACE_MS = 1000;
@@ -21,6 +22,13 @@ export interface MeshClientOptions {
   stallMs: number;
   /** The connection's inbox prefix (nats.js `inboxPrefix`), where streamed api replies come. */
   inboxPrefix: string;
+  /**
+   * Take only results signed by the key their collector advertises (`Mesh-Signature`, ed25519):
+   * others are dropped and counted (`verification()`); the verdict still ends the submission.
+   */
+  verify: boolean;
+  /** Where the keys come from when verifying (default: each collector's advert, read by key). */
+  signingKeys: SigningKeySource | undefined;
   logger: Logger;
 }
 
@@ -35,6 +43,8 @@ export function defaultClientOptions(): MeshClientOptions {
     verdictGraceMs: DEFAULT_VERDICT_GRACE_MS,
     stallMs: DEFAULT_STALL_MS,
     inboxPrefix: "_INBOX",
+    verify: false,
+    signingKeys: undefined,
     logger: silentLogger,
   };
 }

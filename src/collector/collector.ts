@@ -22,6 +22,7 @@ import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from
 import { PriorityFifo } from "./task-queue.js";
 import { TaskRun, TaskRunner, type Job } from "./runner.js";
 import { TaskControl } from "./control.js";
+import { createSigner, type ResultSigner } from "../signing.js";
 import type { CollectorStats } from "./types.js";
 
 /**
@@ -54,12 +55,15 @@ export class Collector {
   readonly #runner: TaskRunner;
   readonly #control: TaskControl;
   #cancels: Subscription | undefined;
+  readonly #signer: ResultSigner | undefined;
 
   constructor(init: CollectorInit) {
     this.opts = parseCollectorOptions(init);
     this.#subjects = new Subjects(this.opts.prefix);
     this.#startedAt = this.opts.clock.now();
+    this.#signer = this.opts.sign === undefined ? undefined : createSigner(this.opts.sign);
     this.#runner = new TaskRunner({
+      signer: this.#signer,
       collectorId: this.opts.id,
       handler: this.opts.handler,
       logger: this.opts.logger,
@@ -107,7 +111,13 @@ export class Collector {
       startedAt: this.#startedAt,
       heartbeatSeq: 0,
       heartbeatAt: o.clock.now(),
+      ...(this.#signer ? { signingKey: this.#signer.publicKey } : {}),
     };
+  }
+
+  /** The public key results are signed with (`ed25519:…`), when the collector signs. */
+  get signingKey(): string | undefined {
+    return this.#signer?.publicKey;
   }
 
   /** Subscribes and starts advertising. */

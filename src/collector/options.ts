@@ -7,6 +7,7 @@ import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { silentLogger } from "../telemetry/logger.js";
 import { VERSION } from "../version.js";
+import type { SignSpec } from "../signing.js";
 import type { TaskHandler } from "./types.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
@@ -46,6 +47,12 @@ export interface CollectorOptions {
   duplicateProbeMs: number;
   /** How often a running task's progress is sent to its reply subject. */
   progressMs: number;
+  /**
+   * Sign every Result (ed25519 over its bytes, header `Mesh-Signature`) and put the public key in
+   * the advert: true for a key made at start, or `{ nkeySeed }` for the collector's nkey. Off
+   * (undefined) by default.
+   */
+  sign: SignSpec | undefined;
   version: string;
   logger: Logger;
   clock: Clock;
@@ -71,6 +78,7 @@ const KNOWN: readonly (keyof CollectorOptions)[] = [
   "maxTaskBytes",
   "duplicateProbeMs",
   "progressMs",
+  "sign",
   "version",
   "logger",
   "clock",
@@ -91,6 +99,7 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     maxTaskBytes: DEFAULT_MAX_TASK_BYTES,
     duplicateProbeMs: DEFAULT_DUPLICATE_PROBE_MS,
     progressMs: DEFAULT_PROGRESS_MS,
+    sign: undefined,
     version: VERSION,
     logger: silentLogger,
     clock: systemClock,
@@ -119,5 +128,13 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   positiveInt("progressMs", o.progressMs);
   if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
   if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
+  const sign: unknown = o.sign;
+  if (
+    sign !== undefined &&
+    sign !== true &&
+    typeof (sign as { nkeySeed?: unknown }).nkeySeed !== "string"
+  ) {
+    throw new InvalidArgumentError("sign", "must be true or { nkeySeed }");
+  }
   return o;
 }

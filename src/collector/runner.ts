@@ -16,6 +16,7 @@ import {
   trace,
   tracingEnabled,
 } from "../telemetry/tracing.js";
+import type { ResultSigner } from "../signing.js";
 import type { TaskContext, TaskHandler } from "./types.js";
 
 /** A task a collector accepted: where its results go and when it arrived. */
@@ -42,6 +43,8 @@ export interface RunnerDeps {
   /** The connection results go out on; undefined once the collector has stopped. */
   readonly nc: () => NatsConnection | undefined;
   readonly counts: RunnerCounts;
+  /** Signs each Result's bytes (header Mesh-Signature) when the collector signs. */
+  readonly signer?: ResultSigner | undefined;
 }
 
 /**
@@ -188,8 +191,15 @@ export class TaskRunner {
         })
       : undefined;
     try {
-      const headers = span ? injectHeaders(trace.setSpan(context.active(), span)) : undefined;
-      nc.publish(job.reply, encode(Result, r), headers ? { headers } : undefined);
+      let headers = span ? injectHeaders(trace.setSpan(context.active(), span)) : undefined;
+      const data = encode(Result, r);
+      const signer = this.#d.signer;
+      if (signer) {
+        headers ??= natsHeaders();
+        // Over the bytes exactly as sent: whoever passes the result on keeps them (signing.ts).
+        headers.set(MeshHeaders.Signature, signer.sign(data));
+      }
+      nc.publish(job.reply, data, headers ? { headers } : undefined);
       this.#d.counts.resultsSent++;
       if (span) endSpan(span);
     } catch (err) {

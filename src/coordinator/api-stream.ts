@@ -2,6 +2,7 @@ import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import type { ServiceMsg } from "@nats-io/services";
 import { AggregatedResult, MeshHeaders, Result } from "../../subjects/index.js";
 import { encode } from "../codec.js";
+import { signedBytesOf } from "../signing.js";
 import type { SubmissionHandle } from "../client/types.js";
 
 /** A streamed api reply says it is still running this often (the client stalls out at 3 s). */
@@ -32,7 +33,14 @@ export async function streamReply(
   try {
     const resultHeader = header(MeshHeaders.Record, "result");
     for await (const r of handle.results) {
-      msg.respond(encode(Result, r), { headers: resultHeader });
+      // A signed result goes out as its collector's own bytes, with their signature.
+      const signed = signedBytesOf(r);
+      if (signed === undefined) msg.respond(encode(Result, r), { headers: resultHeader });
+      else {
+        const h = header(MeshHeaders.Record, "result");
+        h.set(MeshHeaders.Signature, signed.signature);
+        msg.respond(signed.data, { headers: h });
+      }
     }
     const verdict = await handle.done;
     msg.respond(encode(AggregatedResult, { ...verdict, results: [] }), {

@@ -84,16 +84,24 @@ export class Attempts {
     return undefined;
   }
 
-  /** A Result on the inbox; `attempt` is its subject's attempt token. */
-  result(r: Result, attempt: number | undefined): void {
+  /**
+   * A Result on the inbox; `attempt` is its subject's attempt token. `accept`, when given, has
+   * the last word on an answer that fits its flight (signed results: verify.ts).
+   */
+  result(r: Result, attempt: number | undefined, accept?: (f: Flight) => boolean): void {
     const flight = this.match(r.taskId, attempt, r.collectorId, r.attempt);
-    if (flight) this.answered(flight, r);
+    if (flight && (accept === undefined || accept(flight))) this.answered(flight, r);
   }
 
   /** An error reply (Mesh-Error-Code header) on the inbox: the attempt's final error result. */
-  errorReply(taskId: string, attempt: number | undefined, err: MeshError): void {
+  errorReply(
+    taskId: string,
+    attempt: number | undefined,
+    err: MeshError,
+    accept?: (f: Flight) => boolean,
+  ): void {
     const f = this.match(taskId, attempt);
-    if (!f) return;
+    if (!f || (accept !== undefined && !accept(f))) return;
     const now = this.#p.clock.now();
     this.answered(f, errorResult(f.task, f.collectorId, err, now, f.dispatchedAt, f.nextSeq));
   }

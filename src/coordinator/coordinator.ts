@@ -29,6 +29,7 @@ import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
 import { coordinatorStats, coordinatorStatus } from "./report.js";
+import { ResultVerifier } from "./verify.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
 
@@ -51,6 +52,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #dispatcher: Dispatcher;
   readonly #attempts: Attempts;
   readonly #starter: SubmissionStarter;
+  readonly #verifier: ResultVerifier;
   readonly #durable: DurableRuns;
   /** Set once the durable streams are bound: library submits go through them. */
   #client: MeshClient | undefined;
@@ -94,7 +96,17 @@ export class Coordinator implements CoordinatorApi {
     );
     const events = this.#events;
     const parts = { ...p, attempts: this.#attempts, dispatcher: this.#dispatcher, events };
-    this.#detection = new Detection(o.nc, this.subjects, parts, o.probeTimeoutMs);
+    this.#detection = new Detection(o.nc, this.subjects, parts, {
+      timeoutMs: o.probeTimeoutMs,
+      confirmMs: o.probeConfirmMs,
+    });
+    const warn = (key: string, msg: string, detail: string) =>
+      this.#events.warnOnce(key, msg, detail);
+    this.#verifier = new ResultVerifier({
+      ...{ verify: o.verify, counters: p.counters },
+      keyOf: (id) => this.router.get(id)?.advert.signingKey,
+      rejected: (taskId, why) => warn(`unsigned:${why}`, "result dropped", taskId),
+    });
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
       maxQueued: o.maxQueued,
@@ -118,13 +130,16 @@ export class Coordinator implements CoordinatorApi {
       // Only the mesh's leader publishes collector events, naming itself.
       publishEvents: () => this.#lease.leader,
       observedBy: o.id,
+      refuse: (advert) => this.#verifier.refuseAdvert(advert),
     });
     this.#inbox = new ResultInbox(o.nc, {
       prefix,
       coordinatorId: o.id,
-      onResult: (r, attempt) => this.#attempts.result(r, attempt),
+      onResult: (r, attempt, msg) =>
+        this.#attempts.result(r, attempt, (f) => this.#verifier.acceptResult(f, r, msg)),
       onNoResponders: (taskId, attempt) => this.#detection.noResponders(taskId, attempt),
-      onErrorReply: (taskId, attempt, err) => this.#attempts.errorReply(taskId, attempt, err),
+      onErrorReply: (taskId, attempt, err) =>
+        this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),
       onProgress: (taskId, attempt) => this.#attempts.progress(taskId, attempt),
       onInvalid: (err) =>
         this.#events.warnOnce(`invalid:${err.subject}`, "invalid result", err.message),
@@ -149,7 +164,9 @@ export class Coordinator implements CoordinatorApi {
     this.#cancels.start();
     this.#watcher.onChange((c) => this.#detection.routerChange(c));
     await this.#watcher.start();
-    this.#client = await this.#durable.startIfWanted(this.opts);
+    // Verifying, its client checks stored records too (another coordinator may own them).
+    const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
+    this.#client = await this.#durable.startIfWanted(this.opts, signingKeys);
     await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);

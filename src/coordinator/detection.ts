@@ -1,12 +1,11 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Subjects } from "../../subjects/index.js";
 import type { RouterChange } from "../router/index.js";
-import type { ProbeOutcome } from "./failure-detector.js";
 import type { CoreParts } from "./parts.js";
 import type { Attempts } from "./attempts.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { CoordinatorEvents } from "./events.js";
-import { isNoResponders } from "./report.js";
+import { probeInstance, type ProbeTimes } from "./probe.js";
 
 export interface DetectionParts extends CoreParts {
   readonly attempts: Attempts;
@@ -23,19 +22,14 @@ export class Detection {
   readonly #nc: NatsConnection;
   readonly #subjects: Subjects;
   readonly #p: DetectionParts;
-  readonly #probeTimeoutMs: number;
+  readonly #times: ProbeTimes;
   #stopped = false;
 
-  constructor(
-    nc: NatsConnection,
-    subjects: Subjects,
-    parts: DetectionParts,
-    probeTimeoutMs: number,
-  ) {
+  constructor(nc: NatsConnection, subjects: Subjects, parts: DetectionParts, times: ProbeTimes) {
     this.#nc = nc;
     this.#subjects = subjects;
     this.#p = parts;
-    this.#probeTimeoutMs = probeTimeoutMs;
+    this.#times = times;
   }
 
   stop(): void {
@@ -78,9 +72,10 @@ export class Detection {
     for (const id of probe) this.probe(id);
   }
 
-  /** An empty message on an instance's direct subject: collectors answer it empty. */
+  /** An empty message on an instance's direct subject (probe.ts says what its outcome proves). */
   probe(id: string): void {
-    const done = (outcome: ProbeOutcome) => {
+    const subject = this.#subjects.collectorTask(id);
+    void probeInstance(this.#nc, subject, this.#times).then((outcome) => {
       if (this.#stopped) return;
       const v = this.#p.detector.probed(id, outcome);
       if (v === "forged") {
@@ -90,13 +85,7 @@ export class Detection {
           id,
         );
       } else if (v) this.#p.attempts.failInstance(v);
-    };
-    this.#nc
-      .request(this.#subjects.collectorTask(id), new Uint8Array(0), {
-        timeout: this.#probeTimeoutMs,
-      })
-      .then(() => done("answered"))
-      .catch((err: unknown) => done(isNoResponders(err) ? "no-responders" : "timeout"));
+    });
   }
 
   /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */

@@ -16,6 +16,7 @@ import type { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "./submit-plan.js";
 import type { StartSpec } from "./starter.js";
 import { MeshClient } from "../client/mesh-client.js";
+import type { SigningKeySource } from "../client/verify.js";
 
 /** What the durable runs need of the coordinator. */
 export interface DurableHooks {
@@ -74,13 +75,18 @@ export class DurableRuns {
    * Durable when asked, or when the server has JetStream and nobody said otherwise: starts and
    * returns the client library submits go through; undefined for in memory only.
    */
-  async startIfWanted(o: {
-    durable: boolean | undefined;
-    prefix: string;
-    id: string;
-    owner: string | undefined;
-    defaultTimeoutMs: number;
-  }): Promise<MeshClient | undefined> {
+  async startIfWanted(
+    o: {
+      durable: boolean | undefined;
+      prefix: string;
+      id: string;
+      owner: string | undefined;
+      defaultTimeoutMs: number;
+      /** The client checks each stored result's signature (the coordinator's `verify`). */
+      verify: boolean;
+    },
+    signingKeys?: SigningKeySource,
+  ): Promise<MeshClient | undefined> {
     if (o.durable === false) return undefined;
     try {
       await this.start();
@@ -92,7 +98,9 @@ export class DurableRuns {
     const { prefix, defaultTimeoutMs } = o;
     const logger = this.#hooks.logger;
     const owner = o.owner ?? o.id;
-    return new MeshClient(this.#nc, { prefix, owner, logger, defaultTimeoutMs, durable: true });
+    const { verify } = o;
+    const init = { prefix, owner, logger, defaultTimeoutMs, durable: true, verify, signingKeys };
+    return new MeshClient(this.#nc, init);
   }
 
   /** Creates or binds the streams and starts taking submissions. Throws without JetStream. */

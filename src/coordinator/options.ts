@@ -28,6 +28,8 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_SWEEP_INTERVAL_MS = 50;
 export const DEFAULT_PROBE_COOLDOWN_MS = 1000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+/** After a no-responders status to a probe, how long an answer may still prove the instance alive. */
+export const DEFAULT_PROBE_CONFIRM_MS = 250;
 export { DEFAULT_ADVERT_TTL_MS };
 /** A submit's timeout when it names none (the distributor's default). */
 export const DEFAULT_SUBMIT_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
@@ -53,6 +55,11 @@ export interface CoordinatorOptions {
   probeCooldownMs: number;
   /** How long a probe waits for an answer. */
   probeTimeoutMs: number;
+  /**
+   * After a no-responders status to a probe, how long an answer may still prove the instance
+   * alive: anyone who reads the direct subject can send the probe a 503 first (probe.ts).
+   */
+  probeConfirmMs: number;
   /** Tasks waiting for capacity, beyond which submit fails with OverloadedError. */
   maxQueued: number;
   /** A queued task moves up one priority level per agingMs waited. */
@@ -60,6 +67,13 @@ export interface CoordinatorOptions {
   defaultTimeoutMs: number;
   /** Serve `<p>.api.*` as the NATS micro service `collector-mesh`. */
   serviceApi: boolean;
+  /**
+   * Take only results signed by the key their collector advertises (ed25519, `Mesh-Signature`);
+   * unsigned and badly signed ones are dropped and counted (`stats().coordinator.rejected`), and
+   * collectors that advertise no key are not routed to. Library submits on a durable coordinator
+   * check the stored records the same way.
+   */
+  verify: boolean;
   /**
    * Durable coordination in JetStream: submissions stored before they are accepted, owned by one
    * coordinator at a time and taken over when it dies, results stored by correlation id. true
@@ -99,10 +113,12 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     routerSweepMs: ROUTER_SWEEP_MS,
     probeCooldownMs: DEFAULT_PROBE_COOLDOWN_MS,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+    probeConfirmMs: DEFAULT_PROBE_CONFIRM_MS,
     maxQueued: DEFAULT_MAX_QUEUED,
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     serviceApi: true,
+    verify: false,
     durable: undefined,
     durability: {},
     owner: undefined,
@@ -130,6 +146,7 @@ const POSITIVE_INTEGERS = [
   "routerSweepMs",
   "probeCooldownMs",
   "probeTimeoutMs",
+  "probeConfirmMs",
   "maxQueued",
   "agingMs",
   "defaultTimeoutMs",

@@ -11,6 +11,7 @@ import type { CapabilityRouter, RouterWatcher } from "../router/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import { Mismatch } from "./flights.js";
+import { SignatureFailure } from "../signing.js";
 import type { FailureDetectorStats } from "./failure-detector.js";
 import type { CoordinatorCounters, RejectedCounts } from "./types.js";
 
@@ -30,9 +31,12 @@ export class Counters {
     [Mismatch.NoAttemptToken]: 0,
     [Mismatch.OtherAttempt]: 0,
     [Mismatch.OtherInstance]: 0,
+    [SignatureFailure.Unsigned]: 0,
+    [SignatureFailure.BadSignature]: 0,
+    [SignatureFailure.NoSigningKey]: 0,
   };
 
-  reject(reason: Mismatch): void {
+  reject(reason: Mismatch | SignatureFailure): void {
     this.rejected[reason]++;
   }
 
@@ -122,14 +126,4 @@ export function coordinatorStats(
     aggregation: { ...c.aggregator.stats() },
     coordinator: { ...counters, inFlight, tasks },
   };
-}
-
-/** True when a request failed because nobody subscribes to its subject. */
-export function isNoResponders(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === "NoRespondersError" ||
-    (err.cause instanceof Error && err.cause.name === "NoRespondersError") ||
-    /no responders/i.test(err.message)
-  );
 }

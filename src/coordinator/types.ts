@@ -8,6 +8,7 @@ import type {
   TaskPriority,
 } from "../../subjects/index.js";
 import type { Mismatch } from "./flights.js";
+import type { SignatureFailure } from "../signing.js";
 import type { SubmissionHandle } from "../client/types.js";
 
 /** What to run: the capabilities it needs and its payload. */
@@ -30,8 +31,11 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
-/** Answers dropped before they reached the aggregator, by why they did not fit. */
-export type RejectedCounts = Record<Mismatch, number>;
+/**
+ * Answers dropped before they reached the aggregator, by why: they did not fit the attempt in
+ * flight (Mismatch), or, on a coordinator that verifies, their signature did not hold.
+ */
+export type RejectedCounts = Record<Mismatch | SignatureFailure, number>;
 
 export interface CoordinatorCounters {
   submitted: number;

@@ -10,6 +10,7 @@ import {
   type Subjects,
 } from "../../subjects/index.js";
 import { decode, encode } from "../codec.js";
+import { rememberSigned, signedBytesOf } from "../signing.js";
 import { StreamPublisher, type StoredAck } from "./publisher.js";
 
 /** The kinds of record on a durable submission's results subject. */
@@ -40,9 +41,13 @@ export function recordId(correlationId: string, kind: RecordKind, r?: Result): s
     : `${correlationId}:${kind}`;
 }
 
-/** Decodes a record (kind from its header); throws InvalidMessageError when it is not one. */
+/**
+ * Decodes a record (kind from its header); throws InvalidMessageError when it is not one. A signed
+ * result keeps its collector's bytes and signature (signedBytesOf) unless `keepSigned` is false.
+ */
 export function decodeRecord(
   msg: Pick<Msg, "data" | "subject"> & { headers?: MsgHdrs },
+  keepSigned = true,
 ): SubmissionRecord {
   const kind = msg.headers?.get(MeshHeaders.Record);
   const subject = msg.subject;
@@ -51,7 +56,10 @@ export function decodeRecord(
   if (kind === RecordKind.Verdict) {
     return { kind, verdict: decode(AggregatedResult, msg.data, { subject }) };
   }
-  return { kind: RecordKind.Result, result: decode(Result, msg.data, { subject }) };
+  const result = decode(Result, msg.data, { subject });
+  const signature = keepSigned ? msg.headers?.get(MeshHeaders.Signature) : undefined;
+  if (signature) rememberSigned(result, msg.data, signature);
+  return { kind: RecordKind.Result, result };
 }
 
 /**
@@ -77,8 +85,11 @@ export class ResultJournal {
     this.#publisher.close();
   }
 
+  /** A result: a signed one as its collector's own bytes, with their signature (signing.ts). */
   result(owner: string, r: Result): Promise<StoredAck> {
-    return this.#put(owner, r.correlationId, RecordKind.Result, encode(Result, r), r);
+    const signed = signedBytesOf(r);
+    const data = signed?.data ?? encode(Result, r);
+    return this.#put(owner, r.correlationId, RecordKind.Result, data, r, signed?.signature);
   }
 
   plan(owner: string, plan: SubmissionPlan): Promise<StoredAck> {
@@ -123,9 +134,11 @@ export class ResultJournal {
     kind: RecordKind,
     data: Uint8Array,
     r?: Result,
+    signature?: string,
   ): Promise<StoredAck> {
     const headers = natsHeaders();
     headers.set(MeshHeaders.Record, kind);
+    if (signature !== undefined) headers.set(MeshHeaders.Signature, signature);
     return this.#publisher.store(this.#subjects.results(owner, correlationId), data, {
       msgID: recordId(correlationId, kind, r),
       headers,

@@ -243,6 +243,11 @@ export class RouterWatcher {
         this.#invalid(key, `key is not the advert's id '${advert.id}'`);
         return;
       }
+      const refused = this.#opts.refuse(advert);
+      if (refused !== undefined) {
+        this.#invalid(key, refused);
+        return;
+      }
       this.#warned.delete(key);
       this.#emit(this.#router.upsert(advert));
     } finally {

@@ -83,6 +83,7 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
     observedBy: partial.observedBy ?? "",
     clock: partial.clock ?? systemClock,
     initTimeoutMs: positive("initTimeoutMs", partial.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS),
+    refuse: partial.refuse ?? (() => undefined),
   };
   return o;
 }

@@ -116,6 +116,11 @@ export interface RouterWatcherOptions {
   clock?: Clock;
   /** Longest wait for the initial snapshot before start() resolves anyway (default 5000 ms). */
   initTimeoutMs?: number;
+  /**
+   * A further check of each valid advert: a reason refuses it (counted invalid, logged once per
+   * key, the router left as it was). A verifying coordinator refuses adverts without a signing key.
+   */
+  refuse?: (advert: CollectorAdvert) => string | undefined;
 }
 
 export interface RouterWatcherStats {

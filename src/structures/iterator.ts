@@ -12,9 +12,9 @@ export interface MeshIterator<T> extends AsyncIterable<T> {
   pending(): number;
 }
 
-export interface QueueOptions {
-  /** Called whenever the consumer takes a value, so a producer can refill (pull-driven delivery). */
-  onPull?: () => void;
+export interface QueueOptions<T = unknown> {
+  /** Called with each value the consumer takes, so a producer can refill (pull-driven delivery). */
+  onPull?: (taken: T) => void;
   /** Called once when the consumer stops (break, return, stop()). */
   onStop?: (err?: Error) => void;
 }
@@ -32,10 +32,10 @@ export class QueuedIterator<T> implements MeshIterator<T> {
   #err: Error | undefined;
   #wake: (() => void) | undefined;
   #resolveClosed!: (v: void | Error) => void;
-  readonly #opts: QueueOptions;
+  readonly #opts: QueueOptions<T>;
   #stoppedNotified = false;
 
-  constructor(opts: QueueOptions = {}) {
+  constructor(opts: QueueOptions<T> = {}) {
     this.#opts = opts;
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
@@ -88,7 +88,7 @@ export class QueuedIterator<T> implements MeshIterator<T> {
             this.#buf = this.#buf.slice(this.#head);
             this.#head = 0;
           }
-          this.#opts.onPull?.();
+          this.#opts.onPull?.(v);
           yield v;
           continue;
         }

@@ -302,7 +302,11 @@ describe("aggregator - stats", () => {
       late: 0,
       unknown: 1,
       overflow: 0,
+      retained: 4,
+      retainedBytes: expect.any(Number) as number,
+      slowConsumers: 0,
       averageAggregationMs: 20,
     });
+    expect(agg.stats().retainedBytes).toBeGreaterThan(0);
   });
 });

@@ -55,6 +55,8 @@ export interface RustCollectorOptions {
   drainGraceMs?: number;
   /** An nkey seed file to log in with (`--nkey`). */
   nkey?: string;
+  /** Sign every result (`--sign`). */
+  sign?: boolean;
 }
 
 /** Starts the binary; resolves once it printed "ready" (subscribed and advertised). */
@@ -73,6 +75,7 @@ export async function spawnRustCollector(
   num("--ttl-ms", o.ttlMs ?? 1500);
   num("--drain-grace-ms", o.drainGraceMs);
   if (o.nkey !== undefined) args.push("--nkey", o.nkey);
+  if (o.sign === true) args.push("--sign");
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";

@@ -240,6 +240,38 @@ pub fn labels(v: &Value, path: &str) -> Checked<BTreeMap<String, String>> {
     Ok(out)
 }
 
+/// True for base64url without padding of exactly `bytes` bytes, in its one canonical form (the
+/// bits past the last byte are zero), as `SIGNING_KEY_PATTERN` and `SIGNATURE_PATTERN` say.
+pub fn is_base64url(s: &str, bytes: usize) -> bool {
+    let chars = (bytes * 8).div_ceil(6);
+    let spare = chars * 6 - bytes * 8;
+    let index = |c: char| match c {
+        'A'..='Z' => Some(c as u32 - 'A' as u32),
+        'a'..='z' => Some(c as u32 - 'a' as u32 + 26),
+        '0'..='9' => Some(c as u32 - '0' as u32 + 52),
+        '-' => Some(62),
+        '_' => Some(63),
+        _ => None,
+    };
+    let all: Option<Vec<u32>> = s.chars().map(index).collect();
+    match all {
+        Some(v) if v.len() == chars => v.last().is_none_or(|last| last & ((1 << spare) - 1) == 0),
+        _ => false,
+    }
+}
+
+/// An advert's signingKey: `ed25519:` and a 32-byte public key in base64url without padding.
+pub fn signing_key(v: &Value, path: &str) -> Checked<String> {
+    let s = match v {
+        Value::String(s) => s.as_str().unwrap_or_default(),
+        other => return Err(expected(path, "string", other)),
+    };
+    match s.strip_prefix(SIGNING_KEY_PREFIX) {
+        Some(key) if is_base64url(key, 32) => Ok(s.to_string()),
+        _ => Err(Invalid::field(path, "must be ed25519: and a 32-byte key in base64url".into())),
+    }
+}
+
 /// `z.record(z.string(), z.unknown())`: a map, kept as it is.
 pub fn record(v: &Value, path: &str) -> Checked<Value> {
     match v {

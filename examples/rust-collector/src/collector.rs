@@ -13,7 +13,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::advert::{Advertiser, Error};
 use crate::contract::*;
-use crate::limits::{HEADER_ERROR, HEADER_ERROR_CODE};
+use crate::limits::{HEADER_ERROR, HEADER_ERROR_CODE, HEADER_SIGNATURE};
 use crate::loops::{heartbeats, serve, Server};
 use crate::options::Options;
 pub use crate::outgoing::{build_advert, build_result, log, now_ms};
@@ -333,7 +333,17 @@ impl Inner {
 
     async fn send(&self, job: &Job, r: TaskResult) {
         let Some(reply) = job.reply.clone() else { return };
-        match self.client.publish(reply, encode(&r).into()).await {
+        let data = encode(&r);
+        let sent = match &self.opts.signer {
+            // Signed over the bytes exactly as sent (header Mesh-Signature).
+            Some(signer) => {
+                let mut h = HeaderMap::new();
+                h.insert(HEADER_SIGNATURE, signer.sign(&data).as_str());
+                self.client.publish_with_headers(reply, h, data.into()).await
+            }
+            None => self.client.publish(reply, data.into()).await,
+        };
+        match sent {
             Ok(()) => self.state.lock().unwrap().stats.results_sent += 1,
             Err(e) => log(format!("result of {} not sent: {e}", r.task_id)),
         }

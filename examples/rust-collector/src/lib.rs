@@ -15,4 +15,5 @@ pub mod options;
 pub mod outgoing;
 pub mod perf;
 pub mod samples;
+pub mod signing;
 pub mod subjects;

@@ -72,7 +72,7 @@ pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
 pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
 pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
 pub const RECORD_KINDS: [&str; 3] = ["plan", "result", "verdict"];
-pub const ERROR_CODES: [&str; 15] = [
+pub const ERROR_CODES: [&str; 16] = [
     "INVALID_MESSAGE",
     "INVALID_ARGUMENT",
     "INVALID_SUBJECT_TOKEN",
@@ -87,6 +87,7 @@ pub const ERROR_CODES: [&str; 15] = [
     "STOPPED",
     "COLLECTOR_LOST",
     "UNAVAILABLE",
+    "SLOW_CONSUMER",
     "INTERNAL",
 ];
 
@@ -101,3 +102,12 @@ pub const HEADER_RECORD: &str = "Mesh-Record";
 pub const HEADER_KEEPALIVE: &str = "Mesh-Keepalive";
 /// The coordinator that observed an event or owns a submission.
 pub const HEADER_COORDINATOR: &str = "Mesh-Coordinator";
+/// The ed25519 signature of a Result's bytes, base64url without padding (collectors that sign).
+pub const HEADER_SIGNATURE: &str = "Mesh-Signature";
+/// `pattern` of the Mesh-Signature header: 64 bytes in base64url without padding.
+pub const SIGNATURE_PATTERN: &str = "^[A-Za-z0-9_-]{85}[AQgw]$";
+
+// CollectorAdvert signingKey
+/// `pattern` of an advert's signingKey: `ed25519:` and 32 bytes in base64url without padding.
+pub const SIGNING_KEY_PATTERN: &str = "^ed25519:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$";
+pub const SIGNING_KEY_PREFIX: &str = "ed25519:";

@@ -9,6 +9,7 @@ use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use rust_collector::collector::{log, Collector};
 use rust_collector::options::*;
 use rust_collector::samples::write_samples;
+use rust_collector::signing::Signer;
 use tokio::signal::unix::{signal, SignalKind};
 
 fn cli() -> Command {
@@ -59,6 +60,12 @@ fn cli() -> Command {
                 .help("serve the direct subject only"),
         )
         .arg(Arg::new("nkey").long("nkey").help("authenticate with the nkey seed in this file"))
+        .arg(
+            Arg::new("sign")
+                .long("sign")
+                .action(ArgAction::SetTrue)
+                .help("sign every result (ed25519, header Mesh-Signature) with the --nkey seed, else a key made at start; its public key goes in the advert"),
+        )
         .arg(Arg::new("creds").long("creds").help("authenticate with this .creds file"))
         .arg(Arg::new("user").long("user").env("NATS_USER").help("authenticate with this user"))
         .arg(Arg::new("password").long("password").env("NATS_PASSWORD").help("the user's password"))
@@ -95,6 +102,15 @@ fn options(m: &ArgMatches) -> Result<Options, String> {
     o.user = m.get_one::<String>("user").cloned();
     o.password = m.get_one::<String>("password").cloned();
     o.inbox_prefix = m.get_one::<String>("inbox-prefix").cloned();
+    if m.get_flag("sign") {
+        o.signer = Some(match &o.nkey_file {
+            Some(f) => {
+                let seed = std::fs::read_to_string(f).map_err(|e| format!("--nkey {f}: {e}"))?;
+                Signer::from_seed(seed.trim()).map_err(|e| format!("--sign: {e}"))?
+            }
+            None => Signer::generate(),
+        });
+    }
     for l in m.get_many::<String>("label").into_iter().flatten() {
         let (k, v) = l.split_once('=').ok_or_else(|| format!("--label {l}: expected name=value"))?;
         o.labels.insert(k.to_string(), v.to_string());

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::limits::{MAX_CONCURRENCY_MAX, MAX_LABELS, WEIGHT_MAX};
+use crate::signing::Signer;
 use crate::subjects::{caps, Subjects, DEFAULT_PREFIX};
 
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
@@ -45,6 +46,8 @@ pub struct Options {
     /// for an nkey file named `collector-<name>.nk`, as `collector-mesh auth` writes and allows;
     /// else the client's `_INBOX`.
     pub inbox_prefix: Option<String>,
+    /// Signs every Result and puts its public key in the advert (`--sign`).
+    pub signer: Option<Signer>,
 }
 
 impl Options {
@@ -68,6 +71,7 @@ impl Options {
             user: None,
             password: None,
             inbox_prefix: None,
+            signer: None,
         }
     }
 

@@ -28,6 +28,7 @@ pub fn build_advert(o: &Options, health: Health, in_flight: u64, started_at: u64
         started_at,
         heartbeat_seq: 0,
         heartbeat_at: now_ms(),
+        signing_key: o.signer.as_ref().map(|s| s.public_key().to_string()),
     }
 }
 

@@ -69,6 +69,11 @@ fn message_names_and_sizes() {
 fn every_id_is_a_token_of_1_to_256() {
     fn walk(y: &Yaml, at: &str, found: &mut [usize; 2]) {
         if let Some(h) = y.as_hash() {
+            if at.ends_with(".properties.signingKey") {
+                let p = h.get(&Yaml::from_str("pattern")).and_then(Yaml::as_str);
+                assert_eq!(p, Some(SIGNING_KEY_PATTERN), "{at}");
+                return;
+            }
             if let Some(p) = h.get(&Yaml::from_str("pattern")) {
                 assert_eq!(p.as_str(), Some(ID_PATTERN), "{at}");
                 let durable = ["messages.DurableSubmission.", "messages.SubmissionPlan."]
@@ -212,6 +217,7 @@ fn headers_and_subjects() {
         HEADER_RECORD,
         HEADER_KEEPALIVE,
         HEADER_COORDINATOR,
+        HEADER_SIGNATURE,
     ];
     for name in names {
         assert!(!h[name].is_badvalue(), "header {name} is not in TraceHeaders");
@@ -219,6 +225,7 @@ fn headers_and_subjects() {
     assert_eq!(h.as_hash().unwrap().len(), names.len(), "a header this crate does not name");
     assert_eq!(strings(&h[HEADER_ERROR_CODE]["enum"], "Mesh-Error-Code"), ERROR_CODES);
     assert_eq!(strings(&h[HEADER_RECORD]["enum"], "Mesh-Record"), RECORD_KINDS);
+    assert_eq!(h[HEADER_SIGNATURE]["pattern"].as_str(), Some(SIGNATURE_PATTERN));
     let ch = &doc["channels"];
     let s = Subjects::new("p").unwrap();
     let fill = |address: &str| {

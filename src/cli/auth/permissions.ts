@@ -98,6 +98,10 @@ export const GRANTS = {
       `${js}.DIRECT.GET.${stream(c)}.>`,
     ],
   },
+  advertRead: {
+    why: "read one collector's advert by its id, for the key its results are signed with; no bind, no watch, no write",
+    publish: (c) => [`${js}.DIRECT.GET.${stream(c)}.${kv(c, "*")}`],
+  },
   directTasks: {
     why: "take tasks sent to it alone and their cancels; probe its own direct subject at start (a live twin refuses it)",
     publish: (c) => [c.s.collectorTask(c.name)],
@@ -254,7 +258,7 @@ export const ROLE_TABLE: Record<Role, RoleSpec> = {
   },
   publisher: {
     summary: "submits tasks (through the api, or durably as itself) and reads its own results only",
-    grants: ["ownInbox", "apiSubmit", "jetStreamInfo", "durableSubmit"],
+    grants: ["ownInbox", "apiSubmit", "jetStreamInfo", "durableSubmit", "advertRead"],
   },
   operator: {
     summary: "a publisher that may also read status, stats, events and adverts",

@@ -65,6 +65,11 @@ export function collectorCommand(): Command {
     .addOption(
       // The earlier name of --advert-ttl.
       new Option("--ttl <duration>").argParser(durationArg(ADVERT_TTL)).hideHelp(),
+    )
+    .option(
+      "--sign",
+      "sign every result (ed25519, header Mesh-Signature) with the --nkey identity's key, else " +
+        "with a key made at start; the public key goes in the advert (signingKey)",
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/collector.js")));

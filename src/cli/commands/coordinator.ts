@@ -68,8 +68,11 @@ export function coordinatorCommand(): Command {
         "durable coordination (the default when the server has JetStream): fail to start without it",
       ),
     )
-    .addOption(
-      new Option("--no-durable", "in memory only: submissions live in this process alone"),
+    .addOption(new Option("--no-durable", "in memory only: submissions live in this process alone"))
+    .option(
+      "--verify",
+      "take only results signed by the key their collector advertises (collectors run with " +
+        "--sign); route only to collectors that sign; unsigned and badly signed ones are dropped and counted",
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/coordinator.js")));

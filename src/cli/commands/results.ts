@@ -24,7 +24,11 @@ export function resultsCommand(): Command {
         .choices(OUTPUT_FORMATS)
         .default("table"),
     )
-    .addOption(new Option("--json", "the same as --output json").conflicts("output"));
+    .addOption(new Option("--json", "the same as --output json").conflicts("output"))
+    .option(
+      "--verify",
+      "drop results not signed by their collector (the key in its advert, read by collector id); how many were dropped goes to stderr",
+    );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/results.js")));
 }

@@ -85,6 +85,10 @@ export function submitCommand(): Command {
       "--owner <name>",
       "who submits: results come on <prefix>.results.<owner>.> (default: the --nkey identity's name, else cli)",
       parseId,
+    )
+    .option(
+      "--verify",
+      "drop results not signed by their collector (the key in its advert, read by collector id); how many were dropped goes to stderr",
     );
   addCommonOptions(cmd);
   return cmd.action(lazyAction(() => import("../run/submit.js")));

@@ -4,7 +4,7 @@ import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector
 import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats, identityName } from "../connect.js";
+import { connectNats, identityName, nkeySeedOf } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
@@ -23,6 +23,7 @@ interface CollectorFlags {
   advertTtl?: number;
   /** The earlier name of advertTtl. */
   ttl?: number;
+  sign?: boolean;
 }
 
 /** `<type>-<hostname with anything but [A-Za-z0-9_-] as '-'>-<pid>`: one subject token. */
@@ -104,6 +105,12 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
   // With an identity from `collector-mesh auth`, its name is the id its permissions allow.
   const id = flags.id ?? identityName(common.nkey, "collector") ?? defaultCollectorId(ref.type);
   const logger = createLogger({ name: ref.type, level: common.logLevel });
+  // Signing with the identity's nkey keeps the key across restarts; a key made at start does not.
+  const sign = !flags.sign
+    ? undefined
+    : common.nkey !== undefined
+      ? { nkeySeed: nkeySeedOf(common.nkey) }
+      : (true as const);
   const stopTelemetry = await startTelemetry(ref.type, { "service.instance.id": id });
   try {
     const handler = ref.createHandler({ roots, logger });
@@ -124,9 +131,17 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
         prefix: common.prefix,
         heartbeatMs,
         ttlMs,
+        sign,
         logger,
       });
       await collector.start(nc);
+      if (collector.signingKey !== undefined) {
+        const how =
+          sign === true
+            ? "a key made at start (it changes when the collector restarts)"
+            : "the --nkey identity's key";
+        logger.info({ signingKey: collector.signingKey }, `signing results with ${how}`);
+      }
     } catch (err) {
       await nc.close();
       throw err;

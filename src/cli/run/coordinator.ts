@@ -24,6 +24,7 @@ interface CoordinatorFlags {
   metricsPort?: number;
   metricsHost: string;
   durable?: boolean;
+  verify?: boolean;
 }
 
 /** Aliases resolveStrategy also takes. */
@@ -81,6 +82,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
         advertTtlMs: flags.advertTtl,
         attemptTimeoutMs: flags.attemptTimeout,
         durable: flags.durable,
+        verify: flags.verify === true,
         logger,
         metrics: endpoint?.metrics,
       });

@@ -6,12 +6,13 @@ import { connectAuthOptions, connectNats } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
-import { submitterName } from "./submit.js";
+import { reportDropped, submitterName } from "./submit.js";
 
 interface ResultsFlags {
   owner?: string;
   output: OutputFormat;
   json?: boolean;
+  verify?: boolean;
 }
 
 export async function run(
@@ -29,12 +30,14 @@ export async function run(
   const client = new MeshClient(nc, {
     prefix: common.prefix,
     owner,
+    verify: flags.verify === true,
     ...(inboxPrefix !== undefined ? { inboxPrefix } : {}),
   });
   try {
     let stored;
     try {
       stored = await client.results(id, owner);
+      reportDropped(client);
     } catch (err) {
       throw new CliError(`cannot read the results of ${id}: ${String(err)}`, { cause: err });
     }

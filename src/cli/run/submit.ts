@@ -23,6 +23,7 @@ interface SubmitFlags {
   durable?: boolean;
   correlationId?: string;
   owner?: string;
+  verify?: boolean;
 }
 
 export async function run(
@@ -49,6 +50,7 @@ export async function run(
     prefix: common.prefix,
     owner: flags.owner ?? submitterName(common.nkey),
     durable: flags.durable,
+    verify: flags.verify === true,
     ...(connectAuthOptions(common).inboxPrefix !== undefined
       ? { inboxPrefix: connectAuthOptions(common).inboxPrefix }
       : {}),
@@ -56,6 +58,7 @@ export async function run(
   try {
     checkSize(body.length, nc.info?.max_payload, describeSource(source), "this NATS server takes");
     const result = await submitTask(client, req, flags.correlationId, common.prefix);
+    reportDropped(client);
     const text =
       output === "json"
         ? jsonLine(result)
@@ -72,6 +75,18 @@ export async function run(
     await client.close();
     await nc.close();
   }
+}
+
+/** With --verify: how many results were dropped, and why, on stderr. */
+export function reportDropped(client: MeshClient): void {
+  const v = client.verification();
+  if (v === undefined) return;
+  const dropped = v.unsigned + v.badSignature + v.noSigningKey;
+  if (dropped === 0) return;
+  process.stderr.write(
+    `--verify dropped ${dropped} result(s): ${v.unsigned} unsigned, ${v.badSignature} badly signed, ` +
+      `${v.noSigningKey} from collectors without a signing key\n`,
+  );
 }
 
 /** Who submits: the publisher or operator an nkey file names, else `cli`. */

@@ -40,7 +40,7 @@ wire_enum!(ErrorCode, ERROR_CODES, {
     HandlerError = "HANDLER_ERROR", UnsupportedPlatform = "UNSUPPORTED_PLATFORM",
     PathNotAllowed = "PATH_NOT_ALLOWED", UnknownStrategy = "UNKNOWN_STRATEGY",
     Stopped = "STOPPED", CollectorLost = "COLLECTOR_LOST", Unavailable = "UNAVAILABLE",
-    Internal = "INTERNAL",
+    SlowConsumer = "SLOW_CONSUMER", Internal = "INTERNAL",
 });
 
 fn caps(v: &Value, p: &str) -> Checked<u64> {
@@ -66,6 +66,9 @@ pub struct CollectorAdvert {
     pub started_at: u64,
     pub heartbeat_seq: u64,
     pub heartbeat_at: u64,
+    /// The public key its Results are signed with (`ed25519:<base64url>`), when it signs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 impl Message for CollectorAdvert {
@@ -86,6 +89,7 @@ impl Message for CollectorAdvert {
             started_at: o.req("startedAt", millis)?,
             heartbeat_seq: o.req("heartbeatSeq", millis)?,
             heartbeat_at: o.req("heartbeatAt", millis)?,
+            signing_key: o.opt("signingKey", signing_key)?,
         })
     }
 }

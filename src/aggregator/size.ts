@@ -1,0 +1,47 @@
+import type { Result } from "../../subjects/index.js";
+import { signedBytesOf } from "../signing.js";
+
+/** Bytes counted for a result's fixed fields (ids, numbers, map keys): about their encoded size. */
+const RESULT_BASE_BYTES = 160;
+
+const sizes = new WeakMap<Result, number>();
+
+/**
+ * About how many bytes a result holds, for the byte budgets (retained results, stream readers,
+ * one aggregation): the size of its payload as MessagePack would write it (strings by their
+ * length), its fixed fields, and the collector's signed bytes when it keeps them. Computed once
+ * per result by one walk of its payload (cost in proportion to its size), then remembered.
+ */
+export function resultBytes(r: Result): number {
+  let n = sizes.get(r);
+  if (n === undefined) {
+    n = RESULT_BASE_BYTES + valueBytes(r.payload) + (r.error?.message.length ?? 0);
+    n += signedBytesOf(r)?.data.length ?? 0;
+    sizes.set(r, n);
+  }
+  return n;
+}
+
+/** The encoded size of a decoded MessagePack value, about: one walk, no recursion. */
+function valueBytes(root: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") n += 5 + v.length;
+    else if (typeof v === "number" || typeof v === "bigint") n += 9;
+    else if (v === null || v === undefined || typeof v === "boolean") n += 1;
+    else if (v instanceof Uint8Array) n += 5 + v.byteLength;
+    else if (Array.isArray(v)) {
+      n += 5;
+      for (const x of v as unknown[]) stack.push(x);
+    } else if (typeof v === "object") {
+      n += 5;
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        n += 5 + k.length;
+        stack.push(x);
+      }
+    } else n += 9;
+  }
+  return n;
+}
