@@ -8,7 +8,7 @@ import type { ResultAggregator } from "../aggregator/index.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { FlightTable, Flight, Mismatch } from "./flights.js";
 import type { TaskLedger, AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
-import type { Verdict } from "./failure-detector.js";
+import type { FailureDetector, Verdict } from "./failure-detector.js";
 import { errorResult, type Counters } from "./report.js";
 
 /** Codes with which an instance refuses a task it could not run: a `one` task moves. */
@@ -36,6 +36,7 @@ export interface AttemptsParts {
   readonly flights: FlightTable;
   readonly dispatcher: Dispatcher;
   readonly counters: Counters;
+  readonly detector: FailureDetector;
 }
 
 /** What the attempts need said on NATS. */
@@ -96,6 +97,7 @@ export class Attempts {
   /** A Result (or an error reply made one) for the attempt `flight`. */
   answered(flight: Flight, r: Result): void {
     const { ledger, flights, balancer, distributor, dispatcher, aggregator, clock } = this.#p;
+    this.#p.detector.heard(flight.collectorId, clock.now()); // any answer is a sign of life
     const owned = ledger.get(r.taskId)?.owner !== undefined;
     if (r.status === "error" && r.error && REFUSALS.has(r.error.code) && !owned) {
       // The instance refused (draining, full, lacks a capability): move the task, keep no result.

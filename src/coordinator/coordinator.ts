@@ -14,7 +14,7 @@ import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
 import type { TaskEntry } from "./ledger.js";
-import type { ProbeOutcome } from "./failure-detector.js";
+import { Liveness } from "./liveness.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import { createParts, type CoreParts } from "./parts.js";
@@ -24,7 +24,7 @@ import { DurableRuns } from "./durable.js";
 import { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { QueuedIterator } from "../structures/iterator.js";
-import { coordinatorStats, coordinatorStatus, isNoResponders } from "./report.js";
+import { coordinatorStats, coordinatorStatus } from "./report.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
 
@@ -53,6 +53,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #publisher: TaskPublisher;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
+  readonly #liveness: Liveness;
   readonly #service: CoordinatorService | undefined;
   readonly #resultPrefix: string;
   readonly #logOnce = new LogOnce();
@@ -99,13 +100,26 @@ export class Coordinator implements CoordinatorApi {
     });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
     this.#publisher = new TaskPublisher(o.nc, { prefix });
-    // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
+    // Its sweep runs on this coordinator's timer (sweepIntervalMs 0 starts none of its own), and
+    // only forgets: staleness is the failure detector's to judge (marksStale false).
     this.#watcher = new RouterWatcher(o.nc, p.router, {
       prefix,
       ttlMs,
       logger,
       sweepIntervalMs: 0,
+      marksStale: false,
     });
+    this.#liveness = new Liveness(
+      o.nc,
+      this.subjects,
+      p,
+      {
+        failInstance: (v) => this.#attempts.failInstance(v),
+        warnOnce: (key, msg, detail) => this.#warnOnce(key, msg, detail),
+        stopped: () => this.#state === "stopped",
+      },
+      { probeTimeoutMs: o.probeTimeoutMs, sweepIntervalMs: o.sweepIntervalMs, logger },
+    );
     this.#inbox = new ResultInbox(o.nc, {
       prefix,
       coordinatorId: o.id,
@@ -132,7 +146,7 @@ export class Coordinator implements CoordinatorApi {
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
-    void this.#followConnection();
+    void this.#liveness.follow();
     await this.#nc.flush();
     if (this.#state === "starting") this.#state = "ready";
     this.opts.logger.info(
@@ -251,6 +265,7 @@ export class Coordinator implements CoordinatorApi {
   #send(entry: TaskEntry, task: TaskEntry["task"], collectorId: string): void {
     const now = this.opts.clock.now();
     const flight = this.#p.flights.start(task, collectorId, now);
+    this.#p.detector.working(collectorId, now);
     this.distributor.recordDispatched(task);
     this.opts.metrics.dispatched(task.priority, now - task.createdAt);
     // `subjects.result(id, taskId, attempt)`, from a prefix built once.
@@ -271,18 +286,23 @@ export class Coordinator implements CoordinatorApi {
     const f = this.#attempts.match(taskId, attempt);
     if (!f) return;
     this.#p.counters.noResponders++;
-    const probe = this.#p.detector.noResponders(f.collectorId, this.opts.clock.now());
-    if (probe !== undefined) this.#probe(probe);
+    this.#liveness.noResponders(f.collectorId, this.opts.clock.now());
   }
 
   #onRouterChange(c: RouterChange): void {
     if (c.kind !== "stale" && c.kind !== "left") {
-      this.#p.detector.alive(c.id);
       this.#dispatcher.freed(c.id);
       return;
     }
-    const verdict = this.#p.detector.stale(c.id, c.kind, this.opts.clock.now());
-    if (verdict && this.#state !== "stopped") this.#attempts.failInstance(verdict);
+    if (this.#state !== "stopped") {
+      // A deleted advert (a graceful stop) is the collector's own word; a watcher that marks
+      // stale itself has judged already.
+      const v =
+        c.kind === "left"
+          ? this.#p.detector.left(c.id)
+          : { id: c.id, reason: c.reason ?? "heartbeat stale" };
+      this.#attempts.failInstance(v);
+    }
     if (c.kind === "left") {
       this.balancer.forget(c.id);
       this.#p.detector.forget(c.id);
@@ -300,61 +320,31 @@ export class Coordinator implements CoordinatorApi {
     this.#emit({ kind: "failover", event });
   }
 
-  /** The one timer: queued and attempt deadlines, the router's stale sweep, aggregations, probes. */
+  /**
+   * The one timer: queued and attempt deadlines, the router's forgetting, aggregations, probes.
+   * A sweep that follows a stall of the event loop judges nothing: what arrived meanwhile is read
+   * first (attempt deadlines have moved by the stall).
+   */
   #sweep(): void {
     const now = this.opts.clock.now();
-    for (const t of this.distributor.sweep()) this.#p.ledger.end(t.taskId);
-    // While NATS is disconnected no answer can arrive: attempts wait (deadlines move on reconnect).
-    if (!this.#p.detector.disconnected) {
-      for (const f of this.#p.flights.expire(now)) this.#attempts.expired(f, now);
+    const stalled = this.#liveness.stalled(now);
+    if (!stalled) {
+      for (const t of this.distributor.sweep()) this.#p.ledger.end(t.taskId);
+      // While NATS is disconnected no answer can arrive: attempts wait (deadlines move on reconnect).
+      if (!this.#p.detector.disconnected) {
+        for (const f of this.#p.flights.expire(now)) this.#attempts.expired(f, now);
+      }
     }
     if (now - this.#lastRouterSweep >= this.opts.routerSweepMs) {
       this.#lastRouterSweep = now;
       this.#watcher.sweep();
     }
-    this.aggregator.sweep(); // ended aggregations resolve whenComplete, which closes their submissions
-    const hasWork = (id: string) => this.#p.flights.hasWork(id);
-    const stillStale = (id: string) => this.router.get(id)?.health !== "healthy";
-    const { fail, probe } = this.#p.detector.sweep(
-      now,
-      this.router.suspects(),
-      hasWork,
-      stillStale,
-    );
-    for (const v of fail) this.#attempts.failInstance(v);
-    for (const id of probe) this.#probe(id);
+    if (!stalled) {
+      this.aggregator.sweep(); // ended aggregations resolve whenComplete, closing their submissions
+      this.#liveness.sweep(now);
+    }
     this.#durable.keepAlive(now);
     this.#dispatcher.pump();
-  }
-
-  /** An empty message on an instance's direct subject: collectors answer it empty. */
-  #probe(id: string): void {
-    const done = (outcome: ProbeOutcome) => {
-      if (this.#state === "stopped") return;
-      const v = this.#p.detector.probed(id, outcome);
-      if (v === "forged")
-        this.#warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
-      else if (v) this.#attempts.failInstance(v);
-    };
-    const timeout = this.opts.probeTimeoutMs;
-    this.#nc
-      .request(this.subjects.collectorTask(id), new Uint8Array(0), { timeout })
-      .then(() => done("answered"))
-      .catch((err: unknown) => done(isNoResponders(err) ? "no-responders" : "timeout"));
-  }
-
-  /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
-  async #followConnection(): Promise<void> {
-    for await (const st of this.#nc.status()) {
-      if (this.#state === "stopped") break;
-      const now = this.opts.clock.now();
-      if (st.type === "disconnect") this.#p.detector.disconnect(now);
-      else if (st.type === "reconnect" && this.#p.detector.disconnected) {
-        const outageMs = this.#p.detector.reconnect(now);
-        this.#p.flights.extendAll(outageMs);
-        this.opts.logger.warn({ outageMs }, "NATS reconnected");
-      }
-    }
   }
 
   #emit(e: CoordinatorEvent): void {

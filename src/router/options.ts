@@ -5,15 +5,35 @@ import { systemClock, type Clock } from "../clock.js";
 import { checkPrefix, DEFAULT_PREFIX } from "../../subjects/index.js";
 import type { AdvertiserOptions, RouterOptions, RouterWatcherOptions } from "./types.js";
 
-/** Advert TTL: the bucket's max age and the router's heartbeat timeout. */
-export const DEFAULT_ADVERT_TTL_MS = 3000;
-/** Collector heartbeat period. */
-export const DEFAULT_HEARTBEAT_MS = 1000;
-/** 1.5 × the heartbeat period. */
-export const DEFAULT_SUSPECT_AFTER_MS = 1500;
+/**
+ * Advert TTL: the bucket's max age and the router's heartbeat timeout. 30 s, as in the system this
+ * replaces: an advert is cheap to keep alive (a put per refresh, see DEFAULT_REFRESH_FRACTION),
+ * and an instance that dies with work is found in about a second by no-responders and probes,
+ * not by its advert's age.
+ */
+export const DEFAULT_ADVERT_TTL_MS = 30_000;
+/**
+ * A collector refreshes its advert every TTL × this (10 s for the default TTL), with jitter, and
+ * puts it at once when something changes (health, load crossing a level). A third leaves room for
+ * one lost refresh before the advert expires.
+ */
+export const DEFAULT_REFRESH_FRACTION = 1 / 3;
+/** Collector advert refresh period (`heartbeatMs`): TTL × DEFAULT_REFRESH_FRACTION. */
+export const DEFAULT_HEARTBEAT_MS = Math.round(DEFAULT_ADVERT_TTL_MS * DEFAULT_REFRESH_FRACTION);
+/** Refreshes are spread by ± this share of the period, so that a fleet started at once does not put in step. */
+export const DEFAULT_REFRESH_JITTER = 0.1;
+/** Least time between two puts made because something changed (a burst of changes makes one put). */
+export const DEFAULT_CHANGE_INTERVAL_MS = 1000;
+/** Half the TTL: 1.5 refresh periods, i.e. one refresh missed. */
+export const DEFAULT_SUSPECT_AFTER_MS = DEFAULT_ADVERT_TTL_MS / 2;
 export const DEFAULT_FORGET_AFTER_MS = 60_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 250;
 export const DEFAULT_INIT_TIMEOUT_MS = 5000;
+
+/** The refresh period that goes with an advert TTL: `ttlMs` × DEFAULT_REFRESH_FRACTION. */
+export function refreshPeriodFor(ttlMs: number): number {
+  return Math.max(1, Math.round(ttlMs * DEFAULT_REFRESH_FRACTION));
+}
 
 export function defaultRouterOptions(): RouterOptions {
   return {
@@ -43,7 +63,7 @@ function nonNegative(prop: string, v: number): number {
 
 /**
  * Merges `partial` over the defaults and validates once. When only heartbeatTimeoutMs is given,
- * suspectAfterMs defaults to half of it (1500 ms for the default 3000 ms).
+ * suspectAfterMs defaults to half of it (15 s for the default 30 s: one refresh missed).
  */
 export function parseRouterOptions(partial: Partial<RouterOptions> = {}): RouterOptions {
   rejectUnknownKeys("router", partial, Object.keys(defaultRouterOptions()));
@@ -80,6 +100,7 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
     ),
     logger: partial.logger ?? silentLogger,
     publishEvents: partial.publishEvents ?? true,
+    marksStale: partial.marksStale ?? true,
     clock: partial.clock ?? systemClock,
     initTimeoutMs: positive("initTimeoutMs", partial.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS),
   };
@@ -95,18 +116,33 @@ export function parseAdvertiserOptions(partial: AdvertiserOptions): ResolvedAdve
   if (typeof partial?.advert !== "function") {
     throw new InvalidArgumentError("advert", "must be a function returning the current advert");
   }
+  const ttlMs = positive("ttlMs", partial.ttlMs ?? DEFAULT_ADVERT_TTL_MS);
   const o: ResolvedAdvertiserOptions = {
     advert: partial.advert,
     prefix: checkPrefix(partial.prefix ?? DEFAULT_PREFIX),
-    ttlMs: positive("ttlMs", partial.ttlMs ?? DEFAULT_ADVERT_TTL_MS),
-    heartbeatMs: positive("heartbeatMs", partial.heartbeatMs ?? DEFAULT_HEARTBEAT_MS),
+    ttlMs,
+    heartbeatMs: positive("heartbeatMs", partial.heartbeatMs ?? refreshPeriodFor(ttlMs)),
+    changeIntervalMs: nonNegative(
+      "changeIntervalMs",
+      partial.changeIntervalMs ?? DEFAULT_CHANGE_INTERVAL_MS,
+    ),
+    jitter: partial.jitter ?? DEFAULT_REFRESH_JITTER,
     logger: partial.logger ?? silentLogger,
     clock: partial.clock ?? systemClock,
   };
   if (o.heartbeatMs >= o.ttlMs) {
     throw new InvalidArgumentError(
       "heartbeatMs",
-      `must be less than ttlMs (${o.ttlMs}) or the advert expires between beats, got ${o.heartbeatMs}`,
+      `must be less than ttlMs (${o.ttlMs}) or the advert expires between refreshes, got ${o.heartbeatMs}`,
+    );
+  }
+  if (!(o.jitter >= 0 && o.jitter < 0.5)) {
+    throw new InvalidArgumentError("jitter", `must be in [0, 0.5), got ${o.jitter}`);
+  }
+  if (o.heartbeatMs * (1 + o.jitter) >= o.ttlMs) {
+    throw new InvalidArgumentError(
+      "heartbeatMs",
+      `with ${o.jitter} jitter a refresh may come after ttlMs (${o.ttlMs}), got ${o.heartbeatMs}`,
     );
   }
   return o;

@@ -81,11 +81,11 @@ export interface RoutingStats {
 export interface RouterOptions {
   /** Subject prefix (default `daemoneye`); targetSubject is `<prefix>.collector.<id>.task`. */
   prefix: string;
-  /** An advert not refreshed for longer than this is stale (default 3000 ms = advert TTL). */
+  /** An advert not refreshed for longer than this is stale (default 30 s = advert TTL). */
   heartbeatTimeoutMs: number;
   /**
    * An advert older than this (but not yet stale) makes its collector suspect (default
-   * heartbeatTimeoutMs / 2, i.e. 1500 ms = 1.5 × the 1 s heartbeat).
+   * heartbeatTimeoutMs / 2, i.e. 15 s = 1.5 × the 10 s refresh: one refresh missed).
    */
   suspectAfterMs: number;
   /**
@@ -98,13 +98,20 @@ export interface RouterOptions {
 export interface RouterWatcherOptions {
   /** Subject prefix; names the bucket `<prefix>_collectors` (default `daemoneye`). */
   prefix?: string;
-  /** Bucket max age when the watcher creates it (default 3000 ms). */
+  /** Bucket max age when the watcher creates it (default 30 s). */
   ttlMs?: number;
   /** Period of the stale sweep (default 250 ms); 0 runs no timer (the owner calls sweep()). */
   sweepIntervalMs?: number;
   logger?: Logger;
   /** Publish each change as a CollectorEvent on `<prefix>.event.collector.<id>` (default true). */
   publishEvents?: boolean;
+  /**
+   * The sweep marks collectors stale by the age of their advert, and an expired advert (a limit
+   * marker) marks its collector stale (default true). false: the owner judges staleness (a
+   * coordinator, with its panic threshold), the router only notes expired adverts and the sweep
+   * only forgets collectors long unavailable.
+   */
+  marksStale?: boolean;
   /** Clock for event timestamps (default the system clock). */
   clock?: Clock;
   /** Longest wait for the initial snapshot before start() resolves anyway (default 5000 ms). */
@@ -137,10 +144,14 @@ export interface AdvertiserOptions {
   advert: () => CollectorAdvert;
   /** Subject prefix; names the bucket (default `daemoneye`). */
   prefix?: string;
-  /** Bucket max age when the advertiser creates it (default 3000 ms). */
+  /** Bucket max age when the advertiser creates it (default 30 s). */
   ttlMs?: number;
-  /** Heartbeat period (default 1000 ms). */
+  /** Refresh period: the advert is put again this often (default ttlMs / 3, 10 s). */
   heartbeatMs?: number;
+  /** Least time between two puts made by `changed()` (default 1000 ms; 0: at once). */
+  changeIntervalMs?: number;
+  /** Each refresh period is varied by ± this share (default 0.1), so a fleet does not put in step. */
+  jitter?: number;
   logger?: Logger;
   /** Clock for heartbeatAt (default the system clock). */
   clock?: Clock;
@@ -149,7 +160,9 @@ export interface AdvertiserOptions {
 export interface AdvertiserStats {
   /** Successful puts. */
   puts: number;
-  /** Failed puts (logged, retried at the next beat). */
+  /** Puts made because something changed (`changed()`), not on the refresh period. */
+  changes: number;
+  /** Failed puts (logged, retried at the next refresh). */
   failures: number;
   /** heartbeatSeq of the last put attempted. */
   heartbeatSeq: number;
