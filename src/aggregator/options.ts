@@ -4,6 +4,11 @@ import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
 import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
 
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
+/**
+ * Results held in all finished aggregations together: a thousand `one` results, or a few
+ * fan-outs to ten thousand instances (about 30 MB), whichever comes first.
+ */
+export const DEFAULT_COMPLETED_RESULTS = 50_000;
 export const DEFAULT_STREAM_BUFFER_SIZE = 1024;
 export const DEFAULT_MAX_RESULTS_PER_AGGREGATION = MAX_RESULTS_PER_REPLY;
 
@@ -11,6 +16,7 @@ export function defaultAggregatorOptions(): AggregatorOptions {
   return {
     dedupKey: DedupKey.CollectorTaskSeq,
     completedRingSize: DEFAULT_COMPLETED_RING_SIZE,
+    completedResults: DEFAULT_COMPLETED_RESULTS,
     streamBufferSize: DEFAULT_STREAM_BUFFER_SIZE,
     maxResultsPerAggregation: DEFAULT_MAX_RESULTS_PER_AGGREGATION,
   };
@@ -29,6 +35,7 @@ export function parseAggregatorOptions(
     );
   }
   positiveInt("completedRingSize", o.completedRingSize);
+  positiveInt("completedResults", o.completedResults);
   positiveInt("streamBufferSize", o.streamBufferSize);
   positiveInt("maxResultsPerAggregation", o.maxResultsPerAggregation);
   if (o.maxResultsPerAggregation > MAX_RESULTS_PER_REPLY) {

@@ -43,6 +43,8 @@ export class ResultAggregator {
    */
   #order: (AggregatedResult | undefined)[] = [];
   #orderHead = 0;
+  /** Results held by #completed, to bound them by completedResults. */
+  #heldResults = 0;
   readonly #stats = {
     started: 0,
     completed: 0,
@@ -86,7 +88,7 @@ export class ResultAggregator {
       opts.minResults,
     );
     // A reused id starts afresh: its old result no longer answers getAggregation.
-    this.#completed.delete(correlationId);
+    this.#forget(correlationId);
     this.#active.set(correlationId, agg);
     this.#deadlines.push(agg);
     this.#stats.started++;
@@ -285,15 +287,29 @@ export class ResultAggregator {
     return result;
   }
 
+  #forget(correlationId: string): void {
+    const old = this.#completed.get(correlationId);
+    if (old === undefined) return;
+    this.#completed.delete(correlationId);
+    this.#heldResults -= old.results.length;
+  }
+
   #remember(result: AggregatedResult): void {
     const max = this.options.completedRingSize;
+    const maxResults = this.options.completedResults;
+    this.#forget(result.correlationId);
     this.#completed.set(result.correlationId, result);
+    this.#heldResults += result.results.length;
     this.#order.push(result);
-    while (this.#completed.size > max && this.#orderHead < this.#order.length) {
+    while (
+      (this.#completed.size > max || this.#heldResults > maxResults) &&
+      this.#completed.size > 1 &&
+      this.#orderHead < this.#order.length
+    ) {
       const old = this.#order[this.#orderHead];
       this.#order[this.#orderHead++] = undefined;
       if (old !== undefined && this.#completed.get(old.correlationId) === old) {
-        this.#completed.delete(old.correlationId);
+        this.#forget(old.correlationId);
       }
     }
     if (this.#orderHead >= max || this.#order.length > 2 * max + this.#orderHead) {

@@ -22,6 +22,11 @@ export interface AggregatorOptions {
   dedupKey: DedupKey | DedupKeyFn;
   /** Finished aggregations kept for `getAggregation` and late counting (default 1000). */
   completedRingSize: number;
+  /**
+   * Results those finished aggregations may hold together (default 50,000); the oldest go first
+   * past it. The latest finished aggregation is kept whatever its size.
+   */
+  completedResults: number;
   /** Results queued in each stream consumer; the rest wait for its pulls (default 1024). */
   streamBufferSize: number;
   /** Most distinct results one aggregation holds; more are counted as overflow (default 100,000). */

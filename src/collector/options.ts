@@ -15,7 +15,7 @@ import type { TaskHandler } from "./types.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
 export const DEFAULT_MAX_QUEUED = 10_000;
-/** Advert refresh period and TTL: the discovery defaults (10 s and 30 s). */
+/** Advert refresh period and TTL: the discovery defaults (15 s and 30 s). */
 export { DEFAULT_HEARTBEAT_MS };
 export const DEFAULT_TTL_MS = DEFAULT_ADVERT_TTL_MS;
 export const DEFAULT_DRAIN_GRACE_MS = 5000;
@@ -35,7 +35,7 @@ export interface CollectorOptions {
   weight: number;
   prefix: string;
   /**
-   * Advert refresh period (default a third of ttlMs). The advert is also put at once when health
+   * Advert refresh period (default half of ttlMs). The advert is also put at once when health
    * changes, and when load crosses a level (half of maxConcurrency, full), at most once a second.
    */
   heartbeatMs: number;

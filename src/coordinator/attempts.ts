@@ -130,7 +130,11 @@ export class Attempts {
     this.#p.counters.attemptTimeouts++;
     const crossed = this.#p.balancer.recordFailure(f.collectorId, "attempt timeout");
     this.attemptFailed(f, { reason: "attempt timeout", code: ErrorCode.Timeout, gone: false });
-    if (crossed) this.failInstance({ id: f.collectorId, reason: "attempt timeouts" });
+    // Slow is not gone: while much of the fleet looks late at once (the panic threshold), timeouts
+    // move no instance out; a probe's 503 still does.
+    if (crossed && !this.#p.detector.panicking) {
+      this.failInstance({ id: f.collectorId, reason: "attempt timeouts" });
+    }
   }
 
   /** An instance is gone: its `one` tasks move elsewhere, its fan-out parts are reported lost. */

@@ -88,6 +88,7 @@ export class Coordinator implements CoordinatorApi {
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
       maxQueued: o.maxQueued,
+      dispatchBatch: o.dispatchBatch,
       idle: () => this.#idle?.(),
     });
     this.#durable = new DurableRuns(o.nc, this.subjects, parseDurableOptions(o.durability), {
@@ -192,6 +193,7 @@ export class Coordinator implements CoordinatorApi {
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#p.ledger.clear();
     this.#p.flights.clear();
+    this.#starter.clear();
     this.#dispatcher.clear();
     await this.#watcher.stop();
     await this.#inbox.stop();

@@ -50,6 +50,8 @@ export interface FailureDetectorStats {
   held: number;
   /** Overdue instances that answered their probe: late adverts, not dead instances. */
   lateAlive: number;
+  /** Probes that went unanswered (timed out): slow, or frozen, or partitioned; not proof. */
+  unanswered: number;
   /** Instances judged gone (verdicts given). */
   verdicts: number;
   /** Sweeps that followed a stall of the observer's own event loop past lagToleranceMs. */
@@ -117,6 +119,7 @@ export class FailureDetector {
     panics: 0,
     held: 0,
     lateAlive: 0,
+    unanswered: 0,
     verdicts: 0,
     stalls: 0,
     maxStallMs: 0,
@@ -236,6 +239,7 @@ export class FailureDetector {
       return undefined;
     }
     // Unanswered: slow is not dead, except for an overdue instance while the fleet is fine.
+    this.#stats.unanswered++;
     if (cause === "stale" && !this.#panic && !this.disconnected) {
       return this.#verdict(id, "heartbeat stale; probe unanswered");
     }

@@ -39,6 +39,8 @@ export const DEFAULT_PANIC_THRESHOLD = 0.5;
 export const DEFAULT_LAG_TOLERANCE_MS = 100;
 /** A collector with work not heard from for this long is probed (then after 2 s, 4 s, … 15 s). */
 export const DEFAULT_SILENT_AFTER_MS = 1000;
+/** Fan-out parts handed to the dispatcher per event-loop turn (about 5-10 ms of work). */
+export const DEFAULT_DISPATCH_BATCH = 256;
 /** Probes sent per sweep at most (20 sweeps a second). */
 export const DEFAULT_MAX_PROBES_PER_SWEEP = 250;
 export { DEFAULT_ADVERT_TTL_MS };
@@ -77,6 +79,8 @@ export interface CoordinatorOptions {
   silentAfterMs: number;
   /** Most probes sent per sweep. */
   maxProbesPerSweep: number;
+  /** Fan-out parts dispatched per event-loop turn; the rest go on the next turns. */
+  dispatchBatch: number;
   /** Tasks waiting for capacity, beyond which submit fails with OverloadedError. */
   maxQueued: number;
   /** A queued task moves up one priority level per agingMs waited. */
@@ -127,6 +131,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     lagToleranceMs: DEFAULT_LAG_TOLERANCE_MS,
     silentAfterMs: DEFAULT_SILENT_AFTER_MS,
     maxProbesPerSweep: DEFAULT_MAX_PROBES_PER_SWEEP,
+    dispatchBatch: DEFAULT_DISPATCH_BATCH,
     maxQueued: DEFAULT_MAX_QUEUED,
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
@@ -161,6 +166,7 @@ const POSITIVE_INTEGERS = [
   "lagToleranceMs",
   "silentAfterMs",
   "maxProbesPerSweep",
+  "dispatchBatch",
   "maxQueued",
   "agingMs",
   "defaultTimeoutMs",

@@ -97,9 +97,9 @@ export class Advertiser {
       return;
     }
     this.#state = "running";
-    // The first refresh lands anywhere in the second half of a period: a fleet started at once
-    // spreads its refreshes from the first round on.
-    this.#refreshAt = Date.now() + o.heartbeatMs * (0.5 + 0.5 * Math.random());
+    // The first refresh lands anywhere in a period: a fleet started at once puts at an even rate
+    // from the first round on.
+    this.#refreshAt = Date.now() + o.heartbeatMs * (0.1 + 0.9 * Math.random());
     this.#reschedule();
   }
 

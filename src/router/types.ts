@@ -85,7 +85,7 @@ export interface RouterOptions {
   heartbeatTimeoutMs: number;
   /**
    * An advert older than this (but not yet stale) makes its collector suspect (default
-   * heartbeatTimeoutMs / 2, i.e. 15 s = 1.5 × the 10 s refresh: one refresh missed).
+   * heartbeatTimeoutMs × 0.75, i.e. 22.5 s = 1.5 × the 15 s refresh: one refresh missed).
    */
   suspectAfterMs: number;
   /**
@@ -146,7 +146,7 @@ export interface AdvertiserOptions {
   prefix?: string;
   /** Bucket max age when the advertiser creates it (default 30 s). */
   ttlMs?: number;
-  /** Refresh period: the advert is put again this often (default ttlMs / 3, 10 s). */
+  /** Refresh period: the advert is put again this often (default ttlMs / 2, 15 s). */
   heartbeatMs?: number;
   /** Least time between two puts made by `changed()` (default 1000 ms; 0: at once). */
   changeIntervalMs?: number;

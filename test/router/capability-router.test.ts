@@ -223,7 +223,7 @@ describe("router - capability routing (core)", () => {
   });
 
   it("router - suspects are collectors past 1.5 heartbeats of silence but not yet stale", () => {
-    const { clock, router } = setup({ heartbeatTimeoutMs: 3000 });
+    const { clock, router } = setup({ heartbeatTimeoutMs: 3000, suspectAfterMs: 1500 });
     expect(router.options.suspectAfterMs).toBe(1500);
     router.upsert(advert("quiet", PROCESS));
     clock.advance(1000);
@@ -308,15 +308,15 @@ describe("router - capability routing (core)", () => {
 });
 
 describe("router - options", () => {
-  it("router - defaults: 30 s timeout, suspect after 15 s (a refresh missed), prefix daemoneye", () => {
+  it("router - defaults: 30 s timeout, suspect after 22.5 s (a 15 s refresh missed), prefix daemoneye", () => {
     expect(parseRouterOptions()).toEqual({
       prefix: "daemoneye",
       heartbeatTimeoutMs: 30_000,
-      suspectAfterMs: 15_000,
+      suspectAfterMs: 22_500,
       forgetAfterMs: 60_000,
     });
     expect(parseRouterOptions({ heartbeatTimeoutMs: 100, forgetAfterMs: 0 }).suspectAfterMs).toBe(
-      50,
+      75,
     );
   });
 
