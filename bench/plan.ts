@@ -14,10 +14,13 @@ export const PHASES = [
   "fanout4",
   "rss",
   "flood",
+  "fleet",
 ] as const;
 export type Phase = (typeof PHASES)[number];
-/** What runs without --only: all but the flood (about a minute of its own; `--only flood`). */
-export const DEFAULT_PHASES: readonly Phase[] = PHASES.filter((p) => p !== "flood");
+/** What runs without --only: all but the flood (about a minute of its own) and the fleet. */
+export const DEFAULT_PHASES: readonly Phase[] = PHASES.filter(
+  (p) => p !== "flood" && p !== "fleet",
+);
 
 export interface Plan {
   name: "quick" | "default" | "full";
@@ -83,6 +86,9 @@ export interface Args {
   plan: Plan;
   layout: "child" | "same";
   only: ReadonlySet<Phase>;
+  /** The fleet phase's simulated collectors and simulator processes. */
+  collectors: number;
+  sims: number;
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -90,6 +96,14 @@ export function parseArgs(argv: string[]): Args {
   let plan = PLANS.default;
   let layout: Args["layout"] = "child";
   let only = new Set<Phase>(DEFAULT_PHASES);
+  let collectors = 1000;
+  let sims = 4;
+  const count = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`${flag} takes an integer of at least ${min}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") json = true;
@@ -105,7 +119,9 @@ export function parseArgs(argv: string[]): Args {
         if (!PHASES.includes(n as Phase)) throw new Error(`--only: unknown phase ${n}`);
       }
       only = new Set(names as Phase[]);
-    } else throw new Error(`unknown argument ${a}`);
+    } else if (a === "--collectors") collectors = count(a, argv[++i], 10);
+    else if (a === "--sims") sims = count(a, argv[++i], 1);
+    else throw new Error(`unknown argument ${a}`);
   }
-  return { json, plan, layout, only };
+  return { json, plan, layout, only, collectors, sims };
 }

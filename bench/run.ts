@@ -4,6 +4,7 @@
  * in the same layout, soaks memory, and prints a table. See BENCHMARKS.md.
  *
  *   npm run bench [-- --json] [--full | --quick] [--layout child|same] [--only a,b]
+ *   npm run bench -- --only fleet --collectors 10000 [--sims 4]
  *
  * --json   the last stdout line is one JSON object with every figure
  * --full   longer runs and the memory soak over 10⁶ tasks (default: 10⁵)
@@ -11,7 +12,8 @@
  * --layout where the answering sides (echo, collectors, peers' workers) run: a child process
  *          (default) or here
  * --only   phases to run: route, select, floor, e2e, durable, micro, moleculer, fanout4, rss
- *          (default all of these), flood (valid latency under a hostile flood: only when named)
+ *          (default all of these); only when named: flood (valid latency under a hostile flood),
+ *          fleet (--collectors N in --sims K child processes)
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { connect } from "@nats-io/transport-node";
@@ -27,6 +29,7 @@ import { measureRounds, warmUp, type PathFigures, type RoundTripPath } from "./r
 import { soak, type RssResult } from "./rss.js";
 import { CpuMeter, pipelined, round1, round3, sequential, type Throughput } from "./stats.js";
 import { printTable, type PeerFigures, type Target } from "./table.js";
+import { fleetTargets } from "./fleet-table.js";
 
 const IN_FLIGHT = 64;
 const PAYLOAD_BYTES = 256;
@@ -106,6 +109,31 @@ async function main(): Promise<void> {
         log(`flood: ${JSON.stringify(flood)}`);
       }
       if (natsPhases.some((p) => only.has(p))) await measureNats(args, out, held);
+    } finally {
+      await held.release();
+      unhook();
+    }
+  }
+
+  if (only.has("fleet")) {
+    const ns = await NatsServer.start({ jetstream: true });
+    log(`fleet: nats-server pid ${ns.pid}`);
+    const held = new Held(ns);
+    const unhook = releaseOnExit(held, log);
+    const { benchFleet } = await import("./fleet.js");
+    try {
+      const quick = plan.name === "quick";
+      out.fleet = await benchFleet(
+        held,
+        {
+          collectors: args.collectors,
+          sims: args.sims,
+          idleMs: quick ? 3_000 : 20_000,
+          roundMs: quick ? 1_000 : 3_000,
+          rounds: quick ? 1 : 3,
+        },
+        log,
+      );
     } finally {
       await held.release();
       unhook();
@@ -364,7 +392,9 @@ function targets(out: Record<string, unknown>): Record<string, Target> {
     value,
     met: value === undefined ? undefined : ok(value),
   });
+  const fleet = out.fleet as Record<string, unknown> | undefined;
   return {
+    ...(fleet ? fleetTargets(fleet) : {}),
     pipelined_vs_floor: t(">= 0.7", ratios?.pipelined_vs_floor, (v) => v >= 0.7),
     p50_minus_floor_us: t("<= 30", ratios?.p50_minus_floor_us, (v) => v <= 30),
     route_p99_ns: t("<= 5000", route?.p99_ns, (v) => v <= 5000),

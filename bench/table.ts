@@ -5,6 +5,7 @@
 import type { RssResult } from "./rss.js";
 import type { PathFigures } from "./rounds.js";
 import type { Latency, Throughput } from "./stats.js";
+import { fleetRows } from "./fleet-table.js";
 
 export interface Target {
   target: string;
@@ -24,7 +25,7 @@ type Row = string[];
 const num = (x: number | undefined, unit = ""): string =>
   x === undefined ? "-" : `${x.toLocaleString("en-US")}${unit ? " " + unit : ""}`;
 
-function render(head: Row, rows: Row[], leftColumns = 1): string[] {
+export function render(head: Row, rows: Row[], leftColumns = 1): string[] {
   const w = head.map((_, i) => Math.max(...[head, ...rows].map((r) => (r[i] ?? "").length)));
   const line = (r: Row): string =>
     r
@@ -162,6 +163,11 @@ export function printTable(out: Record<string, unknown>): void {
     print(
       "cpu per round trip: caller / worker / nats-server (one figure for caller+worker with --layout same)",
     );
+  }
+  if (out.fleet) {
+    print("");
+    for (const l of render(["fleet", "value", ""], fleetRows(out.fleet as Record<string, unknown>)))
+      print(l);
   }
   const tg = out.targets as Record<string, Target>;
   const verdicts = Object.entries(tg)

@@ -128,8 +128,12 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
       paths: ["<root>"],
     });
   }
+  // Binary values come out as views into what they were decoded from. When that is itself a view
+  // into a larger buffer (a socket read holding many messages), decode from a copy: a result
+  // kept for its payload then keeps this message alive, not the whole read.
+  const own = bytes.byteLength < bytes.buffer.byteLength ? bytes.slice() : bytes;
   try {
-    return decoder.decode(bytes);
+    return decoder.decode(own);
   } catch (err) {
     throw new InvalidMessageError(`not MessagePack: ${describe(err)}`, {
       subject: opts.subject,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { encode as mpEncode } from "@msgpack/msgpack";
-import { decode, encode } from "../src/codec.js";
+import { decode, decodeRaw, encode, encodeRaw } from "../src/codec.js";
 import { InvalidMessageError } from "../src/errors.js";
 import { MessageSchemas, MAX_MESSAGE_BYTES, Task, type MessageName } from "../subjects/index.js";
 
@@ -98,6 +98,15 @@ describe("codec - decode returns a valid value or InvalidMessageError", () => {
       );
     });
   }
+
+  it("codec - a binary value decoded from a view into a larger buffer keeps only its message alive", () => {
+    const msg = encodeRaw({ p: new Uint8Array([1, 2, 3]) });
+    const read = new Uint8Array(64 * 1024); // a socket read holding many messages
+    read.set(msg, 1000);
+    const v = decodeRaw(read.subarray(1000, 1000 + msg.length)) as { p: Uint8Array };
+    expect([...v.p]).toEqual([1, 2, 3]);
+    expect(v.p.buffer.byteLength).toBe(msg.length);
+  });
 
   it("codec - a valid Task round-trips", () => {
     expect(decode(Task, encode(Task, validTask))).toEqual(validTask);

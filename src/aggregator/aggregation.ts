@@ -20,6 +20,11 @@ interface Part {
   complete: boolean;
   /** Results of attempts up to this one are ignored (-1: not abandoned). */
   abandonedThrough: number;
+  /**
+   * Its results held while it is not complete (what abandoning withdraws), so that abandoning
+   * one part costs its own results, not a pass over the whole log. Dropped once it completes.
+   */
+  open: Result[] | undefined;
 }
 
 const NOT_ABANDONED = -1;
@@ -91,7 +96,7 @@ export class Aggregation implements HeapItem, StreamSource {
     const size = resultBytes(r);
     if (this.received >= max || this.bytes + size > maxBytes) return "overflow";
     if (part === undefined) {
-      part = { complete: false, abandonedThrough: NOT_ABANDONED };
+      part = { complete: false, abandonedThrough: NOT_ABANDONED, open: undefined };
       this.#parts.set(partKey, part);
     }
     this.#seen.add(key);
@@ -101,7 +106,10 @@ export class Aggregation implements HeapItem, StreamSource {
     this.bytes += size;
     if (r.final && !part.complete) {
       part.complete = true;
+      part.open = undefined;
       this.#completeParts++;
+    } else if (!part.complete) {
+      (part.open ??= []).push(r);
     }
     return "added";
   }
@@ -119,13 +127,16 @@ export class Aggregation implements HeapItem, StreamSource {
     const partKey = `${collectorId} ${taskId}`;
     const part = this.#parts.get(partKey);
     if (part?.complete) return;
-    this.#parts.set(partKey, {
-      complete: false,
-      abandonedThrough: attempt ?? Number.MAX_SAFE_INTEGER,
-    });
-    if (part === undefined) return;
-    for (const r of this.log) {
-      if (r.taskId !== taskId || r.collectorId !== collectorId || this.isDropped(r)) continue;
+    const through = attempt ?? Number.MAX_SAFE_INTEGER;
+    if (part === undefined) {
+      this.#parts.set(partKey, { complete: false, abandonedThrough: through, open: undefined });
+      return;
+    }
+    part.abandonedThrough = through;
+    const open = part.open;
+    part.open = undefined;
+    for (const r of open ?? []) {
+      if (this.isDropped(r)) continue;
       (this.#dropped ??= new Set()).add(r);
       this.#seen.delete(keyOf(r));
     }

@@ -6,6 +6,11 @@ import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
 /** Bytes of finished results kept; the oldest finished go first (64 MiB). */
 export const DEFAULT_COMPLETED_RING_BYTES = 64 * 1024 * 1024;
+/**
+ * Results held in all finished aggregations together: a thousand `one` results, or a few
+ * fan-outs to ten thousand instances (about 30 MB), whichever comes first.
+ */
+export const DEFAULT_COMPLETED_RESULTS = 50_000;
 export const DEFAULT_STREAM_BUFFER_SIZE = 1024;
 /** Bytes of results a stream reader may have left unread (64 MiB). */
 export const DEFAULT_STREAM_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -18,6 +23,7 @@ export function defaultAggregatorOptions(): AggregatorOptions {
     dedupKey: DedupKey.CollectorTaskSeq,
     completedRingSize: DEFAULT_COMPLETED_RING_SIZE,
     completedRingBytes: DEFAULT_COMPLETED_RING_BYTES,
+    completedResults: DEFAULT_COMPLETED_RESULTS,
     streamBufferSize: DEFAULT_STREAM_BUFFER_SIZE,
     streamBufferBytes: DEFAULT_STREAM_BUFFER_BYTES,
     maxResultsPerAggregation: DEFAULT_MAX_RESULTS_PER_AGGREGATION,
@@ -39,6 +45,7 @@ export function parseAggregatorOptions(
   }
   positiveInt("completedRingSize", o.completedRingSize);
   positiveInt("completedRingBytes", o.completedRingBytes);
+  positiveInt("completedResults", o.completedResults);
   positiveInt("streamBufferSize", o.streamBufferSize);
   positiveInt("streamBufferBytes", o.streamBufferBytes);
   positiveInt("maxResultsPerAggregation", o.maxResultsPerAggregation);

@@ -50,6 +50,8 @@ export class ResultAggregator {
   /** Streams still reading a finished aggregation, by id: detached when it is dropped. */
   readonly #draining = new Map<string, Set<ResultStream>>();
   readonly #limits: StreamLimits;
+  /** Results held by #completed, to bound them by completedResults. */
+  #heldResults = 0;
   readonly #stats = {
     started: 0,
     completed: 0,
@@ -320,17 +322,25 @@ export class ResultAggregator {
     return result;
   }
 
-  /** Keeps a finished result; drops the oldest while past completedRingSize or completedRingBytes. */
+  /**
+   * Keeps a finished result; drops the oldest while past completedRingSize, completedResults or
+   * completedRingBytes (the latest is kept whatever its size).
+   */
   #remember(result: AggregatedResult): void {
     const { completedRingSize: max, completedRingBytes: maxBytes } = this.options;
+    const maxResults = this.options.completedResults;
     let bytes = 0;
     for (const r of result.results) bytes += resultBytes(r);
     this.#bytesOf.set(result, bytes);
     this.#completed.set(result.correlationId, result);
     this.#completedBytes += bytes;
+    this.#heldResults += result.results.length;
     this.#order.push(result);
     while (
-      (this.#completed.size > max || this.#completedBytes > maxBytes) &&
+      (this.#completed.size > max ||
+        this.#completedBytes > maxBytes ||
+        this.#heldResults > maxResults) &&
+      this.#completed.size > 1 &&
       this.#orderHead < this.#order.length
     ) {
       const old = this.#order[this.#orderHead];
@@ -350,6 +360,7 @@ export class ResultAggregator {
     const id = old.correlationId;
     this.#completed.delete(id);
     this.#completedBytes -= this.#bytesOf.get(old) ?? 0;
+    this.#heldResults -= old.results.length;
     const readers = this.#draining.get(id);
     if (readers === undefined) return;
     this.#draining.delete(id);

@@ -28,6 +28,11 @@ export interface AggregatorOptions {
    * dropped keeps only what it has not read, within streamBufferBytes.
    */
   completedRingBytes: number;
+  /**
+   * Results those finished aggregations may hold together (default 50,000); the oldest go first
+   * past it. The latest finished aggregation is kept whatever its size.
+   */
+  completedResults: number;
   /** Results queued in each stream consumer; the rest wait for its pulls (default 1024). */
   streamBufferSize: number;
   /**

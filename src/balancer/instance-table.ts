@@ -108,11 +108,13 @@ export class InstanceTable {
     const seen = s.seen;
     const available = s.available;
     const moved = s.load !== s.seenLoad || s.weight !== s.seenWeight;
+    const open = s.ejectedUntil !== undefined;
     if (
       s.capabilities === seen.capabilities &&
       s.registered === seen.registered &&
       s.routable === seen.routable &&
       s.ejected === seen.ejected &&
+      open === seen.open &&
       available === seen.available
     ) {
       // The common case (an assignment, a release, a heartbeat): only the load moved.
@@ -125,6 +127,7 @@ export class InstanceTable {
       seen.registered = s.registered;
       seen.routable = s.routable;
       seen.ejected = s.ejected;
+      seen.open = open;
       seen.available = available;
     }
     s.seenLoad = s.load;
@@ -139,11 +142,13 @@ export class InstanceTable {
       p.capable--;
       if (seen.routable) p.routable--;
       if (seen.routable && seen.ejected) p.ejected--;
+      if (seen.routable && seen.open) p.open--;
     }
     if (isIn) {
       p.capable++;
       if (s.routable) p.routable++;
       if (s.routable && s.ejected) p.ejected++;
+      if (s.routable && s.ejectedUntil !== undefined) p.open++;
     }
     if ((wasIn && seen.routable) !== (isIn && s.routable)) p.membersChanged();
     const was = wasIn && seen.available;
@@ -159,6 +164,7 @@ export class InstanceTable {
     p.capable++;
     if (s.routable) p.routable++;
     if (s.routable && s.ejected) p.ejected++;
+    if (s.routable && s.ejectedUntil !== undefined) p.open++;
     if (s.available) p.index.add(s);
     p.membersChanged();
   }
@@ -184,6 +190,7 @@ export class InstanceTable {
       p.capable = 0;
       p.routable = 0;
       p.ejected = 0;
+      p.open = 0;
     }
     for (const s of all) {
       for (const p of this.#poolList) this.#enter(p, s);
@@ -192,6 +199,7 @@ export class InstanceTable {
       seen.registered = s.registered;
       seen.routable = s.routable;
       seen.ejected = s.ejected;
+      seen.open = s.ejectedUntil !== undefined;
       seen.available = s.available;
       s.seenLoad = s.load;
       s.seenWeight = s.weight;

@@ -59,7 +59,14 @@ export class Instance implements StrategyCandidate {
   readonly latency: PeakEwma;
 
   /** The state the balancer's pools last saw (see LoadBalancer #sync). */
-  seen = { capabilities: 0, registered: false, routable: false, ejected: false, available: false };
+  seen = {
+    capabilities: 0,
+    registered: false,
+    routable: false,
+    ejected: false,
+    open: false,
+    available: false,
+  };
   seenLoad = 0;
   seenWeight = 1;
 

@@ -15,6 +15,8 @@ import {
 
 /** Longest reason a FailoverEvent carries (the wire schema's bound). */
 const MAX_REASON = 1024;
+/** How long a failover target found by a pass over the instances is reused. */
+const TARGET_MAX_AGE_MS = 1000;
 
 /**
  * Picks one instance for a task, never beyond its capacity, and turns repeated failures into
@@ -46,6 +48,8 @@ export class LoadBalancer {
   #failovers = 0;
   #tasksRedistributed = 0;
   #ejections = 0;
+  /** Failover targets by capability set, with when they were found. */
+  readonly #targets = new Map<number, { id: string; at: number }>();
 
   constructor(opts: Partial<BalancerOptions> = {}, deps: Partial<Deps> = {}) {
     const o = parseBalancerOptions(opts);
@@ -250,24 +254,13 @@ export class LoadBalancer {
     let target: Instance | undefined;
     if (s !== undefined) {
       this.#table.sync(s);
-      let others = 0;
-      let othersOut = 0;
-      for (const o of this.#table.values()) {
-        if (o === s || !o.routable || (o.capabilities & s.capabilities) !== s.capabilities) {
-          continue;
-        }
-        others++;
-        if (o.ejectedUntil !== undefined) {
-          othersOut++;
-          continue;
-        }
-        const free = o.capacity - o.load;
-        if (free <= 0) continue;
-        const best = target === undefined ? 0 : target.capacity - target.load;
-        if (target === undefined || free > best || (free === best && o.id < target.id)) {
-          target = o;
-        }
-      }
+      // The other routable instances serving its capabilities, from the pool's counts: a burst
+      // of failovers costs no pass over the fleet per failure.
+      const p = this.#table.pool(s.capabilities);
+      const self = p.has(s) && s.routable;
+      const others = p.routable - (self ? 1 : 0);
+      const othersOut = p.open - (self && s.ejectedUntil !== undefined ? 1 : 0);
+      target = this.#failoverTarget(s, p, now);
       if (s.ejectedUntil !== undefined) {
         if (s.ejectedUntil <= now || s.probing) this.#eject(s, now); // failed while half-open
       } else if (othersOut + 1 <= this.#ejectable(others + 1)) {
@@ -286,6 +279,40 @@ export class LoadBalancer {
       reason: text,
       taskIds,
     };
+  }
+
+  /**
+   * The other routable, closed instance of `pool` with the most free capacity (ties by id), as of
+   * the last pass over the instances, which is made again when it is a second old or its pick can
+   * no longer take a task: a failover names where its work is likely to go without a pass over
+   * the fleet for every failure of a burst.
+   */
+  #failoverTarget(failed: Instance, pool: Pool, now: number): Instance | undefined {
+    const cached = this.#targets.get(pool.required);
+    if (cached !== undefined && now - cached.at < TARGET_MAX_AGE_MS) {
+      const t = this.#table.get(cached.id);
+      if (t === undefined) this.#targets.delete(pool.required);
+      else if (
+        t !== failed &&
+        t.routable &&
+        pool.has(t) &&
+        t.ejectedUntil === undefined &&
+        t.capacity - t.load > 0
+      ) {
+        return t;
+      }
+    }
+    let target: Instance | undefined;
+    for (const o of this.#table.values()) {
+      if (o === failed || !o.routable || !pool.has(o) || o.ejectedUntil !== undefined) continue;
+      const free = o.capacity - o.load;
+      if (free <= 0) continue;
+      const best = target === undefined ? 0 : target.capacity - target.load;
+      if (target === undefined || free > best || (free === best && o.id < target.id)) target = o;
+    }
+    if (target === undefined) this.#targets.delete(pool.required);
+    else this.#targets.set(pool.required, { id: target.id, at: now });
+    return target;
   }
 
   /** How many of `n` instances may be ejected at once: at least one, never all. */

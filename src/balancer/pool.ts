@@ -15,6 +15,8 @@ export class Pool {
   routable = 0;
   /** Of the routable ones, those inside their ejection time. */
   ejected = 0;
+  /** Of the routable ones, those whose breaker is not closed (ejected or half-open). */
+  open = 0;
   #ids: readonly string[] | undefined = undefined;
 
   constructor(required: number, index: StrategyPool) {

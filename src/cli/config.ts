@@ -8,8 +8,8 @@ import { CliError, oneLine } from "./errors.js";
  *
  * ```yaml
  * nats-url: nats://nats-1:4222,nats://nats-2:4222   # shared: every subcommand that has the option
- * heartbeat: 1s
- * advert-ttl: 3s
+ * heartbeat: 15s
+ * advert-ttl: 30s
  * coordinator:                                      # only for `collector-mesh coordinator`
  *   id: coord-1
  *   metrics-port: 9464

@@ -26,7 +26,17 @@ import { createSigner, type ResultSigner } from "../signing.js";
 import type { CollectorStats } from "./types.js";
 
 /**
- * A collector instance: advertises itself in the KV bucket and heartbeats, takes tasks on its
+ * Load levels an advert is put again for: below half of maxConcurrency, from half, full. Finer
+ * changes wait for the next refresh (a fan-out of one task per collector moves no level of a
+ * collector that runs four at once, so it costs no puts).
+ */
+export function loadLevel(inFlight: number, maxConcurrency: number): 0 | 1 | 2 {
+  if (inFlight >= maxConcurrency) return 2;
+  return inFlight * 2 >= maxConcurrency ? 1 : 0;
+}
+
+/**
+ * A collector instance: advertises itself in the KV bucket and refreshes it, takes tasks on its
  * direct subject (and on the plain path in its domains' queue groups), runs the handler under
  * maxConcurrency with its own priority queue, and sends Results (seq, final) to the reply subject.
  */
@@ -43,6 +53,8 @@ export class Collector {
   readonly #logOnce = new LogOnce();
   #accepting = false;
   #idle: (() => void) | undefined;
+  /** loadLevel of the load last told to the advertiser. */
+  #level = 0;
   readonly #stats = {
     received: 0,
     completed: 0,
@@ -301,8 +313,10 @@ export class Collector {
     }
     if (this.#running.size < this.opts.maxConcurrency) {
       this.#run(job);
+      this.#loadMoved();
     } else if (this.#queue.size < this.opts.maxQueued) {
       this.#queue.push(job);
+      this.#loadMoved();
     } else {
       this.#stats.rejected++;
       this.#runner.sendError(
@@ -319,7 +333,16 @@ export class Collector {
       if (!job) break;
       this.#run(job);
     }
+    this.#loadMoved();
     this.#checkIdle();
+  }
+
+  /** Load crossed a level: the advert is put soon (the advertiser limits how often). */
+  #loadMoved(): void {
+    const level = loadLevel(this.inFlight, this.opts.maxConcurrency);
+    if (level === this.#level) return;
+    this.#level = level;
+    this.#advertiser?.changed();
   }
 
   #checkIdle(): void {

@@ -1,7 +1,11 @@
 import type { Logger } from "pino";
 import { InvalidArgumentError } from "../errors.js";
 import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
-import { DEFAULT_ADVERT_TTL_MS, DEFAULT_HEARTBEAT_MS } from "../router/options.js";
+import {
+  DEFAULT_ADVERT_TTL_MS,
+  DEFAULT_HEARTBEAT_MS,
+  refreshPeriodFor,
+} from "../router/options.js";
 import { ALL_CAPS, DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
@@ -12,7 +16,7 @@ import type { TaskHandler } from "./types.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
 export const DEFAULT_MAX_QUEUED = 10_000;
-/** Heartbeat period and advert TTL: the discovery defaults. */
+/** Advert refresh period and TTL: the discovery defaults (15 s and 30 s). */
 export { DEFAULT_HEARTBEAT_MS };
 export const DEFAULT_TTL_MS = DEFAULT_ADVERT_TTL_MS;
 export const DEFAULT_DRAIN_GRACE_MS = 5000;
@@ -35,7 +39,12 @@ export interface CollectorOptions {
   /** Relative weight for weighted balancing. */
   weight: number;
   prefix: string;
+  /**
+   * Advert refresh period (default half of ttlMs). The advert is also put at once when health
+   * changes, and when load crosses a level (half of maxConcurrency, full), at most once a second.
+   */
   heartbeatMs: number;
+  /** Advert TTL: the bucket's max age when this collector creates it (default 30 s). */
   ttlMs: number;
   /** Also serve the plain path (`<p>.task.<domain>.*`, queue group `<p>.<domain>`). */
   plainPath: boolean;
@@ -86,13 +95,12 @@ const KNOWN: readonly (keyof CollectorOptions)[] = [
 
 export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   rejectUnknownKeys("collector", init, KNOWN);
-  const o: CollectorOptions = {
+  const merged = {
     maxConcurrency: DEFAULT_MAX_CONCURRENCY,
     maxQueued: DEFAULT_MAX_QUEUED,
     labels: {},
     weight: 1,
     prefix: DEFAULT_PREFIX,
-    heartbeatMs: DEFAULT_HEARTBEAT_MS,
     ttlMs: DEFAULT_TTL_MS,
     plainPath: true,
     drainGraceMs: DEFAULT_DRAIN_GRACE_MS,
@@ -104,6 +112,10 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     logger: silentLogger,
     clock: systemClock,
     ...(stripUndefined(init) as CollectorInit),
+  };
+  const o: CollectorOptions = {
+    ...merged,
+    heartbeatMs: merged.heartbeatMs ?? refreshPeriodFor(merged.ttlMs),
   };
   checkToken("collector id", o.id);
   checkPrefix(o.prefix);

@@ -8,7 +8,7 @@ import type { ResultAggregator } from "../aggregator/index.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { FlightTable, Flight, Mismatch } from "./flights.js";
 import type { TaskLedger, AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
-import type { Verdict } from "./failure-detector.js";
+import type { FailureDetector, Verdict } from "./failure-detector.js";
 import { errorResult, type Counters } from "./report.js";
 import { randomId } from "../structures/ids.js";
 
@@ -37,6 +37,7 @@ export interface AttemptsParts {
   readonly flights: FlightTable;
   readonly dispatcher: Dispatcher;
   readonly counters: Counters;
+  readonly detector: FailureDetector;
 }
 
 /** What the attempts need said on NATS. */
@@ -115,6 +116,7 @@ export class Attempts {
   /** A Result (or an error reply made one) for the attempt `flight`. */
   answered(flight: Flight, r: Result): void {
     const { ledger, flights, balancer, distributor, dispatcher, aggregator, clock } = this.#p;
+    this.#p.detector.heard(flight.collectorId, clock.now()); // any answer is a sign of life
     const owned = ledger.get(r.taskId)?.owner !== undefined;
     if (r.status === "error" && r.error && REFUSALS.has(r.error.code) && !owned) {
       // The instance refused (draining, full, lacks a capability): move the task, keep no result.
@@ -147,7 +149,11 @@ export class Attempts {
     this.#p.counters.attemptTimeouts++;
     const crossed = this.#p.balancer.recordFailure(f.collectorId, "attempt timeout");
     this.attemptFailed(f, { reason: "attempt timeout", code: ErrorCode.Timeout, gone: false });
-    if (crossed) this.failInstance({ id: f.collectorId, reason: "attempt timeouts" });
+    // Slow is not gone: while much of the fleet looks late at once (the panic threshold), timeouts
+    // move no instance out; a probe's 503 still does.
+    if (crossed && !this.#p.detector.panicking) {
+      this.failInstance({ id: f.collectorId, reason: "attempt timeouts" });
+    }
   }
 
   /** An instance is gone: its `one` tasks move elsewhere, its fan-out parts are reported lost. */

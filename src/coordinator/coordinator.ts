@@ -10,12 +10,12 @@ import type { MeshIterator } from "../structures/iterator.js";
 import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
+import { Liveness } from "./liveness.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import type { Flight } from "./flights.js";
 import type { Submission } from "./ledger.js";
 import { CancelListener } from "./cancels.js";
-import { Detection } from "./detection.js";
 import { createParts, type CoreParts } from "./parts.js";
 import { planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
@@ -58,10 +58,10 @@ export class Coordinator implements CoordinatorApi {
   #client: MeshClient | undefined;
   readonly #watcher: RouterWatcher;
   readonly #inbox: ResultInbox;
+  readonly #liveness: Liveness;
   readonly #service: CoordinatorService | undefined;
   readonly #lease: LeaderLease;
   readonly #cancels: CancelListener;
-  readonly #detection: Detection;
   readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
   #lastRouterSweep = 0;
@@ -94,12 +94,24 @@ export class Coordinator implements CoordinatorApi {
           this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
     );
-    const events = this.#events;
-    const parts = { ...p, attempts: this.#attempts, dispatcher: this.#dispatcher, events };
-    this.#detection = new Detection(o.nc, this.subjects, parts, {
-      timeoutMs: o.probeTimeoutMs,
-      confirmMs: o.probeConfirmMs,
-    });
+    this.#liveness = new Liveness(
+      o.nc,
+      this.subjects,
+      p,
+      {
+        failInstance: (v) => this.#attempts.failInstance(v),
+        restarted: (id) => this.#attempts.restarted(id),
+        freed: (id) => this.#dispatcher.freed(id),
+        forget: (id) => this.balancer.forget(id),
+        warnOnce: (key, msg, detail) => this.#events.warnOnce(key, msg, detail ?? ""),
+        stopped: () => this.#state === "stopped",
+      },
+      {
+        probe: { timeoutMs: o.probeTimeoutMs, confirmMs: o.probeConfirmMs },
+        sweepIntervalMs: o.sweepIntervalMs,
+        logger: o.logger,
+      },
+    );
     const warn = (key: string, msg: string, detail: string) =>
       this.#events.warnOnce(key, msg, detail);
     this.#verifier = new ResultVerifier({
@@ -110,6 +122,7 @@ export class Coordinator implements CoordinatorApi {
     this.#starter = new SubmissionStarter(p, this.#dispatcher, this.#attempts, {
       metrics: o.metrics,
       maxQueued: o.maxQueued,
+      dispatchBatch: o.dispatchBatch,
       idle: () => this.#idle?.(),
     });
     this.#durable = new DurableRuns(o.nc, this.subjects, parseDurableOptions(o.durability), {
@@ -121,7 +134,8 @@ export class Coordinator implements CoordinatorApi {
       start: (plan, spec) => this.#starter.start(plan, spec),
     });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
-    // Its stale sweep runs on this coordinator's timer: sweepIntervalMs 0 starts none of its own.
+    // Its sweep runs on this coordinator's timer (sweepIntervalMs 0 starts none of its own), and
+    // only forgets: staleness is the failure detector's to judge (marksStale false).
     this.#watcher = new RouterWatcher(o.nc, p.router, {
       prefix,
       ttlMs,
@@ -131,13 +145,14 @@ export class Coordinator implements CoordinatorApi {
       publishEvents: () => this.#lease.leader,
       observedBy: o.id,
       refuse: (advert) => this.#verifier.refuseAdvert(advert),
+      marksStale: false,
     });
     this.#inbox = new ResultInbox(o.nc, {
       prefix,
       coordinatorId: o.id,
       onResult: (r, attempt, msg) =>
         this.#attempts.result(r, attempt, (f) => this.#verifier.acceptResult(f, r, msg)),
-      onNoResponders: (taskId, attempt) => this.#detection.noResponders(taskId, attempt),
+      onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) =>
         this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),
       onProgress: (taskId, attempt) => this.#attempts.progress(taskId, attempt),
@@ -162,7 +177,7 @@ export class Coordinator implements CoordinatorApi {
     this.#state = "starting";
     this.#inbox.start();
     this.#cancels.start();
-    this.#watcher.onChange((c) => this.#detection.routerChange(c));
+    this.#watcher.onChange((c) => this.#liveness.routerChange(c));
     await this.#watcher.start();
     // Verifying, its client checks stored records too (another coordinator may own them).
     const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
@@ -171,9 +186,7 @@ export class Coordinator implements CoordinatorApi {
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
-    void this.#detection.follow((outageMs) =>
-      this.opts.logger.warn({ outageMs }, "NATS reconnected"),
-    );
+    void this.#liveness.follow();
     await this.#nc.flush();
     if (this.#state === "starting") this.#state = "ready";
     this.opts.logger.info(
@@ -191,7 +204,6 @@ export class Coordinator implements CoordinatorApi {
   async stop(graceMs = 0): Promise<void> {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
-    this.#detection.stop();
     await this.#service?.stop();
     if (this.#p.ledger.size > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -206,6 +218,7 @@ export class Coordinator implements CoordinatorApi {
     this.aggregator.failAll(new StoppedError(`coordinator ${this.id}`));
     this.#p.ledger.clear();
     this.#p.flights.clear();
+    this.#starter.clear();
     this.#dispatcher.clear();
     await this.#watcher.stop();
     await this.#inbox.stop();
@@ -300,6 +313,14 @@ export class Coordinator implements CoordinatorApi {
     }
   }
 
+  /** A 503 for an attempt in flight: probed before anything fails over, since anyone can send one. */
+  #onNoResponders(taskId: string, attempt: number | undefined): void {
+    const f = this.#attempts.match(taskId, attempt);
+    if (!f) return;
+    this.#p.counters.noResponders++;
+    this.#liveness.noResponders(f.collectorId, this.opts.clock.now());
+  }
+
   /** A task goes out again: say so (a re-send is never silent). */
   #resent(f: Flight, reason: string): void {
     const { taskId, correlationId } = f.task;
@@ -308,20 +329,29 @@ export class Coordinator implements CoordinatorApi {
     this.#events.emit({ kind: "resend", taskId, correlationId, from, attempt: f.attempt, reason });
   }
 
-  /** The one timer: queued and attempt deadlines, the router's stale sweep, aggregations, probes. */
+  /**
+   * The one timer: queued and attempt deadlines, the router's forgetting, aggregations, probes.
+   * A sweep that follows a stall of the event loop judges nothing: what arrived meanwhile is read
+   * first (attempt deadlines have moved by the stall).
+   */
   #sweep(): void {
     const now = this.opts.clock.now();
-    for (const t of this.distributor.sweep()) this.#p.ledger.end(t.taskId);
-    // While NATS is disconnected no answer can arrive: attempts wait (deadlines move on reconnect).
-    if (!this.#p.detector.disconnected) {
-      for (const f of this.#p.flights.expire(now)) this.#attempts.expired(f, now);
+    const stalled = this.#liveness.stalled(now);
+    if (!stalled) {
+      for (const t of this.distributor.sweep()) this.#p.ledger.end(t.taskId);
+      // While NATS is disconnected no answer can arrive: attempts wait (deadlines move on reconnect).
+      if (!this.#p.detector.disconnected) {
+        for (const f of this.#p.flights.expire(now)) this.#attempts.expired(f, now);
+      }
     }
     if (now - this.#lastRouterSweep >= this.opts.routerSweepMs) {
       this.#lastRouterSweep = now;
       this.#watcher.sweep();
     }
-    this.aggregator.sweep(); // ended aggregations resolve whenComplete, which closes their submissions
-    this.#detection.sweep(now);
+    if (!stalled) {
+      this.aggregator.sweep(); // ended aggregations resolve whenComplete, closing their submissions
+      this.#liveness.sweep(now);
+    }
     this.#durable.keepAlive(now);
     this.#lease.tick(now);
     this.#dispatcher.pump();

@@ -30,6 +30,21 @@ export const DEFAULT_PROBE_COOLDOWN_MS = 1000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
 /** After a no-responders status to a probe, how long an answer may still prove the instance alive. */
 export const DEFAULT_PROBE_CONFIRM_MS = 250;
+/**
+ * When more than half of the routable collectors look stale at once, the coordinator fails none
+ * of them by age: it keeps routing to all and fails only those a probe proves gone (Envoy's
+ * healthy-panic threshold is 50 % too). A fleet that loses half its hosts at once still loses
+ * them one probe at a time.
+ */
+export const DEFAULT_PANIC_THRESHOLD = 0.5;
+/** Sweep timer drift up to this is noise; a later sweep follows a stall of the event loop. */
+export const DEFAULT_LAG_TOLERANCE_MS = 100;
+/** A collector with work not heard from for this long is probed (then after 2 s, 4 s, … 15 s). */
+export const DEFAULT_SILENT_AFTER_MS = 1000;
+/** Fan-out parts handed to the dispatcher per event-loop turn (about 5-10 ms of work). */
+export const DEFAULT_DISPATCH_BATCH = 256;
+/** Probes sent per sweep at most (20 sweeps a second). */
+export const DEFAULT_MAX_PROBES_PER_SWEEP = 250;
 export { DEFAULT_ADVERT_TTL_MS };
 /** A submit's timeout when it names none (the distributor's default). */
 export const DEFAULT_SUBMIT_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
@@ -60,6 +75,19 @@ export interface CoordinatorOptions {
    * alive: anyone who reads the direct subject can send the probe a 503 first (probe.ts).
    */
   probeConfirmMs: number;
+  /**
+   * Share (0..1] of the routable collectors that may look stale at once before the coordinator
+   * stops failing them by age (it keeps routing to all; a probe's 503 still fails one).
+   */
+  panicThreshold: number;
+  /** Event-loop delay of the coordinator itself (its sweep's drift) that counts as a stall. */
+  lagToleranceMs: number;
+  /** A collector with work silent this long is probed on its direct subject. */
+  silentAfterMs: number;
+  /** Most probes sent per sweep. */
+  maxProbesPerSweep: number;
+  /** Fan-out parts dispatched per event-loop turn; the rest go on the next turns. */
+  dispatchBatch: number;
   /** Tasks waiting for capacity, beyond which submit fails with OverloadedError. */
   maxQueued: number;
   /** A queued task moves up one priority level per agingMs waited. */
@@ -114,6 +142,11 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     probeCooldownMs: DEFAULT_PROBE_COOLDOWN_MS,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
     probeConfirmMs: DEFAULT_PROBE_CONFIRM_MS,
+    panicThreshold: DEFAULT_PANIC_THRESHOLD,
+    lagToleranceMs: DEFAULT_LAG_TOLERANCE_MS,
+    silentAfterMs: DEFAULT_SILENT_AFTER_MS,
+    maxProbesPerSweep: DEFAULT_MAX_PROBES_PER_SWEEP,
+    dispatchBatch: DEFAULT_DISPATCH_BATCH,
     maxQueued: DEFAULT_MAX_QUEUED,
     agingMs: DEFAULT_AGING_MS,
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
@@ -147,6 +180,10 @@ const POSITIVE_INTEGERS = [
   "probeCooldownMs",
   "probeTimeoutMs",
   "probeConfirmMs",
+  "lagToleranceMs",
+  "silentAfterMs",
+  "maxProbesPerSweep",
+  "dispatchBatch",
   "maxQueued",
   "agingMs",
   "defaultTimeoutMs",
@@ -169,6 +206,10 @@ export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptio
     if (!Number.isInteger(v) || v < 1) {
       throw new InvalidArgumentError(k, `must be a positive integer, got ${String(v)}`);
     }
+  }
+  const share = o.panicThreshold;
+  if (typeof share !== "number" || !(share > 0 && share <= 1)) {
+    throw new InvalidArgumentError("panicThreshold", `must be in (0, 1], got ${String(share)}`);
   }
   return o;
 }

@@ -39,10 +39,24 @@ export function createParts(o: CoordinatorOptions): CoreParts {
     aggregator: new ResultAggregator(o.aggregator, deps),
     ledger: new TaskLedger(o.maxAttempts),
     flights: new FlightTable(o.attemptTimeoutMs),
-    detector: new FailureDetector({ graceMs: advertTtlMs, probeCooldownMs: o.probeCooldownMs }),
+    detector: new FailureDetector({
+      graceMs: advertTtlMs,
+      probeCooldownMs: o.probeCooldownMs,
+      staleAfterMs: advertTtlMs,
+      panicThreshold: o.panicThreshold,
+      lagToleranceMs: o.lagToleranceMs,
+      silentAfterMs: o.silentAfterMs,
+      // Backs off to one missed refresh: past it, the advert's age says as much.
+      maxSilentAfterMs: Math.max(o.silentAfterMs, advertTtlMs / 2),
+      maxProbesPerSweep: o.maxProbesPerSweep,
+    }),
     counters: new Counters(),
   };
-  // The router tells the balancer every change it applies, and every heartbeat's load.
-  parts.router.follow((u) => parts.balancer.apply(u));
+  // The router tells the balancer every change it applies, and every advert's load; an advert
+  // is a sign of life for the failure detector.
+  parts.router.follow((u) => {
+    parts.balancer.apply(u);
+    if (u.kind !== "stale" && u.kind !== "left") parts.detector.heard(u.id, o.clock.now());
+  });
   return parts;
 }

@@ -55,6 +55,7 @@ export class Counters {
       noResponders: this.noResponders,
       probes: detector.probes,
       forgedNoResponders: detector.forgedNoResponders,
+      liveness: detector,
       lost: this.lost,
       resentFrom: Object.fromEntries(this.resentFrom),
       rejected: { ...this.rejected },

@@ -50,6 +50,7 @@ export class TaskSender {
     const { flights, distributor, clock } = this.#p;
     const now = clock.now();
     const flight = flights.start(task, collectorId, now);
+    this.#p.detector.working(collectorId, now);
     distributor.recordDispatched(task);
     this.#metrics.dispatched(task.priority, now - task.createdAt);
     const reply = `${this.#resultPrefix}${task.taskId}.${task.attempt}`;

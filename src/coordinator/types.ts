@@ -10,6 +10,7 @@ import type {
 import type { Mismatch } from "./flights.js";
 import type { SignatureFailure } from "../signing.js";
 import type { SubmissionHandle } from "../client/types.js";
+import type { FailureDetectorStats } from "./failure-detector.js";
 
 /** What to run: the capabilities it needs and its payload. */
 export interface TaskSpec {
@@ -49,6 +50,8 @@ export interface CoordinatorCounters {
   probes: number;
   /** No-responders statuses a probe answered: the instance was alive. */
   forgedNoResponders: number;
+  /** The failure detector's own counts: panics, instances held in routing, stalls, verdicts. */
+  liveness: FailureDetectorStats;
   /** Fan-out parts reported lost with their instance. */
   lost: number;
   /** Re-sends per instance that failed, refused or timed out the attempt. */

@@ -13,6 +13,7 @@ import {
 } from "../../subjects/index.js";
 import { confidence } from "./confidence.js";
 import { parseRouterOptions } from "./options.js";
+import { SeenOrder } from "./seen-order.js";
 import type {
   Candidate,
   RouterChange,
@@ -58,6 +59,7 @@ export class CapabilityRouter {
   readonly #clock: Clock;
   readonly #subjects: Subjects;
   readonly #entries = new Map<string, Entry>();
+  readonly #order = new SeenOrder<Entry>();
   readonly #followers = new Set<(u: RouterUpdate) => void>();
   #routed = 0;
   #noCapable = 0;
@@ -103,13 +105,9 @@ export class CapabilityRouter {
     const cur = this.#entries.get(advert.id);
     if (cur === undefined) {
       const target = this.#subjects.collectorTask(advert.id);
-      this.#entries.set(advert.id, {
-        id: advert.id,
-        target,
-        advert,
-        health: advert.health,
-        lastSeen: now,
-      });
+      const e = { id: advert.id, target, advert, health: advert.health, lastSeen: now };
+      this.#entries.set(advert.id, e);
+      this.#order.seen(e, now, advert.health !== Unavailable);
       return this.#tell({ kind: "joined", id: advert.id, health: advert.health, advert });
     }
     const old = cur.advert;
@@ -118,8 +116,8 @@ export class CapabilityRouter {
     }
     const previousHealth = cur.health;
     cur.advert = advert;
-    cur.lastSeen = now;
     const restarted = advert.startedAt !== old.startedAt;
+    this.#order.seen(cur, now, advert.health !== Unavailable);
     const structural =
       restarted ||
       advert.capabilities !== old.capabilities ||
@@ -151,6 +149,7 @@ export class CapabilityRouter {
     const cur = this.#entries.get(id);
     if (cur === undefined) return undefined;
     this.#entries.delete(id);
+    this.#order.delete(cur);
     return this.#tell({
       kind: "left",
       id,
@@ -207,35 +206,72 @@ export class CapabilityRouter {
   /**
    * Marks collectors whose last advert is older than heartbeatTimeoutMs Unavailable and returns
    * their `stale` changes. Also forgets (`left`) collectors Unavailable and silent for longer than
-   * forgetAfterMs. Meant to run on the adapter's sweep timer.
+   * forgetAfterMs. Meant to run on the adapter's sweep timer; costs what it finds. A coordinator
+   * judges staleness itself instead (`overdue`, then markUnavailable) and calls only
+   * `forgetSilent`.
    */
   checkStale(): RouterChange[] {
     const now = this.#clock.now();
-    const { heartbeatTimeoutMs: timeout, forgetAfterMs: forget } = this.#opts;
     const out: RouterChange[] = [];
-    for (const e of this.#entries.values()) {
-      const age = now - e.lastSeen;
-      if (e.health !== Unavailable) {
-        if (age > timeout) out.push(this.#markUnavailable(e, `no heartbeat for ${age} ms`));
-      } else if (forget > 0 && age > forget) {
-        const left = this.remove(e.id);
-        if (left) out.push(left);
-      }
+    for (const e of this.#order.overdue(now, this.#opts.heartbeatTimeoutMs)) {
+      out.push(this.#markUnavailable(e, `no heartbeat for ${now - e.lastSeen} ms`));
+    }
+    out.push(...this.forgetSilent());
+    return out;
+  }
+
+  /** Forgets (`left`) collectors Unavailable and silent for longer than forgetAfterMs. */
+  forgetSilent(): RouterChange[] {
+    const forget = this.#opts.forgetAfterMs;
+    if (forget <= 0) return [];
+    const out: RouterChange[] = [];
+    for (const e of this.#order.silentOut(this.#clock.now(), forget)) {
+      const left = this.remove(e.id);
+      if (left) out.push(left);
     }
     return out;
   }
 
+  /**
+   * Ids of routable collectors whose last advert is older than `ageMs` (default
+   * heartbeatTimeoutMs), or whose advert the bucket said expired, oldest first. Nothing changes:
+   * the caller judges them. Costs what it finds.
+   */
+  overdue(ageMs = this.#opts.heartbeatTimeoutMs): string[] {
+    return this.#order.overdue(this.#clock.now(), ageMs).map((e) => e.id);
+  }
+
+  /**
+   * The bucket announced that `id`'s advert expired (a limit marker): it is overdue from now
+   * until its next advert, whatever its age. False when unknown or not routable.
+   */
+  expire(id: string): boolean {
+    const e = this.#entries.get(id);
+    return e !== undefined && this.#order.expire(e);
+  }
+
+  /**
+   * `id` answered (a probe, a result): proof it lives, counted as a heartbeat for its age. False
+   * when unknown or Unavailable (only an advert brings it back).
+   */
+  touch(id: string): boolean {
+    const e = this.#entries.get(id);
+    if (e === undefined || e.health === Unavailable) return false;
+    this.#order.seen(e, this.#clock.now(), true);
+    return true;
+  }
+
+  /** Registered collectors not Unavailable. */
+  get routable(): number {
+    return this.#order.routable;
+  }
+
   /** Ids, sorted, whose last advert is older than suspectAfterMs but not yet stale. */
   suspects(): string[] {
-    const now = this.#clock.now();
     const { suspectAfterMs, heartbeatTimeoutMs } = this.#opts;
-    const out: string[] = [];
-    for (const e of this.#entries.values()) {
-      if (e.health === Unavailable) continue;
-      const age = now - e.lastSeen;
-      if (age > suspectAfterMs && age <= heartbeatTimeoutMs) out.push(e.id);
-    }
-    return out.sort(byString);
+    const now = this.#clock.now();
+    const found = this.#order.silentBetween(now, suspectAfterMs, heartbeatTimeoutMs);
+    return found.map((e) => e.id).sort(byString);
   }
 
   get(id: string): Candidate | undefined {
@@ -281,6 +317,7 @@ export class CapabilityRouter {
   #markUnavailable(e: Entry, reason: string): RouterChange {
     const previousHealth = e.health;
     e.health = Unavailable;
+    this.#order.out(e);
     return this.#tell({
       kind: "stale",
       id: e.id,

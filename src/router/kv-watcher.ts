@@ -137,10 +137,13 @@ export class RouterWatcher {
     return q;
   }
 
-  /** Runs the stale sweep now (the timer calls this every sweepIntervalMs). */
+  /**
+   * Runs the stale sweep now (the timer calls this every sweepIntervalMs). With marksStale
+   * false it only forgets collectors long unavailable: the owner judges staleness.
+   */
   sweep(): RouterChange[] {
     this.#stats.sweeps++;
-    const changes = this.#router.checkStale();
+    const changes = this.#opts.marksStale ? this.#router.checkStale() : this.#router.forgetSilent();
     for (const c of changes) this.#emit(c);
     return changes;
   }
@@ -224,7 +227,9 @@ export class RouterWatcher {
         // heartbeats stopped) as PURGE. Older servers expire it silently and the sweep calls it
         // stale; so does this: the collector stays known, out of routing, until it heartbeats
         // again or is forgotten. A graceful stop deletes its advert (DEL): that one has left.
-        this.#emit(this.#router.markUnavailable(key, "advert expired"));
+        // With marksStale false the router only notes it: the owner judges it with the others.
+        if (this.#opts.marksStale) this.#emit(this.#router.markUnavailable(key, "advert expired"));
+        else this.#router.expire(key);
         return;
       }
       if (e.operation === "DEL") {

@@ -86,11 +86,11 @@ export interface RoutingStats {
 export interface RouterOptions {
   /** Subject prefix (default `daemoneye`); targetSubject is `<prefix>.collector.<id>.task`. */
   prefix: string;
-  /** An advert not refreshed for longer than this is stale (default 3000 ms = advert TTL). */
+  /** An advert not refreshed for longer than this is stale (default 30 s = advert TTL). */
   heartbeatTimeoutMs: number;
   /**
    * An advert older than this (but not yet stale) makes its collector suspect (default
-   * heartbeatTimeoutMs / 2, i.e. 1500 ms = 1.5 × the 1 s heartbeat).
+   * heartbeatTimeoutMs × 0.75, i.e. 22.5 s = 1.5 × the 15 s refresh: one refresh missed).
    */
   suspectAfterMs: number;
   /**
@@ -103,7 +103,7 @@ export interface RouterOptions {
 export interface RouterWatcherOptions {
   /** Subject prefix; names the bucket `<prefix>_collectors` (default `daemoneye`). */
   prefix?: string;
-  /** Bucket max age when the watcher creates it (default 3000 ms). */
+  /** Bucket max age when the watcher creates it (default 30 s). */
   ttlMs?: number;
   /** Period of the stale sweep (default 250 ms); 0 runs no timer (the owner calls sweep()). */
   sweepIntervalMs?: number;
@@ -112,6 +112,13 @@ export interface RouterWatcherOptions {
   publishEvents?: boolean | (() => boolean);
   /** Named in published events as the coordinator that observed them. */
   observedBy?: string;
+  /**
+   * The sweep marks collectors stale by the age of their advert, and an expired advert (a limit
+   * marker) marks its collector stale (default true). false: the owner judges staleness (a
+   * coordinator, with its panic threshold), the router only notes expired adverts and the sweep
+   * only forgets collectors long unavailable.
+   */
+  marksStale?: boolean;
   /** Clock for event timestamps (default the system clock). */
   clock?: Clock;
   /** Longest wait for the initial snapshot before start() resolves anyway (default 5000 ms). */
@@ -149,10 +156,14 @@ export interface AdvertiserOptions {
   advert: () => CollectorAdvert;
   /** Subject prefix; names the bucket (default `daemoneye`). */
   prefix?: string;
-  /** Bucket max age when the advertiser creates it (default 3000 ms). */
+  /** Bucket max age when the advertiser creates it (default 30 s). */
   ttlMs?: number;
-  /** Heartbeat period (default 1000 ms). */
+  /** Refresh period: the advert is put again this often (default ttlMs / 2, 15 s). */
   heartbeatMs?: number;
+  /** Least time between two puts made by `changed()` (default 1000 ms; 0: at once). */
+  changeIntervalMs?: number;
+  /** Each refresh period is varied by ± this share (default 0.1), so a fleet does not put in step. */
+  jitter?: number;
   logger?: Logger;
   /** Clock for heartbeatAt (default the system clock). */
   clock?: Clock;
@@ -161,7 +172,9 @@ export interface AdvertiserOptions {
 export interface AdvertiserStats {
   /** Successful puts. */
   puts: number;
-  /** Failed puts (logged, retried at the next beat). */
+  /** Puts made because something changed (`changed()`), not on the refresh period. */
+  changes: number;
+  /** Failed puts (logged, retried at the next refresh). */
   failures: number;
   /** heartbeatSeq of the last put attempted. */
   heartbeatSeq: number;

@@ -167,6 +167,24 @@ describe("aggregator - completion", () => {
     expect(() => parseAggregatorOptions({ streamBufferSize: 0 })).toThrow(InvalidArgumentError);
   });
 
+  it("aggregator - finished aggregations hold at most completedResults results together; the latest stays whatever its size", () => {
+    const { agg } = setup({ completedResults: 5 });
+    const finish = (id: string, n: number) => {
+      agg.startAggregation(id, { expected: n, timeoutMs: 100 });
+      for (let i = 0; i < n; i++) agg.addResult(result({ correlationId: id, taskId: `t${i}` }));
+    };
+    finish("a", 2);
+    finish("b", 3);
+    expect(agg.getAggregation("a")?.received).toBe(2); // 5 held: at the bound
+    finish("c", 1);
+    expect(agg.getAggregation("a")).toBeUndefined(); // the oldest goes first
+    expect(agg.getAggregation("b")?.received).toBe(3);
+    finish("big", 8); // alone past the bound: kept, the others go
+    expect(agg.getAggregation("big")?.received).toBe(8);
+    expect(agg.getAggregation("b")).toBeUndefined();
+    expect(agg.getAggregation("c")).toBeUndefined();
+  });
+
   it("aggregator - whenComplete of a finished id resolves from the ring; of an unknown id rejects", async () => {
     const { agg } = setup({ completedRingSize: 2 });
     for (const id of ["a", "b", "c"]) {

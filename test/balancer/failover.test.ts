@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { FailoverEvent, SourceCaps } from "../../subjects/index.js";
 import { LoadBalancer, type BalancerOptions } from "../../src/balancer/index.js";
-import { join, leave, picks, type AdvertOpts } from "./support.js";
+import { advert as advertOf, join, leave, picks, type AdvertOpts } from "./support.js";
 
 function setup(opts: Partial<BalancerOptions> = {}, ids: (string | [string, AdvertOpts])[] = []) {
   const clock = new ManualClock(1_000_000);
@@ -67,6 +67,29 @@ describe("balancer - failures and failover", () => {
     expect(lb.triggerFailover("a").failoverTargetId).toBe("b"); // b, c, d have 3 free
     const other = setup({}, ["x", ["y", { max: 2, inFlight: 2 }]]);
     expect(other.lb.triggerFailover("x").failoverTargetId).toBeUndefined();
+  });
+
+  it("balancer - a burst of failovers reuses the target found for a second, unless it can no longer take work", () => {
+    const { lb, clock } = setup({ maxEjectedShare: 1 }, [
+      ["a", { max: 2, inFlight: 1 }],
+      ["b", { max: 2, inFlight: 1 }],
+      ["c", { max: 4, inFlight: 1 }],
+      ["d", { max: 5, inFlight: 3 }],
+      ["e", { max: 2, inFlight: 1 }],
+    ]);
+    expect(lb.triggerFailover("a").failoverTargetId).toBe("c"); // 3 free; b and e 1, d 2
+    lb.apply({ kind: "heartbeat", id: "d", health: "healthy", advert: advertOf({ max: 9 }) });
+    // d has the most room now, but within the second the target found stands while it has room.
+    expect(lb.triggerFailover("b").failoverTargetId).toBe("c");
+    clock.advance(1000);
+    expect(lb.triggerFailover("e").failoverTargetId).toBe("d");
+    lb.apply({
+      kind: "heartbeat",
+      id: "d",
+      health: "healthy",
+      advert: advertOf({ inFlight: 9, max: 9 }),
+    });
+    expect(lb.triggerFailover("e").failoverTargetId).toBe("c"); // d is full: looked for again
   });
 
   it("balancer - the failover domain is the instances serving every capability of the failed one", () => {

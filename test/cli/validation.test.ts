@@ -75,9 +75,17 @@ describe("cli start-up validation", { timeout: 120_000 }, () => {
   });
 
   it("cli - an advert TTL under two heartbeats is refused by coordinator and collector", async () => {
-    const [tiny, coord, coordFast, collector] = await Promise.all([
+    const [tiny, coord, coordFast, collector, alone] = await Promise.all([
       cli(["coordinator", "--advert-ttl", "1", "--nats-url", UNREACHABLE]),
-      cli(["coordinator", "--advert-ttl", "1500ms", "--nats-url", UNREACHABLE]),
+      cli([
+        "coordinator",
+        "--advert-ttl",
+        "1500ms",
+        "--heartbeat",
+        "1s",
+        "--nats-url",
+        UNREACHABLE,
+      ]),
       cli(["coordinator", "--advert-ttl", "3s", "--heartbeat", "2s", "--nats-url", UNREACHABLE]),
       cli([
         "collector",
@@ -90,7 +98,10 @@ describe("cli start-up validation", { timeout: 120_000 }, () => {
         "--nats-url",
         UNREACHABLE,
       ]),
+      // A TTL alone sets the refresh period too (half of it): nothing to refuse.
+      cli(["collector", "--type", "procmond", "--advert-ttl", "1500ms", "--nats-url", UNREACHABLE]),
     ]);
+    expect(alone.stderr).toContain("cannot connect to NATS");
     refused(tiny, /--advert-ttl.*at least 200ms/);
     refused(
       coord,

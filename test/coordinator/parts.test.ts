@@ -1,10 +1,8 @@
 /** The coordinator's pure parts, with an injected clock: no server, no timers. */
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/clock.js";
 import { ErrorCode, SourceCaps, TaskPriority, type Task } from "../../subjects/index.js";
 import { FlightTable, Mismatch } from "../../src/coordinator/flights.js";
 import { TaskLedger } from "../../src/coordinator/ledger.js";
-import { FailureDetector } from "../../src/coordinator/failure-detector.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -126,64 +124,5 @@ describe("coordinator - task ledger", () => {
     expect(l.close(old).map((e) => e.task.taskId)).toEqual(["p2"]);
     expect(l.submissions).toBe(1);
     expect(l.has("n1")).toBe(true);
-  });
-});
-
-describe("coordinator - failure detector", () => {
-  const opts = { graceMs: 3000, probeCooldownMs: 1000 };
-  const none = () => false;
-
-  it("coordinator - a stale collector is judged at once while NATS is connected", () => {
-    const d = new FailureDetector(opts);
-    expect(d.stale("a", "stale", T0)).toEqual({ id: "a", reason: "heartbeat stale" });
-    expect(d.stale("a", "left", T0)).toEqual({ id: "a", reason: "collector left" });
-  });
-
-  it("coordinator - stale judgements wait out a disconnect and one TTL after it, then only the still-stale fail", () => {
-    const clock = new ManualClock(T0);
-    const d = new FailureDetector(opts);
-    d.disconnect(clock.now());
-    expect(d.stale("a", "stale", clock.advance(500))).toBeUndefined();
-    expect(d.stale("b", "stale", clock.now())).toBeUndefined();
-    expect(d.reconnect(clock.advance(1500))).toBe(2000);
-    // Within the grace period after the reconnect, judgements wait too.
-    expect(d.stale("c", "stale", clock.advance(100))).toBeUndefined();
-    expect(d.sweep(clock.advance(1000), [], none, () => true).fail).toEqual([]);
-    d.alive("b"); // b's heartbeat came back
-    const stillStale = (id: string) => id !== "c";
-    const { fail } = d.sweep(clock.advance(2000), [], none, stillStale);
-    expect(fail).toEqual([{ id: "a", reason: "heartbeat stale" }]);
-    expect(d.stats().deferred).toBe(3);
-    expect(d.sweep(clock.advance(100), [], none, () => true).fail).toEqual([]);
-  });
-
-  it("coordinator - a no-responders status is confirmed by a probe: an answer proves it forged", () => {
-    const d = new FailureDetector(opts);
-    expect(d.noResponders("a", T0)).toBe("a");
-    expect(d.noResponders("a", T0)).toBeUndefined(); // one probe at a time
-    expect(d.probed("a", "answered")).toBe("forged");
-    expect(d.stats()).toMatchObject({ probes: 1, forgedNoResponders: 1 });
-    expect(d.noResponders("a", T0 + 1)).toBe("a");
-    expect(d.probed("a", "no-responders")).toEqual({ id: "a", reason: "no responders" });
-  });
-
-  it("coordinator - suspects with work are probed once per cooldown; a probe's 503 is proof", () => {
-    const clock = new ManualClock(T0);
-    const d = new FailureDetector(opts);
-    const work = (id: string) => id !== "idle";
-    expect(d.sweep(clock.now(), ["a", "idle"], work, none).probe).toEqual(["a"]);
-    expect(d.sweep(clock.advance(100), ["a"], work, none).probe).toEqual([]); // still out
-    expect(d.probed("a", "timeout")).toBeUndefined(); // slow is not dead
-    expect(d.sweep(clock.advance(100), ["a"], work, none).probe).toEqual([]); // cooldown
-    expect(d.sweep(clock.advance(1000), ["a"], work, none).probe).toEqual(["a"]);
-    expect(d.probed("a", "no-responders")).toEqual({ id: "a", reason: "probe: no responders" });
-  });
-
-  it("coordinator - no probes go out while NATS is disconnected, and probes out are forgotten", () => {
-    const d = new FailureDetector(opts);
-    expect(d.sweep(T0, ["a"], () => true, none).probe).toEqual(["a"]);
-    d.disconnect(T0 + 10);
-    expect(d.probed("a", "no-responders")).toBeUndefined();
-    expect(d.sweep(T0 + 2000, ["a"], () => true, none).probe).toEqual([]);
   });
 });

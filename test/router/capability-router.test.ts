@@ -223,7 +223,7 @@ describe("router - capability routing (core)", () => {
   });
 
   it("router - suspects are collectors past 1.5 heartbeats of silence but not yet stale", () => {
-    const { clock, router } = setup();
+    const { clock, router } = setup({ heartbeatTimeoutMs: 3000, suspectAfterMs: 1500 });
     expect(router.options.suspectAfterMs).toBe(1500);
     router.upsert(advert("quiet", PROCESS));
     clock.advance(1000);
@@ -308,15 +308,15 @@ describe("router - capability routing (core)", () => {
 });
 
 describe("router - options", () => {
-  it("router - defaults: 3 s timeout, suspect after 1.5 s, prefix daemoneye", () => {
+  it("router - defaults: 30 s timeout, suspect after 22.5 s (a 15 s refresh missed), prefix daemoneye", () => {
     expect(parseRouterOptions()).toEqual({
       prefix: "daemoneye",
-      heartbeatTimeoutMs: 3000,
-      suspectAfterMs: 1500,
+      heartbeatTimeoutMs: 30_000,
+      suspectAfterMs: 22_500,
       forgetAfterMs: 60_000,
     });
     expect(parseRouterOptions({ heartbeatTimeoutMs: 100, forgetAfterMs: 0 }).suspectAfterMs).toBe(
-      50,
+      75,
     );
   });
 
@@ -324,7 +324,7 @@ describe("router - options", () => {
     const bad: [Parameters<typeof parseRouterOptions>[0], string][] = [
       [{ heartbeatTimeoutMs: 0 }, "heartbeatTimeoutMs"],
       [{ heartbeatTimeoutMs: Number.NaN }, "heartbeatTimeoutMs"],
-      [{ suspectAfterMs: 3000 }, "suspectAfterMs"],
+      [{ suspectAfterMs: 30_000 }, "suspectAfterMs"],
       [{ forgetAfterMs: 10 }, "forgetAfterMs"],
     ];
     for (const [opts, prop] of bad) {
@@ -336,5 +336,54 @@ describe("router - options", () => {
       }
     }
     expect(() => parseRouterOptions({ prefix: "a.b" })).toThrow(/prefix/);
+  });
+});
+
+describe("router - overdue adverts, for an owner that judges them", () => {
+  it("router - overdue lists routable collectors older than the age, oldest first, and changes nothing", () => {
+    const { clock, router } = setup({ heartbeatTimeoutMs: 3000 });
+    const a = advert("a", PROCESS);
+    router.upsert(a);
+    clock.advance(1000);
+    router.upsert(advert("b", PROCESS));
+    router.upsert(advert("c", PROCESS));
+    clock.advance(1000);
+    router.upsert(beat(a)); // a refreshed: now the freshest
+    expect(router.overdue(500)).toEqual(["b", "c"]);
+    expect(router.overdue(1500)).toEqual([]);
+    clock.advance(2500);
+    expect(router.overdue()).toEqual(["b", "c"]); // default age: the heartbeat timeout
+    router.markUnavailable("b", "proof");
+    expect(router.overdue()).toEqual(["c"]); // only routable ones
+    expect(router.routable).toBe(2);
+    expect(router.get("c")?.health).toBe("healthy"); // listing judged nothing
+  });
+
+  it("router - an expired advert is overdue whatever its age until the next advert; touch counts an answer as one", () => {
+    const { clock, router } = setup({ heartbeatTimeoutMs: 3000 });
+    const a = advert("a", PROCESS);
+    router.upsert(a);
+    router.upsert(advert("b", PROCESS));
+    expect(router.expire("a")).toBe(true);
+    expect(router.expire("nobody")).toBe(false);
+    expect(router.overdue()).toEqual(["a"]);
+    router.upsert(beat(a));
+    expect(router.overdue()).toEqual([]);
+    clock.advance(3500);
+    expect(router.overdue()).toEqual(["b", "a"]);
+    expect(router.touch("b")).toBe(true);
+    expect(router.overdue()).toEqual(["a"]);
+    router.markUnavailable("a", "gone");
+    expect(router.touch("a")).toBe(false); // only an advert brings it back
+  });
+
+  it("router - forgetSilent forgets only collectors long unavailable, and never marks anyone", () => {
+    const { clock, router } = setup({ heartbeatTimeoutMs: 100, forgetAfterMs: 1000 });
+    router.upsert(advert("quiet", PROCESS));
+    router.upsert(advert("gone", PROCESS));
+    router.markUnavailable("gone", "probe: no responders");
+    clock.advance(1001);
+    expect(router.forgetSilent().map((c) => [c.kind, c.id])).toEqual([["left", "gone"]]);
+    expect(router.get("quiet")?.health).toBe("healthy"); // stale by age, but not judged here
   });
 });

@@ -11,8 +11,8 @@ use crate::subjects::{caps, Subjects, DEFAULT_PREFIX};
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_MAX_CONCURRENCY: u64 = 4;
 pub const DEFAULT_MAX_QUEUED: usize = 10_000;
-pub const DEFAULT_HEARTBEAT_MS: u64 = 1000;
-pub const DEFAULT_TTL_MS: u64 = 3000;
+pub const DEFAULT_HEARTBEAT_MS: u64 = 15_000;
+pub const DEFAULT_TTL_MS: u64 = 30_000;
 pub const DEFAULT_DRAIN_GRACE_MS: u64 = 5000;
 /// Largest task accepted on a collector's subjects; larger ones get INVALID_MESSAGE unparsed.
 pub const DEFAULT_MAX_TASK_BYTES: usize = 256 * 1024;

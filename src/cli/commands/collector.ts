@@ -53,13 +53,13 @@ export function collectorCommand(): Command {
     )
     .option(
       "--heartbeat <duration>",
-      "heartbeat interval (default 1s, 100ms to 10m)",
+      "advert refresh period; the advert is also put when health or load changes (default half of --advert-ttl: 15s; 100ms to 10m)",
       durationArg(HEARTBEAT),
     )
     .option(
       "--advert-ttl <duration>",
       `advert time-to-live: at least ${TTL_PER_HEARTBEAT} × --heartbeat, at most 1h ` +
-        "(default 3s, or 3 × --heartbeat if longer)",
+        "(default 30s, or 2 × --heartbeat if longer)",
       durationArg(ADVERT_TTL),
     )
     .addOption(

@@ -36,12 +36,12 @@ export function coordinatorCommand(): Command {
     )
     .option(
       "--advert-ttl <duration>",
-      `a collector whose last heartbeat is older is stale (default 3s; at least ${TTL_PER_HEARTBEAT} × --heartbeat, at most 1h)`,
+      `a collector whose last advert is older is overdue: probed, and stale unless it answers (default 30s; at least ${TTL_PER_HEARTBEAT} × --heartbeat, at most 1h)`,
       durationArg(ADVERT_TTL),
     )
     .option(
       "--heartbeat <duration>",
-      "the collectors' heartbeat interval, against which --advert-ttl is checked (default 1s)",
+      "the collectors' advert refresh period, against which --advert-ttl is checked (default half of --advert-ttl: 15s)",
       durationArg(HEARTBEAT),
     )
     .addOption(

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { Collector, DEFAULT_HEARTBEAT_MS, DEFAULT_TTL_MS } from "../../collector/index.js";
+import { refreshPeriodFor } from "../../router/options.js";
 import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
@@ -42,9 +43,11 @@ export function heartbeatAndTtl(flags: { heartbeat?: number; advertTtl?: number;
   heartbeatMs: number;
   ttlMs: number;
 } {
-  const heartbeatMs = flags.heartbeat ?? DEFAULT_HEARTBEAT_MS;
   const given = flags.advertTtl ?? flags.ttl;
-  const ttlMs = given ?? Math.max(DEFAULT_TTL_MS, 3 * heartbeatMs);
+  // Refreshed every half TTL by default: a TTL given alone sets the refresh period too.
+  const heartbeatMs =
+    flags.heartbeat ?? (given !== undefined ? refreshPeriodFor(given) : DEFAULT_HEARTBEAT_MS);
+  const ttlMs = given ?? Math.max(DEFAULT_TTL_MS, TTL_PER_HEARTBEAT * heartbeatMs);
   if (ttlMs < TTL_PER_HEARTBEAT * heartbeatMs) {
     throw new CliError(
       `--advert-ttl ${durationArgText(ttlMs)} is less than ${TTL_PER_HEARTBEAT} × --heartbeat ` +

@@ -1,6 +1,7 @@
 import { strategyNames } from "../../balancer/index.js";
 import { Coordinator, DEFAULT_ADVERT_TTL_MS } from "../../coordinator/index.js";
 import { DEFAULT_HEARTBEAT_MS } from "../../collector/index.js";
+import { refreshPeriodFor } from "../../router/options.js";
 import { randomId } from "../../structures/ids.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
@@ -39,8 +40,11 @@ export function checkCoordinatorFlags(flags: CoordinatorFlags): void {
       throw new CliError(`--strategy ${flags.strategy}: use one of ${names.join(", ")}`);
     }
   }
-  const heartbeat = flags.heartbeat ?? DEFAULT_HEARTBEAT_MS;
   const ttl = flags.advertTtl ?? DEFAULT_ADVERT_TTL_MS;
+  // The collectors refresh every half TTL unless told otherwise.
+  const heartbeat =
+    flags.heartbeat ??
+    (flags.advertTtl !== undefined ? refreshPeriodFor(flags.advertTtl) : DEFAULT_HEARTBEAT_MS);
   if (ttl < TTL_PER_HEARTBEAT * heartbeat) {
     throw new CliError(
       `--advert-ttl ${durationArgText(ttl)} is less than ${TTL_PER_HEARTBEAT} × the collectors' ` +
