@@ -15,5 +15,6 @@ pub mod options;
 pub mod outgoing;
 pub mod perf;
 pub mod samples;
+pub mod selector;
 pub mod signing;
 pub mod subjects;
