@@ -77,6 +77,11 @@ export class Aggregation implements HeapItem, StreamSource {
     this.minResults = minResults;
   }
 
+  /** True when a result with this dedup key was added already. */
+  hasKey(key: string): boolean {
+    return this.#seen.has(key);
+  }
+
   /** Distinct results held (withdrawn ones excluded). */
   get received(): number {
     return this.log.length - (this.#dropped?.size ?? 0);

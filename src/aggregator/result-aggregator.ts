@@ -110,6 +110,11 @@ export class ResultAggregator {
     this.#stats.started++;
   }
 
+  /** True when `result` is one its running aggregation holds already (it would be a duplicate). */
+  isDuplicate(result: Result): boolean {
+    return this.#active.get(result.correlationId)?.hasKey(this.#keyOf(result)) ?? false;
+  }
+
   /** A fan-out's part went out to `collectorId` (completeness tells sent from not reached). */
   sent(correlationId: string, collectorId: string): void {
     this.#active.get(correlationId)?.coverage?.sent(collectorId);

@@ -268,7 +268,14 @@ export class MeshClient {
 
   /** Applies a record once its result (if it is one) has checked; in arrival order. */
   async #applyChecked(checker: ResultChecker, rec: SubmissionRecord): Promise<void> {
-    if (rec.kind !== RecordKind.Result || (await checker.check(rec.result))) this.#apply(rec);
+    // A result seen before (stored again after a lost acknowledgement), or one for a submission
+    // already finished, is counted by the aggregator as a duplicate or late, not checked again.
+    const seen =
+      rec.kind === RecordKind.Result &&
+      (!this.#agg.isActive(rec.result.correlationId) || this.#agg.isDuplicate(rec.result));
+    if (rec.kind !== RecordKind.Result || seen || (await checker.check(rec.result))) {
+      this.#apply(rec);
+    }
   }
 
   #apply(rec: SubmissionRecord): void {
@@ -302,7 +309,12 @@ export class MeshClient {
   /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */
   async #catchUp(id: string): Promise<void> {
     try {
-      const recs = await this.results(id);
+      const recs = await this.#journal.read(this.opts.owner, id);
+      // Only results not held already are checked (a catch-up re-reads what arrived live); once
+      // the submission has finished there is nothing left to catch up with.
+      const open = this.#agg.isActive(id);
+      const fresh = recs.results.filter((r) => open && !this.#agg.isDuplicate(r));
+      recs.results = this.#checker ? await this.#checker.filter(fresh) : fresh;
       if (recs.plan) this.#apply({ kind: RecordKind.Plan, plan: recs.plan });
       for (const r of recs.results) this.#apply({ kind: RecordKind.Result, result: r });
       if (recs.verdict) this.#apply({ kind: RecordKind.Verdict, verdict: recs.verdict });
