@@ -13,8 +13,8 @@ import { checkTimeout } from "../distributor/options.js";
 import { Aggregation } from "./aggregation.js";
 import { dedupKeyFn, parseAggregatorOptions } from "./options.js";
 import { ResultStream, type StreamLimits, type StreamSource } from "./result-stream.js";
-import { resultBytes } from "./size.js";
 import { Coverage } from "./coverage.js";
+import { FinishedResults } from "./finished.js";
 import type {
   AggregationOptions,
   AggregationStats,
@@ -36,24 +36,11 @@ export class ResultAggregator {
   readonly #keyOf: DedupKeyFn;
   readonly #active = new Map<string, Aggregation>();
   readonly #deadlines = new IndexedHeap<Aggregation>(byDeadline);
-  /** Finished aggregations, the last `completedRingSize` of them. */
-  readonly #completed = new Map<string, AggregatedResult>();
-  /**
-   * Finished results in finishing order, oldest at #orderHead, to evict the oldest in O(1).
-   * (Taking the first key of #completed instead scans the holes its deletions leave at the front
-   * of a Map: about 0.4 µs per finish with 1,000 held, in the benchmark profile.) An entry whose id
-   * was reused since no longer matches #completed and is skipped.
-   */
-  #order: (AggregatedResult | undefined)[] = [];
-  #orderHead = 0;
-  /** Bytes of each finished result kept, and of all of them (completedRingBytes bounds it). */
-  readonly #bytesOf = new WeakMap<AggregatedResult, number>();
-  #completedBytes = 0;
   /** Streams still reading a finished aggregation, by id: detached when it is dropped. */
   readonly #draining = new Map<string, Set<ResultStream>>();
   readonly #limits: StreamLimits;
-  /** Results held by #completed, to bound them by completedResults. */
-  #heldResults = 0;
+  /** Finished aggregations, within completedRingSize, completedRingBytes and completedResults. */
+  readonly #completed: FinishedResults;
   readonly #stats = {
     started: 0,
     completed: 0,
@@ -76,6 +63,9 @@ export class ResultAggregator {
     this.#keyOf = dedupKeyFn(this.options.dedupKey);
     const { streamBufferSize: bufferSize, streamBufferBytes: budgetBytes } = this.options;
     this.#limits = { bufferSize, budgetBytes };
+    const { completedRingSize: count, completedRingBytes: bytes, completedResults } = this.options;
+    const limits = { count, bytes, results: completedResults };
+    this.#completed = new FinishedResults(limits, (old) => this.#dropped(old));
   }
 
   /** Starts gathering results for `correlationId`; InvalidArgumentError if it is running. */
@@ -104,7 +94,7 @@ export class ResultAggregator {
     }
     // A reused id starts afresh: its old result no longer answers getAggregation.
     const old = this.#completed.get(correlationId);
-    if (old !== undefined) this.#forget(old);
+    if (old !== undefined) this.#completed.forget(old);
     this.#active.set(correlationId, agg);
     this.#deadlines.push(agg);
     this.#stats.started++;
@@ -113,6 +103,18 @@ export class ResultAggregator {
   /** True when `result` is one its running aggregation holds already (it would be a duplicate). */
   isDuplicate(result: Result): boolean {
     return this.#active.get(result.correlationId)?.hasKey(this.#keyOf(result)) ?? false;
+  }
+
+  /**
+   * A fan-out's targets learnt after it started (a durable fan-out's stored plan): its result
+   * lists them; results already held count, and every planned part counts as sent.
+   */
+  setCoverage(correlationId: string, targets: readonly string[], notReached: readonly string[]) {
+    const agg = this.#active.get(correlationId);
+    if (agg === undefined) return;
+    const c = (agg.coverage = new Coverage(targets, notReached));
+    for (const id of targets) c.sent(id);
+    for (const r of agg.log) if (!agg.isDropped(r)) c.result(r);
   }
 
   /** A fan-out's part went out to `collectorId` (completeness tells sent from not reached). */
@@ -247,7 +249,7 @@ export class ResultAggregator {
     const src: StreamSource = {
       correlationId,
       log: done.results,
-      bytes: this.#bytesOf.get(done) ?? 0,
+      bytes: this.#completed.bytesOf(done),
       isDropped: () => false,
     };
     let readers = this.#draining.get(correlationId);
@@ -299,7 +301,7 @@ export class ResultAggregator {
       ...this.#stats,
       active: this.#active.size,
       retained: this.#completed.size,
-      retainedBytes: this.#completedBytes,
+      retainedBytes: this.#completed.bytes,
       averageAggregationMs:
         this.#stats.completed === 0 ? 0 : this.#completedMsSum / this.#stats.completed,
     };
@@ -334,50 +336,14 @@ export class ResultAggregator {
       this.#draining.set(agg.correlationId, agg.streams);
       for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
     }
-    this.#remember(result);
+    this.#completed.remember(result);
     agg.done?.resolve(result);
     return result;
   }
 
-  /**
-   * Keeps a finished result; drops the oldest while past completedRingSize, completedResults or
-   * completedRingBytes (the latest is kept whatever its size).
-   */
-  #remember(result: AggregatedResult): void {
-    const { completedRingSize: max, completedRingBytes: maxBytes } = this.options;
-    const maxResults = this.options.completedResults;
-    let bytes = 0;
-    for (const r of result.results) bytes += resultBytes(r);
-    this.#bytesOf.set(result, bytes);
-    this.#completed.set(result.correlationId, result);
-    this.#completedBytes += bytes;
-    this.#heldResults += result.results.length;
-    this.#order.push(result);
-    while (
-      (this.#completed.size > max ||
-        this.#completedBytes > maxBytes ||
-        this.#heldResults > maxResults) &&
-      this.#completed.size > 1 &&
-      this.#orderHead < this.#order.length
-    ) {
-      const old = this.#order[this.#orderHead];
-      this.#order[this.#orderHead++] = undefined;
-      if (old !== undefined && this.#completed.get(old.correlationId) === old) this.#forget(old);
-    }
-    if (this.#orderHead >= max || this.#order.length > 2 * max + this.#orderHead) {
-      this.#order = this.#order
-        .slice(this.#orderHead)
-        .filter((r) => r !== undefined && this.#completed.get(r.correlationId) === r);
-      this.#orderHead = 0;
-    }
-  }
-
-  /** A finished result leaves: its readers keep only what they have not read (or end). */
-  #forget(old: AggregatedResult): void {
+  /** A finished result left: its readers keep only what they have not read (or end). */
+  #dropped(old: AggregatedResult): void {
     const id = old.correlationId;
-    this.#completed.delete(id);
-    this.#completedBytes -= this.#bytesOf.get(old) ?? 0;
-    this.#heldResults -= old.results.length;
     const readers = this.#draining.get(id);
     if (readers === undefined) return;
     this.#draining.delete(id);

@@ -59,6 +59,11 @@ export class FastSubmitter {
     return { correlationId: id, results: this.#agg.stream(id), done: this.#agg.whenComplete(id) };
   }
 
+  /** Results so far of a running submission, and how many parts complete it when known. */
+  progress(id: string): { received: number; expected: number | undefined } | undefined {
+    return this.#agg.getProgress(id);
+  }
+
   close(): void {
     clearInterval(this.#timer);
     for (const c of this.#calls.values()) c.sub.unsubscribe();

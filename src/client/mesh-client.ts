@@ -109,6 +109,14 @@ export class MeshClient {
     else signal.addEventListener("abort", abort, { once: true });
   }
 
+  /**
+   * A running submission's results so far and the parts that complete it (known once a fan-out's
+   * plan is stored; a fast-path fan-out tells it with its verdict).
+   */
+  progress(correlationId: string): { received: number; expected: number | undefined } | undefined {
+    return this.#agg.getProgress(correlationId) ?? this.#fast.progress(correlationId);
+  }
+
   /** Submits and yields each distinct result as it arrives. */
   async submitStream(spec: TaskSpec, opts: SubmitOptions = {}): Promise<MeshIterator<Result>> {
     return (await this.track(spec, opts)).results;
@@ -282,8 +290,17 @@ export class MeshClient {
     if (rec.kind === RecordKind.Result) {
       this.#agg.addResult(rec.result);
     } else if (rec.kind === RecordKind.Plan) {
-      const p = this.#pending.get(rec.plan.correlationId);
-      this.#agg.setExpected(rec.plan.correlationId, p?.expected ?? rec.plan.expected);
+      const { correlationId: id, parts } = rec.plan;
+      const p = this.#pending.get(id);
+      const targets = parts.map((part) => part.collectorId);
+      const planned = new Set(targets);
+      const named = p?.submission.collectors ?? [];
+      this.#agg.setCoverage(
+        id,
+        targets,
+        named.filter((c) => !planned.has(c)),
+      );
+      this.#agg.setExpected(id, p?.expected ?? rec.plan.expected);
     } else {
       const v = rec.verdict;
       const have = this.#agg.getProgress(v.correlationId)?.received ?? 0;

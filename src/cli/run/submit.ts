@@ -11,6 +11,8 @@ import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { describeSource, readPayload } from "../payload.js";
 import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
+import { ProgressTally, liveLine, progressText } from "../results/progress.js";
+import type { SubmitOptions, TaskSpec } from "../../coordinator/types.js";
 
 interface SubmitFlags {
   caps: number;
@@ -63,7 +65,9 @@ export async function run(
   });
   try {
     checkSize(body.length, nc.info?.max_payload, describeSource(source), "this NATS server takes");
-    const result = await submitTask(client, req, flags.correlationId, common.prefix);
+    // A fan-out on a terminal shows a live progress line on stderr; stdout stays the result.
+    const live = req.mode === "all" && output === "table" && process.stderr.isTTY === true;
+    const result = await submitTask(client, req, flags.correlationId, common.prefix, live);
     reportDropped(client);
     const text =
       output === "json"
@@ -72,7 +76,10 @@ export async function run(
           ? formatJsonl(result)
           : formatResult(result);
     if (text !== "") process.stdout.write(`${text}\n`);
-    const ok = result.status === "complete" && result.results.every((r) => r.status === "ok");
+    const ok =
+      result.status === "complete" &&
+      result.results.every((r) => r.status === "ok") &&
+      (result.instances ?? []).every((i) => i.state === "ok");
     if (!ok && output === "jsonl") {
       process.stderr.write(`${result.status}: ${result.received} of ${result.expected} results\n`);
     }
@@ -121,20 +128,20 @@ export async function submitTask(
   req: SubmitRequest,
   correlationId: string | undefined,
   prefix: string,
+  live = false,
 ): Promise<AggregatedResult> {
-  const result = await client.submit(
-    { requiredCapabilities: req.requiredCapabilities, payload: req.payload },
-    {
-      mode: req.mode,
-      expected: req.expected,
-      timeoutMs: req.timeoutMs,
-      priority: req.priority,
-      where: req.where,
-      collectors: req.collectors,
-      prefer: req.prefer,
-      ...(correlationId !== undefined ? { correlationId } : {}),
-    },
-  );
+  const spec = { requiredCapabilities: req.requiredCapabilities, payload: req.payload };
+  const opts = {
+    mode: req.mode,
+    expected: req.expected,
+    timeoutMs: req.timeoutMs,
+    priority: req.priority,
+    where: req.where,
+    collectors: req.collectors,
+    prefer: req.prefer,
+    ...(correlationId !== undefined ? { correlationId } : {}),
+  };
+  const result = live ? await withProgress(client, spec, opts) : await client.submit(spec, opts);
   if (result.status === "failed" && result.error?.code === ErrorCode.NoResponders) {
     const subject = new Subjects(prefix).api("submit");
     throw new CliError(
@@ -145,4 +152,31 @@ export async function submitTask(
     throw new MeshError(result.error.code, result.error.message);
   }
   return result;
+}
+
+/** Submits with a live progress line on stderr (targeted, answered, errors, pending, ETA). */
+async function withProgress(
+  client: MeshClient,
+  spec: TaskSpec,
+  opts: SubmitOptions & { timeoutMs: number },
+): Promise<AggregatedResult> {
+  const started = Date.now();
+  const handle = await client.track(spec, opts);
+  const tally = new ProgressTally();
+  const line = liveLine(process.stderr, () => {
+    const elapsedMs = Date.now() - started;
+    return progressText({
+      targeted: client.progress(handle.correlationId)?.expected,
+      answered: tally.answered,
+      errors: tally.errors,
+      elapsedMs,
+      leftMs: opts.timeoutMs - elapsedMs,
+    });
+  });
+  try {
+    for await (const r of handle.results) tally.add(r);
+    return await handle.done;
+  } finally {
+    line.stop();
+  }
 }
