@@ -112,7 +112,7 @@ describe("bench - the harness", () => {
     // Every path in every round, alternating: the medians come from these.
     const rounds = out.rounds as Record<string, Figures>[];
     expect(rounds).toHaveLength(1);
-    expect(Object.keys(rounds[0]!)).toEqual(["floor", "e2e", ...PEERS]);
+    expect(Object.keys(rounds[0]!)).toEqual(["floor", "e2e", "durable", ...PEERS]);
 
     const rss = out.rss as { tasks: number; start_mb: number; end_mb: number };
     expect(rss.tasks).toBe(5000);
@@ -131,7 +131,7 @@ describe("bench - the harness", () => {
 
     // Children stopped with the run: one per answering side, and nats-server.
     const pids = loggedPids(run.stderr());
-    expect([...pids.peers.keys()].sort()).toEqual(["e2e", "fanout4", "floor", ...PEERS].sort());
+    expect([...pids.peers.keys()].sort()).toEqual(["durable", "e2e", "fanout4", "floor", ...PEERS].sort());
     expect(pids.natsServer).toBeDefined();
     for (const pid of [...pids.peers.values(), pids.natsServer!]) expect(alive(pid)).toBe(false);
   }, 120_000);
