@@ -221,6 +221,12 @@ export class FailureDetector {
     if (cause === undefined) return undefined; // forgotten meanwhile (a disconnect)
     this.#probing.delete(id);
     if (outcome === "no-responders") {
+      // Just after NATS came back, an instance may not have reconnected yet: nobody on its
+      // subject proves nothing until the grace has passed (it is probed again, or goes stale).
+      if (now < this.#graceUntil) {
+        this.#stats.unanswered++;
+        return undefined;
+      }
       return this.#verdict(
         id,
         cause === "no-responders" ? "no responders" : "probe: no responders",

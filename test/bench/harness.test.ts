@@ -131,7 +131,9 @@ describe("bench - the harness", () => {
 
     // Children stopped with the run: one per answering side, and nats-server.
     const pids = loggedPids(run.stderr());
-    expect([...pids.peers.keys()].sort()).toEqual(["durable", "e2e", "fanout4", "floor", ...PEERS].sort());
+    expect([...pids.peers.keys()].sort()).toEqual(
+      ["durable", "e2e", "fanout4", "floor", ...PEERS].sort(),
+    );
     expect(pids.natsServer).toBeDefined();
     for (const pid of [...pids.peers.values(), pids.natsServer!]) expect(alive(pid)).toBe(false);
   }, 120_000);

@@ -156,13 +156,19 @@ describe("coordinator - failure detector", () => {
     });
     expect(d.reconnect(clock.advance(1000))).toBe(4000);
     expect(d.staleAge(clock.now())).toBe(TTL + 4000);
-    // Within the grace: silent instances with work are probed (a 503 is proof), overdue ones wait.
+    // Within the grace: silent instances with work are probed, overdue ones wait; a 503 proves
+    // nothing yet (the instance may not have reconnected).
     const inGrace = d.sweep(clock.advance(100), { overdue: ["b"], routable: 4, hasWork });
     expect(inGrace).toEqual({ probe: ["a"] });
     expect(d.stats().deferred).toBe(1);
-    d.probed("a", "timeout", clock.now());
+    expect(d.probed("a", "no-responders", clock.now())).toBeUndefined();
     const after = d.sweep(clock.advance(5000), { overdue: ["b"], routable: 4, hasWork });
     expect(after.probe).toEqual(["a", "b"]);
+    // Past the grace a 503 is proof again.
+    expect(d.probed("a", "no-responders", clock.now())).toEqual({
+      id: "a",
+      reason: "probe: no responders",
+    });
   });
 
   it("coordinator - probes out when NATS drops are forgotten; none go out while it is down", () => {

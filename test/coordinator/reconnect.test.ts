@@ -67,7 +67,12 @@ describe("coordinator - a nats-server outage", () => {
     await outage(2000);
     const r = await pending;
     expect(r.status).toBe("complete");
-    expect(r.results[0]).toMatchObject({ status: "ok", attempt: 0, collectorId: "steady" });
+    const why = JSON.stringify({ stats: c.stats().coordinator, events });
+    expect(r.results[0], why).toMatchObject({
+      status: "ok",
+      attempt: 0,
+      collectorId: "steady",
+    });
     expect(c.stats().coordinator).toMatchObject({ attemptTimeouts: 0, resent: 0, failovers: 0 });
     expect(events.filter((e) => e.kind === "failover")).toEqual([]);
     expect(c.router.get("steady")?.health).toBe("healthy");
