@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ErrorCode, MeshError, NoCapableCollectorError, StoppedError } from "../errors.js";
-import { Subjects, formatCaps } from "../../subjects/index.js";
+import { Subjects } from "../../subjects/index.js";
 import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
 import { RouterWatcher, type CapabilityRouter } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
@@ -14,7 +14,6 @@ import { Liveness } from "./liveness.js";
 import type { Targeting } from "./targeting.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
-import type { Flight } from "./flights.js";
 import type { Submission } from "./ledger.js";
 import { CancelListener } from "./cancels.js";
 import { createParts, type CoreParts } from "./parts.js";
@@ -90,7 +89,7 @@ export class Coordinator implements CoordinatorApi {
         changed: (change) => this.#watcher.publishChange(change),
         failover: (event, moved) => this.#events.failover(event, moved),
         cancel: (id, taskId, attempt, why) => sender.cancel(id, taskId, attempt, why),
-        resent: (f, why) => this.#resent(f, why),
+        resent: (f, why) => this.#events.resent(f, why),
         rejected: (taskId, why) =>
           this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
       },
@@ -309,8 +308,7 @@ export class Coordinator implements CoordinatorApi {
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#p.counters.noCapable++;
-        this.#events.warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
-        this.#events.emit({ kind: "no-capable-collector", required });
+        this.#events.noCapable(required);
       }
       throw err;
     }
@@ -322,14 +320,6 @@ export class Coordinator implements CoordinatorApi {
     if (!f) return;
     this.#p.counters.noResponders++;
     this.#liveness.noResponders(f.collectorId, this.opts.clock.now());
-  }
-
-  /** A task goes out again: say so (a re-send is never silent). */
-  #resent(f: Flight, reason: string): void {
-    const { taskId, correlationId } = f.task;
-    const from = f.collectorId;
-    this.opts.logger.info({ taskId, correlationId, from, attempt: f.attempt, reason }, "re-sent");
-    this.#events.emit({ kind: "resend", taskId, correlationId, from, attempt: f.attempt, reason });
   }
 
   /**

@@ -1,10 +1,11 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { FailoverEvent, type Subjects } from "../../subjects/index.js";
+import { FailoverEvent, formatCaps, type Subjects } from "../../subjects/index.js";
 import { encode } from "../codec.js";
 import type { Logger } from "../telemetry/logger.js";
 import { LogOnce } from "../telemetry/log-once.js";
 import type { LeaderLease } from "./leader.js";
 import type { CoordinatorEvent } from "./types.js";
+import type { Flight } from "./flights.js";
 
 /**
  * What a coordinator tells the world: in-process listeners hear every event; on NATS only the
@@ -71,5 +72,19 @@ export class CoordinatorEvents {
   warnOnce(key: string, msg: string, detail: string | undefined): void {
     const once = this.#logOnce.check(key);
     if (once.log) this.#logger.warn({ detail, suppressed: once.suppressed }, msg);
+  }
+
+  /** A task goes out again: said in the log and as an event (a re-send is never silent). */
+  resent(f: Flight, reason: string): void {
+    const { taskId, correlationId } = f.task;
+    const { collectorId: from, attempt } = f;
+    this.#logger.info({ taskId, correlationId, from, attempt, reason }, "re-sent");
+    this.emit({ kind: "resend", taskId, correlationId, from, attempt, reason });
+  }
+
+  /** A submit nobody can take: logged once per capability set, and an event. */
+  noCapable(required: number): void {
+    this.warnOnce(`nocap:${required}`, "no capable collector", formatCaps(required));
+    this.emit({ kind: "no-capable-collector", required });
   }
 }
