@@ -16,7 +16,7 @@ import {
   hasCaps,
   type CollectorAdvert,
 } from "../../subjects/index.js";
-import { Advertiser } from "../router/advertiser.js";
+import { Advertiser } from "../discovery/advertiser.js";
 import { LogOnce } from "../telemetry/log-once.js";
 import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from "./options.js";
 import { PriorityFifo } from "./task-queue.js";

@@ -7,7 +7,8 @@ import type {
 } from "../../subjects/index.js";
 import type { MeshError } from "../errors.js";
 import type { LoadBalancer } from "../balancer/index.js";
-import type { CapabilityRouter, RouterWatcher } from "../router/index.js";
+import type { CapabilityRouter } from "../router/index.js";
+import type { RouterWatcher } from "../discovery/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import { Mismatch } from "./flights.js";

@@ -1,8 +1,14 @@
 export { CapabilityRouter } from "./capability-router.js";
-export { RouterWatcher } from "./kv-watcher.js";
-export { Advertiser } from "./advertiser.js";
-export { openAdvertBucket, bindAdvertBucket, listAdverts, supportsLimitMarkers } from "./bucket.js";
-export type { AdvertBucketOptions } from "./bucket.js";
+// The NATS side of discovery lives in ../discovery; named here too, where users found it.
+export {
+  RouterWatcher,
+  Advertiser,
+  openAdvertBucket,
+  bindAdvertBucket,
+  listAdverts,
+  supportsLimitMarkers,
+  type AdvertBucketOptions,
+} from "../discovery/index.js";
 export {
   confidence,
   freshness,

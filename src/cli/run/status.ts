@@ -1,7 +1,8 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode, encode } from "../../codec.js";
-import { DEFAULT_ADVERT_TTL_MS, listAdverts } from "../../router/index.js";
+import { DEFAULT_ADVERT_TTL_MS } from "../../router/index.js";
+import { listAdverts } from "../../discovery/index.js";
 import {
   StatusReply,
   StatusRequest,

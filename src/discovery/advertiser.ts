@@ -4,8 +4,8 @@ import { decode, encode } from "../codec.js";
 import { InvalidArgumentError } from "../errors.js";
 import { CollectorAdvert } from "../../subjects/index.js";
 import { AdvertHub, type Scheduled } from "./advert-hub.js";
-import { parseAdvertiserOptions, type ResolvedAdvertiserOptions } from "./options.js";
-import type { AdvertiserOptions, AdvertiserStats } from "./types.js";
+import { parseAdvertiserOptions, type ResolvedAdvertiserOptions } from "../router/options.js";
+import type { AdvertiserOptions, AdvertiserStats } from "../router/types.js";
 
 type State = "new" | "starting" | "running" | "paused" | "stopped";
 

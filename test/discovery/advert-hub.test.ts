@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode, encode } from "../../src/codec.js";
 import { Advertiser, openAdvertBucket } from "../../src/router/index.js";
-import { AdvertHub } from "../../src/router/advert-hub.js";
+import { AdvertHub } from "../../src/discovery/advert-hub.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
 import { Collector } from "../../src/collector/index.js";
 import { CollectorAdvert, SourceCaps, Subjects, Task } from "../../subjects/index.js";
 import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { advert } from "./fixtures.js";
+import { advert } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 

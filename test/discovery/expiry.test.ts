@@ -18,7 +18,7 @@ import { SourceCaps } from "../../subjects/index.js";
 import { NatsServer, serverAtLeast, startMesh, until } from "../support/nats-server.js";
 import { natsServerVersion } from "../../src/server/nats-server.js";
 import { newestServer, oldestServer } from "../support/tools.js";
-import { advert } from "./fixtures.js";
+import { advert } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 const TTL = 1000;

@@ -4,9 +4,9 @@ import { decode, encode } from "../codec.js";
 import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
 import { bindAdvertBucket } from "./bucket.js";
-import type { CapabilityRouter } from "./capability-router.js";
-import { parseWatcherOptions, type ResolvedWatcherOptions } from "./options.js";
-import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "./types.js";
+import type { CapabilityRouter } from "../router/capability-router.js";
+import { parseWatcherOptions, type ResolvedWatcherOptions } from "../router/options.js";
+import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "../router/types.js";
 
 /** Keys remembered as already reported invalid (so a storm of bad heartbeats logs once). */
 const MAX_WARNED_KEYS = 10_000;

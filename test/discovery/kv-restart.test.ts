@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Advertiser, CapabilityRouter, RouterWatcher } from "../../src/router/index.js";
 import { SourceCaps } from "../../subjects/index.js";
 import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { advert } from "./fixtures.js";
+import { advert } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 // Long enough that the advert outlives the restart, short enough to keep the test quick.

@@ -10,7 +10,7 @@ import {
 } from "../../src/router/index.js";
 import { CollectorAdvert, SourceCaps } from "../../subjects/index.js";
 import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { advert, captureLogger, WARN } from "./fixtures.js";
+import { advert, captureLogger, WARN } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 const TTL = 1000;

@@ -5,7 +5,7 @@ import { decode } from "../codec.js";
 import { InvalidMessageError } from "../errors.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { CollectorAdvert, DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
-import { DEFAULT_ADVERT_TTL_MS } from "./options.js";
+import { DEFAULT_ADVERT_TTL_MS } from "../router/options.js";
 import { atLeast } from "../server/versions.js";
 import { clusterReplicas } from "../server/cluster.js";
 

@@ -18,7 +18,7 @@ import {
   type CollectorHealth,
 } from "../../subjects/index.js";
 import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { advert, captureLogger, WARN } from "./fixtures.js";
+import { advert, captureLogger, WARN } from "../router/fixtures.js";
 
 const { PROCESS, NETWORK } = SourceCaps;
 const TTL = 1000;
