@@ -14,6 +14,7 @@ import {
 import { confidence } from "./confidence.js";
 import { parseRouterOptions } from "./options.js";
 import { SeenOrder } from "./seen-order.js";
+import { RouteCache, type Scored } from "./route-cache.js";
 import type {
   Candidate,
   RouterChange,
@@ -43,10 +44,8 @@ const { Unavailable, Healthy, Degraded } = CollectorHealth;
  * each change and each plain heartbeat as it is applied, so that it keeps its own index.
  *
  * `findCapable` and `routeTask` answer "who can run a task needing these capabilities, best first"
- * by scoring the collectors at the time of the call: routing confidence depends on heartbeat age,
- * which changes with time alone, so there is no cached list to go stale. The coordinator does not
- * call them per task (its balancer keeps its own pools from the changes); they serve operators and
- * library users, and cost a pass over the registered collectors.
+ * with the collectors scored at most ROUTE_CACHE_MS ago (route-cache.ts); heartbeats and changes
+ * count at once. The coordinator places tasks through its balancer's pools instead.
  *
  * Adverts of one incarnation (same startedAt) are applied in heartbeatSeq order: a replayed or
  * out-of-order advert (heartbeatSeq not greater than the last one applied) is ignored. A new
@@ -61,6 +60,7 @@ export class CapabilityRouter {
   readonly #entries = new Map<string, Entry>();
   readonly #order = new SeenOrder<Entry>();
   readonly #followers = new Set<(u: RouterUpdate) => void>();
+  readonly #cache = new RouteCache();
   #routed = 0;
   #noCapable = 0;
 
@@ -124,6 +124,9 @@ export class CapabilityRouter {
       advert.maxConcurrency !== old.maxConcurrency ||
       advert.weight !== old.weight;
     if (advert.health === previousHealth && !structural) {
+      if (cur.health !== Unavailable) {
+        this.#cache.beat(advert.capabilities, this.#candidate(cur, now), bestFirst);
+      }
       if (this.#followers.size > 0) {
         const beat = { kind: "heartbeat", id: advert.id, health: cur.health, advert } as const;
         for (const fn of this.#followers) fn(beat);
@@ -176,10 +179,12 @@ export class CapabilityRouter {
    * no registered collector advertises the capabilities; [] when some do but all are Unavailable.
    */
   findCapable(required: number): readonly Candidate[] {
-    const { candidates, capable } = this.#score(required);
+    const scored = this.#score(required);
+    scored.shared = true; // handed out: a heartbeat copies it before changing it
+    const { candidates, capable } = scored;
     if (capable === 0) {
       this.#noCapable++;
-      throw this.#noCapableError(required, 0);
+      throw noCapableError(required, 0);
     }
     if (candidates.length === 0) this.#noCapable++;
     else this.#routed++;
@@ -188,19 +193,23 @@ export class CapabilityRouter {
 
   /** The best candidate and the others as fallbacks; NoCapableCollectorError when none. */
   routeTask(required: number): RoutingDecision {
-    const { candidates, capable } = this.#score(required);
+    const scored = this.#score(required);
+    const { candidates, capable } = scored;
     const best = candidates[0];
     if (best === undefined) {
       this.#noCapable++;
-      throw this.#noCapableError(required, capable);
+      throw noCapableError(required, capable);
     }
     this.#routed++;
-    return {
+    return (scored.decision ??= {
       collectorId: best.id,
       targetSubject: this.#entries.get(best.id)!.target,
       confidence: best.confidence,
-      fallbacks: candidates.slice(1),
-    };
+      // Made when read (most callers take the best only), in the order of that moment.
+      get fallbacks() {
+        return candidates.filter((c) => c.id !== best.id);
+      },
+    });
   }
 
   /**
@@ -257,7 +266,9 @@ export class CapabilityRouter {
   touch(id: string): boolean {
     const e = this.#entries.get(id);
     if (e === undefined || e.health === Unavailable) return false;
-    this.#order.seen(e, this.#clock.now(), true);
+    const now = this.#clock.now();
+    this.#order.seen(e, now, true);
+    this.#cache.beat(e.advert.capabilities, this.#candidate(e, now), bestFirst);
     return true;
   }
 
@@ -303,15 +314,9 @@ export class CapabilityRouter {
         if ((e.advert.capabilities & SourceCaps[n]) !== 0) byCapability[n]++;
       }
     }
-    return {
-      total: this.#entries.size,
-      healthy,
-      degraded,
-      unavailable,
-      byCapability,
-      routed: this.#routed,
-      noCapable: this.#noCapable,
-    };
+    const { size: total } = this.#entries;
+    const [routed, noCapable] = [this.#routed, this.#noCapable];
+    return { total, healthy, degraded, unavailable, byCapability, routed, noCapable };
   }
 
   #markUnavailable(e: Entry, reason: string): RouterChange {
@@ -329,9 +334,11 @@ export class CapabilityRouter {
   }
 
   /** Routable candidates for `required`, scored now and best first, and how many advertise it. */
-  #score(required: number): { candidates: Candidate[]; capable: number } {
+  #score(required: number): Scored {
     const req = parseCaps(required);
     const now = this.#clock.now();
+    const hit = this.#cache.get(req, now);
+    if (hit !== undefined) return hit;
     const candidates: Candidate[] = [];
     let capable = 0;
     for (const e of this.#entries.values()) {
@@ -340,10 +347,13 @@ export class CapabilityRouter {
       if (e.health !== Unavailable) candidates.push(this.#candidate(e, now));
     }
     candidates.sort(bestFirst);
-    return { candidates, capable };
+    const scored: Scored = { at: now, candidates, shared: false, capable };
+    this.#cache.set(req, scored);
+    return scored;
   }
 
   #tell(c: RouterChange): RouterChange {
+    this.#cache.clear();
     for (const fn of this.#followers) fn(c);
     return c;
   }
@@ -365,15 +375,15 @@ export class CapabilityRouter {
       lastSeen: e.lastSeen,
     };
   }
+}
 
-  #noCapableError(required: number, capable: number): NoCapableCollectorError {
-    const caps = formatCaps(required);
-    const err = new NoCapableCollectorError(required, caps);
-    if (capable > 0) {
-      err.message = `no available collector for ${caps}: all ${capable} advertising it are unavailable`;
-    }
-    return err;
+function noCapableError(required: number, capable: number): NoCapableCollectorError {
+  const caps = formatCaps(required);
+  const err = new NoCapableCollectorError(required, caps);
+  if (capable > 0) {
+    err.message = `no available collector for ${caps}: all ${capable} advertising it are unavailable`;
   }
+  return err;
 }
 
 function byString(a: string, b: string): number {

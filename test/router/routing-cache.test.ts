@@ -17,6 +17,7 @@ import {
   type CollectorHealth,
 } from "../../subjects/index.js";
 import { advert, beat } from "./fixtures.js";
+import { ROUTE_CACHE_MS } from "../../src/router/route-cache.js";
 
 const { PROCESS, NETWORK, REALTIME } = SourceCaps;
 
@@ -236,5 +237,29 @@ describe("router - lookups and the change feed", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("router - the scored lists reused for a moment", () => {
+  it("router - scores are at most ROUTE_CACHE_MS old; a heartbeat re-ranks at once; a list handed out never changes", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({ heartbeatTimeoutMs: 10_000 }, { clock });
+    const a = advert("a", PROCESS, { inFlight: 0 });
+    router.upsert(a);
+    router.upsert(advert("b", PROCESS, { inFlight: 1 }));
+    expect(router.routeTask(PROCESS).collectorId).toBe("a");
+    const handedOut = router.findCapable(PROCESS);
+    const before = handedOut.map((c) => [c.id, c.confidence]);
+    // a's heartbeat reports load: b ranks first at once, and the list handed out stays as it was.
+    router.upsert(beat(a, { inFlight: 7 }));
+    expect(router.routeTask(PROCESS).collectorId).toBe("b");
+    expect(router.routeTask(PROCESS).fallbacks.map((c) => c.id)).toEqual(["a"]);
+    expect(handedOut.map((c) => [c.id, c.confidence])).toEqual(before);
+    // Within the window b's confidence is as scored; past it, its age counts.
+    const scored = router.findCapable(PROCESS).find((c) => c.id === "b")!.confidence;
+    clock.advance(ROUTE_CACHE_MS - 1);
+    expect(router.findCapable(PROCESS).find((c) => c.id === "b")!.confidence).toBe(scored);
+    clock.advance(5000);
+    expect(router.findCapable(PROCESS).find((c) => c.id === "b")!.confidence).toBeLessThan(scored);
   });
 });

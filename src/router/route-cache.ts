@@ -1,0 +1,60 @@
+import { hasCaps } from "../../subjects/index.js";
+import type { Candidate, RoutingDecision } from "./types.js";
+
+/** How long a scored list is reused: confidence moves with heartbeat age by at most this. */
+export const ROUTE_CACHE_MS = 100;
+
+/** A capability set's routable candidates, scored at `at`, best first. */
+export interface Scored {
+  readonly at: number;
+  /** Changed in place by heartbeats until handed out (`shared`), then copied on change. */
+  candidates: Candidate[];
+  shared: boolean;
+  /** Registered collectors that advertise the set, in any health. */
+  readonly capable: number;
+  /** The routeTask answer, made on first ask. */
+  decision?: RoutingDecision;
+}
+
+/**
+ * Scores of the router's lookups, reused for up to ROUTE_CACHE_MS: confidence depends on heartbeat
+ * age, which moves with the clock (by 100 ms in a 30 s timeout: 0.3 %), so a list older than that
+ * is scored again. A heartbeat re-places its one collector, scored afresh, in the lists it is in;
+ * any other change (a join, a departure, health, capabilities, capacity) drops them all.
+ */
+export class RouteCache {
+  readonly #byMask = new Map<number, Scored>();
+
+  get(mask: number, now: number): Scored | undefined {
+    const s = this.#byMask.get(mask);
+    return s !== undefined && now - s.at < ROUTE_CACHE_MS && now >= s.at ? s : undefined;
+  }
+
+  set(mask: number, s: Scored): void {
+    this.#byMask.set(mask, s);
+  }
+
+  clear(): void {
+    this.#byMask.clear();
+  }
+
+  /** A heartbeat: `fresh` (scored now) takes its collector's place in each list holding it. */
+  beat(caps: number, fresh: Candidate, order: (a: Candidate, b: Candidate) => number): void {
+    for (const [mask, s] of this.#byMask) {
+      if (!hasCaps(caps, mask)) continue;
+      const i = s.candidates.findIndex((c) => c.id === fresh.id);
+      if (i < 0) continue; // Unavailable, and a heartbeat of the same health keeps it so
+      const list = s.shared ? s.candidates.slice() : s.candidates;
+      list.splice(i, 1);
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (order(list[mid]!, fresh) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      list.splice(lo, 0, fresh);
+      this.#byMask.set(mask, { at: s.at, candidates: list, shared: false, capable: s.capable });
+    }
+  }
+}
