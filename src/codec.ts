@@ -3,6 +3,7 @@ import { Unpackr } from "msgpackr";
 import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
 import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
+import { fastCheckOf } from "./fast-validate.js";
 import {
   CollectorAdvert,
   MAX_ADVERT_BYTES,
@@ -90,6 +91,9 @@ export function decode<S extends z.ZodType>(
   const max = MAX_BYTES_OF.get(schema);
   if (max !== undefined && opts.maxBytes === undefined) opts = { ...opts, maxBytes: max };
   const raw = decodeRaw(bytes, opts, expectsMap(schema));
+  // Task and Result: a hand-written check first, zod for what it does not accept.
+  const fast = fastCheckOf(schema)?.(raw);
+  if (fast !== undefined) return fast as z.output<S>;
   let parsed: ReturnType<S["safeParse"]>;
   try {
     parsed = schema.safeParse(raw) as ReturnType<S["safeParse"]>;
