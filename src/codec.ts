@@ -1,7 +1,9 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Unpackr } from "msgpackr";
 import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
 import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
+import { fastCheckOf } from "./fast-validate.js";
 import {
   CollectorAdvert,
   MAX_ADVERT_BYTES,
@@ -23,6 +25,17 @@ import {
 
 const LIMIT = MAX_MESSAGE_BYTES;
 const encoder = new Encoder({ ignoreUndefined: true });
+/**
+ * The decoder of every message that holds no extension value: msgpackr, plain MessagePack only
+ * (no records, maps as objects, 64-bit integers as numbers), about twice as fast as the reference
+ * decoder below and with the same value for the same bytes (test/codec-decoders.test.ts). The
+ * scan sends what msgpackr would read differently to the reference decoder: extension values
+ * (msgpackr gives some of them its own meaning: records, references) and map keys it converts
+ * where the reference refuses (nil, booleans, `__proto__`), short strings that are not ASCII (invalid
+ * UTF-8 in them reads differently), and containers longer than the
+ * reference accepts.
+ */
+const fast = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
 const decoder = new Decoder({
   maxStrLength: LIMIT,
   maxBinLength: LIMIT,
@@ -78,6 +91,9 @@ export function decode<S extends z.ZodType>(
   const max = MAX_BYTES_OF.get(schema);
   if (max !== undefined && opts.maxBytes === undefined) opts = { ...opts, maxBytes: max };
   const raw = decodeRaw(bytes, opts, expectsMap(schema));
+  // Task and Result: a hand-written check first, zod for what it does not accept.
+  const fast = fastCheckOf(schema)?.(raw);
+  if (fast !== undefined) return fast as z.output<S>;
   let parsed: ReturnType<S["safeParse"]>;
   try {
     parsed = schema.safeParse(raw) as ReturnType<S["safeParse"]>;
@@ -115,6 +131,7 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
   const scan = scanMessagePack(bytes, {
     maxDepth: opts.maxDepth ?? MAX_NESTING_DEPTH,
     maxElements: opts.maxElements ?? MAX_MESSAGE_ELEMENTS,
+    regularLength: MAX_CONTAINER_LENGTH,
   });
   if (!scan.ok) {
     throw new InvalidMessageError(`not accepted: ${scan.detail} (at byte ${scan.offset})`, {
@@ -133,7 +150,7 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
   // kept for its payload then keeps this message alive, not the whole read.
   const own = bytes.byteLength < bytes.buffer.byteLength ? bytes.slice() : bytes;
   try {
-    return decoder.decode(own);
+    return scan.irregular ? decoder.decode(own) : fast.unpack(own);
   } catch (err) {
     throw new InvalidMessageError(`not MessagePack: ${describe(err)}`, {
       subject: opts.subject,

@@ -97,7 +97,8 @@ describe("codec - the pre-scan agrees with the decoder", () => {
       fc.property(value, (v) => {
         const bytes = mpEncode(v, { useBigInt64: true });
         const r = scanMessagePack(bytes, UNBOUNDED);
-        expect(r).toEqual({ ok: true, ...shape(plain.decode(bytes)), end: bytes.length });
+        // Whether the bytes are irregular is test/codec-decoders.test.ts's to check.
+        expect(r).toMatchObject({ ok: true, ...shape(plain.decode(bytes)), end: bytes.length });
       }),
       { numRuns: 2000 },
     );

@@ -372,8 +372,11 @@ export class Collector {
       return;
     }
     const run = new TaskRun(job.task, this.id, this.opts.logger, job.reply, now);
+    const pending = this.#runner.execute(job, run);
+    // Ended already (a handler that returned a value): it never held a slot.
+    if (pending === undefined) return;
     this.#running.add(run);
-    void this.#runner.execute(job, run).finally(() => {
+    void pending.finally(() => {
       this.#running.delete(run);
       this.#next();
     });

@@ -58,8 +58,29 @@ export class TaskRunner {
     this.#d = deps;
   }
 
-  /** Runs `job`'s handler under `run` until it ends; never throws. */
-  async execute(job: Job, run: TaskRun): Promise<void> {
+  /**
+   * Runs `job`'s handler under `run` until it ends; never throws. Returns undefined when it has
+   * ended already: untraced (no SDK registered), a handler that returns a value costs no promise,
+   * closure or span.
+   */
+  execute(job: Job, run: TaskRun): Promise<void> | undefined {
+    if (tracingEnabled()) return this.#executeTraced(job, run);
+    let out: unknown;
+    try {
+      out = this.#d.handler(job.task.payload, run);
+    } catch (err) {
+      this.#failed(job, err, 0);
+      return undefined;
+    }
+    if (isThenable(out) || isAsyncIterable(out)) {
+      return this.#finish(job, run, out).then(() => this.#disarm(run));
+    }
+    this.sendOk(job, out, 0, true);
+    this.#d.counts.completed++;
+    return undefined;
+  }
+
+  async #executeTraced(job: Job, run: TaskRun): Promise<void> {
     const { task } = job;
     const parent = extractContext(job.headers);
     const span = tracer.startSpan(
@@ -78,37 +99,64 @@ export class TaskRunner {
       },
       parent,
     );
-    let seq = 0;
     try {
       await context.with(trace.setSpan(parent, span), async () => {
-        let out = this.#d.handler(task.payload, run);
-        if (isThenable(out)) {
-          this.#armDeadline(run);
-          out = await out;
+        let out: unknown;
+        try {
+          out = this.#d.handler(task.payload, run);
+        } catch (err) {
+          this.#failed(job, err, 0);
+          endSpan(span, err);
+          return;
         }
-        if (isAsyncIterable(out)) {
-          this.#armDeadline(run);
-          // Send each value once the next is known, so the last can carry `final`.
-          let pending: { v: unknown } | undefined;
-          for await (const v of out) {
-            if (run.aborted) throw run.reason;
-            if (pending) this.sendOk(job, pending.v, seq++, false);
-            pending = { v };
-          }
-          this.sendOk(job, pending?.v, seq++, true);
-        } else {
-          this.sendOk(job, out, seq++, true);
-        }
+        const err = await this.#finish(job, run, out);
+        endSpan(span, err);
       });
-      this.#d.counts.completed++;
-      endSpan(span);
-    } catch (err) {
-      this.#d.counts.failed++;
-      this.sendError(job, err, seq);
-      endSpan(span, err);
     } finally {
-      if (run.timer !== undefined) clearTimeout(run.timer);
+      this.#disarm(run);
     }
+  }
+
+  /**
+   * Awaits what the handler returned and sends it: one value, or each value of an async iterable
+   * (sent once the next is known, so the last can carry `final`). Resolves with the error it sent
+   * as an error result, if any; never rejects.
+   */
+  async #finish(job: Job, run: TaskRun, returned: unknown): Promise<unknown> {
+    let seq = 0;
+    try {
+      let out = returned;
+      if (isThenable(out)) {
+        this.#armDeadline(run);
+        out = await out;
+      }
+      if (isAsyncIterable(out)) {
+        this.#armDeadline(run);
+        let pending: { v: unknown } | undefined;
+        for await (const v of out) {
+          if (run.aborted) throw run.reason;
+          if (pending) this.sendOk(job, pending.v, seq++, false);
+          pending = { v };
+        }
+        this.sendOk(job, pending?.v, seq++, true);
+      } else {
+        this.sendOk(job, out, seq++, true);
+      }
+      this.#d.counts.completed++;
+      return undefined;
+    } catch (err) {
+      this.#failed(job, err, seq);
+      return err;
+    }
+  }
+
+  #failed(job: Job, err: unknown, seq: number): void {
+    this.#d.counts.failed++;
+    this.sendError(job, err, seq);
+  }
+
+  #disarm(run: TaskRun): void {
+    if (run.timer !== undefined) clearTimeout(run.timer);
   }
 
   sendOk(job: Job, payload: unknown, seq: number, final: boolean): void {
