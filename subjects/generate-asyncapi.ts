@@ -33,6 +33,8 @@ function schemaOf(name: MessageName): Record<string, unknown> {
 }
 
 const msgRef = (name: MessageName) => ({ $ref: `#/components/messages/${name}` });
+import { huntChannels, huntOperations } from "./asyncapi-hunts.js";
+
 const chRef = (name: string) => ({ $ref: `#/channels/${name}` });
 
 export function buildAsyncApi(): Record<string, unknown> {
@@ -166,6 +168,7 @@ export function buildAsyncApi(): Record<string, unknown> {
       parameters: { prefix: prefixParam },
       messages: { FailoverEvent: msgRef("FailoverEvent") },
     },
+    ...huntChannels(p, prefixParam, idParam, msgRef),
     collectorAdvert: {
       address: `$KV.${p}_collectors.{collectorId}`,
       description:
@@ -318,6 +321,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     watchAdverts: op("receive", "collectorAdvert", "Routers watch the bucket.", [
       "CollectorAdvert",
     ]),
+    ...huntOperations(op),
   };
   return {
     asyncapi: "3.0.0",

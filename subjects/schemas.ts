@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ALL_CAPS, DOMAINS, HEALTH_VALUES } from "./caps.js";
 import { ERROR_CODES } from "./codes.js";
 import { SelectorSchema } from "./selector.js";
+import * as hunts from "./hunts.js";
 
 /**
  * zod schemas of every message on the wire. Every string and array is bounded so that hostile
@@ -362,5 +363,15 @@ export const MessageSchemas = {
   StatsReply,
   CollectorEvent,
   FailoverEvent,
+  // hunts.ts builds on this file: read when used, after both modules are loaded.
+  get HuntRecord(): typeof hunts.HuntRecord {
+    return hunts.HuntRecord;
+  },
+  get HuntClaim(): typeof hunts.HuntClaim {
+    return hunts.HuntClaim;
+  },
+  get HuntPartResult(): typeof hunts.HuntPartResult {
+    return hunts.HuntPartResult;
+  },
 } as const;
 export type MessageName = keyof typeof MessageSchemas;
