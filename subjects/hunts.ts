@@ -110,8 +110,6 @@ export const HuntPartResult = z.object({
 });
 export type HuntPartResult = z.infer<typeof HuntPartResult>;
 
-
-
 const SAFE = /^[A-Za-z0-9_-]+$/;
 
 /**

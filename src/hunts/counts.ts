@@ -13,7 +13,15 @@ export interface PartCounts {
 }
 
 export function tally(claims: Iterable<Pick<HuntClaim, "state">>): PartCounts {
-  const c: PartCounts = { claimed: 0, sent: 0, ok: 0, error: 0, timedOut: 0, lost: 0, cancelled: 0 };
+  const c: PartCounts = {
+    claimed: 0,
+    sent: 0,
+    ok: 0,
+    error: 0,
+    timedOut: 0,
+    lost: 0,
+    cancelled: 0,
+  };
   for (const { state } of claims) {
     c.claimed++;
     if (state === "sent") c.sent++;

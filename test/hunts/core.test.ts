@@ -73,12 +73,18 @@ describe("hunts - core", () => {
     const { clock, core } = setup();
     core.collector({ advert: advert("a", { labels: { zone: "eu" } }), routable: true });
     core.collector({ advert: advert("b", { labels: { zone: "us" } }), routable: true });
-    core.collector({ advert: advert("c", { capabilities: 0x02, labels: { zone: "eu" } }), routable: true });
+    core.collector({
+      advert: advert("c", { capabilities: 0x02, labels: { zone: "eu" } }),
+      routable: true,
+    });
     core.putHunt(KEY, hunt({ where: "zone=eu" }), 1);
     expect(ids(core.plan(clock.now()))).toEqual(["a"]);
     expect(ids(core.plan(clock.advance(10)))).toEqual([]);
     core.collector({ advert: advert("d", { labels: { zone: "eu" } }), routable: true });
-    core.collector({ advert: advert("a", { labels: { zone: "eu" }, heartbeatSeq: 5 }), routable: true });
+    core.collector({
+      advert: advert("a", { labels: { zone: "eu" }, heartbeatSeq: 5 }),
+      routable: true,
+    });
     expect(ids(core.plan(clock.advance(10)))).toEqual(["d"]);
   });
 
@@ -137,7 +143,8 @@ describe("hunts - core", () => {
   it("hunts - pauses past the error rate once minParts finished, with a reason; resume counts afresh", () => {
     const { clock, core } = setup();
     core.putHunt(KEY, hunt({ minParts: 4, maxErrorRate: 0.5 }), 1);
-    for (const id of ["a", "b", "c", "d", "e"]) core.collector({ advert: advert(id), routable: true });
+    for (const id of ["a", "b", "c", "d", "e"])
+      core.collector({ advert: advert(id), routable: true });
     core.plan(clock.now());
     core.putClaim(KEY, "a", settled("a", "error"), 2);
     core.putClaim(KEY, "b", settled("b", "timed_out"), 3);
@@ -161,7 +168,11 @@ describe("hunts - core", () => {
   it("hunts - expires at expiresAt, running or paused; a stopped hunt cancels its parts once", () => {
     const { clock, core } = setup();
     core.putHunt(KEY, hunt({ expiresAt: T0 + 100 }), 1);
-    core.putHunt("bob.h2", hunt({ huntId: "h2", createdBy: "bob", state: "paused", expiresAt: T0 + 100 }), 1);
+    core.putHunt(
+      "bob.h2",
+      hunt({ huntId: "h2", createdBy: "bob", state: "paused", expiresAt: T0 + 100 }),
+      1,
+    );
     core.putHunt("bob.h3", hunt({ huntId: "h3", createdBy: "bob", state: "stopped" }), 1);
     const first = core.plan(clock.now());
     expect(first.expire).toEqual([]);
