@@ -26,6 +26,20 @@ export class NoCapableCollectorError extends MeshError {
   }
 }
 
+/**
+ * Collectors advertise the capabilities, but none that is routable matches the submit's selector
+ * or named instances (`targeting`: what it asked for, e.g. `where zone=eu`).
+ */
+export class NoMatchingCollectorError extends NoCapableCollectorError {
+  readonly targeting: string;
+  constructor(required: number, capabilities: string, targeting: string) {
+    super(required, capabilities);
+    this.name = "NoMatchingCollectorError";
+    this.message = `no routable collector with ${capabilities} matches ${targeting}`;
+    this.targeting = targeting;
+  }
+}
+
 /** A bounded queue is full; the caller sees it at once. */
 export class OverloadedError extends MeshError {
   readonly limit: number;

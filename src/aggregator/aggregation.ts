@@ -1,4 +1,5 @@
 import type {
+  InstanceOutcome,
   AggregatedResult,
   AggregationStatus,
   ErrorBody,
@@ -7,6 +8,7 @@ import type {
 import type { HeapItem } from "../structures/heap.js";
 import type { ResultStream, StreamSource } from "./result-stream.js";
 import { resultBytes } from "./size.js";
+import type { Coverage } from "./coverage.js";
 
 /** Results in order: produced-at, then collector id, then seq. */
 export function compareResults(a: Result, b: Result): number {
@@ -49,6 +51,10 @@ export class Aggregation implements HeapItem, StreamSource {
   bytes = 0;
   duplicates = 0;
   readonly streams = new Set<ResultStream>();
+  /** A fan-out: who it targeted and how each did. */
+  coverage: Coverage | undefined;
+  /** How each instance did, as a verdict decided elsewhere says (over `coverage`). */
+  instances: InstanceOutcome[] | undefined;
   /** `whenComplete`'s promise, made on first ask. */
   done: { promise: Promise<AggregatedResult>; resolve: (r: AggregatedResult) => void } | undefined;
   readonly #seen = new Set<string>();
@@ -164,6 +170,8 @@ export class Aggregation implements HeapItem, StreamSource {
       completedAt: now,
     };
     if (error !== undefined) out.error = error;
+    const instances = this.instances ?? this.coverage?.outcomes();
+    if (instances !== undefined) out.instances = instances;
     return out;
   }
 }

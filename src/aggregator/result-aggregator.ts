@@ -2,6 +2,7 @@ import {
   isToken,
   type AggregatedResult,
   type AggregationStatus,
+  type InstanceOutcome,
   type Result,
 } from "../../subjects/index.js";
 import { defaultDeps, type Clock, type Deps } from "../clock.js";
@@ -13,6 +14,7 @@ import { Aggregation } from "./aggregation.js";
 import { dedupKeyFn, parseAggregatorOptions } from "./options.js";
 import { ResultStream, type StreamLimits, type StreamSource } from "./result-stream.js";
 import { resultBytes } from "./size.js";
+import { Coverage } from "./coverage.js";
 import type {
   AggregationOptions,
   AggregationStats,
@@ -97,12 +99,20 @@ export class ResultAggregator {
       opts.expected,
       opts.minResults,
     );
+    if (opts.targets !== undefined || opts.notReached !== undefined) {
+      agg.coverage = new Coverage(opts.targets ?? [], opts.notReached);
+    }
     // A reused id starts afresh: its old result no longer answers getAggregation.
     const old = this.#completed.get(correlationId);
     if (old !== undefined) this.#forget(old);
     this.#active.set(correlationId, agg);
     this.#deadlines.push(agg);
     this.#stats.started++;
+  }
+
+  /** A fan-out's part went out to `collectorId` (completeness tells sent from not reached). */
+  sent(correlationId: string, collectorId: string): void {
+    this.#active.get(correlationId)?.coverage?.sent(collectorId);
   }
 
   /** Sets how many parts complete the aggregation (after routing); returns it if that completes it. */
@@ -140,6 +150,7 @@ export class ResultAggregator {
         break;
     }
     this.#stats.resultsAggregated++;
+    agg.coverage?.result(result);
     for (const fn of this.#onAdded) fn(result);
     for (const s of [...agg.streams]) s.fill(true);
     return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
@@ -166,11 +177,12 @@ export class ResultAggregator {
   end(
     correlationId: string,
     status: AggregationStatus,
-    opts: { expected?: number; error?: MeshError } = {},
+    opts: { expected?: number; error?: MeshError; instances?: InstanceOutcome[] } = {},
   ): AggregatedResult | undefined {
     const agg = this.#active.get(correlationId);
     if (agg === undefined) return undefined;
     if (opts.expected !== undefined) agg.expected = opts.expected;
+    if (opts.instances !== undefined) agg.instances = opts.instances;
     return this.#finish(agg, status, opts.error);
   }
 

@@ -54,6 +54,10 @@ export interface AggregationOptions {
   minResults?: number;
   /** Ends the aggregation `partial` (or `timed_out`) this long after it started. */
   timeoutMs: number;
+  /** A fan-out's instances: the result then lists how each did (`instances`). */
+  targets?: readonly string[];
+  /** Instances it was meant for that were not there to send to (named, but unknown or unroutable). */
+  notReached?: readonly string[];
 }
 
 export interface AggregationStats {

@@ -1,6 +1,13 @@
 import { InvalidArgumentError } from "commander";
 import { MeshError } from "../errors.js";
-import { isToken, parseCaps, parsePriority, type TaskPriority } from "../../subjects/index.js";
+import {
+  MAX_NAMED_COLLECTORS,
+  isToken,
+  parseCaps,
+  parsePriority,
+  parseSelector,
+  type TaskPriority,
+} from "../../subjects/index.js";
 import { durationArgText } from "./format.js";
 import { LABELS } from "./limits.js";
 
@@ -128,4 +135,24 @@ export function collectList(value: string, previous: string[] = []): string[] {
 function reason(err: unknown): string {
   if (err instanceof MeshError || err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A label selector (`zone=eu,role!=db`); a mistake is named with its position. */
+export function selectorArg(value: string): string {
+  try {
+    parseSelector(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return value;
+}
+
+/** Comma-separated collector ids, each one subject token. */
+export function collectorsArg(value: string): string[] {
+  const ids = value.split(",").map((s) => s.trim());
+  if (ids.length > MAX_NAMED_COLLECTORS) {
+    throw new InvalidArgumentError(`At most ${MAX_NAMED_COLLECTORS} collectors.`);
+  }
+  for (const id of ids) parseId(id);
+  return ids;
 }

@@ -10,6 +10,7 @@ import { decode, encode } from "../codec.js";
 import { ErrorCode, MeshError } from "../errors.js";
 import { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "../coordinator/submit-plan.js";
+import { targetingFields } from "../coordinator/targeting.js";
 import type { MeshClientOptions } from "./options.js";
 import type { SubmissionHandle } from "./types.js";
 import { rememberSigned } from "../signing.js";
@@ -76,6 +77,7 @@ export class FastSubmitter {
       durable: false,
       ...(plan.payload !== undefined ? { payload: plan.payload } : {}),
       ...(plan.expected !== undefined ? { expected: plan.expected } : {}),
+      ...targetingFields(plan.target),
     };
     const data = encode(SubmitRequest, req);
     const timeoutMs = plan.timeoutMs + 2 * this.#opts.verdictGraceMs;
@@ -122,7 +124,7 @@ export class FastSubmitter {
       if (h?.get(MeshHeaders.Record) === "verdict") {
         const v = decode(AggregatedResult, msg.data, { subject: msg.subject });
         const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
-        this.#agg.end(id, v.status, { expected: v.expected, error });
+        this.#agg.end(id, v.status, { expected: v.expected, error, instances: v.instances });
       } else {
         const r = decode(Result, msg.data, { subject: msg.subject });
         const signature = checker ? h?.get(MeshHeaders.Signature) : undefined;

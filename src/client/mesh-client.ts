@@ -17,6 +17,7 @@ import { ResultAggregator } from "../aggregator/index.js";
 import { DedupKey } from "../aggregator/types.js";
 import type { MeshIterator } from "../structures/iterator.js";
 import { planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
+import { targetingFields } from "../coordinator/targeting.js";
 import type { SubmitOptions, TaskSpec } from "../coordinator/types.js";
 import {
   ResultJournal,
@@ -180,6 +181,7 @@ export class MeshClient {
       deadline: now + plan.timeoutMs,
       ...(plan.payload !== undefined ? { payload: plan.payload } : {}),
       ...(plan.expected !== undefined ? { expected: plan.expected } : {}),
+      ...targetingFields(plan.target),
     };
     this.#listen();
     // The client's own verdict is due a grace period after the deadline.
@@ -291,7 +293,8 @@ export class MeshClient {
 
   #conclude(v: AggregatedResult): void {
     const error = v.error ? new MeshError(v.error.code, v.error.message) : undefined;
-    this.#agg.end(v.correlationId, v.status, { expected: v.expected, error });
+    const { expected, instances } = v;
+    this.#agg.end(v.correlationId, v.status, { expected, error, instances });
   }
 
   /** Reads what was stored for `id` and applies it (after a reconnect, or a resubmit). */

@@ -22,6 +22,7 @@ import { parseCollectorOptions, type CollectorInit, type CollectorOptions } from
 import { PriorityFifo } from "./task-queue.js";
 import { TaskRun, TaskRunner, type Job } from "./runner.js";
 import { TaskControl } from "./control.js";
+import { advertLabels } from "./labels.js";
 import { createSigner, type ResultSigner } from "../signing.js";
 import type { CollectorStats } from "./types.js";
 
@@ -68,11 +69,14 @@ export class Collector {
   readonly #control: TaskControl;
   #cancels: Subscription | undefined;
   readonly #signer: ResultSigner | undefined;
+  /** The advert's labels: the standard ones and the collector's own (labels.ts). */
+  readonly #labels: Record<string, string>;
 
   constructor(init: CollectorInit) {
     this.opts = parseCollectorOptions(init);
     this.#subjects = new Subjects(this.opts.prefix);
     this.#startedAt = this.opts.clock.now();
+    this.#labels = advertLabels(this.opts);
     this.#signer = this.opts.sign === undefined ? undefined : createSigner(this.opts.sign);
     this.#runner = new TaskRunner({
       signer: this.#signer,
@@ -119,7 +123,7 @@ export class Collector {
       maxConcurrency: o.maxConcurrency,
       inFlight: this.inFlight,
       weight: o.weight,
-      labels: o.labels,
+      labels: this.#labels,
       startedAt: this.#startedAt,
       heartbeatSeq: 0,
       heartbeatAt: o.clock.now(),

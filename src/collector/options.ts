@@ -35,7 +35,15 @@ export interface CollectorOptions {
   maxConcurrency: number;
   /** Tasks accepted beyond maxConcurrency wait in the collector's own priority queue, up to this. */
   maxQueued: number;
+  /**
+   * Labels in the advert, for selectors (`--where role=web`). The standard ones (host, os,
+   * kernel, zone, type, version) are added unless `standardLabels` is false; these win over them.
+   */
   labels: Record<string, string>;
+  /** The zone label (a data centre, region or network segment); none by default. */
+  zone: string | undefined;
+  /** Advertise the standard labels (default true). */
+  standardLabels: boolean;
   /** Relative weight for weighted balancing. */
   weight: number;
   prefix: string;
@@ -78,6 +86,8 @@ const KNOWN: readonly (keyof CollectorOptions)[] = [
   "maxConcurrency",
   "maxQueued",
   "labels",
+  "zone",
+  "standardLabels",
   "weight",
   "prefix",
   "heartbeatMs",
@@ -99,6 +109,8 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
     maxConcurrency: DEFAULT_MAX_CONCURRENCY,
     maxQueued: DEFAULT_MAX_QUEUED,
     labels: {},
+    zone: undefined,
+    standardLabels: true,
     weight: 1,
     prefix: DEFAULT_PREFIX,
     ttlMs: DEFAULT_TTL_MS,

@@ -11,6 +11,7 @@ import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
 import { Liveness } from "./liveness.js";
+import type { Targeting } from "./targeting.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import type { Flight } from "./flights.js";
@@ -133,7 +134,7 @@ export class Coordinator implements CoordinatorApi {
       aggregator: p.aggregator,
       logger: o.logger,
       now: () => o.clock.now(),
-      targets: (required) => this.#targets(required, true) ?? [],
+      targets: (required, target) => this.#targets(required, true, target) ?? [],
       start: (plan, spec) => this.#starter.start(plan, spec),
     });
     const { prefix, advertTtlMs: ttlMs, logger } = o;
@@ -287,15 +288,17 @@ export class Coordinator implements CoordinatorApi {
   #durableFor(spec: TaskSpec, opts: SubmitOptions): MeshClient | undefined {
     if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
     if (opts.durable === false || this.#client === undefined) return undefined;
-    this.#targets(planSubmit(spec, opts, this.opts.defaultTimeoutMs).required, false);
+    const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
+    this.#targets(plan.required, false, plan.target);
     return this.#client;
   }
 
   #begin(spec: TaskSpec, opts: SubmitOptions): string {
     if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
-    const owners = this.#targets(plan.required, plan.mode === "all");
-    const id = this.#starter.start(plan, { owners });
+    const owners = this.#targets(plan.required, plan.mode === "all", plan.target);
+    const notReached = owners && this.#dispatcher.notReached(plan.target, owners);
+    const id = this.#starter.start(plan, { owners, notReached });
     const signal = opts.signal;
     if (signal !== undefined) {
       const abort = () => this.cancel(id, "aborted by its submitter");
@@ -305,9 +308,9 @@ export class Coordinator implements CoordinatorApi {
     return id;
   }
 
-  #targets(required: number, all: boolean): string[] | undefined {
+  #targets(required: number, all: boolean, target?: Targeting): string[] | undefined {
     try {
-      return this.#dispatcher.targets(required, all);
+      return this.#dispatcher.targets(required, all, target);
     } catch (err) {
       if (err instanceof NoCapableCollectorError) {
         this.#p.counters.noCapable++;

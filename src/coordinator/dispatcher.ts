@@ -4,6 +4,7 @@ import type { CapabilityRouter } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import type { TaskLedger, TaskEntry } from "./ledger.js";
+import { fits, noMatch, placeTargeted, type Targeting } from "./targeting.js";
 
 /** What the dispatcher needs done on NATS, and whom it tells about tasks it cannot place. */
 export interface DispatcherPort {
@@ -44,19 +45,37 @@ export class Dispatcher {
    * each part for a fan-out (those the balancer would use now: an ejected one would hold its part
    * back). NoCapableCollectorError when nobody advertises `required`, or a fan-out finds no one.
    */
-  targets(required: number, all: boolean): string[] | undefined {
-    const { balancer } = this.#p;
+  targets(required: number, all: boolean, target?: Targeting): string[] | undefined {
+    const { balancer, router } = this.#p;
+    const narrowed = target !== undefined && (target.where ?? target.collectors) !== undefined;
     if (!all) {
       if (balancer.capable(required) === 0) {
         throw new NoCapableCollectorError(required, formatCaps(required));
       }
+      if (
+        narrowed &&
+        !balancer.routable(required).some((id) => fits(target, router.get(id)?.advert))
+      ) {
+        throw noMatch(required, target);
+      }
       return undefined;
     }
-    const routable = balancer.routable(required);
+    let routable = balancer.routable(required);
+    if (narrowed) routable = routable.filter((id) => fits(target, router.get(id)?.advert));
     const usable = routable.filter((id) => !balancer.isEjected(id));
     const ids = usable.length > 0 ? usable : [...routable];
-    if (ids.length === 0) throw new NoCapableCollectorError(required, formatCaps(required));
+    if (ids.length === 0) {
+      if (narrowed) throw noMatch(required, target);
+      throw new NoCapableCollectorError(required, formatCaps(required));
+    }
     return ids;
+  }
+
+  /** A fan-out's named instances it will not send to (unknown, unroutable, or not capable). */
+  notReached(target: Targeting | undefined, ids: readonly string[]): string[] {
+    if (target?.collectors === undefined) return [];
+    const sent = new Set(ids);
+    return [...target.collectors].filter((id) => !sent.has(id));
   }
 
   /** A new or re-sent task: placed now when possible, else queued (OverloadedError past the bound). */
@@ -110,6 +129,8 @@ export class Dispatcher {
     const entry = ledger.get(task.taskId);
     if (entry === undefined) return true; // ended meanwhile (timeout): drop from the queue
     const { requiredCapabilities: required, taskId } = task;
+    const target = entry.submission.target;
+    if (target !== undefined) return this.#placeTargeted(entry, target);
     // Instances that failed this task are passed over while another can take it.
     const pick = balancer.selectCollector(required, taskId, entry.avoid);
     if (pick !== undefined) {
@@ -121,6 +142,22 @@ export class Dispatcher {
       return true;
     }
     return false;
+  }
+
+  #placeTargeted(entry: TaskEntry, target: Targeting): boolean {
+    const { requiredCapabilities: required, taskId } = entry.task;
+    if (this.#p.balancer.capable(required) === 0) {
+      this.#port.unplaceable(entry, new NoCapableCollectorError(required, formatCaps(required)));
+      return true;
+    }
+    const pick = placeTargeted(this.#p, target, required, taskId, entry.avoid);
+    if (pick === null) {
+      this.#port.unplaceable(entry, noMatch(required, target));
+      return true;
+    }
+    if (pick === undefined) return false;
+    this.#dispatch(entry, pick);
+    return true;
   }
 
   #placeOwned(entry: TaskEntry): void {

@@ -15,6 +15,7 @@ import type { DurableOptions } from "../durable/options.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "./submit-plan.js";
 import type { StartSpec } from "./starter.js";
+import { parseTargeting, type Targeting } from "./targeting.js";
 import { MeshClient } from "../client/mesh-client.js";
 import type { SigningKeySource } from "../client/verify.js";
 
@@ -24,8 +25,8 @@ export interface DurableHooks {
   readonly aggregator: ResultAggregator;
   readonly logger: Logger;
   readonly now: () => number;
-  /** Fan-out targets for `required` (NoCapableCollectorError when none). */
-  targets(required: number): string[];
+  /** Fan-out targets for `required`, narrowed by `target` (NoCapableCollectorError when none). */
+  targets(required: number, target: Targeting | undefined): string[];
   /** Starts the submission's remaining parts; returns its correlation id. */
   start(plan: SubmitPlan, spec: StartSpec): string;
 }
@@ -177,6 +178,7 @@ export class DurableRuns {
     const finals = new Set(prior?.results.filter((r) => r.final).map((r) => r.taskId));
     const seed = prior?.results ?? [];
     const timeoutMs = Math.max(1, s.deadline - this.#hooks.now());
+    const target = parseTargeting(s);
     if (s.mode === "one") {
       const taskId = taskIdOf(s.correlationId, 0);
       return finals.has(taskId)
@@ -185,7 +187,7 @@ export class DurableRuns {
     }
     let parts = prior?.plan?.parts;
     if (parts === undefined) {
-      parts = this.#hooks.targets(s.requiredCapabilities).map((collectorId, i) => ({
+      parts = this.#hooks.targets(s.requiredCapabilities, target).map((collectorId, i) => ({
         taskId: taskIdOf(s.correlationId, i),
         collectorId,
       }));
@@ -199,7 +201,10 @@ export class DurableRuns {
       });
     }
     const open = parts.filter((p) => !finals.has(p.taskId));
+    const planned = new Set(parts.map((p) => p.collectorId));
+    const notReached = [...(target?.collectors ?? [])].filter((id) => !planned.has(id));
     return {
+      notReached,
       owners: open.map((p) => p.collectorId),
       taskIds: open.map((p) => p.taskId),
       expected: s.expected ?? parts.length,
@@ -285,6 +290,7 @@ function planOf(s: DurableSubmission, now: number): SubmitPlan {
     expected: s.expected,
     correlationId: s.correlationId,
     payload: s.payload,
+    target: parseTargeting(s),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, type SubmitMode, type Task, type TaskPriority } from "../../subjects/index.js";
 import { MeshError } from "../errors.js";
+import type { Targeting } from "./targeting.js";
 
 /** One accepted submit: its tasks (one, or a part per instance for a fan-out). */
 export interface Submission {
@@ -11,6 +12,8 @@ export interface Submission {
   readonly ctx: unknown;
   /** A durable submission's submitter (the owner token of its subjects). */
   readonly owner: string | undefined;
+  /** A `one` submit narrowed by selector or named instances, or with a preference. */
+  readonly target: Targeting | undefined;
 }
 
 /** A task between submit and its final result. */
@@ -78,8 +81,9 @@ export class TaskLedger {
     priority: TaskPriority,
     ctx: unknown,
     owner?: string,
+    target?: Targeting,
   ): Submission {
-    const sub: Submission = { correlationId, mode, priority, taskIds: [], ctx, owner };
+    const sub: Submission = { correlationId, mode, priority, taskIds: [], ctx, owner, target };
     this.#submissions.set(correlationId, sub);
     return sub;
   }

@@ -51,6 +51,7 @@ export class TaskSender {
     const now = clock.now();
     const flight = flights.start(task, collectorId, now);
     this.#p.detector.working(collectorId, now);
+    if (entry.owner !== undefined) this.#p.aggregator.sent(task.correlationId, collectorId);
     distributor.recordDispatched(task);
     this.#metrics.dispatched(task.priority, now - task.createdAt);
     const reply = `${this.#resultPrefix}${task.taskId}.${task.attempt}`;

@@ -110,6 +110,9 @@ export class CoordinatorService {
       priority: req.priority,
       correlationId: req.correlationId,
       durable: req.durable,
+      where: req.where,
+      collectors: req.collectors,
+      prefer: req.prefer,
     };
     try {
       if (req.stream === true) {

@@ -20,6 +20,8 @@ export interface StartSpec {
   readonly seed?: readonly Result[];
   /** A durable submission's submitter. */
   readonly owner?: string;
+  /** A fan-out's named instances that could not be sent to: reported not reached. */
+  readonly notReached?: readonly string[];
 }
 
 /** The parts of one submission still to be handed to the dispatcher. */
@@ -107,9 +109,11 @@ export class SubmissionStarter {
     const { correlationId } = first;
     const span = startSubmitSpan(correlationId, plan, parts);
     const expected = spec.expected ?? plan.expected ?? parts;
-    aggregator.startAggregation(correlationId, { expected, timeoutMs });
+    const coverage =
+      plan.mode === "all" ? { targets: spec.owners ?? [], notReached: spec.notReached } : {};
+    aggregator.startAggregation(correlationId, { expected, timeoutMs, ...coverage });
     for (const r of spec.seed ?? []) aggregator.addResult(r);
-    const sub = ledger.open(correlationId, plan.mode, priority, span.ctx, spec.owner);
+    const sub = ledger.open(correlationId, plan.mode, priority, span.ctx, spec.owner, plan.target);
     void aggregator.whenComplete(correlationId).then((r) => {
       this.#attempts.closed(sub);
       if (ledger.size === 0 && this.waiting === 0) this.#idle();

@@ -21,6 +21,7 @@ import {
 } from "../telemetry/tracing.js";
 import type { TaskSpec as DistributorTaskSpec } from "../distributor/types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
+import { parseTargeting, type Targeting } from "./targeting.js";
 
 /** A submit's arguments, checked once. */
 export interface SubmitPlan {
@@ -31,6 +32,8 @@ export interface SubmitPlan {
   readonly expected: number | undefined;
   readonly correlationId: string | undefined;
   readonly payload: unknown;
+  /** Who it may run on (selector, named instances) and who first (prefer). */
+  readonly target: Targeting | undefined;
 }
 
 /** Checks a submit's arguments; InvalidArgumentError names the first that is wrong. */
@@ -61,6 +64,7 @@ export function planSubmit(
     expected,
     correlationId: opts.correlationId,
     payload: spec.payload,
+    target: parseTargeting(opts),
   };
 }
 

@@ -30,6 +30,12 @@ export interface SubmitOptions {
   durable?: boolean;
   /** Aborting it cancels the submission (it ends `cancelled`). */
   signal?: AbortSignal;
+  /** Only instances whose labels match: `zone=eu,role!=db`, `host~web-*` (subjects/selector.ts). */
+  where?: string;
+  /** Only these instances (by collector id). */
+  collectors?: readonly string[];
+  /** `one`: instances that match this first while they have room, the others when not. */
+  prefer?: string;
 }
 
 /**

@@ -46,9 +46,15 @@ export function collectorCommand(): Command {
     )
     .addOption(
       markRepeatable(
-        new Option("--label <key=value>", "label in the advert (repeatable, at most 32)").argParser(
-          collectLabel,
-        ),
+        new Option(
+          "--label <key=value>",
+          "label in the advert, for --where (repeatable, at most 26; host, os, kernel, type and version are always there)",
+        ).argParser(collectLabel),
+      ),
+    )
+    .addOption(
+      new Option("--zone <zone>", "the zone label: a region, data centre or network segment").env(
+        "MESH_ZONE",
       ),
     )
     .option(

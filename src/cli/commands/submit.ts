@@ -4,7 +4,15 @@ import { lazyAction, markRequired } from "../action.js";
 import { addCommonOptions } from "../common.js";
 import { hintValues } from "../hints.js";
 import { MAX_EXPECTED, TASK_TIMEOUT } from "../limits.js";
-import { countArg, durationArg, parseCapsArg, parseId, parsePriorityArg } from "../parse.js";
+import {
+  collectorsArg,
+  countArg,
+  durationArg,
+  parseCapsArg,
+  parseId,
+  parsePriorityArg,
+  selectorArg,
+} from "../parse.js";
 import { OUTPUT_FORMATS } from "../results/render.js";
 
 export function submitCommand(): Command {
@@ -53,6 +61,17 @@ export function submitCommand(): Command {
       new Option("--timeout <duration>", "task deadline, at most 1h")
         .argParser(durationArg(TASK_TIMEOUT))
         .default(5000, "5s"),
+    )
+    .option(
+      "--where <selector>",
+      "only collectors whose labels match: host=web-1, 'zone=eu,role!=db', 'host~web-*' (= != ~ !~; ~ is a glob; every term must hold)",
+      selectorArg,
+    )
+    .option("--collectors <ids>", "only these collectors (comma-separated ids)", collectorsArg)
+    .option(
+      "--prefer <selector>",
+      "--mode one: collectors that match first while they have room, the others when not",
+      selectorArg,
     )
     .option(
       "--expected <n>",

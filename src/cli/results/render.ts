@@ -3,6 +3,7 @@ import { oneLine } from "../errors.js";
 import { formatMs, jsonLine, summarizePayload, table } from "../format.js";
 import { recognise, recordsOf } from "./records.js";
 import { pathTable, processTable, socketTable } from "./tables.js";
+import { formatCoverage } from "./coverage.js";
 
 /** How `submit` prints: tables for people, one JSON line, or a JSON line per record. */
 export const OUTPUT_FORMATS = ["table", "json", "jsonl"] as const;
@@ -32,6 +33,8 @@ export function formatResult(r: AggregatedResult): string {
     ` (correlation ${r.correlationId})`;
   const lines = [head];
   if (r.error) lines.push(`error ${r.error.code}: ${oneLine(r.error.message)}`);
+  const coverage = formatCoverage(r);
+  if (coverage !== "") lines.push(coverage);
   else if (r.received < r.expected && r.status !== "complete") {
     lines.push(
       `${r.expected - r.received} result(s) missing at the deadline; ` +

@@ -10,6 +10,7 @@ import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
 import { LABELS, MAX_ROOTS, TTL_PER_HEARTBEAT } from "../limits.js";
+import { STANDARD_LABELS } from "../../collector/labels.js";
 import { startTelemetry } from "../telemetry.js";
 
 type CollectorTypeName = keyof typeof referenceCollectors;
@@ -20,6 +21,7 @@ interface CollectorFlags {
   maxConcurrency?: number;
   roots?: string[];
   label?: Record<string, string>;
+  zone?: string;
   heartbeat?: number;
   advertTtl?: number;
   /** The earlier name of advertTtl. */
@@ -101,9 +103,11 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
   const ref = referenceCollectors[flags.type];
   const roots = await checkedRoots(flags, cmd.getOptionValueSource("roots"));
   const { heartbeatMs, ttlMs } = heartbeatAndTtl(flags);
-  const labels = { host: hostname().slice(0, 256), ...flags.label };
-  if (Object.keys(labels).length > LABELS.max) {
-    throw new CliError(`--label: at most ${LABELS.max - 1} labels besides host`);
+  const labels = flags.label ?? {};
+  if (Object.keys(labels).length > LABELS.max - STANDARD_LABELS.length) {
+    throw new CliError(
+      `--label: at most ${LABELS.max - STANDARD_LABELS.length} labels besides the standard ones`,
+    );
   }
   // With an identity from `collector-mesh auth`, its name is the id its permissions allow.
   const id = flags.id ?? identityName(common.nkey, "collector") ?? defaultCollectorId(ref.type);
@@ -131,6 +135,7 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
         handler,
         maxConcurrency: flags.maxConcurrency ?? ref.defaultMaxConcurrency,
         labels,
+        zone: flags.zone,
         prefix: common.prefix,
         heartbeatMs,
         ttlMs,

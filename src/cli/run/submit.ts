@@ -24,6 +24,9 @@ interface SubmitFlags {
   correlationId?: string;
   owner?: string;
   verify?: boolean;
+  where?: string;
+  collectors?: string[];
+  prefer?: string;
 }
 
 export async function run(
@@ -42,6 +45,9 @@ export async function run(
     mode: flags.mode,
     expected: flags.expected,
     timeoutMs: flags.timeout,
+    ...(flags.where !== undefined ? { where: flags.where } : {}),
+    ...(flags.collectors !== undefined ? { collectors: flags.collectors } : {}),
+    ...(flags.prefer !== undefined ? { prefer: flags.prefer } : {}),
   };
   const body = encode(SubmitRequest, req);
   checkSize(body.length, MAX_REQUEST_BYTES, describeSource(source), "a coordinator accepts");
@@ -123,6 +129,9 @@ export async function submitTask(
       expected: req.expected,
       timeoutMs: req.timeoutMs,
       priority: req.priority,
+      where: req.where,
+      collectors: req.collectors,
+      prefer: req.prefer,
       ...(correlationId !== undefined ? { correlationId } : {}),
     },
   );
