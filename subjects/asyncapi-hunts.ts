@@ -1,4 +1,4 @@
-import type { MessageName } from "./schemas.js";
+import type { MessageName } from "./messages.js";
 
 /** Channels and operations of hunts, for generate-asyncapi.ts. */
 

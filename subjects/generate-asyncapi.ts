@@ -12,9 +12,8 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGE_ELEMENTS,
   MAX_NESTING_DEPTH,
-  MessageSchemas,
-  type MessageName,
 } from "./schemas.js";
+import { MessageSchemas, type MessageName } from "./messages.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
 import { MeshHeaders } from "./headers.js";

@@ -4,5 +4,6 @@ export * from "./errors.js";
 export * from "./headers.js";
 export * from "./hunts.js";
 export * from "./schemas.js";
+export * from "./messages.js";
 export * from "./selector.js";
 export * from "./subjects.js";

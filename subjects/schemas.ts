@@ -2,7 +2,6 @@ import { z } from "zod";
 import { ALL_CAPS, DOMAINS, HEALTH_VALUES } from "./caps.js";
 import { ERROR_CODES } from "./codes.js";
 import { SelectorSchema } from "./selector.js";
-import * as hunts from "./hunts.js";
 
 /**
  * zod schemas of every message on the wire. Every string and array is bounded so that hostile
@@ -344,8 +343,8 @@ export const FailoverEvent = z.object({
 });
 export type FailoverEvent = z.infer<typeof FailoverEvent>;
 
-/** Every message schema by name (used by the AsyncAPI generator and the property tests). */
-export const MessageSchemas = {
+/** The message schemas of this file by name; every message of the contract is in messages.ts. */
+export const CoreMessageSchemas = {
   CollectorAdvert,
   Task,
   Result,
@@ -363,15 +362,4 @@ export const MessageSchemas = {
   StatsReply,
   CollectorEvent,
   FailoverEvent,
-  // hunts.ts builds on this file: read when used, after both modules are loaded.
-  get HuntRecord(): typeof hunts.HuntRecord {
-    return hunts.HuntRecord;
-  },
-  get HuntClaim(): typeof hunts.HuntClaim {
-    return hunts.HuntClaim;
-  },
-  get HuntPartResult(): typeof hunts.HuntPartResult {
-    return hunts.HuntPartResult;
-  },
 } as const;
-export type MessageName = keyof typeof MessageSchemas;

@@ -92,8 +92,9 @@ export function outcomeOf(r: AggregatedResult, collectorId: string): PartOutcome
     case "timed_out":
       return { state: "timed_out", results, ...withCode };
     case "lost":
-    case "not_reached":
       return { state: "lost", results, ...withCode };
+    case "not_reached":
+      return { state: "lost", results, ...withCode, notReached: true };
     case "cancelled":
       return { state: "cancelled", results, ...withCode };
     default:
@@ -112,7 +113,9 @@ export function outcomeOf(r: AggregatedResult, collectorId: string): PartOutcome
 function thrownOutcome(err: unknown): PartOutcome {
   const e = MeshError.from(err);
   // The collector is gone from routing (left, or stale) by the time the part went out.
-  if (e.code === ErrorCode.NoCapableCollector) return { state: "lost", code: e.code, results: [] };
+  if (e.code === ErrorCode.NoCapableCollector) {
+    return { state: "lost", code: e.code, results: [], notReached: true };
+  }
   if (e.code === ErrorCode.Cancelled) return { state: "cancelled", code: e.code, results: [] };
   return { state: "error", code: e.code, results: [] };
 }

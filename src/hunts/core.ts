@@ -131,8 +131,11 @@ export class HuntCore {
     const h = this.#hunts.get(huntKey);
     if (!h) return;
     h.judging.delete(collectorId);
-    if (claim === undefined) h.claims.delete(collectorId);
-    else {
+    if (claim === undefined) {
+      h.claims.delete(collectorId);
+      const view = this.#collectors.get(collectorId);
+      if (view) this.#offer(h, collectorId, view);
+    } else {
       const old = h.claims.get(collectorId);
       if (old && old.revision > revision) return;
       h.claims.set(collectorId, { claim, revision });

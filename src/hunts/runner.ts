@@ -5,7 +5,7 @@ import type { Logger } from "../telemetry/logger.js";
 import type { CapabilityRouter, RouterUpdate } from "../router/index.js";
 import { encode } from "../codec.js";
 import { ErrorCode, MeshError } from "../errors.js";
-import { HuntPartResult, type HuntClaim, type HuntRecord } from "../../subjects/index.js";
+import { HuntPartResult, parseHuntKey, type HuntClaim, type HuntRecord } from "../../subjects/index.js";
 import type { Subjects } from "../../subjects/index.js";
 import { HuntCore, type StartPart } from "./core.js";
 import { BucketFollower, encodeClaim, openHuntStore, readClaim, readHunt } from "./store.js";
@@ -105,7 +105,11 @@ export class HuntRunner {
   }
 
   #claimEntry(e: KvEntry): void {
-    if (e.operation !== "PUT") return;
+    if (e.operation !== "PUT") {
+      const k = parseHuntKey(e.key);
+      if (k?.collectorId === undefined) return;
+      return this.#core.putClaim(e.key.slice(0, e.key.lastIndexOf(".")), k.collectorId, undefined);
+    }
     const r = readClaim(e);
     if ("invalid" in r) return this.#invalid(r.invalid);
     this.#core.putClaim(r.huntKey, r.claim.collectorId, r.claim, e.revision);
@@ -203,6 +207,11 @@ export class HuntRunner {
         .run(s.collectorId, h, abort.signal)
         .catch((err: unknown): PartOutcome => ({ state: "error", code: codeOf(err), results: [] }));
       const at = d.clock.now();
+      if (outcome.notReached) {
+        // Never sent: the claim goes, and the part waits for the collector to be routable again.
+        await store.claims.delete(key, { previousSeq: revision }).catch(() => undefined);
+        return;
+      }
       const stored = storedResult(h, claim, outcome, at, this.#o.partMaxBytes);
       const subject = d.subjects.huntResult(h.createdBy, h.huntId, s.collectorId);
       await store.js

@@ -5,6 +5,8 @@ export interface PartOutcome {
   readonly state: Exclude<PartState, "sent">;
   readonly code?: ErrorCode;
   readonly results: readonly Result[];
+  /** The part never went out (its collector was not routable then): it waits for it again. */
+  readonly notReached?: boolean;
 }
 
 /**
