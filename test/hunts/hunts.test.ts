@@ -49,7 +49,13 @@ describe("hunts - against a real server", () => {
     await until(() => settled(hunts, h.huntId, ["a", "b", "c"]), 8000, "b and c answered");
     const m = await claims(hunts, h.huntId);
     expect([...m.keys()].sort()).toEqual(["a", "b", "c"]); // us-1 does not match
-    expect(fleet.runs).toEqual(new Map([["a", 1], ["b", 1], ["c", 1]]));
+    expect(fleet.runs).toEqual(
+      new Map([
+        ["a", 1],
+        ["b", 1],
+        ["c", 1],
+      ]),
+    );
     expect([...m.values()].every((c) => c.runs === 1)).toBe(true);
     // Results stream in: one stored part per collector, with its result.
     const parts = [];
@@ -76,7 +82,8 @@ describe("hunts - against a real server", () => {
     await until(() => settled(hunts, h.huntId, ids), 10_000, "every part answered");
     const sent = [...(await claims(hunts, h.huntId)).values()].map((c) => c.sentAt).sort();
     // A tenth of a second of burst (at least 1) plus 4 a second: at most 5 in any second.
-    for (const s of sent) expect(sent.filter((x) => x >= s && x < s + 1000).length).toBeLessThanOrEqual(5);
+    for (const s of sent)
+      expect(sent.filter((x) => x >= s && x < s + 1000).length).toBeLessThanOrEqual(5);
     // Ten parts at 4/s with one in the bucket at the start: the last went out 2.25 s after the first.
     expect((sent.at(-1) ?? 0) - (sent[0] ?? 0)).toBeGreaterThanOrEqual(2200);
     expect(fleet.twice()).toEqual([]);
@@ -100,13 +107,19 @@ describe("hunts - against a real server", () => {
       10_000,
       "the hunt paused",
     );
-    expect(paused.record.reason).toMatch(/^error rate 100% \(3 of 3 parts failed or timed out\) passed 50%$/);
+    expect(paused.record.reason).toMatch(
+      /^error rate 100% \(3 of 3 parts failed or timed out\) passed 50%$/,
+    );
     expect(paused.record.changedBy).toBe("coord-h1");
     const before = paused.parts.length;
     expect(before).toBeLessThan(5);
     // Paused: a collector that joins waits.
     await fleet.start("ok-1");
-    await until(() => (hunts.show(h.huntId).then((v) => v.record.matched === 6)), 5000, "six matched");
+    await until(
+      () => hunts.show(h.huntId).then((v) => v.record.matched === 6),
+      5000,
+      "six matched",
+    );
     expect((await claims(hunts, h.huntId)).has("ok-1")).toBe(false);
     const resumed = await hunts.resume(h.huntId);
     expect(resumed).toMatchObject({ state: "running", epoch: 1, changedBy: "alice" });
@@ -131,6 +144,8 @@ describe("hunts - against a real server", () => {
       ["other", "running"],
       ["stop-me", "stopped"],
     ]);
-    await expect(hunts.start({ requiredCapabilities: 1, huntId: "other" })).rejects.toThrow(/other/);
+    await expect(hunts.start({ requiredCapabilities: 1, huntId: "other" })).rejects.toThrow(
+      /other/,
+    );
   });
 });
