@@ -133,4 +133,10 @@ export const SelectorSchema = z
     } catch (err) {
       ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
     }
+  })
+  // The grammar has no JSON Schema form: say it, and its bounds, for asyncapi.yaml.
+  .meta({
+    description:
+      'A label selector: terms `key op value` joined by ","; op is = != ~ !~ (~ a glob: * any run, ? one character); key [A-Za-z0-9_.-]+ (a label, or id / type / version); spaces around terms ignored; every term must hold. At most x-maxTerms terms, and maxLength counted in UTF-16 code units as well as in characters.',
+    "x-maxTerms": MAX_SELECTOR_TERMS,
   });

@@ -1,10 +1,12 @@
 /**
  * Golden vectors of the api and event messages: SubmitRequest, AggregatedResult, StatusRequest,
  * StatusReply, StatsRequest, StatsReply, CollectorEvent, FailoverEvent. The durable path is in
- * vector-cases-durable.ts, cancels in vector-cases-cancel.ts.
+ * vector-cases-durable.ts, cancels in vector-cases-cancel.ts, targeting and a fan-out's instances
+ * in vector-cases-targeting.ts.
  */
 import { advert, caseMaker, result, MAX_SAFE, type VectorCase } from "./vector-cases.js";
 import { cancelCases } from "./vector-cases-cancel.js";
+import { targetingCases } from "./vector-cases-targeting.js";
 import { map, mapWith, raw } from "./vector-bytes.js";
 
 function submitCases(): VectorCase[] {
@@ -254,5 +256,6 @@ export function apiCases(): VectorCase[] {
     ...statsCases(),
     ...eventCases(),
     ...cancelCases(),
+    ...targetingCases(),
   ];
 }

@@ -28,6 +28,7 @@ import {
 } from "../durable/journal.js";
 import { StreamPublisher } from "../durable/publisher.js";
 import { atLeast } from "../server/versions.js";
+import { connectionInboxPrefix } from "../inbox.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
 import { ResultChecker, advertKeys, type VerificationStats } from "./verify.js";
@@ -63,7 +64,8 @@ export class MeshClient {
   #disconnected = false;
 
   constructor(nc: NatsConnection, init: MeshClientInit = {}) {
-    this.opts = parseClientOptions(init);
+    const parsed = parseClientOptions(init);
+    this.opts = { ...parsed, inboxPrefix: parsed.inboxPrefix ?? connectionInboxPrefix(nc) };
     this.#nc = nc;
     this.subjects = new Subjects(this.opts.prefix);
     this.#store = new StreamPublisher(nc, { inboxPrefix: this.opts.inboxPrefix });

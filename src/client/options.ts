@@ -20,8 +20,11 @@ export interface MeshClientOptions {
   defaultTimeoutMs: number;
   verdictGraceMs: number;
   stallMs: number;
-  /** The connection's inbox prefix (nats.js `inboxPrefix`), where streamed api replies come. */
-  inboxPrefix: string;
+  /**
+   * Where replies come (streamed api replies, stream acknowledgements): the connection's own
+   * inbox prefix (nats.js `inboxPrefix`) unless set.
+   */
+  inboxPrefix: string | undefined;
   /**
    * Take only results signed by the key their collector advertises (`Mesh-Signature`, ed25519):
    * others are dropped and counted (`verification()`); the verdict still ends the submission.
@@ -42,7 +45,7 @@ export function defaultClientOptions(): MeshClientOptions {
     defaultTimeoutMs: DEFAULT_SUBMIT_TIMEOUT_MS,
     verdictGraceMs: DEFAULT_VERDICT_GRACE_MS,
     stallMs: DEFAULT_STALL_MS,
-    inboxPrefix: "_INBOX",
+    inboxPrefix: undefined,
     verify: false,
     signingKeys: undefined,
     logger: silentLogger,

@@ -1,5 +1,6 @@
 import { createInbox, type NatsConnection } from "@nats-io/nats-core";
 import type { ProbeOutcome } from "./failure-detector.js";
+import { connectionInboxPrefix } from "../inbox.js";
 
 export interface ProbeTimes {
   /** How long the probe waits for any answer. */
@@ -25,7 +26,7 @@ export function probeInstance(
   return new Promise<ProbeOutcome>((resolve) => {
     let settled = false;
     let confirm: NodeJS.Timeout | undefined;
-    const sub = nc.subscribe(createInbox(inboxPrefixOf(nc)), {
+    const sub = nc.subscribe(createInbox(connectionInboxPrefix(nc)), {
       callback: (err, msg) => {
         if (err) return end("timeout");
         if (msg.data.length === 0 && msg.headers?.code === 503) {
@@ -53,15 +54,4 @@ export function probeInstance(
       end("timeout"); // closed or draining: nothing can be told about the instance
     }
   });
-}
-
-/**
- * The connection's inbox prefix (nats.js `inboxPrefix`): on a secured mesh it is the only inbox
- * the identity may read. nats.js keeps it in the connection's public `options`.
- */
-function inboxPrefixOf(nc: NatsConnection): string | undefined {
-  const options: unknown = (nc as { options?: unknown }).options;
-  if (typeof options !== "object" || options === null) return undefined;
-  const prefix = (options as { inboxPrefix?: unknown }).inboxPrefix;
-  return typeof prefix === "string" && prefix !== "" ? prefix : undefined;
 }

@@ -6,6 +6,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/nats-core";
+import { connectionInboxPrefix } from "../inbox.js";
 import { ErrorCode, MeshError, OverloadedError } from "../errors.js";
 
 /** What JetStream answered for a stored message. */
@@ -51,7 +52,7 @@ export class StreamPublisher {
 
   constructor(nc: NatsConnection, opts: { inboxPrefix?: string; timeoutMs?: number } = {}) {
     this.#nc = nc;
-    this.#prefix = `${createInbox(opts.inboxPrefix ?? inboxPrefixOf(nc))}.`;
+    this.#prefix = `${createInbox(opts.inboxPrefix ?? connectionInboxPrefix(nc))}.`;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
   }
 
@@ -145,11 +146,4 @@ function refusal(code: number | undefined, description: string): MeshError {
     ErrorCode.InvalidArgument,
     `refused by the stream: ${description} (${code})`,
   );
-}
-
-/** The connection's inbox prefix (nats.js `inboxPrefix`), where replies may come. */
-function inboxPrefixOf(nc: NatsConnection): string {
-  // The option is not part of the NatsConnection type, but every connection has its options.
-  const options = (nc as unknown as { options?: { inboxPrefix?: string } }).options;
-  return options?.inboxPrefix ?? "_INBOX";
 }

@@ -76,9 +76,12 @@ export class AdvertHub {
 
   async #bind(): Promise<KV> {
     const { prefix, ttlMs, putTimeoutMs } = this.#key;
-    await openAdvertBucket(this.#nc, { prefix, ttlMs, logger: this.#logger });
+    const made = await openAdvertBucket(this.#nc, { prefix, ttlMs, logger: this.#logger });
+    // Bound again for its own put timeout; reads go direct (`$JS.API.DIRECT.GET.<stream>.<key>`,
+    // what a collector's permissions allow) when the bucket allows it, as binding alone cannot tell.
+    const allowDirect = (await made.status()).streamInfo.config.allow_direct;
     const js = jetstream(this.#nc, { timeout: putTimeoutMs });
-    return new Kvm(js).open(new Subjects(prefix).bucket());
+    return new Kvm(js).open(new Subjects(prefix).bucket(), { allow_direct: allowDirect });
   }
 
   /** Runs `fn` once fewer than MAX_HUB_OPS_IN_FLIGHT others run. */

@@ -93,7 +93,10 @@ describe("aggregator - byte budgets", () => {
     agg.startAggregation("c1", { expected: 1, timeoutMs: 60_000 });
     const reader = agg.stream("c1");
     for (let seq = 0; seq < 4; seq++) agg.addResult(big("c1", seq, 50, seq === 3));
-    // 200 KB finished: over the ring's budget, dropped at once; the reader, 200 KB behind, keeps them.
+    // 200 KB finished: over the ring's budget, yet kept while it is the latest finished one.
+    expect(agg.getAggregation("c1")?.received).toBe(4);
+    // The next one to finish pushes it out; the reader, 200 KB behind, keeps its results.
+    finishOne(agg, "c1b", 1);
     expect(agg.getAggregation("c1")).toBeUndefined();
     expect(await seqsOf(reader)).toEqual([0, 1, 2, 3]);
     // A reader too far behind when its results are dropped is told so: here a replay of a

@@ -96,7 +96,9 @@ describe("bench - the harness", () => {
     expect(e2e.fanout4.p50_us).toBeGreaterThan(0);
 
     const peers = out.peers as Record<string, Figures & { library: string; vs_floor: object }>;
-    expect(Object.keys(peers)).toEqual(PEERS);
+    // The durable path sits in the table beside the peers: our own, through JetStream.
+    expect(Object.keys(peers)).toEqual(["durable", ...PEERS]);
+    expectSane(peers.durable, ["coordinator", "collector", "nats_server"]);
     for (const name of PEERS) {
       expectSane(peers[name], ["caller", "worker", "nats_server"]);
       expect(peers[name]!.vs_floor).toMatchObject({ pipelined: expect.any(Number) as number });

@@ -57,6 +57,14 @@ export interface RustCollectorOptions {
   nkey?: string;
   /** Sign every result (`--sign`). */
   sign?: boolean;
+  /** `--progress-ms`: how often a running task says it is alive. */
+  progressMs?: number;
+  /** `--zone`. */
+  zone?: string;
+  /** `--label name=value` each. */
+  labels?: Record<string, string>;
+  /** Environment variables besides the test's own (MESH_ZONE, ...). */
+  env?: Record<string, string>;
 }
 
 /** Starts the binary; resolves once it printed "ready" (subscribed and advertised). */
@@ -74,9 +82,13 @@ export async function spawnRustCollector(
   num("--heartbeat-ms", o.heartbeatMs ?? 250);
   num("--ttl-ms", o.ttlMs ?? 1500);
   num("--drain-grace-ms", o.drainGraceMs);
+  num("--progress-ms", o.progressMs);
+  if (o.zone !== undefined) args.push("--zone", o.zone);
+  for (const [k, v] of Object.entries(o.labels ?? {})) args.push("--label", `${k}=${v}`);
   if (o.nkey !== undefined) args.push("--nkey", o.nkey);
   if (o.sign === true) args.push("--sign");
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const env = { ...process.env, ...o.env };
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"], env });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (d: Buffer) => {

@@ -105,7 +105,8 @@ describe("deploy - nats-server configs", () => {
           continue;
         }
         if (subj.startsWith("$KV.") || subj.startsWith("$JS.")) {
-          expect(subj, subj).toContain(s.bucket());
+          // The advert bucket, the coordination streams and buckets: all named for the prefix.
+          expect(subj, subj).toContain(`${s.prefix}_`);
         } else {
           expect(subj.startsWith(`${s.prefix}.`), subj).toBe(true);
         }

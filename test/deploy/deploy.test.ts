@@ -27,6 +27,7 @@ import {
 export const CLI_ENV = [
   "NATS_URL",
   "MESH_PREFIX",
+  "MESH_ZONE",
   "NATS_CREDS",
   "NATS_NKEY",
   "NATS_INBOX_PREFIX",

@@ -73,6 +73,9 @@ pub fn for_each_message(mut f: impl FnMut(&'static str, Roundtrip)) {
     f(AggregatedResult::NAME, roundtrip::<AggregatedResult>);
     f(DurableSubmission::NAME, roundtrip::<DurableSubmission>);
     f(SubmissionPlan::NAME, roundtrip::<SubmissionPlan>);
+    f(CancelTask::NAME, roundtrip::<CancelTask>);
+    f(CancelRequest::NAME, roundtrip::<CancelRequest>);
+    f(CancelReply::NAME, roundtrip::<CancelReply>);
     f(StatusRequest::NAME, roundtrip::<StatusRequest>);
     f(StatusReply::NAME, roundtrip::<StatusReply>);
     f(StatsRequest::NAME, roundtrip::<StatsRequest>);

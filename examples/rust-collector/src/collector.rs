@@ -1,29 +1,30 @@
 //! The collector, as the contract asks (and as src/collector/collector.ts does it): subscribes to
 //! its direct subject and its domains' queue groups, advertises and heartbeats, answers probes,
 //! validates every task, runs the handler under maxConcurrency with a priority queue behind it,
-//! streams Results to the reply subject, and drains on request.
+//! streams Results to the reply subject (progress and cancels in `control.rs`, the replies in
+//! `replies.rs`), and drains on request.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::{Client, HeaderMap, Subject};
-use rmpv::Value;
+use async_nats::{Client, Subject};
 use tokio::sync::{watch, Notify};
 
 use crate::advert::{Advertiser, Error};
 use crate::contract::*;
-use crate::limits::{HEADER_ERROR, HEADER_ERROR_CODE, HEADER_SIGNATURE};
-use crate::loops::{heartbeats, serve, Server};
+use crate::control::{progress, Runs};
+use crate::labels::advert_labels;
+use crate::loops::{heartbeats, serve, Listen, Server};
 use crate::options::Options;
 pub use crate::outgoing::{build_advert, build_result, log, now_ms};
-use crate::perf::{PerfRequest, ProcSource};
+use crate::perf::ProcSource;
 use crate::subjects::{has_caps, served_domains, Subjects};
 
-struct Job {
-    task: Task,
-    reply: Option<Subject>,
-    received: Instant,
+pub(crate) struct Job {
+    pub(crate) task: Task,
+    pub(crate) reply: Option<Subject>,
+    pub(crate) received: Instant,
 }
 
 /// Counters, printed when the collector stops.
@@ -37,52 +38,68 @@ pub struct Stats {
     pub rejected: u64,
     pub results_sent: u64,
     pub probes: u64,
+    /// Cancels that found a running or queued attempt, and cancel messages that were invalid.
+    pub cancelled: u64,
+    pub invalid_cancels: u64,
 }
 
-struct State {
+pub(crate) struct State {
     accepting: bool,
     health: Health,
-    running: usize,
+    pub(crate) running: usize,
     /// Four FIFO levels, Critical (3) first.
     queue: [VecDeque<Job>; 4],
-    stats: Stats,
+    pub(crate) runs: Runs,
+    pub(crate) stats: Stats,
 }
 
 impl State {
     fn queued(&self) -> usize {
         self.queue.iter().map(VecDeque::len).sum()
     }
-    fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.running + self.queued()
     }
-    fn pop(&mut self) -> Option<Job> {
+    /// Drops the queued attempts of `task_id` (any attempt when None); true when there was one.
+    pub(crate) fn drop_queued(&mut self, task_id: &str, attempt: Option<u64>) -> bool {
+        let before = self.queued();
+        for level in &mut self.queue {
+            level.retain(|j| j.task.task_id != task_id || attempt.is_some_and(|a| a != j.task.attempt));
+        }
+        self.queued() < before
+    }
+    pub(crate) fn pop(&mut self) -> Option<Job> {
         self.queue.iter_mut().rev().find_map(VecDeque::pop_front)
     }
 }
 
 pub(crate) struct Inner {
     pub(crate) opts: Options,
-    client: Client,
+    pub(crate) client: Client,
     started_at: u64,
-    source: ProcSource,
-    state: Mutex<State>,
-    idle: Notify,
+    pub(crate) source: ProcSource,
+    pub(crate) state: Mutex<State>,
+    pub(crate) idle: Notify,
     /// Set when the drain grace ends: running tasks stop with STOPPED.
-    abort: watch::Sender<bool>,
+    pub(crate) abort: watch::Sender<bool>,
 }
 
 pub struct Collector {
     inner: Arc<Inner>,
     advertiser: Arc<tokio::sync::Mutex<Advertiser>>,
     direct: Server,
+    cancels: Server,
     queues: Vec<Server>,
     heartbeat: Server,
+    progress: Server,
 }
 
 impl Collector {
     /// Subscribes, then advertises: once this returns, the collector takes tasks.
-    pub async fn start(opts: Options, client: Client) -> Result<Collector, Error> {
+    pub async fn start(mut opts: Options, client: Client) -> Result<Collector, Error> {
         let subjects = Subjects::new(&opts.prefix)?;
+        // The standard labels (host, os, kernel, type, version, zone) under the user's own.
+        opts.labels = advert_labels(&opts);
         let inner = Arc::new(Inner {
             client: client.clone(),
             started_at: now_ms(),
@@ -92,18 +109,23 @@ impl Collector {
                 health: Health::Healthy,
                 running: 0,
                 queue: Default::default(),
+                runs: Runs::default(),
                 stats: Stats::default(),
             }),
             idle: Notify::new(),
             abort: watch::channel(false).0,
             opts,
         });
-        let direct = serve(inner.clone(), client.subscribe(subjects.collector_task(&inner.opts.id)?).await?);
+        let id = &inner.opts.id;
+        let direct =
+            serve(inner.clone(), client.subscribe(subjects.collector_task(id)?).await?, Listen::Tasks);
+        let cancels =
+            serve(inner.clone(), client.subscribe(subjects.collector_cancel(id)?).await?, Listen::Cancels);
         let mut queues = Vec::new();
         if inner.opts.plain_path {
             for d in served_domains(inner.opts.capabilities) {
                 let sub = client.queue_subscribe(subjects.task_wildcard(d), subjects.queue_group(d)).await?;
-                queues.push(serve(inner.clone(), sub));
+                queues.push(serve(inner.clone(), sub, Listen::Tasks));
             }
         }
         client.flush().await?;
@@ -113,7 +135,8 @@ impl Collector {
         adv.put(inner.advert()).await?;
         let advertiser = Arc::new(tokio::sync::Mutex::new(adv));
         let heartbeat = heartbeats(inner.clone(), advertiser.clone());
-        Ok(Collector { inner, advertiser, direct, queues, heartbeat })
+        let progress = progress(inner.clone());
+        Ok(Collector { inner, advertiser, direct, cancels, queues, heartbeat, progress })
     }
 
     pub fn stats(&self) -> Stats {
@@ -149,6 +172,8 @@ impl Collector {
             inner.wait_idle(Duration::from_secs(2)).await;
         }
         self.direct.close(Duration::from_secs(2)).await;
+        self.cancels.close(Duration::from_secs(2)).await;
+        self.progress.close(inner.opts.progress).await;
         self.heartbeat.close(inner.opts.heartbeat).await;
         if let Err(e) = self.advertiser.lock().await.delete().await {
             log(format!("advert not deleted, it expires with its TTL: {e}"));
@@ -169,7 +194,7 @@ impl Inner {
         build_advert(&self.opts, s.health, s.in_flight() as u64, self.started_at)
     }
 
-    fn stopped(&self) -> String {
+    pub(crate) fn stopped(&self) -> String {
         format!("collector {} stopped", self.opts.id)
     }
 
@@ -241,124 +266,6 @@ impl Inner {
         };
         if let Some((code, m)) = refusal {
             self.send_error(&job, 0, code, &m).await;
-        }
-    }
-
-    /// Runs `job`, then the queued jobs while there is one; `running` was counted by the caller.
-    async fn run(self: Arc<Self>, first: Job) {
-        let mut job = first;
-        loop {
-            self.run_one(&job).await;
-            let next = {
-                let mut s = self.state.lock().unwrap();
-                let next = s.pop();
-                if next.is_none() {
-                    s.running -= 1;
-                }
-                next
-            };
-            match next {
-                Some(j) => job = j,
-                None => break,
-            }
-        }
-        if self.state.lock().unwrap().in_flight() == 0 {
-            self.idle.notify_waiters();
-        }
-    }
-
-    async fn run_one(&self, job: &Job) {
-        let now = now_ms();
-        let task = &job.task;
-        if task.deadline <= now {
-            self.state.lock().unwrap().stats.expired += 1;
-            let m = format!("task {} deadline passed before it ran", task.task_id);
-            return self.send_error(job, 0, ErrorCode::Timeout, &m).await;
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(task.deadline - now);
-        let mut abort = self.abort.subscribe();
-        let mut seq = 0;
-        let outcome = tokio::select! {
-            r = self.perform(job, &mut seq) => r,
-            _ = tokio::time::sleep_until(deadline) => {
-                Err(ErrorBody::new(ErrorCode::Timeout, &format!("task {} deadline passed", task.task_id)))
-            }
-            _ = abort.wait_for(|a| *a) => Err(ErrorBody::new(ErrorCode::Stopped, &self.stopped())),
-        };
-        match outcome {
-            Ok(()) => self.state.lock().unwrap().stats.completed += 1,
-            Err(e) => {
-                self.state.lock().unwrap().stats.failed += 1;
-                self.send_error(job, seq, e.code, &e.message).await;
-            }
-        }
-    }
-
-    /// The PERFORMANCE handler: samples /proc, streaming when asked to.
-    async fn perform(&self, job: &Job, seq: &mut u64) -> Result<(), ErrorBody> {
-        let req = PerfRequest::parse(job.task.payload.as_ref())?;
-        tokio::time::sleep(req.delay).await;
-        for i in 0..req.samples {
-            if i > 0 {
-                tokio::time::sleep(req.interval).await;
-            }
-            let sample = self.source.sample(i)?;
-            let last = i + 1 == req.samples;
-            self.send(job, self.result(job, *seq, last, ResultStatus::Ok, Some(sample), None)).await;
-            *seq += 1;
-        }
-        Ok(())
-    }
-
-    fn result(
-        &self,
-        job: &Job,
-        seq: u64,
-        last: bool,
-        status: ResultStatus,
-        payload: Option<Value>,
-        error: Option<ErrorBody>,
-    ) -> TaskResult {
-        let mut r = build_result(&job.task, &self.opts.id, seq, last, job.received.elapsed());
-        r.status = status;
-        r.payload = payload;
-        r.error = error;
-        r
-    }
-
-    async fn send_error(&self, job: &Job, seq: u64, code: ErrorCode, message: &str) {
-        let r = self.result(job, seq, true, ResultStatus::Error, None, Some(ErrorBody::new(code, message)));
-        self.send(job, r).await;
-    }
-
-    async fn send(&self, job: &Job, r: TaskResult) {
-        let Some(reply) = job.reply.clone() else { return };
-        let data = encode(&r);
-        let sent = match &self.opts.signer {
-            // Signed over the bytes exactly as sent (header Mesh-Signature).
-            Some(signer) => {
-                let mut h = HeaderMap::new();
-                h.insert(HEADER_SIGNATURE, signer.sign(&data).as_str());
-                self.client.publish_with_headers(reply, h, data.into()).await
-            }
-            None => self.client.publish(reply, data.into()).await,
-        };
-        match sent {
-            Ok(()) => self.state.lock().unwrap().stats.results_sent += 1,
-            Err(e) => log(format!("result of {} not sent: {e}", r.task_id)),
-        }
-    }
-
-    /// An error reply to a message that is no task: code and message in headers and body.
-    async fn reply_error(&self, reply: Subject, code: ErrorCode, message: &str) {
-        let mut h = HeaderMap::new();
-        h.insert(HEADER_ERROR_CODE, code.as_str());
-        let short: String =
-            message.chars().take(512).map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
-        h.insert(HEADER_ERROR, short.as_str());
-        let body = ErrorReply { error: ErrorBody::new(code, message) };
-        if let Err(e) = self.client.publish_with_headers(reply, h, encode(&body).into()).await {
-            log(format!("error reply not sent: {e}"));
         }
     }
 }

@@ -62,17 +62,27 @@ pub const DURABLE_TIMEOUT_MS_MAX: u64 = 86_400_000;
 /// Most parts of one submission (MAX_PARTS): `expected` of both, `parts` of a plan.
 pub const PARTS_MAX: u64 = 100_000;
 
-// FailoverEvent
+// Targeting (SubmitRequest, DurableSubmission): `where` and `prefer` are label selectors.
+/// Longest selector (MAX_SELECTOR_LENGTH): in characters (`maxLength`) and in UTF-16 code units.
+pub const MAX_SELECTOR_LENGTH: usize = 1024;
+/// Most terms of one selector (MAX_SELECTOR_TERMS, `x-maxTerms`).
+pub const MAX_SELECTOR_TERMS: usize = 32;
+/// Most ids in `collectors` (MAX_NAMED_COLLECTORS); at least one.
+pub const MAX_NAMED_COLLECTORS: usize = 10_000;
+
+// FailoverEvent, CancelTask, CancelRequest
 pub const REASON_MAX: usize = 1024;
 
 pub const DOMAINS: [&str; 5] = ["process", "network", "filesystem", "performance", "generic"];
 pub const HEALTH: [&str; 3] = ["healthy", "degraded", "unavailable"];
 pub const RESULT_STATUSES: [&str; 2] = ["ok", "error"];
 pub const SUBMIT_MODES: [&str; 2] = ["one", "all"];
-pub const AGGREGATION_STATUSES: [&str; 4] = ["complete", "partial", "timed_out", "failed"];
+pub const AGGREGATION_STATUSES: [&str; 5] = ["complete", "partial", "timed_out", "failed", "cancelled"];
+/// How each targeted instance did in a fan-out (AggregatedResult `instances`).
+pub const INSTANCE_STATES: [&str; 6] = ["ok", "error", "timed_out", "lost", "not_reached", "cancelled"];
 pub const EVENT_KINDS: [&str; 5] = ["joined", "updated", "stale", "recovered", "left"];
 pub const RECORD_KINDS: [&str; 3] = ["plan", "result", "verdict"];
-pub const ERROR_CODES: [&str; 16] = [
+pub const ERROR_CODES: [&str; 17] = [
     "INVALID_MESSAGE",
     "INVALID_ARGUMENT",
     "INVALID_SUBJECT_TOKEN",
@@ -87,6 +97,7 @@ pub const ERROR_CODES: [&str; 16] = [
     "STOPPED",
     "COLLECTOR_LOST",
     "UNAVAILABLE",
+    "CANCELLED",
     "SLOW_CONSUMER",
     "INTERNAL",
 ];
@@ -98,6 +109,8 @@ pub const HEADER_TRACEPARENT: &str = "traceparent";
 pub const HEADER_TRACESTATE: &str = "tracestate";
 /// What a message on a results subject (or of a streamed api reply) is: one of RECORD_KINDS.
 pub const HEADER_RECORD: &str = "Mesh-Record";
+/// On a task's reply subject, an empty message that says the handler is still working.
+pub const HEADER_PROGRESS: &str = "Mesh-Progress";
 /// A streamed api reply that only says the submission is still running (empty body).
 pub const HEADER_KEEPALIVE: &str = "Mesh-Keepalive";
 /// The coordinator that observed an event or owns a submission.

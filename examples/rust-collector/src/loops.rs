@@ -19,6 +19,10 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    pub(crate) fn new(close: watch::Sender<bool>, handle: JoinHandle<()>) -> Server {
+        Server { close, handle }
+    }
+
     pub(crate) async fn close(self, within: Duration) {
         let _ = self.close.send(true);
         if tokio::time::timeout(within, self.handle).await.is_err() {
@@ -27,14 +31,26 @@ impl Server {
     }
 }
 
-pub(crate) fn serve(inner: Arc<Inner>, mut sub: Subscriber) -> Server {
+/// What a subscription carries.
+#[derive(Clone, Copy)]
+pub(crate) enum Listen {
+    /// Tasks and probes.
+    Tasks,
+    /// CancelTask messages.
+    Cancels,
+}
+
+pub(crate) fn serve(inner: Arc<Inner>, mut sub: Subscriber, listen: Listen) -> Server {
     let (close, mut closed) = watch::channel(false);
     let handle = tokio::spawn(async move {
         let mut closing = false;
         loop {
             tokio::select! {
                 m = sub.next() => match m {
-                    Some(msg) => inner.on_message(msg).await,
+                    Some(msg) => match listen {
+                        Listen::Tasks => inner.on_message(msg).await,
+                        Listen::Cancels => inner.on_cancel(msg).await,
+                    },
                     None => break,
                 },
                 _ = closed.changed(), if !closing => {

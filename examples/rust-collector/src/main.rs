@@ -45,13 +45,20 @@ fn cli() -> Command {
         .arg(ms("heartbeat-ms", DEFAULT_HEARTBEAT_MS, "advert refresh period"))
         .arg(ms("ttl-ms", DEFAULT_TTL_MS, "advert TTL (the bucket's max age when created here)"))
         .arg(ms("drain-grace-ms", DEFAULT_DRAIN_GRACE_MS, "how long SIGTERM lets in-flight tasks finish"))
+        .arg(ms("progress-ms", DEFAULT_PROGRESS_MS, "a running task says it is alive (Mesh-Progress) this often"))
         .arg(ms("max-task-bytes", DEFAULT_MAX_TASK_BYTES as u64, "largest task accepted"))
         .arg(ms("weight", 1, "relative weight for weighted balancing"))
         .arg(
             Arg::new("label")
                 .long("label")
                 .action(ArgAction::Append)
-                .help("advert label name=value (repeatable)"),
+                .help("advert label name=value (repeatable); replaces a standard label of that name"),
+        )
+        .arg(
+            Arg::new("zone")
+                .long("zone")
+                .env("MESH_ZONE")
+                .help("the advert's zone label (standard labels: host, os, kernel, type, version, zone)"),
         )
         .arg(
             Arg::new("no-plain-path")
@@ -94,6 +101,8 @@ fn options(m: &ArgMatches) -> Result<Options, String> {
     o.heartbeat = Duration::from_millis(n("heartbeat-ms"));
     o.ttl = Duration::from_millis(n("ttl-ms"));
     o.drain_grace = Duration::from_millis(n("drain-grace-ms"));
+    o.progress = Duration::from_millis(n("progress-ms"));
+    o.zone = m.get_one::<String>("zone").filter(|z| !z.is_empty()).cloned();
     o.max_task_bytes = n("max-task-bytes") as usize;
     o.weight = n("weight");
     o.plain_path = !m.get_flag("no-plain-path");

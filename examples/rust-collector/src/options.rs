@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::limits::{MAX_CONCURRENCY_MAX, MAX_LABELS, WEIGHT_MAX};
+use crate::labels::advert_labels;
+use crate::limits::{
+    LABEL_KEY_MAX, LABEL_KEY_MIN, LABEL_VALUE_MAX, MAX_CONCURRENCY_MAX, MAX_LABELS, WEIGHT_MAX,
+};
 use crate::signing::Signer;
 use crate::subjects::{caps, Subjects, DEFAULT_PREFIX};
 
@@ -14,6 +17,8 @@ pub const DEFAULT_MAX_QUEUED: usize = 10_000;
 pub const DEFAULT_HEARTBEAT_MS: u64 = 15_000;
 pub const DEFAULT_TTL_MS: u64 = 30_000;
 pub const DEFAULT_DRAIN_GRACE_MS: u64 = 5000;
+/// How often a running task's progress is sent to its reply subject (DEFAULT_PROGRESS_MS).
+pub const DEFAULT_PROGRESS_MS: u64 = 1000;
 /// Largest task accepted on a collector's subjects; larger ones get INVALID_MESSAGE unparsed.
 pub const DEFAULT_MAX_TASK_BYTES: usize = 256 * 1024;
 pub const COLLECTOR_TYPE: &str = "perfmond-rs";
@@ -31,9 +36,14 @@ pub struct Options {
     pub heartbeat: Duration,
     pub ttl: Duration,
     pub drain_grace: Duration,
+    /// A run older than this sends `Mesh-Progress` on its reply subject, and again every period.
+    pub progress: Duration,
     pub max_task_bytes: usize,
     pub weight: u64,
+    /// The user's labels; the advert carries the standard ones under them (`labels.rs`).
     pub labels: BTreeMap<String, String>,
+    /// The `zone` label (`--zone`, MESH_ZONE).
+    pub zone: Option<String>,
     /// Also serve the plain path (`<p>.task.<domain>.*` in queue group `<p>.<domain>`).
     pub plain_path: bool,
     /// An nkey seed file, a .creds file, or a user and password to authenticate with (a user
@@ -62,9 +72,11 @@ impl Options {
             heartbeat: Duration::from_millis(DEFAULT_HEARTBEAT_MS),
             ttl: Duration::from_millis(DEFAULT_TTL_MS),
             drain_grace: Duration::from_millis(DEFAULT_DRAIN_GRACE_MS),
+            progress: Duration::from_millis(DEFAULT_PROGRESS_MS),
             max_task_bytes: DEFAULT_MAX_TASK_BYTES,
             weight: 1,
             labels: BTreeMap::new(),
+            zone: None,
             plain_path: true,
             nkey_file: None,
             creds_file: None,
@@ -104,8 +116,23 @@ impl Options {
         if self.max_queued == 0 || self.max_task_bytes == 0 {
             return Err("--max-queued and --max-task-bytes must be positive".into());
         }
-        if self.labels.len() > MAX_LABELS {
-            return Err(format!("at most {MAX_LABELS} --label"));
+        if self.progress.is_zero() {
+            return Err("--progress-ms must be positive".into());
+        }
+        for (k, v) in &self.labels {
+            if !(LABEL_KEY_MIN..=LABEL_KEY_MAX).contains(&k.chars().count())
+                || v.chars().count() > LABEL_VALUE_MAX
+            {
+                return Err(format!(
+                    "--label {k}: names are 1-{LABEL_KEY_MAX} characters, values at most {LABEL_VALUE_MAX}"
+                ));
+            }
+        }
+        if self.zone.as_ref().is_some_and(|z| z.is_empty() || z.chars().count() > LABEL_VALUE_MAX) {
+            return Err(format!("--zone must be 1-{LABEL_VALUE_MAX} characters"));
+        }
+        if advert_labels(self).len() > MAX_LABELS {
+            return Err(format!("at most {MAX_LABELS} labels, the standard ones (host, os, kernel, type, version, zone) included"));
         }
         let ways = [self.nkey_file.is_some(), self.creds_file.is_some(), self.user.is_some()];
         if ways.iter().filter(|w| **w).count() > 1 {

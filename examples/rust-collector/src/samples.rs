@@ -25,6 +25,8 @@ pub fn write_samples(out: &Path, vectors: Option<&Path>) -> Result<usize, Error>
     };
     let mut opts = Options::new("perfmond-rs-sample");
     opts.labels.insert("lang".into(), "rust".into());
+    opts.zone = Some("eu-1".into());
+    opts.labels = crate::labels::advert_labels(&opts);
     let advert = build_advert(&opts, Health::Degraded, 2, 1_700_000_000_000);
     put("own/advert.msgpack".into(), CollectorAdvert::NAME, &encode(&advert))?;
 

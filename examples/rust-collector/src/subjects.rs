@@ -74,6 +74,17 @@ impl Subjects {
         Ok(format!("{}.collector.{}.task", self.prefix, token("collector id", id)?))
     }
 
+    /// `<p>.collector.<id>.cancel`: stop a task the instance runs, or drop it from its queue.
+    pub fn collector_cancel(&self, id: &str) -> Result<String, String> {
+        Ok(format!("{}.collector.{}.cancel", self.prefix, token("collector id", id)?))
+    }
+
+    /// `<p>.cancel.<owner>.<correlationId>`: cancel a running submission.
+    pub fn cancel(&self, owner: &str, correlation_id: &str) -> Result<String, String> {
+        let (o, c) = (token("owner", owner)?, token("correlation id", correlation_id)?);
+        Ok(format!("{}.cancel.{o}.{c}", self.prefix))
+    }
+
     /// `<p>.task.<domain>.*`: the plain path of a domain, every priority.
     pub fn task_wildcard(&self, d: Domain) -> String {
         format!("{}.task.{}.*", self.prefix, d.as_str())

@@ -215,6 +215,7 @@ fn headers_and_subjects() {
         HEADER_TRACEPARENT,
         HEADER_TRACESTATE,
         HEADER_RECORD,
+        HEADER_PROGRESS,
         HEADER_KEEPALIVE,
         HEADER_COORDINATOR,
         HEADER_SIGNATURE,
@@ -232,6 +233,13 @@ fn headers_and_subjects() {
         address.replace("{prefix}", "p").replace("{collectorId}", "c1").replace("{domain}", "performance")
     };
     assert_eq!(fill(ch["collectorTask"]["address"].as_str().unwrap()), s.collector_task("c1").unwrap());
+    assert_eq!(fill(ch["collectorCancel"]["address"].as_str().unwrap()), s.collector_cancel("c1").unwrap());
+    let cancel = fill(ch["submissionCancel"]["address"].as_str().unwrap());
+    assert_eq!(
+        cancel.replace("{owner}", "o1").replace("{correlationId}", "c1"),
+        s.cancel("o1", "c1").unwrap()
+    );
+    assert!(s.collector_cancel("c.1").is_err() && s.cancel("o*", "c1").is_err());
     let plain = fill(ch["plainTask"]["address"].as_str().unwrap());
     assert_eq!(plain.replace("{priority}", "*"), s.task_wildcard(Domain::Performance));
     let queue = fill("{prefix}.{domain}");
@@ -261,4 +269,43 @@ fn headers_and_subjects() {
         ch["plainTask"]["parameters"]["prefix"]["default"].as_str(),
         Some(rust_collector::subjects::DEFAULT_PREFIX)
     );
+}
+
+#[test]
+fn cancel_limits() {
+    let doc = asyncapi();
+    let t = props(&doc, "CancelTask");
+    assert_eq!(bounds(&t["attempt"], "attempt"), (0, ATTEMPT_MAX));
+    assert_eq!(lengths(&t["reason"], "reason"), (0, REASON_MAX as u64));
+    let required = |m: &str| strings(&doc["components"]["messages"][m]["payload"]["required"], m);
+    assert_eq!(required("CancelTask"), ["taskId", "reason"]);
+    assert_eq!(lengths(&props(&doc, "CancelRequest")["reason"], "reason"), (0, REASON_MAX as u64));
+    assert!(doc["components"]["messages"]["CancelRequest"]["payload"]["required"].is_badvalue());
+    let r = props(&doc, "CancelReply");
+    assert_eq!(bounds(&r["cancelledParts"], "cancelledParts"), (0, PARTS_MAX));
+    assert_eq!(required("CancelReply"), ["correlationId", "coordinatorId", "cancelledParts"]);
+}
+
+#[test]
+fn targeting_and_instances_limits() {
+    let doc = asyncapi();
+    for m in ["SubmitRequest", "DurableSubmission"] {
+        let p = props(&doc, m);
+        for f in ["where", "prefer"] {
+            assert_eq!(lengths(&p[f], f), (1, MAX_SELECTOR_LENGTH as u64), "{m}.{f}");
+            assert_eq!(num(&p[f]["x-maxTerms"], "x-maxTerms") as usize, MAX_SELECTOR_TERMS, "{m}.{f}");
+        }
+        let c = &p["collectors"];
+        assert_eq!(
+            (num(&c["minItems"], "minItems"), num(&c["maxItems"], "maxItems")),
+            (1, MAX_NAMED_COLLECTORS as u64)
+        );
+        assert_eq!(lengths(&c["items"], "collector id"), (ID_MIN as u64, ID_MAX as u64));
+    }
+    let i = &props(&doc, "AggregatedResult")["instances"];
+    assert_eq!(num(&i["maxItems"], "instances"), PARTS_MAX);
+    let o = &i["items"]["properties"];
+    assert_eq!(strings(&o["state"]["enum"], "state"), INSTANCE_STATES);
+    assert_eq!(strings(&o["code"]["enum"], "code"), ERROR_CODES);
+    assert_eq!(strings(&i["items"]["required"], "required"), ["collectorId", "state"]);
 }

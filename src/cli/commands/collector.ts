@@ -52,11 +52,7 @@ export function collectorCommand(): Command {
         ).argParser(collectLabel),
       ),
     )
-    .addOption(
-      new Option("--zone <zone>", "the zone label: a region, data centre or network segment").env(
-        "MESH_ZONE",
-      ),
-    )
+    .addOption(new Option("--zone <zone>", "the zone label (region, site)").env("MESH_ZONE"))
     .option(
       "--heartbeat <duration>",
       "advert refresh period; the advert is also put when health or load changes (default half of --advert-ttl: 15s; 100ms to 10m)",

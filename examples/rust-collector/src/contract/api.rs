@@ -25,6 +25,8 @@ pub struct SubmitRequest {
     /// Durable (JetStream) or in memory; the coordinator's default when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub durable: Option<bool>,
+    #[serde(flatten)]
+    pub targeting: Targeting,
 }
 
 impl Message for SubmitRequest {
@@ -43,6 +45,7 @@ impl Message for SubmitRequest {
             correlation_id: o.opt("correlationId", id)?,
             stream: o.opt("stream", boolean)?,
             durable: o.opt("durable", boolean)?,
+            targeting: Targeting::read(&o)?,
         })
     }
 }
@@ -60,6 +63,9 @@ pub struct AggregatedResult {
     pub completed_at: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+    /// A fan-out: every targeted instance and how it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<InstanceOutcome>>,
 }
 
 impl Message for AggregatedResult {
@@ -76,6 +82,7 @@ impl Message for AggregatedResult {
             started_at: o.req("startedAt", millis)?,
             completed_at: o.req("completedAt", millis)?,
             error: o.opt("error", ErrorBody::read)?,
+            instances: o.opt("instances", |v, p| array(v, p, PARTS_MAX as usize, InstanceOutcome::read))?,
         })
     }
 }

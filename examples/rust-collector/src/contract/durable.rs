@@ -38,6 +38,8 @@ pub struct DurableSubmission {
     pub submitted_at: u64,
     /// Absolute deadline: the verdict is due by then.
     pub deadline: u64,
+    #[serde(flatten)]
+    pub targeting: Targeting,
 }
 
 impl Message for DurableSubmission {
@@ -55,6 +57,7 @@ impl Message for DurableSubmission {
             timeout_ms: o.req("timeoutMs", |v, p| int(v, p, TIMEOUT_MS_MIN, DURABLE_TIMEOUT_MS_MAX))?,
             submitted_at: o.req("submittedAt", millis)?,
             deadline: o.req("deadline", millis)?,
+            targeting: Targeting::read(&o)?,
         })
     }
 }

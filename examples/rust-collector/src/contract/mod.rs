@@ -2,11 +2,13 @@
 //! read from a decoded value (`Message::read`, field by field in the schema's order), and how it
 //! is written (serde, map encoding with field names, as the TypeScript side). What a collector
 //! sends and receives is here; the api and event messages are in `api.rs`, the durable path's in
-//! `durable.rs`. When the contract changes, these files, `limits.rs` and `npm run vectors`
+//! `durable.rs`, cancels in `cancel.rs`, targeting (selectors, named instances) in `targeting.rs`. When the contract changes, these files, `limits.rs` and `npm run vectors`
 //! change with it.
 
 mod api;
+mod cancel;
 mod durable;
+mod targeting;
 
 use std::collections::BTreeMap;
 
@@ -18,7 +20,9 @@ pub use crate::codec::{decode, decode_limited, encode, for_each_message, Message
 use crate::limits::*;
 use crate::wire_enum;
 pub use api::*;
+pub use cancel::*;
 pub use durable::*;
+pub use targeting::*;
 
 wire_enum!(Health, HEALTH, { Healthy = "healthy", Degraded = "degraded", Unavailable = "unavailable" });
 wire_enum!(Domain, DOMAINS, {
@@ -29,6 +33,11 @@ wire_enum!(ResultStatus, RESULT_STATUSES, { Ok = "ok", Error = "error" });
 wire_enum!(SubmitMode, SUBMIT_MODES, { One = "one", All = "all" });
 wire_enum!(AggregationStatus, AGGREGATION_STATUSES, {
     Complete = "complete", Partial = "partial", TimedOut = "timed_out", Failed = "failed",
+    Cancelled = "cancelled",
+});
+wire_enum!(InstanceState, INSTANCE_STATES, {
+    Ok = "ok", Error = "error", TimedOut = "timed_out", Lost = "lost", NotReached = "not_reached",
+    Cancelled = "cancelled",
 });
 wire_enum!(CollectorEventKind, EVENT_KINDS, {
     Joined = "joined", Updated = "updated", Stale = "stale", Recovered = "recovered", Left = "left",
@@ -40,7 +49,7 @@ wire_enum!(ErrorCode, ERROR_CODES, {
     HandlerError = "HANDLER_ERROR", UnsupportedPlatform = "UNSUPPORTED_PLATFORM",
     PathNotAllowed = "PATH_NOT_ALLOWED", UnknownStrategy = "UNKNOWN_STRATEGY",
     Stopped = "STOPPED", CollectorLost = "COLLECTOR_LOST", Unavailable = "UNAVAILABLE",
-    SlowConsumer = "SLOW_CONSUMER", Internal = "INTERNAL",
+    Cancelled = "CANCELLED", SlowConsumer = "SLOW_CONSUMER", Internal = "INTERNAL",
 });
 
 fn caps(v: &Value, p: &str) -> Checked<u64> {
