@@ -48,9 +48,18 @@ export async function openHuntStore(
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   if (create === undefined) {
     try {
-      const hunts = await kvm.open(s.huntsBucket());
-      const claims = await kvm.open(s.huntClaimsBucket());
-      return { hunts, claims, js, jsm };
+      // Reads go direct (`DIRECT.GET.<stream>.<key>`, what a submitter may) when the bucket
+      // allows it, which binding alone cannot tell.
+      const bind = async (name: string) => {
+        const allow = (await (await kvm.open(name)).status()).streamInfo.config.allow_direct;
+        return kvm.open(name, { allow_direct: allow });
+      };
+      return {
+        hunts: await bind(s.huntsBucket()),
+        claims: await bind(s.huntClaimsBucket()),
+        js,
+        jsm,
+      };
     } catch (err) {
       throw new MeshError(
         ErrorCode.Unavailable,
