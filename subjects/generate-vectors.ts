@@ -17,6 +17,7 @@ import { collectorSideCases, type Verdict, type VectorCase } from "./vector-case
 import { replyCases } from "./vector-cases-replies.js";
 import { apiCases } from "./vector-cases-api.js";
 import { durableCases } from "./vector-cases-durable.js";
+import { huntCases } from "./vector-cases-hunts.js";
 
 export interface ManifestEntry {
   file: string;
@@ -84,7 +85,13 @@ function toJson(v: unknown): unknown {
 }
 
 export function allCases(): VectorCase[] {
-  return [...collectorSideCases(), ...replyCases(), ...apiCases(), ...durableCases()];
+  return [
+    ...collectorSideCases(),
+    ...replyCases(),
+    ...apiCases(),
+    ...durableCases(),
+    ...huntCases(),
+  ];
 }
 
 /** Every vector file (path relative to subjects/vectors/) and the manifest. */
