@@ -60,7 +60,7 @@ export function progressOf(
   const pending = targeted - answered - errors;
   const done = answered + errors;
   let etaSec: number | undefined;
-  if (pending === 0) etaSec = 0;
+  if (pending === 0 && targeted > 0) etaSec = 0;
   else if (done > 0 && firstSentAt !== undefined && now > firstSentAt) {
     etaSec = Math.ceil((pending * (now - firstSentAt)) / done / 1000);
   }

@@ -5,7 +5,12 @@ import type { Logger } from "../telemetry/logger.js";
 import type { CapabilityRouter, RouterUpdate } from "../router/index.js";
 import { encode } from "../codec.js";
 import { ErrorCode, MeshError } from "../errors.js";
-import { HuntPartResult, parseHuntKey, type HuntClaim, type HuntRecord } from "../../subjects/index.js";
+import {
+  HuntPartResult,
+  parseHuntKey,
+  type HuntClaim,
+  type HuntRecord,
+} from "../../subjects/index.js";
 import type { Subjects } from "../../subjects/index.js";
 import { HuntCore, type StartPart } from "./core.js";
 import { BucketFollower, encodeClaim, openHuntStore, readClaim, readHunt } from "./store.js";

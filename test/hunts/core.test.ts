@@ -215,6 +215,7 @@ describe("hunts - core", () => {
       pending: 7,
       etaSec: 7,
     });
-    expect(progressOf(tally([]), undefined, undefined, T0).etaSec).toBe(0);
+    expect(progressOf(tally([]), undefined, undefined, T0).etaSec).toBeUndefined();
+    expect(progressOf(tally([{ state: "ok" }]), 1, T0, T0 + 5).etaSec).toBe(0);
   });
 });

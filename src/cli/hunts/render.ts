@@ -22,18 +22,19 @@ export function describeHunt(r: HuntRecord): string[] {
   ];
 }
 
-/** `targeted 12  answered 9  errors 1  pending 2  ETA 4 s`. */
+/** `targeted 12  answered 9  errors 1  pending 2  ETA 4.0 s`. */
 export function progressLine(p: HuntProgress, waiting: boolean): string {
+  const base = `targeted ${p.targeted}  answered ${p.answered}  errors ${p.errors}  pending ${p.pending}`;
+  if (p.targeted === 0) {
+    return waiting ? `${base}  (no matching collector yet: waiting for one to join)` : base;
+  }
   const eta =
     p.etaSec === undefined
       ? "ETA ?"
       : p.pending === 0
         ? "done"
         : `ETA ${formatMs(p.etaSec * 1000)}`;
-  const base = `targeted ${p.targeted}  answered ${p.answered}  errors ${p.errors}  pending ${p.pending}  ${eta}`;
-  return waiting && p.targeted === 0
-    ? `${base} (no matching collector yet: waiting for one to join)`
-    : base;
+  return `${base}  ${eta}`;
 }
 
 /** `hunt show`: the description, progress, then a row per collector's part. */
