@@ -208,9 +208,14 @@ export class HuntRunner {
         return; // claimed already (another leader, a restart): the watch brings its claim
       }
       this.#stats.started++;
-      const outcome = await d.port
+      let outcome = await d.port
         .run(s.collectorId, h, abort.signal)
         .catch((err: unknown): PartOutcome => ({ state: "error", code: codeOf(err), results: [] }));
+      // Its coordinator stopped under it: it may or may not have run (it runs again only on
+      // another incarnation of the collector, as any lost part).
+      if (this.#stopping && outcome.code === ErrorCode.Stopped) {
+        outcome = { ...outcome, state: "lost" };
+      }
       const at = d.clock.now();
       if (outcome.notReached) {
         // Never sent: the claim goes, and the part waits for the collector to be routable again.
