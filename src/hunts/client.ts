@@ -71,7 +71,11 @@ export class Hunts {
   }
 
   #open(): Promise<HuntStore> {
-    this.#store ??= openHuntStore(this.#nc, this.#s, undefined);
+    // A failure is not kept: the buckets may be made by a coordinator that starts later.
+    this.#store ??= openHuntStore(this.#nc, this.#s, undefined).catch((err: unknown) => {
+      this.#store = undefined;
+      throw err;
+    });
     return this.#store;
   }
 
