@@ -6,6 +6,7 @@ export interface ReadMsg {
   readonly data: Uint8Array;
   readonly deleted: boolean;
   readonly time: number;
+  readonly seq: number;
 }
 
 function toRead(m: JsMsg): ReadMsg {
@@ -15,12 +16,14 @@ function toRead(m: JsMsg): ReadMsg {
     data: m.data,
     deleted: op === "DEL" || op === "PURGE",
     time: m.info.timestampNanos / 1_000_000,
+    seq: m.seq,
   };
 }
 
 /**
  * Reads what a stream holds on `filter` once, through an ordered consumer (no durable state left
- * behind): the last message per subject (a KV bucket's current values) or every message.
+ * behind): the last message per subject (a KV bucket's current values) or every message, as
+ * the stream held them when it started (a key written meanwhile may come again: the last is kept).
  */
 export async function readStream(
   js: JetStreamClient,
@@ -34,17 +37,21 @@ export async function readStream(
   });
   const out: ReadMsg[] = [];
   try {
-    for (;;) {
-      if ((await c.info(true)).num_pending === 0 && out.length === 0) return out;
-      const batch = await c.fetch({ max_messages: 1000, expires: 1000 });
-      let pending: number | undefined;
-      for await (const m of batch) {
-        out.push(toRead(m));
-        pending = m.info.pending;
-        if (pending === 0) break;
-      }
-      if (pending === undefined || pending === 0) return out;
+    // What the stream held when the consumer was made: later writes are not waited for.
+    const held = (await c.info(true)).num_pending;
+    while (out.length < held) {
+      const batch = await c.fetch({
+        max_messages: Math.min(1000, held - out.length),
+        expires: 2000,
+      });
+      const before = out.length;
+      for await (const m of batch) out.push(toRead(m));
+      if (out.length === before) break;
     }
+    if (!last) return out;
+    const bySubject = new Map<string, ReadMsg>();
+    for (const m of out) bySubject.set(m.subject, m);
+    return [...bySubject.values()];
   } finally {
     await c.delete().catch(() => undefined);
   }
