@@ -187,8 +187,8 @@ export class Coordinator implements CoordinatorApi {
     const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
     this.#client = await this.#durable.startIfWanted(this.opts, signingKeys);
     await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
-    await this.#service?.start();
     this.#hunts = await startHunts(this, this.#nc, () => this.#lease.leader, this.opts);
+    await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
     void this.#liveness.follow();
