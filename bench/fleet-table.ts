@@ -18,6 +18,15 @@ interface Fan {
   runs: number;
 }
 
+interface HuntFig {
+  collectors: number;
+  full_coverage_ms: number;
+  parts_sent_per_s?: number;
+  rate_asked_per_s: number;
+  completeness: Record<"ok" | "error" | "timedOut" | "lost" | "cancelled" | "missing", number>;
+  runs_above_one: number;
+}
+
 const pct = (x: number | undefined) => (x === undefined ? "-" : `${x} %`);
 
 export function fleetRows(f: Fleet): Row[] {
@@ -78,6 +87,20 @@ export function fleetRows(f: Fleet): Row[] {
     `${String(f.rss_idle_mb)} MB`,
     `${String(f.rss_peak_mb)} MB`,
   ]);
+  const h = f.hunt as HuntFig | undefined;
+  if (h) {
+    rows.push([
+      `  hunt over ${h.collectors}: full coverage / parts sent`,
+      `${h.full_coverage_ms} ms`,
+      `${h.parts_sent_per_s ?? "-"} /s (asked ${h.rate_asked_per_s} /s)`,
+    ]);
+    const c = h.completeness;
+    rows.push([
+      "    ok / error, timed out, lost, cancelled, missing",
+      String(c.ok),
+      `${c.error}, ${c.timedOut}, ${c.lost}, ${c.cancelled}, ${c.missing}`,
+    ]);
+  }
   const k = f.kill as Record<string, number | undefined> | undefined;
   if (k) {
     rows.push([
@@ -111,7 +134,13 @@ export function fleetTargets(f: Fleet): Record<string, Target> {
   const worst = (g: (x: Fan) => number) => Math.max(...runs.map(g));
   const k = f.kill as Record<string, number | undefined> | undefined;
   const n = f.collectors as number;
+  const h = f.hunt as HuntFig | undefined;
   return {
+    fleet_hunt_complete: t(
+      "every collector ok once",
+      h === undefined ? undefined : h.collectors - h.completeness.ok + h.runs_above_one,
+      (v) => v === 0,
+    ),
     fleet_discovery_ms: t(
       "<= 15000",
       (f.discovery as { from_first_collector_ms: number }).from_first_collector_ms,

@@ -5,7 +5,8 @@
  * server's cost per collector, fan-outs to all N (durable and in memory, alternating), `one`
  * throughput with N candidates against 10 (alternating rounds), collectors wrongly judged stale or
  * failed over during and after all that, coordinator RSS, and a SIGKILL of one simulator during a
- * fan-out: its parts reported lost, the rest complete. See BENCHMARKS.md, "Fleet".
+ * fan-out: its parts reported lost, the rest complete; a hunt over all N (bench/fleet-hunt.ts).
+ * See BENCHMARKS.md, "Fleet".
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Coordinator } from "../src/coordinator/index.js";
@@ -217,6 +218,8 @@ export async function benchFleet(
   out.liveness = coordinator.stats().coordinator.liveness;
   out.rss_peak_mb = rssPeak;
 
+  const { benchHunt } = await import("./fleet-hunt.js");
+  out.hunt = await benchHunt(nc, PREFIX, ids, log);
   out.kill = await killDuringFanout(coordinator, sims[0]!, o.collectors, judged, log);
   out.rss_end_mb = rssMb();
   out.rss_peak_mb = Math.max(rssPeak, rssMb());

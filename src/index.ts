@@ -61,3 +61,4 @@ export {
 export { referenceCollectors, procmond, netmond, fsmond } from "./collectors/index.js";
 export { createLogger, type Logger } from "./telemetry/logger.js";
 export { tracer, hdrGetter, hdrSetter } from "./telemetry/tracing.js";
+export * from "./hunts/index.js";

@@ -12,9 +12,8 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGE_ELEMENTS,
   MAX_NESTING_DEPTH,
-  MessageSchemas,
-  type MessageName,
 } from "./schemas.js";
+import { MessageSchemas, type MessageName } from "./messages.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
 import { DEFAULT_PREFIX, SERVICE_NAME } from "./subjects.js";
 import { MeshHeaders } from "./headers.js";
@@ -33,6 +32,8 @@ function schemaOf(name: MessageName): Record<string, unknown> {
 }
 
 const msgRef = (name: MessageName) => ({ $ref: `#/components/messages/${name}` });
+import { huntChannels, huntOperations } from "./asyncapi-hunts.js";
+
 const chRef = (name: string) => ({ $ref: `#/channels/${name}` });
 
 export function buildAsyncApi(): Record<string, unknown> {
@@ -166,6 +167,7 @@ export function buildAsyncApi(): Record<string, unknown> {
       parameters: { prefix: prefixParam },
       messages: { FailoverEvent: msgRef("FailoverEvent") },
     },
+    ...huntChannels(p, prefixParam, idParam, msgRef),
     collectorAdvert: {
       address: `$KV.${p}_collectors.{collectorId}`,
       description:
@@ -318,6 +320,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     watchAdverts: op("receive", "collectorAdvert", "Routers watch the bucket.", [
       "CollectorAdvert",
     ]),
+    ...huntOperations(op),
   };
   return {
     asyncapi: "3.0.0",

@@ -11,11 +11,13 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Decoder } from "@msgpack/msgpack";
-import { MAX_MESSAGE_BYTES, MessageSchemas, type MessageName } from "./schemas.js";
+import { MAX_MESSAGE_BYTES } from "./schemas.js";
+import { MessageSchemas, type MessageName } from "./messages.js";
 import { collectorSideCases, type Verdict, type VectorCase } from "./vector-cases.js";
 import { replyCases } from "./vector-cases-replies.js";
 import { apiCases } from "./vector-cases-api.js";
 import { durableCases } from "./vector-cases-durable.js";
+import { huntCases } from "./vector-cases-hunts.js";
 
 export interface ManifestEntry {
   file: string;
@@ -83,7 +85,13 @@ function toJson(v: unknown): unknown {
 }
 
 export function allCases(): VectorCase[] {
-  return [...collectorSideCases(), ...replyCases(), ...apiCases(), ...durableCases()];
+  return [
+    ...collectorSideCases(),
+    ...replyCases(),
+    ...apiCases(),
+    ...durableCases(),
+    ...huntCases(),
+  ];
 }
 
 /** Every vector file (path relative to subjects/vectors/) and the manifest. */

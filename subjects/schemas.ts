@@ -343,8 +343,8 @@ export const FailoverEvent = z.object({
 });
 export type FailoverEvent = z.infer<typeof FailoverEvent>;
 
-/** Every message schema by name (used by the AsyncAPI generator and the property tests). */
-export const MessageSchemas = {
+/** The message schemas of this file by name; every message of the contract is in messages.ts. */
+export const CoreMessageSchemas = {
   CollectorAdvert,
   Task,
   Result,
@@ -363,4 +363,3 @@ export const MessageSchemas = {
   CollectorEvent,
   FailoverEvent,
 } as const;
-export type MessageName = keyof typeof MessageSchemas;

@@ -1,6 +1,7 @@
 import { InvalidSubjectTokenError } from "./errors.js";
 import type { Domain, PriorityName } from "./caps.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
+import { HUNT_ID_RE, kvToken } from "./hunts.js";
 
 /** Default subject prefix. */
 export const DEFAULT_PREFIX = "daemoneye";
@@ -40,6 +41,7 @@ export type ParsedSubject =
   | { kind: "api"; verb: ApiVerb }
   | { kind: "submit"; priority: PriorityName; owner: string }
   | { kind: "results"; owner: string; correlationId: string }
+  | { kind: "huntResult"; owner: string; huntId: string; collectorId: string }
   | { kind: "collectorEvent"; collectorId: string }
   | { kind: "failoverEvent" };
 
@@ -159,6 +161,42 @@ export class Subjects {
     return `${this.prefix}_results`;
   }
 
+  /** KV bucket of hunt records: `<p>_hunts` (key `<owner>.<huntId>`). */
+  huntsBucket(): string {
+    return `${this.prefix}_hunts`;
+  }
+
+  /** KV bucket of hunt parts' claims: `<p>_hunt_claims` (key `<owner>.<huntId>.<collectorId>`). */
+  huntClaimsBucket(): string {
+    return `${this.prefix}_hunt_claims`;
+  }
+
+  /** The stream of hunt part results: `<p>_hunt_results` (subjects `<p>.hunt.>`). */
+  huntResultsStream(): string {
+    return `${this.prefix}_hunt_results`;
+  }
+
+  /** Key of a hunt record: `<owner>.<huntId>` (owner encoded by kvToken). */
+  huntKey(owner: string, huntId: string): string {
+    return `${kvToken(checkToken("owner", owner))}.${checkHuntId(huntId)}`;
+  }
+
+  /** Key of a hunt part's claim: `<owner>.<huntId>.<collectorId>`. */
+  huntClaimKey(owner: string, huntId: string, collectorId: string): string {
+    return `${this.huntKey(owner, huntId)}.${kvToken(checkToken("collector id", collectorId))}`;
+  }
+
+  /** `<p>.hunt.<owner>.<huntId>.<collectorId>`: one part's result in the hunt results stream. */
+  huntResult(owner: string, huntId: string, collectorId: string): string {
+    return `${this.prefix}.hunt.${checkToken("owner", owner)}.${checkHuntId(huntId)}.${checkToken("collector id", collectorId)}`;
+  }
+
+  /** `<p>.hunt.<owner>.<huntId>.*`, or `<p>.hunt.<owner>.>` for every hunt of an owner. */
+  huntResultsOf(owner: string, huntId?: string): string {
+    const base = `${this.prefix}.hunt.${checkToken("owner", owner)}`;
+    return huntId === undefined ? `${base}.>` : `${base}.${checkHuntId(huntId)}.*`;
+  }
+
   /** `<p>.api.<verb>`. */
   api(verb: ApiVerb): string {
     if (!API_VERBS.includes(verb)) throw new InvalidSubjectTokenError("api verb", String(verb));
@@ -238,6 +276,12 @@ export class Subjects {
         if (!isToken(owner) || !isToken(correlationId)) return undefined;
         return { kind: "results", owner, correlationId };
       }
+      case "hunt": {
+        const [, , owner, huntId, collectorId] = t;
+        if (t.length !== 5 || !owner || !huntId || !collectorId) return undefined;
+        if (!isToken(owner) || !HUNT_ID_RE.test(huntId) || !isToken(collectorId)) return undefined;
+        return { kind: "huntResult", owner, huntId, collectorId };
+      }
       case "api": {
         const verb = t[2];
         if (t.length !== 3 || !API_VERBS.includes(verb as ApiVerb)) return undefined;
@@ -255,6 +299,11 @@ export class Subjects {
         return undefined;
     }
   }
+}
+
+function checkHuntId(huntId: string): string {
+  if (!HUNT_ID_RE.test(huntId)) throw new InvalidSubjectTokenError("hunt id", huntId);
+  return huntId;
 }
 
 /** Subjects for the default prefix. */

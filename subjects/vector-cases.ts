@@ -4,7 +4,7 @@
  * vector-cases-replies.ts, the api and event messages in vector-cases-api.ts. Bounds are written as numbers, not read from the schemas:
  * a vector is a fixed point, so a changed limit shows up as a vector that no longer holds.
  */
-import type { MessageName } from "./schemas.js";
+import type { MessageName } from "./messages.js";
 import { Raw, concat, enc, ext, f64, map, mapWith, raw, u64 } from "./vector-bytes.js";
 
 export type Verdict = "valid" | "invalid";

@@ -11,6 +11,7 @@ import { submitCommand } from "./commands/submit.js";
 import { resultsCommand } from "./commands/results.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { watchCommand } from "./commands/watch.js";
+import { huntCommand } from "./commands/hunt.js";
 import { oneLine } from "./errors.js";
 
 /** The `collector-mesh` command and its subcommands. */
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     submitCommand(),
     resultsCommand(),
     cancelCommand(),
+    huntCommand(),
     statusCommand(),
     statsCommand(),
     watchCommand(),

@@ -33,6 +33,8 @@ import { coordinatorStats, coordinatorStatus } from "./report.js";
 import { ResultVerifier } from "./verify.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
+import { startHunts } from "../hunts/attach.js";
+import type { HuntRunner } from "../hunts/runner.js";
 
 /**
  * Wires the pure parts to NATS. The router and balancer choose instances and the dispatcher sends
@@ -65,6 +67,7 @@ export class Coordinator implements CoordinatorApi {
   readonly #cancels: CancelListener;
   readonly #events: CoordinatorEvents;
   #timer: NodeJS.Timeout | undefined;
+  #hunts: HuntRunner | undefined;
   #lastRouterSweep = 0;
   #state: "new" | "starting" | "ready" | "stopped" = "new";
   #idle: (() => void) | undefined;
@@ -184,6 +187,7 @@ export class Coordinator implements CoordinatorApi {
     const signingKeys = (id: string) => this.router.get(id)?.advert.signingKey;
     this.#client = await this.#durable.startIfWanted(this.opts, signingKeys);
     await this.#lease.start(this.#durable.streams?.replicas ?? clusterReplicas(this.#nc));
+    this.#hunts = await startHunts(this, this.#nc, () => this.#lease.leader, this.opts);
     await this.#service?.start();
     this.#timer = setInterval(() => this.#sweep(), this.opts.sweepIntervalMs);
     this.#timer.unref();
@@ -213,6 +217,7 @@ export class Coordinator implements CoordinatorApi {
       clearTimeout(timer);
     }
     clearInterval(this.#timer);
+    await this.#hunts?.stop();
     await this.#durable.stop();
     await this.#lease.stop();
     await this.#client?.close();

@@ -10,6 +10,7 @@ import { rejectUnknownKeys, stripUndefined } from "../options.js";
 import type { BalancerOptions, StrategySpec } from "../balancer/index.js";
 import type { AggregatorOptions } from "../aggregator/index.js";
 import type { RouterOptions } from "../router/index.js";
+import type { HuntRunnerOptions } from "../hunts/options.js";
 import {
   DEFAULT_ADVERT_TTL_MS,
   DEFAULT_SWEEP_INTERVAL_MS as ROUTER_SWEEP_MS,
@@ -111,6 +112,8 @@ export interface CoordinatorOptions {
   durable: boolean | undefined;
   /** Durable streams and takeover (replicas, ack wait, result retention); see durable/options.ts. */
   durability: Partial<DurableOptions>;
+  /** Hunts this coordinator runs while it leads the mesh (see hunts/options.ts); false: none. */
+  hunts: Partial<HuntRunnerOptions> | false;
   /** Who library (and api) submits are from: their results subject's owner (default: the id). */
   owner: string | undefined;
   /** Router options (suspectAfterMs, confidenceRefreshMs, forgetAfterMs); see router/options.ts. */
@@ -154,6 +157,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     verify: false,
     durable: undefined,
     durability: {},
+    hunts: {},
     owner: undefined,
     router: {},
     balancer: {},

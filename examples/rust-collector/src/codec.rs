@@ -82,4 +82,7 @@ pub fn for_each_message(mut f: impl FnMut(&'static str, Roundtrip)) {
     f(StatsReply::NAME, roundtrip::<StatsReply>);
     f(CollectorEvent::NAME, roundtrip::<CollectorEvent>);
     f(FailoverEvent::NAME, roundtrip::<FailoverEvent>);
+    f(HuntRecord::NAME, roundtrip::<HuntRecord>);
+    f(HuntClaim::NAME, roundtrip::<HuntClaim>);
+    f(HuntPartResult::NAME, roundtrip::<HuntPartResult>);
 }

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use rust_collector::contract::{for_each_message, Domain};
+use rust_collector::contract::{
+    HUNT_ID_MAX, HUNT_ID_PATTERN, HUNT_PART_RESULTS_MAX, HUNT_RATE_MAX, HUNT_STATES, PART_STATES,
+};
 use rust_collector::limits::*;
 use rust_collector::subjects::{Subjects, PRIORITY_NAMES};
 use yaml_rust2::{Yaml, YamlLoader};
@@ -72,6 +75,12 @@ fn every_id_is_a_token_of_1_to_256() {
             if at.ends_with(".properties.signingKey") {
                 let p = h.get(&Yaml::from_str("pattern")).and_then(Yaml::as_str);
                 assert_eq!(p, Some(SIGNING_KEY_PATTERN), "{at}");
+                return;
+            }
+            if at.ends_with(".properties.huntId") {
+                let p = h.get(&Yaml::from_str("pattern")).and_then(Yaml::as_str);
+                assert_eq!(p, Some(HUNT_ID_PATTERN), "{at}");
+                assert_eq!(lengths(y, at), (1, HUNT_ID_MAX as u64), "{at}");
                 return;
             }
             if let Some(p) = h.get(&Yaml::from_str("pattern")) {
@@ -308,4 +317,19 @@ fn targeting_and_instances_limits() {
     assert_eq!(strings(&o["state"]["enum"], "state"), INSTANCE_STATES);
     assert_eq!(strings(&o["code"]["enum"], "code"), ERROR_CODES);
     assert_eq!(strings(&i["items"]["required"], "required"), ["collectorId", "state"]);
+}
+
+#[test]
+fn hunt_limits() {
+    let doc = asyncapi();
+    let r = props(&doc, "HuntRecord");
+    assert_eq!(strings(&r["state"]["enum"], "state"), HUNT_STATES);
+    assert_eq!(num(&r["ratePerSec"]["maximum"], "ratePerSec") as f64, HUNT_RATE_MAX);
+    assert_eq!(bounds(&r["timeoutMs"], "timeoutMs"), (TIMEOUT_MS_MIN, TIMEOUT_MS_MAX));
+    assert_eq!(lengths(&r["reason"], "reason"), (0, REASON_MAX as u64));
+    let c = props(&doc, "HuntClaim");
+    assert_eq!(strings(&c["state"]["enum"], "state"), PART_STATES);
+    let p = props(&doc, "HuntPartResult");
+    assert_eq!(num(&p["results"]["maxItems"], "results") as usize, HUNT_PART_RESULTS_MAX);
+    assert_eq!(strings(&p["state"]["enum"], "state"), PART_STATES[1..]);
 }

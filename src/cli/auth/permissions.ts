@@ -5,6 +5,7 @@ import {
   Subjects,
   type Domain,
 } from "../../../subjects/index.js";
+import { HUNT_GRANTS } from "./permissions-hunts.js";
 
 /**
  * The permission table of a secured mesh: what each role may publish and subscribe to, as NATS
@@ -201,6 +202,7 @@ export const GRANTS = {
     ],
     subscribe: (c) => [c.s.resultsOf(c.name)],
   },
+  ...HUNT_GRANTS,
 } as const satisfies Record<string, Grant>;
 
 export type GrantName = keyof typeof GRANTS;
@@ -252,13 +254,14 @@ export const ROLE_TABLE: Record<Role, RoleSpec> = {
       "coordinationStreams",
       "leaderLease",
       "durableSubmit",
+      "runHunts",
     ],
     // One reply per api request, sent when the submission completes or times out.
     responses: { max: 1, expiresMs: MAX_TASK_TIMEOUT_MS + REPLY_SLACK_MS },
   },
   publisher: {
     summary: "submits tasks (through the api, or durably as itself) and reads its own results only",
-    grants: ["ownInbox", "apiSubmit", "jetStreamInfo", "durableSubmit", "advertRead"],
+    grants: ["ownInbox", "apiSubmit", "jetStreamInfo", "durableSubmit", "advertRead", "ownHunts"],
   },
   operator: {
     summary: "a publisher that may also read status, stats, events and adverts",
@@ -274,6 +277,7 @@ export const ROLE_TABLE: Record<Role, RoleSpec> = {
       "advertBucketInfo",
       "advertBucketWatch",
       "advertBucketGet",
+      "ownHunts",
     ],
   },
 };

@@ -8,6 +8,7 @@
 mod api;
 mod cancel;
 mod durable;
+mod hunts;
 mod targeting;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::wire_enum;
 pub use api::*;
 pub use cancel::*;
 pub use durable::*;
+pub use hunts::*;
 pub use targeting::*;
 
 wire_enum!(Health, HEALTH, { Healthy = "healthy", Degraded = "degraded", Unavailable = "unavailable" });

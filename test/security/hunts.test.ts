@@ -1,0 +1,98 @@
+/**
+ * Hunts on a secured mesh: a publisher starts, reads and stops its own hunt under its identity;
+ * another publisher can neither stop it, read its parts nor forge a claim (refusals observed on
+ * a real server).
+ */
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Coordinator } from "../../src/coordinator/index.js";
+import { Collector } from "../../src/collector/index.js";
+import { Hunts } from "../../src/hunts/client.js";
+import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
+import { until } from "../support/nats-server.js";
+import { IDS, makeAuthDir, startSecuredMesh, tryPublish, type SecuredMesh } from "./support.js";
+
+const s = new Subjects(DEFAULT_PREFIX);
+let mesh: SecuredMesh;
+let authDir: string;
+const stops: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  authDir = await makeAuthDir();
+  mesh = await startSecuredMesh(authDir);
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  await mesh?.dispose();
+  rmSync(authDir, { recursive: true, force: true });
+});
+
+describe("security - hunts under per-party identities", () => {
+  it("security - a publisher runs its own hunt; another cannot stop it, read it or forge its claims", async () => {
+    const coord = await mesh.login(IDS.coordinator);
+    const coordinator = new Coordinator({
+      nc: coord.nc,
+      id: IDS.coordinator.name,
+      advertTtlMs: 1500,
+    });
+    await coordinator.start();
+    stops.push(() => coordinator.stop());
+    const col = await mesh.login(IDS.collectorA);
+    const collector = new Collector({
+      id: IDS.collectorA.name,
+      type: "procmond",
+      capabilities: SourceCaps.PROCESS,
+      heartbeatMs: 250,
+      ttlMs: 1500,
+      handler: (payload) => ({ echo: payload }),
+    });
+    await collector.start(col.nc);
+    stops.push(() => collector.stop());
+
+    const pub = await mesh.login(IDS.publisher);
+    const hunts = new Hunts(pub.nc, { owner: IDS.publisher.name });
+    const h = await hunts.start({
+      requiredCapabilities: SourceCaps.PROCESS,
+      payload: "q",
+      huntId: "mine",
+    });
+    await until(
+      async () => (await hunts.show("mine")).parts[0]?.state === "ok",
+      10_000,
+      "the part answered",
+    );
+    const parts = [];
+    for await (const p of hunts.results("mine")) parts.push(p);
+    expect(parts.map((p) => [p.collectorId, p.results[0]?.payload])).toEqual([
+      [IDS.collectorA.name, { echo: "q" }],
+    ]);
+    expect((await hunts.list()).map((r) => r.huntId)).toEqual(["mine"]);
+    for (const l of [pub, coord, col]) {
+      await l.nc.flush();
+      expect(l.violations.map((v) => v.message)).toEqual([]);
+    }
+
+    // Another publisher, acting in app's name: refused by the server, the hunt unchanged.
+    const other = await mesh.login(IDS.publisher2);
+    const spy = new Hunts(other.nc, { owner: IDS.publisher.name });
+    await expect(spy.stop(h.huntId)).rejects.toThrow();
+    await expect(spy.show(h.huntId)).rejects.toThrow();
+    expect(other.violations.length).toBeGreaterThan(0);
+    expect(await tryPublish(mesh, other, `$KV.${s.huntsBucket()}.${IDS.publisher.name}.mine`)).toBe(
+      "refused",
+    );
+    const claim = `$KV.${s.huntClaimsBucket()}.${IDS.publisher2.name}.x.${IDS.collectorA.name}`;
+    expect(await tryPublish(mesh, other, claim)).toBe("refused");
+    expect(await tryPublish(mesh, other, s.huntResult(IDS.publisher.name, "mine", "x"))).toBe(
+      "refused",
+    );
+    expect((await hunts.show(h.huntId)).record.state).toBe("running");
+    // Its own hunt works.
+    const own = new Hunts(other.nc, { owner: IDS.publisher2.name });
+    await expect(own.start({ requiredCapabilities: 1, huntId: "theirs" })).resolves.toMatchObject({
+      createdBy: IDS.publisher2.name,
+    });
+    // The owner stops its own.
+    expect(await hunts.stop(h.huntId)).toMatchObject({ state: "stopped" });
+  });
+});
