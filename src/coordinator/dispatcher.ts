@@ -4,7 +4,7 @@ import type { CapabilityRouter } from "../router/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import type { TaskLedger, TaskEntry } from "./ledger.js";
-import { fits, noMatch, placeTargeted, type Targeting } from "./targeting.js";
+import { noMatch, placeTargeted, routableFits, type Targeting } from "./targeting.js";
 
 /** What the dispatcher needs done on NATS, and whom it tells about tasks it cannot place. */
 export interface DispatcherPort {
@@ -46,22 +46,20 @@ export class Dispatcher {
    * back). NoCapableCollectorError when nobody advertises `required`, or a fan-out finds no one.
    */
   targets(required: number, all: boolean, target?: Targeting): string[] | undefined {
-    const { balancer, router } = this.#p;
+    const { balancer } = this.#p;
     const narrowed = target !== undefined && (target.where ?? target.collectors) !== undefined;
     if (!all) {
       if (balancer.capable(required) === 0) {
         throw new NoCapableCollectorError(required, formatCaps(required));
       }
-      if (
-        narrowed &&
-        !balancer.routable(required).some((id) => fits(target, router.get(id)?.advert))
-      ) {
+      if (narrowed && routableFits(this.#p, target, required).length === 0) {
         throw noMatch(required, target);
       }
       return undefined;
     }
-    let routable = balancer.routable(required);
-    if (narrowed) routable = routable.filter((id) => fits(target, router.get(id)?.advert));
+    const routable = narrowed
+      ? routableFits(this.#p, target, required)
+      : balancer.routable(required);
     const usable = routable.filter((id) => !balancer.isEjected(id));
     const ids = usable.length > 0 ? usable : [...routable];
     if (ids.length === 0) {

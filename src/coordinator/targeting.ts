@@ -2,6 +2,7 @@ import {
   MAX_NAMED_COLLECTORS,
   Selector,
   formatCaps,
+  hasCaps,
   isToken,
   type CollectorAdvert,
 } from "../../subjects/index.js";
@@ -91,6 +92,7 @@ export interface PlacementParts {
   readonly router: { get(id: string): { readonly advert: CollectorAdvert } | undefined };
   readonly balancer: {
     routable(required: number): readonly string[];
+    isRoutable(id: string): boolean;
     load(id: string): number;
     assign(id: string, taskId?: string): boolean;
     selectCollector(
@@ -116,8 +118,7 @@ export function placeTargeted(
   avoid: ReadonlySet<string> | undefined,
 ): string | null | undefined {
   const narrowed = t.where !== undefined || t.collectors !== undefined;
-  let fitting = p.balancer.routable(required);
-  if (narrowed) fitting = fitting.filter((id) => fits(t, p.router.get(id)?.advert));
+  const fitting = narrowed ? routableFits(p, t, required) : p.balancer.routable(required);
   if (fitting.length === 0) return narrowed ? null : undefined;
   const prefer = t.prefer;
   if (prefer !== undefined) {
@@ -130,6 +131,24 @@ export function placeTargeted(
   }
   if (!narrowed) return p.balancer.selectCollector(required, taskId, avoid);
   return leastLoaded(p, fitting, taskId, avoid);
+}
+
+/**
+ * The routable instances advertising `required` that fit `t`: named instances are looked up one
+ * by one (a hunt's part names one collector in a fleet of thousands), a selector alone scans.
+ */
+export function routableFits(p: PlacementParts, t: Targeting, required: number): string[] {
+  if (t.collectors === undefined) {
+    return p.balancer.routable(required).filter((id) => fits(t, p.router.get(id)?.advert));
+  }
+  p.balancer.routable(required); // NoCapableCollectorError when nobody advertises it
+  const out: string[] = [];
+  for (const id of t.collectors) {
+    const advert = p.router.get(id)?.advert;
+    if (advert === undefined || !p.balancer.isRoutable(id)) continue;
+    if (hasCaps(advert.capabilities, required) && fits(t, advert)) out.push(id);
+  }
+  return out;
 }
 
 function leastLoaded(
