@@ -161,6 +161,16 @@ export class Subjects {
     return `${this.prefix}_results`;
   }
 
+  /** KV bucket of the leader lease: `<p>_coordinators` (key `leader`). */
+  coordinatorsBucket(): string {
+    return `${this.prefix}_coordinators`;
+  }
+
+  /** Every hunt part result: `<p>.hunt.>` (the hunt results stream's subjects). */
+  huntResults(): string {
+    return `${this.prefix}.hunt.>`;
+  }
+
   /** KV bucket of hunt records: `<p>_hunts` (key `<owner>.<huntId>`). */
   huntsBucket(): string {
     return `${this.prefix}_hunts`;

@@ -17,7 +17,7 @@ import { ResultAggregator } from "../aggregator/index.js";
 import { DedupKey } from "../aggregator/types.js";
 import type { MeshIterator } from "../structures/iterator.js";
 import { planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
-import { targetingFields } from "../coordinator/targeting.js";
+import { notReached, targetingFields } from "../coordinator/targeting.js";
 import type { SubmitOptions, TaskSpec } from "../coordinator/types.js";
 import {
   ResultJournal,
@@ -293,13 +293,7 @@ export class MeshClient {
       const { correlationId: id, parts } = rec.plan;
       const p = this.#pending.get(id);
       const targets = parts.map((part) => part.collectorId);
-      const planned = new Set(targets);
-      const named = p?.submission.collectors ?? [];
-      this.#agg.setCoverage(
-        id,
-        targets,
-        named.filter((c) => !planned.has(c)),
-      );
+      this.#agg.setCoverage(id, targets, notReached(p?.submission.collectors, targets));
       this.#agg.setExpected(id, p?.expected ?? rec.plan.expected);
     } else {
       const v = rec.verdict;

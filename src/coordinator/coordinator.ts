@@ -12,7 +12,7 @@ import { parseCoordinatorOptions, type CoordinatorInit } from "./options.js";
 import type { CoordinatorOptions } from "./options.js";
 import { CoordinatorService } from "./service.js";
 import { Liveness } from "./liveness.js";
-import type { Targeting } from "./targeting.js";
+import { notReached, type Targeting } from "./targeting.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Attempts, gone } from "./attempts.js";
 import type { Submission } from "./ledger.js";
@@ -297,8 +297,8 @@ export class Coordinator implements CoordinatorApi {
     if (this.#state !== "ready") throw new StoppedError(`coordinator ${this.id}`);
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     const owners = this.#targets(plan.required, plan.mode === "all", plan.target);
-    const notReached = owners && this.#dispatcher.notReached(plan.target, owners);
-    const id = this.#starter.start(plan, { owners, notReached });
+    const missed = owners && notReached(plan.target?.collectors, owners);
+    const id = this.#starter.start(plan, { owners, notReached: missed });
     const signal = opts.signal;
     if (signal !== undefined) {
       const abort = () => this.cancel(id, "aborted by its submitter");

@@ -69,13 +69,6 @@ export class Dispatcher {
     return ids;
   }
 
-  /** A fan-out's named instances it will not send to (unknown, unroutable, or not capable). */
-  notReached(target: Targeting | undefined, ids: readonly string[]): string[] {
-    if (target?.collectors === undefined) return [];
-    const sent = new Set(ids);
-    return [...target.collectors].filter((id) => !sent.has(id));
-  }
-
   /** A new or re-sent task: placed now when possible, else queued (OverloadedError past the bound). */
   submit(entry: TaskEntry): void {
     if (entry.owner !== undefined) {

@@ -15,7 +15,7 @@ import type { DurableOptions } from "../durable/options.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import type { SubmitPlan } from "./submit-plan.js";
 import type { StartSpec } from "./starter.js";
-import { parseTargeting, type Targeting } from "./targeting.js";
+import { notReached, parseTargeting, type Targeting } from "./targeting.js";
 import { MeshClient } from "../client/mesh-client.js";
 import type { SigningKeySource } from "../client/verify.js";
 
@@ -201,10 +201,11 @@ export class DurableRuns {
       });
     }
     const open = parts.filter((p) => !finals.has(p.taskId));
-    const planned = new Set(parts.map((p) => p.collectorId));
-    const notReached = [...(target?.collectors ?? [])].filter((id) => !planned.has(id));
     return {
-      notReached,
+      notReached: notReached(
+        target?.collectors,
+        parts.map((p) => p.collectorId),
+      ),
       owners: open.map((p) => p.collectorId),
       taskIds: open.map((p) => p.taskId),
       expected: s.expected ?? parts.length,

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { Logger } from "../telemetry/logger.js";
+import { Subjects } from "../../subjects/index.js";
 
 /** How long a leader's lease lasts without renewal (the coordinators bucket's max age). */
 export const DEFAULT_LEASE_MS = 3000;
@@ -35,7 +36,7 @@ export class LeaderLease {
     leaseMs = DEFAULT_LEASE_MS,
   ) {
     this.#nc = nc;
-    this.#bucket = `${prefix}_coordinators`;
+    this.#bucket = new Subjects(prefix).coordinatorsBucket();
     this.#id = id;
     this.#leaseMs = leaseMs;
     this.#logger = logger;

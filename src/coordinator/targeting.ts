@@ -70,6 +70,13 @@ export function fits(t: Targeting, advert: CollectorAdvert | undefined): boolean
   return t.where === undefined || t.where.matches(advert);
 }
 
+/** A fan-out's named instances it does not send to (unknown, unroutable, or not capable). */
+export function notReached(named: Iterable<string> | undefined, sent: readonly string[]): string[] {
+  if (named === undefined) return [];
+  const planned = new Set(sent);
+  return [...named].filter((id) => !planned.has(id));
+}
+
 /** The error of a submit whose targeting matches no routable capable collector. */
 export function noMatch(required: number, t: Targeting): NoMatchingCollectorError {
   return new NoMatchingCollectorError(required, formatCaps(required), describe(t));

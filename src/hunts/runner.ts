@@ -212,7 +212,7 @@ export class HuntRunner {
         .run(s.collectorId, h, abort.signal)
         .catch((err: unknown): PartOutcome => ({ state: "error", code: codeOf(err), results: [] }));
       // Its coordinator stopped under it: it may or may not have run (it runs again only on
-      // another incarnation of the collector, as any lost part).
+      // another incarnation of the collector, like every lost part).
       if (this.#stopping && outcome.code === ErrorCode.Stopped) {
         outcome = { ...outcome, state: "lost" };
       }

@@ -74,7 +74,7 @@ export async function openHuntStore(
   const claims = await kvm.create(s.huntClaimsBucket(), kvOpts);
   const cfg = {
     name: s.huntResultsStream(),
-    subjects: [`${s.prefix}.hunt.>`],
+    subjects: [s.huntResults()],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: replicas,

@@ -63,7 +63,7 @@ export const HUNT_GRANTS = {
         `${js}.STREAM.INFO.${res}`,
         `${js}.STREAM.CREATE.${res}`,
         `${js}.STREAM.MSG.GET.${res}`,
-        `${c.s.prefix}.hunt.>`,
+        c.s.huntResults(),
       ];
     },
   },

@@ -180,8 +180,8 @@ export const GRANTS = {
   leaderLease: {
     why: "take and renew the mesh's leader lease (who publishes events) in the coordinators bucket",
     publish: (c) => {
-      const st = `KV_${c.s.prefix}_coordinators`;
-      const key = `$KV.${c.s.prefix}_coordinators.leader`;
+      const st = `KV_${c.s.coordinatorsBucket()}`;
+      const key = `$KV.${c.s.coordinatorsBucket()}.leader`;
       return [
         `${js}.STREAM.INFO.${st}`,
         `${js}.STREAM.CREATE.${st}`,
