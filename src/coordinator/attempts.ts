@@ -147,6 +147,16 @@ export class Attempts {
       return;
     }
     this.#p.counters.attemptTimeouts++;
+    if (f.spannedOutage === true) {
+      // Its answer may have come while this coordinator was disconnected, and been lost: sent
+      // again, with nothing charged to the instance (a whole fleet would fail over otherwise).
+      this.attemptFailed(f, {
+        reason: "answer lost in an outage",
+        code: ErrorCode.Timeout,
+        gone: false,
+      });
+      return;
+    }
     const crossed = this.#p.balancer.recordFailure(f.collectorId, "attempt timeout");
     this.attemptFailed(f, { reason: "attempt timeout", code: ErrorCode.Timeout, gone: false });
     // Slow is not gone: while much of the fleet looks late at once (the panic threshold), timeouts

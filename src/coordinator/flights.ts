@@ -12,6 +12,11 @@ export interface Flight extends HeapItem {
   attemptDeadline: number;
   /** Next result sequence number not seen yet from this attempt. */
   nextSeq: number;
+  /**
+   * It was in flight while NATS was disconnected: an answer published then was lost, so its
+   * timeout is not the instance's fault.
+   */
+  spannedOutage?: boolean;
 }
 
 /** Why an answer does not fit the attempt in flight: it is dropped and counted by this reason. */
@@ -142,13 +147,15 @@ export class FlightTable {
   }
 
   /**
-   * No answer could arrive for `ms` (NATS was disconnected): every attempt gets that much more
-   * time, within its task's deadline.
+   * No answer could arrive for `ms` (the event loop stalled, or NATS was disconnected): every
+   * attempt gets that much more time, within its task's deadline. After an outage (`outage`)
+   * answers sent meanwhile are gone: each attempt is marked as having spanned it.
    */
-  extendAll(ms: number): void {
+  extendAll(ms: number, outage = false): void {
     const all = [...this.#byTask.values()];
     this.#deadlines.clear();
     for (const f of all) {
+      if (outage) f.spannedOutage = true;
       f.attemptDeadline = Math.min(f.attemptDeadline + ms, f.task.deadline);
       this.#deadlines.push(f);
     }

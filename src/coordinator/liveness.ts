@@ -133,16 +133,19 @@ export class Liveness {
    * proves nothing while an answer may follow (probe.ts): anyone can send one.
    */
   probe(id: string): void {
+    // The verdict is about the incarnation probed: one restarted meanwhile is not judged by it.
+    const probed = this.#p.router.get(id)?.advert.startedAt;
     void probeInstance(this.#nc, this.#subjects.collectorTask(id), this.#opts.probe).then(
       (outcome) => {
         if (this.#port.stopped()) return;
         const { detector, router, clock } = this.#p;
         const v = detector.probed(id, outcome, clock.now());
+        const restarted = router.get(id)?.advert.startedAt !== probed;
         if (v === "forged") {
           this.#port.warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
         } else if (v === "alive") {
           router.touch(id);
-        } else if (v !== undefined) {
+        } else if (v !== undefined && !restarted) {
           this.#port.failInstance(v);
         }
       },
@@ -157,7 +160,7 @@ export class Liveness {
       if (st.type === "disconnect") detector.disconnect(clock.now());
       else if (st.type === "reconnect" && detector.disconnected) {
         const outageMs = detector.reconnect(clock.now());
-        flights.extendAll(outageMs);
+        flights.extendAll(outageMs, true);
         this.#opts.logger.warn({ outageMs }, "NATS reconnected");
       }
     }

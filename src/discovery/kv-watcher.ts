@@ -11,6 +11,8 @@ import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "../
 /** Keys remembered as already reported invalid (so a storm of bad heartbeats logs once). */
 const MAX_WARNED_KEYS = 10_000;
 const REWATCH_DELAY_MS = 500;
+/** Least silence (no entry at all) after which a watch is taken for lost and opened again. */
+const MIN_SILENCE_MS = 1000;
 
 /**
  * Feeds a CapabilityRouter from the advert bucket: watches `<prefix>_collectors`, applies puts,
@@ -41,6 +43,9 @@ export class RouterWatcher {
   #onReady: (() => void) | undefined;
   #started: Promise<void> | undefined;
   #stopped = false;
+  /** When the watch last delivered an entry, or was opened. */
+  #lastHeard = 0;
+  #disconnected = false;
   readonly #stats: RouterWatcherStats = {
     entries: 0,
     invalid: 0,
@@ -85,6 +90,7 @@ export class RouterWatcher {
     this.#stats.expiry = limitMarkers ? "limit-marker" : "sweep";
     const ready = new Promise<void>((resolve) => (this.#onReady = resolve));
     await this.#openWatch(kv);
+    void this.#followConnection();
     // An empty bucket delivers no entry to flag the end of the snapshot.
     if (!this.#ready && (await kv.status()).values === 0) this.#markReady();
     let timer: NodeJS.Timeout | undefined;
@@ -143,6 +149,7 @@ export class RouterWatcher {
    */
   sweep(): RouterChange[] {
     this.#stats.sweeps++;
+    this.#checkSilence();
     const changes = this.#opts.marksStale ? this.#router.checkStale() : this.#router.forgetSilent();
     for (const c of changes) this.#emit(c);
     return changes;
@@ -181,13 +188,55 @@ export class RouterWatcher {
   }
 
   async #openWatch(kv: KV): Promise<void> {
+    this.#lastHeard = this.#opts.clock.now();
     const w = await kv.watch();
     if (this.#stopped) {
       w.stop();
       return;
     }
+    const old = this.#watch;
     this.#watch = w;
+    old?.stop();
     this.#loop = this.#consume(w);
+  }
+
+  /**
+   * A watch whose consumer died with its server goes silent, and nats.js notices only after two
+   * missed idle heartbeats (30 s each once it has recreated the consumer), while the router takes
+   * every collector for stale. So the watch is opened again after each reconnect, and whenever no
+   * entry at all has come for half the advert TTL while collectors are known (each of them
+   * heartbeats more often than that).
+   */
+  async #followConnection(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (this.#stopped) break;
+      if (s.type === "disconnect") this.#disconnected = true;
+      if (s.type === "reconnect") {
+        this.#disconnected = false;
+        this.#replaceWatch("reconnected");
+      }
+    }
+  }
+
+  #checkSilence(): void {
+    if (this.#disconnected) return; // nothing can come; the reconnect opens a new watch
+    const silentMs = this.#opts.clock.now() - this.#lastHeard;
+    if (this.#router.size === 0 || silentMs < Math.max(MIN_SILENCE_MS, this.#opts.ttlMs / 2)) {
+      return;
+    }
+    this.#replaceWatch(`no advert for ${Math.round(silentMs)} ms`);
+  }
+
+  #replaceWatch(why: string): void {
+    const kv = this.#kv;
+    if (this.#stopped || this.#nc.isClosed() || kv === undefined) return;
+    this.#lastHeard = this.#opts.clock.now();
+    this.#stats.rewatches++;
+    this.#opts.logger.info({ why }, "advert watch opened again");
+    this.#openWatch(kv).catch((err: unknown) => {
+      this.#opts.logger.warn({ err: errText(err) }, "advert watch failed; retrying");
+      this.#scheduleRewatch();
+    });
   }
 
   async #consume(w: QueuedIterator<KvWatchEntry>): Promise<void> {
@@ -196,7 +245,8 @@ export class RouterWatcher {
     } catch (err) {
       this.#opts.logger.warn({ err: errText(err) }, "advert watch ended with an error");
     }
-    if (this.#stopped || this.#nc.isClosed()) return;
+    // Replaced by a new watch, or stopping: nothing to do.
+    if (this.#watch !== w || this.#stopped || this.#nc.isClosed()) return;
     // The watch ended under us (consumer lost): watch again. The snapshot it replays is
     // harmless, since the router ignores adverts it has already applied.
     this.#opts.logger.warn("advert watch ended; watching again");
@@ -219,6 +269,7 @@ export class RouterWatcher {
 
   #apply(e: KvWatchEntry): void {
     this.#stats.entries++;
+    this.#lastHeard = this.#opts.clock.now();
     try {
       const key = e.key;
       if (e.operation === "PURGE") {

@@ -33,6 +33,8 @@ describe("coordinator - a nats-server outage", () => {
   it("coordinator - attempt deadlines move by the outage and stale judgements wait: the task completes on its first attempt", async () => {
     const p = "outage";
     const ttlMs = 1500;
+    let release = () => {};
+    const answer = new Promise<void>((r) => (release = r));
     const nc = await mesh.connect("collector");
     const collector = new Collector({
       id: "steady",
@@ -42,15 +44,17 @@ describe("coordinator - a nats-server outage", () => {
       heartbeatMs: 250,
       ttlMs,
       handler: async (payload, ctx) => {
-        // Runs through the outage and answers well after both sides have reconnected.
-        await new Promise((r) => setTimeout(r, 6000));
+        // Runs through the outage and answers once both sides have reconnected (an answer sent
+        // before the coordinator has resubscribed would be lost, which is not what is tested).
+        await answer;
         return { payload, attempt: ctx.task.attempt };
       },
     });
     await collector.start(nc);
     cleanups.push(() => collector.stop());
+    const coordNc = await mesh.connect("coordinator");
     const c = new Coordinator({
-      nc: await mesh.connect("coordinator"),
+      nc: coordNc,
       prefix: p,
       advertTtlMs: ttlMs,
       attemptTimeoutMs: 5000,
@@ -62,12 +66,31 @@ describe("coordinator - a nats-server outage", () => {
     await until(() => c.router.get("steady")?.health === "healthy", 5000, "routable");
 
     const pending = c.submit({ requiredCapabilities: PROC, payload: "x" }, { timeoutMs: 20_000 });
-    await until(() => c.stats().coordinator.inFlight === 1, 2000, "in flight");
+    // Running on the collector, not only sent: a task still on its way when the server dies is
+    // lost with it, and rightly sent again.
+    await until(() => collector.stats().running === 1, 2000, "running on the collector");
+    expect(c.stats().coordinator.inFlight).toBe(1);
+    const dispatched = Date.now();
     // Longer than the advert TTL: every heartbeat is late when NATS comes back.
     await outage(2000);
+    // Both connections are back (a flush answered) with their subscriptions.
+    const back = (n: typeof nc) =>
+      n.flush().then(
+        () => true,
+        () => false,
+      );
+    await until(async () => (await back(nc)) && (await back(coordNc)), 20_000, "reconnected");
+    // The answer comes after the attempt's unmoved deadline (5 s from dispatch), before the
+    // moved one (5 s plus the outage, at least 2 s).
+    await until(() => Date.now() - dispatched >= 5500, 10_000, "past the unmoved deadline");
+    release();
     const r = await pending;
     expect(r.status).toBe("complete");
-    const why = JSON.stringify({ stats: c.stats().coordinator, events });
+    const why = JSON.stringify({
+      stats: c.stats().coordinator,
+      events,
+      collector: collector.stats(),
+    });
     expect(r.results[0], why).toMatchObject({
       status: "ok",
       attempt: 0,
