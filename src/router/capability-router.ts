@@ -124,8 +124,8 @@ export class CapabilityRouter {
       advert.maxConcurrency !== old.maxConcurrency ||
       advert.weight !== old.weight;
     if (advert.health === previousHealth && !structural) {
-      if (cur.health !== Unavailable) {
-        this.#cache.beat(advert.capabilities, this.#candidate(cur, now), bestFirst);
+      if (cur.health !== Unavailable && this.#cache.size > 0) {
+        this.#cache.beat(advert.capabilities, this.#candidate(cur, now), bestFirst, now);
       }
       if (this.#followers.size > 0) {
         const beat = { kind: "heartbeat", id: advert.id, health: cur.health, advert } as const;
@@ -268,7 +268,9 @@ export class CapabilityRouter {
     if (e === undefined || e.health === Unavailable) return false;
     const now = this.#clock.now();
     this.#order.seen(e, now, true);
-    this.#cache.beat(e.advert.capabilities, this.#candidate(e, now), bestFirst);
+    if (this.#cache.size > 0) {
+      this.#cache.beat(e.advert.capabilities, this.#candidate(e, now), bestFirst, now);
+    }
     return true;
   }
 
@@ -335,10 +337,11 @@ export class CapabilityRouter {
 
   /** Routable candidates for `required`, scored now and best first, and how many advertise it. */
   #score(required: number): Scored {
-    const req = parseCaps(required);
     const now = this.#clock.now();
-    const hit = this.#cache.get(req, now);
+    // Only valid masks are cached: a hit needs no parsing.
+    const hit = this.#cache.get(required, now);
     if (hit !== undefined) return hit;
+    const req = parseCaps(required);
     const candidates: Candidate[] = [];
     let capable = 0;
     for (const e of this.#entries.values()) {

@@ -38,9 +38,27 @@ export class RouteCache {
     this.#byMask.clear();
   }
 
-  /** A heartbeat: `fresh` (scored now) takes its collector's place in each list holding it. */
-  beat(caps: number, fresh: Candidate, order: (a: Candidate, b: Candidate) => number): void {
+  /** Lists held (reusable or not yet dropped). */
+  get size(): number {
+    return this.#byMask.size;
+  }
+
+  /**
+   * A heartbeat at `now`: `fresh` (scored then) takes its collector's place in each list holding
+   * it. Lists too old to be reused are dropped rather than kept up to date: with nobody routing,
+   * a fleet's heartbeats cost nothing here.
+   */
+  beat(
+    caps: number,
+    fresh: Candidate,
+    order: (a: Candidate, b: Candidate) => number,
+    now: number,
+  ): void {
     for (const [mask, s] of this.#byMask) {
+      if (!(now - s.at < ROUTE_CACHE_MS && now >= s.at)) {
+        this.#byMask.delete(mask);
+        continue;
+      }
       if (!hasCaps(caps, mask)) continue;
       const i = s.candidates.findIndex((c) => c.id === fresh.id);
       if (i < 0) continue; // Unavailable, and a heartbeat of the same health keeps it so
