@@ -187,6 +187,7 @@ export class InstanceTable {
     };
     for (const p of this.#poolList) {
       p.index.reset(position);
+      p.membersChanged(); // one left unseen may have been its last member
       p.capable = 0;
       p.routable = 0;
       p.ejected = 0;

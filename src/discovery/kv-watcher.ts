@@ -45,6 +45,8 @@ export class RouterWatcher {
   #stopped = false;
   /** When the watch last delivered an entry, or was opened. */
   #lastHeard = 0;
+  /** The bucket revision of the last entry applied: a reopened watch resumes after it. */
+  #lastRevision = 0;
   #disconnected = false;
   readonly #stats: RouterWatcherStats = {
     entries: 0,
@@ -187,9 +189,16 @@ export class RouterWatcher {
     return { ...this.#stats };
   }
 
+  /** Opens the watch: the whole bucket first, then (reopening) what came after the last entry. */
   async #openWatch(kv: KV): Promise<void> {
     this.#lastHeard = this.#opts.clock.now();
-    const w = await kv.watch();
+    let from = this.#lastRevision;
+    // A bucket made again since (deleted, or a new store) numbers from 1: read it whole.
+    if (from > 0 && (await kv.status()).streamInfo.state.last_seq < from) {
+      from = 0;
+      this.#lastRevision = 0;
+    }
+    const w = await kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
     if (this.#stopped) {
       w.stop();
       return;
@@ -247,8 +256,7 @@ export class RouterWatcher {
     }
     // Replaced by a new watch, or stopping: nothing to do.
     if (this.#watch !== w || this.#stopped || this.#nc.isClosed()) return;
-    // The watch ended under us (consumer lost): watch again. The snapshot it replays is
-    // harmless, since the router ignores adverts it has already applied.
+    // The watch ended under us (consumer lost): watch again, from the entry after the last one.
     this.#opts.logger.warn("advert watch ended; watching again");
     this.#scheduleRewatch();
   }
@@ -268,8 +276,11 @@ export class RouterWatcher {
   }
 
   #apply(e: KvWatchEntry): void {
-    this.#stats.entries++;
     this.#lastHeard = this.#opts.clock.now();
+    // Revisions only grow: one not past the last applied came from a watch being replaced.
+    if (e.revision <= this.#lastRevision) return;
+    this.#lastRevision = e.revision;
+    this.#stats.entries++;
     try {
       const key = e.key;
       if (e.operation === "PURGE") {

@@ -201,15 +201,7 @@ export class CapabilityRouter {
       throw noCapableError(required, capable);
     }
     this.#routed++;
-    return (scored.decision ??= {
-      collectorId: best.id,
-      targetSubject: this.#entries.get(best.id)!.target,
-      confidence: best.confidence,
-      // Made when read (most callers take the best only), in the order of that moment.
-      get fallbacks() {
-        return candidates.filter((c) => c.id !== best.id);
-      },
-    });
+    return (scored.decision ??= new Decision(best, this.#entries.get(best.id)!.target, candidates));
   }
 
   /**
@@ -350,7 +342,7 @@ export class CapabilityRouter {
       if (e.health !== Unavailable) candidates.push(this.#candidate(e, now));
     }
     candidates.sort(bestFirst);
-    const scored: Scored = { at: now, candidates, shared: false, capable };
+    const scored: Scored = { at: now, candidates, shared: false, capable, decision: undefined };
     this.#cache.set(req, scored);
     return scored;
   }
@@ -377,6 +369,25 @@ export class CapabilityRouter {
       ),
       lastSeen: e.lastSeen,
     };
+  }
+}
+
+/** A routeTask answer; its fallbacks are made when read (most callers take the best only). */
+class Decision implements RoutingDecision {
+  readonly collectorId: string;
+  readonly targetSubject: string;
+  readonly confidence: number;
+  readonly #candidates: readonly Candidate[];
+
+  constructor(best: Candidate, targetSubject: string, candidates: readonly Candidate[]) {
+    this.collectorId = best.id;
+    this.targetSubject = targetSubject;
+    this.confidence = best.confidence;
+    this.#candidates = candidates;
+  }
+
+  get fallbacks(): Candidate[] {
+    return this.#candidates.filter((c) => c.id !== this.collectorId);
   }
 }
 

@@ -12,8 +12,8 @@ export interface Scored {
   shared: boolean;
   /** Registered collectors that advertise the set, in any health. */
   readonly capable: number;
-  /** The routeTask answer, made on first ask. */
-  decision?: RoutingDecision;
+  /** The routeTask answer, made on first ask (undefined until then). */
+  decision: RoutingDecision | undefined;
 }
 
 /**
@@ -72,7 +72,13 @@ export class RouteCache {
         else hi = mid;
       }
       list.splice(lo, 0, fresh);
-      this.#byMask.set(mask, { at: s.at, candidates: list, shared: false, capable: s.capable });
+      this.#byMask.set(mask, {
+        at: s.at,
+        candidates: list,
+        shared: false,
+        capable: s.capable,
+        decision: undefined,
+      });
     }
   }
 }

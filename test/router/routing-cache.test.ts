@@ -268,3 +268,23 @@ describe("router - the scored lists reused for a moment", () => {
     expect(router.findCapable(PROCESS).find((c) => c.id === "b")!.confidence).toBeLessThan(scored);
   });
 });
+
+describe("router - a balancer fed by follow, while a join is pending", () => {
+  it("router - a collector that stops serving a capability set while pools wait to be rebuilt is not listed for it", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({}, { clock });
+    const lb = new LoadBalancer({}, { clock });
+    router.follow((u) => lb.apply(u));
+    router.upsert(advert("c0", PROCESS));
+    expect(lb.routable(PROCESS)).toEqual(["c0"]);
+    // A join leaves every pool to be rebuilt at its next use; meanwhile c0 restarts without PROCESS.
+    const c4 = advert("c4", NETWORK);
+    router.upsert(c4);
+    router.upsert(advert("c0", NETWORK));
+    expect(lb.routable(NETWORK)).toEqual(["c0", "c4"]);
+    // c4 now serves PROCESS too, but is unavailable: nobody can take a PROCESS task.
+    router.upsert(beat(c4, { capabilities: PROCESS | NETWORK, health: "unavailable" }));
+    expect(lb.routable(PROCESS)).toEqual([]);
+    expect(lb.selectCollector(PROCESS)).toBeUndefined();
+  });
+});
