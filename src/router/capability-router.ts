@@ -194,14 +194,21 @@ export class CapabilityRouter {
   /** The best candidate and the others as fallbacks; NoCapableCollectorError when none. */
   routeTask(required: number): RoutingDecision {
     const scored = this.#score(required);
+    const d = scored.decision ?? this.#decide(scored, required);
+    this.#routed++;
+    return d;
+  }
+
+  /** The answer of a scored list, kept with it; throws when nobody can take the task. */
+  #decide(scored: Scored, required: number): RoutingDecision {
     const { candidates, capable } = scored;
     const best = candidates[0];
     if (best === undefined) {
       this.#noCapable++;
       throw noCapableError(required, capable);
     }
-    this.#routed++;
-    return (scored.decision ??= new Decision(best, this.#entries.get(best.id)!.target, candidates));
+    const target = this.#entries.get(best.id)!.target;
+    return (scored.decision = new Decision(best, target, candidates));
   }
 
   /**
