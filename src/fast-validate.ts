@@ -1,9 +1,18 @@
 import type { z } from "zod";
-import { ALL_CAPS, DOMAINS, Result, Task } from "../subjects/index.js";
+import {
+  ALL_CAPS,
+  CollectorAdvert,
+  DOMAINS,
+  HEALTH_VALUES,
+  MAX_LABELS,
+  Result,
+  SIGNING_KEY_RE,
+  Task,
+} from "../subjects/index.js";
 
 /**
- * Hand-written checks for the two messages of every round trip, Task and Result, that the codec
- * tries before zod. Each accepts a subset of what the zod schema accepts and returns what zod
+ * Hand-written checks for the two messages of every round trip, Task and Result, and for the
+ * advert every collector refreshes on each heartbeat, that the codec tries before zod. Each accepts a subset of what the zod schema accepts and returns what zod
  * returns for it (a new object, fields in schema order); for anything else it returns undefined
  * and zod decides, with its error message. It never accepts what zod refuses: it is stricter
  * wherever that is simpler (an unknown field, an `error` field, -0, an unsafe integer), and
@@ -32,6 +41,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 const TASK_KEYS = new Set(Object.keys(Task.shape));
+const ADVERT_KEYS = new Set(Object.keys(CollectorAdvert.shape));
+const healths: ReadonlySet<unknown> = new Set(HEALTH_VALUES);
+
+/** A string of `min` to `max` UTF-16 units, as zod counts them. */
+function isText(v: unknown, min: number, max: number): v is string {
+  return typeof v === "string" && v.length >= min && v.length <= max;
+}
 const RESULT_KEYS = new Set(Object.keys(Result.shape));
 
 /** True when every own key of `o` is in `keys`; `n` is how many of them are present. */
@@ -120,9 +136,69 @@ function fastResult(raw: unknown): Result | undefined {
   return r;
 }
 
+/** Labels as zod's record returns them (a new object), or undefined to leave them to zod. */
+function fastLabels(v: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(v)) return undefined;
+  const keys = Object.keys(v);
+  if (keys.length > MAX_LABELS) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const value = v[k];
+    if (k === "__proto__" || !isText(k, 1, 64) || !isText(value, 0, 256)) return undefined;
+    out[k] = value;
+  }
+  return out;
+}
+
+function fastAdvert(raw: unknown): CollectorAdvert | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  const { id, type, capabilities, version, health, maxConcurrency, inFlight } = raw;
+  const { weight, startedAt, heartbeatSeq, heartbeatAt, signingKey } = raw;
+  const hasWeight = "weight" in raw;
+  const hasKey = "signingKey" in raw;
+  const labels = fastLabels(raw.labels);
+  if (
+    !isId(id) ||
+    !isText(type, 1, 64) ||
+    !isNat(capabilities, ALL_CAPS) ||
+    !isText(version, 0, 64) ||
+    !healths.has(health) ||
+    !isNat(maxConcurrency, 100_000) ||
+    maxConcurrency < 1 ||
+    !isNat(inFlight, 10_000_000) ||
+    (hasWeight && (!isNat(weight, 1000) || weight < 1)) ||
+    labels === undefined ||
+    !isNat(startedAt, Number.MAX_SAFE_INTEGER) ||
+    !isNat(heartbeatSeq, Number.MAX_SAFE_INTEGER) ||
+    !isNat(heartbeatAt, Number.MAX_SAFE_INTEGER) ||
+    (hasKey && (typeof signingKey !== "string" || !SIGNING_KEY_RE.test(signingKey))) ||
+    !onlyKnown(raw, ADVERT_KEYS, 11 + (hasWeight ? 1 : 0) + (hasKey ? 1 : 0))
+  ) {
+    return undefined;
+  }
+  // Schema order; an absent weight is the default, 1.
+  const a: CollectorAdvert = {
+    id,
+    type,
+    capabilities,
+    version,
+    health: health as CollectorAdvert["health"],
+    maxConcurrency,
+    inFlight,
+    weight: hasWeight ? (weight as number) : 1,
+    labels,
+    startedAt,
+    heartbeatSeq,
+    heartbeatAt,
+  };
+  if (hasKey) a.signingKey = signingKey as string;
+  return a;
+}
+
 const checks = new Map<z.ZodType, FastCheck>([
   [Task, fastTask],
   [Result, fastResult],
+  [CollectorAdvert, fastAdvert],
 ]);
 
 /** The fast check of `schema`, if it has one. */

@@ -36,7 +36,7 @@ const tokenRe = /^[^\s.*>]+$/;
 /** What an advert's `signingKey` starts with: the only algorithm there is. */
 export const SIGNING_KEY_PREFIX = "ed25519:";
 /** An ed25519 public key (32 bytes) in base64url without padding. */
-const SIGNING_KEY_RE = /^ed25519:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+export const SIGNING_KEY_RE = /^ed25519:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
 /** An id that is also a subject token. */
 export const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(tokenRe, "must be one subject token");

@@ -1,5 +1,6 @@
 /**
- * The hand-written Task and Result checks the codec tries before zod (src/fast-validate.ts):
+ * The hand-written Task, Result and CollectorAdvert checks the codec tries before zod
+ * (src/fast-validate.ts):
  * whatever they accept, zod accepts with the same value (same fields in the same order), on every
  * golden vector and on random values near every boundary of the schemas.
  */
@@ -9,14 +10,26 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decodeRaw } from "../src/codec.js";
 import { fastCheckOf } from "../src/fast-validate.js";
-import { ALL_CAPS, DOMAINS, ERROR_CODES, MessageSchemas, Result, Task } from "../subjects/index.js";
+import {
+  ALL_CAPS,
+  CollectorAdvert,
+  DOMAINS,
+  ERROR_CODES,
+  MessageSchemas,
+  Result,
+  Task,
+} from "../subjects/index.js";
 import { VECTORS_DIR, type Manifest } from "../subjects/generate-vectors.js";
 
 const fastTask = fastCheckOf(Task)!;
 const fastResult = fastCheckOf(Result)!;
+const fastAdvert = fastCheckOf(CollectorAdvert)!;
 
 /** Fast accepted ⇒ zod accepts, with an equal value whose keys come in the same order. */
-function expectAgrees(schema: typeof Task | typeof Result, raw: unknown): boolean {
+function expectAgrees(
+  schema: typeof Task | typeof Result | typeof CollectorAdvert,
+  raw: unknown,
+): boolean {
   const fast = fastCheckOf(schema)!(raw);
   if (fast === undefined) return false;
   const z = schema.safeParse(raw);
@@ -50,7 +63,10 @@ const anyValue = fc.oneof(
 
 /** A valid value, with some fields replaced, dropped or added. */
 function mutated(valid: Record<string, unknown>): fc.Arbitrary<Record<string, unknown>> {
-  const keys = [...Object.keys(valid), "payload", "attempt", "error", "extra", "__proto_"];
+  const keys = [
+    ...Object.keys(valid),
+    ...["payload", "attempt", "error", "extra", "__proto_", "weight", "signingKey"],
+  ];
   return fc
     .array(fc.tuple(fc.constantFrom(...keys), fc.option(anyValue, { nil: "drop" as const })), {
       maxLength: 3,
@@ -89,6 +105,31 @@ const result = {
   attempt: 2,
 };
 
+const advert = {
+  id: "procmond-1",
+  type: "procmond",
+  capabilities: 5,
+  version: "1.2.0",
+  health: "healthy",
+  maxConcurrency: 16,
+  inFlight: 3,
+  weight: 2,
+  labels: { host: "h-1", zone: "eu-1" },
+  startedAt: 1_700_000_000_000,
+  heartbeatSeq: 41,
+  heartbeatAt: 1_700_000_004_000,
+  signingKey: `ed25519:${"A".repeat(43)}`,
+};
+const labelKey = fc.oneof(edgeString, fc.constantFrom("__proto__", "x".repeat(64), "x".repeat(65)));
+const labels = fc.oneof(
+  fc.dictionary(labelKey, fc.oneof(edgeString, edgeNumber), { maxKeys: 4 }),
+  fc.dictionary(fc.string({ minLength: 1, maxLength: 3 }), fc.constant("v"), {
+    minKeys: 30,
+    maxKeys: 34,
+  }),
+  anyValue,
+);
+
 describe("fast-validate - never accepts what zod refuses, and returns what zod returns", () => {
   it("fast-validate - Task: mutated valid tasks", () => {
     let accepted = 0;
@@ -112,6 +153,23 @@ describe("fast-validate - never accepts what zod refuses, and returns what zod r
     expect(accepted).toBeGreaterThan(100);
   });
 
+  it("fast-validate - CollectorAdvert: mutated valid adverts, and their labels", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(mutated(advert), labels, fc.boolean(), (o, l, swap) => {
+        if (expectAgrees(CollectorAdvert, swap ? { ...o, labels: l } : o)) accepted++;
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+    // Weight absent is the default; a signed and an unsigned advert both take the fast path.
+    const { weight: _w, signingKey: _k, ...plain } = advert;
+    expect(expectAgrees(CollectorAdvert, plain)).toBe(true);
+    expect(fastAdvert(plain)).toMatchObject({ weight: 1 });
+    expect(expectAgrees(CollectorAdvert, advert)).toBe(true);
+    expect(fastAdvert({ ...advert, signingKey: "ed25519:short" })).toBe(undefined);
+  });
+
   it("fast-validate - the common shapes take the fast path, in every domain and priority", () => {
     for (const domain of DOMAINS) {
       for (const priority of [0, 1, 2, 3]) {
@@ -132,14 +190,15 @@ describe("fast-validate - never accepts what zod refuses, and returns what zod r
     expect(fastTask(null)).toBe(undefined);
   });
 
-  it("fast-validate - every Task and Result golden vector: the fast check agrees with zod", () => {
+  it("fast-validate - every Task, Result and CollectorAdvert golden vector: the fast check agrees with zod", () => {
     const manifest = JSON.parse(
       readFileSync(join(VECTORS_DIR, "manifest.json"), "utf8"),
     ) as Manifest;
     let fast = 0;
     let seen = 0;
     for (const v of manifest.vectors) {
-      if (v.message !== "Task" && v.message !== "Result") continue;
+      if (v.message !== "Task" && v.message !== "Result" && v.message !== "CollectorAdvert")
+        continue;
       const schema = MessageSchemas[v.message];
       let raw: unknown;
       try {
