@@ -21,14 +21,7 @@ import {
   type Result,
 } from "../subjects/index.js";
 import { killChild, until } from "./support/nats-server.js";
-import {
-  routable,
-  testChild,
-  testCollector,
-  testCoordinator,
-  useMesh,
-  type TestCoordinatorInit,
-} from "./support/mesh-fixture.js";
+import { routable, useMesh, type TestCoordinatorInit } from "./support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS | SourceCaps.REALTIME;
 const NET = SourceCaps.NETWORK;
@@ -42,7 +35,7 @@ function prefix(): string {
 }
 
 const coordinator = (p: string, opts: TestCoordinatorInit = {}): Promise<Coordinator> =>
-  testCoordinator(mesh, { prefix: p, advertTtlMs: 1500, ...opts });
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, ...opts });
 
 async function collector(
   p: string,
@@ -52,7 +45,7 @@ async function collector(
   extra: Partial<CollectorInit> = {},
 ): Promise<{ c: Collector }> {
   return {
-    c: await testCollector(mesh, {
+    c: await mesh.collector({
       id,
       capabilities: caps,
       handler,
@@ -221,7 +214,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     const children: ChildProcess[] = [];
     for (const id of ["k1", "k2", "k3"]) {
       children.push(
-        await testChild(mesh, {
+        await mesh.child({
           id,
           caps: PROC,
           prefix: p,

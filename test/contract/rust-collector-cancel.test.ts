@@ -20,7 +20,7 @@ import {
   Task,
 } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { testCoordinator, type TestCoordinatorInit } from "../support/mesh-fixture.js";
+import { type TestCoordinatorInit } from "../support/mesh-fixture.js";
 import type { RustCollectorOptions } from "./rust.js";
 import { useRustMesh } from "./rust-fixture.js";
 
@@ -35,7 +35,7 @@ async function rust(o: RustCollectorOptions): Promise<void> {
 }
 
 const coordinator = (p: string, extra: TestCoordinatorInit = {}) =>
-  testCoordinator(mesh, { prefix: p, advertTtlMs: 1500, durable: false, ...extra });
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, durable: false, ...extra });
 
 /** What the collector's advert says it has running or queued. */
 const inFlight = (c: Coordinator, id: string) => c.router.get(id)?.advert.inFlight;

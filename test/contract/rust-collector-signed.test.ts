@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { testCoordinator } from "../support/mesh-fixture.js";
+
 import { useRustMesh } from "./rust-fixture.js";
 
 const mesh = useRustMesh();
@@ -15,7 +15,7 @@ const mesh = useRustMesh();
 describe("rust collector - signed results", () => {
   it("rust collector - with --sign its results pass a verifying coordinator and submitter; without, it is not routed to", async () => {
     const p = "rsign";
-    const coord = await testCoordinator(mesh, { prefix: p, advertTtlMs: 1500, verify: true });
+    const coord = await mesh.coordinator({ prefix: p, advertTtlMs: 1500, verify: true });
     await mesh.rust({ id: "rs-plain", prefix: p });
     await mesh.rust({ id: "rs-signed", prefix: p, sign: true });
     await until(() => coord.router.get("rs-signed"), 5000, "the signing collector routable");

@@ -12,13 +12,7 @@ import {
   type Result,
 } from "../../subjects/index.js";
 import { killChild, serverAtLeast, until } from "../support/nats-server.js";
-import {
-  routable,
-  testChild,
-  testCollector,
-  testCoordinator,
-  type TestCoordinatorInit,
-} from "../support/mesh-fixture.js";
+import { routable, type TestCoordinatorInit } from "../support/mesh-fixture.js";
 import { exited, type RustCollectorOptions } from "./rust.js";
 import { useRustMesh } from "./rust-fixture.js";
 
@@ -32,11 +26,11 @@ function prefix(): string {
 }
 
 const coordinator = (p: string, extra: TestCoordinatorInit = {}) =>
-  testCoordinator(mesh, { prefix: p, advertTtlMs: 1500, ...extra });
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, ...extra });
 
 /** An in-process TypeScript collector answering `{ by: id }`. */
 const tsCollector = (p: string, id: string, caps: number): Promise<Collector> =>
-  testCollector(mesh, {
+  mesh.collector({
     id,
     type: "ts-test",
     capabilities: caps,
@@ -117,7 +111,7 @@ describe("rust collector - beside TypeScript collectors under a real Coordinator
   it("rust collector - SIGKILLed with tasks in flight: they fail over to a TypeScript collector, none lost", async () => {
     const p = prefix();
     const victim = await rust({ id: "rs-victim", prefix: p, maxConcurrency: 50 });
-    await testChild(mesh, { id: "ts-survivor", caps: PERF, prefix: p, ttlMs: 1500 });
+    await mesh.child({ id: "ts-survivor", caps: PERF, prefix: p, ttlMs: 1500 });
     const coord = await coordinator(p, { attemptTimeoutMs: 3000, strategy: "round-robin" });
     await routable(coord, ["rs-victim", "ts-survivor"]);
     const failovers: FailoverEvent[] = [];

@@ -6,7 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import { beforeAll } from "vitest";
 import { killChild } from "../support/nats-server.js";
-import { useMesh, type MeshFixture } from "../support/mesh-fixture.js";
+import { extendMesh, useMesh, type MeshFixture } from "../support/mesh-fixture.js";
 import {
   BUILD_TIMEOUT_MS,
   buildRustCollector,
@@ -26,20 +26,13 @@ export function useRustMesh(): RustMesh {
     bin = buildRustCollector();
   }, BUILD_TIMEOUT_MS);
   const mesh = useMesh();
-  return {
-    get ns() {
-      return mesh.ns;
-    },
-    get nc() {
-      return mesh.nc;
-    },
-    connect: (name) => mesh.connect(name),
-    cleanup: (fn) => mesh.cleanup(fn),
-    async rust(o) {
+  const extra: Omit<RustMesh, keyof MeshFixture> = {
+    async rust(o: RustCollectorOptions): Promise<ChildProcess> {
       if (!bin) throw new Error("useRustMesh(): the crate is built in beforeAll");
       const child = await spawnRustCollector(bin, mesh.ns.url, o);
       mesh.cleanup(() => killChild(child));
       return child;
     },
   };
+  return extendMesh(mesh, extra);
 }

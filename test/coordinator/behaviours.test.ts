@@ -12,9 +12,6 @@ import { killChild, until } from "../support/nats-server.js";
 import {
   recordEvents,
   routable,
-  testChild,
-  testCollector,
-  testCoordinator,
   useMesh,
   type TestCoordinatorInit,
 } from "../support/mesh-fixture.js";
@@ -26,18 +23,18 @@ const mesh = useMesh();
 const prefix = () => `b${++seq}_${Date.now().toString(36)}`;
 
 async function coordinator(p: string, opts: TestCoordinatorInit = {}) {
-  const c = await testCoordinator(mesh, { prefix: p, ...opts });
+  const c = await mesh.coordinator({ prefix: p, ...opts });
   return { c, events: recordEvents(c) };
 }
 
 const collector = (p: string, id: string, handler: TaskHandler, ttlMs = 3000) =>
-  testCollector(mesh, { prefix: p, id, handler, ttlMs });
+  mesh.collector({ prefix: p, id, handler, ttlMs });
 
 const child = (
   p: string,
   id: string,
   extra: { delayMs?: number; hang?: boolean; ttlMs?: number },
-) => testChild(mesh, { id, prefix: p, ...extra });
+) => mesh.child({ id, prefix: p, ...extra });
 
 const echo: TaskHandler = (payload, ctx) => ({ payload, by: ctx.collectorId });
 

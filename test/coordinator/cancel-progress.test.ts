@@ -9,13 +9,7 @@ import type { TaskHandler } from "../../src/collector/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  recordEvents,
-  testCollector,
-  testCoordinator,
-  useMesh,
-  type TestCoordinatorInit,
-} from "../support/mesh-fixture.js";
+import { recordEvents, useMesh, type TestCoordinatorInit } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 let seq = 0;
@@ -24,10 +18,10 @@ const mesh = useMesh();
 const prefix = () => `cp${++seq}`;
 
 const collector = (p: string, id: string, handler: TaskHandler, extra = {}) =>
-  testCollector(mesh, { id, prefix: p, handler, drainGraceMs: 100, ...extra });
+  mesh.collector({ id, prefix: p, handler, drainGraceMs: 100, ...extra });
 
 async function coordinator(p: string, opts: TestCoordinatorInit = {}) {
-  const c = await testCoordinator(mesh, { name: "coord", prefix: p, ...opts });
+  const c = await mesh.coordinator({ name: "coord", prefix: p, ...opts });
   return { c, events: recordEvents(c) };
 }
 

@@ -10,13 +10,7 @@ import type { Coordinator, CoordinatorEvent } from "../../src/coordinator/index.
 import type { Collector, TaskHandler } from "../../src/collector/index.js";
 import { ErrorCode, SourceCaps, type AggregatedResult } from "../../subjects/index.js";
 import { killChild, until } from "../support/nats-server.js";
-import {
-  routable,
-  testChild,
-  testCollector,
-  testCoordinator,
-  useMesh,
-} from "../support/mesh-fixture.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 /** Short, set explicitly: these tests are about what happens past it. */
@@ -29,7 +23,7 @@ const prefix = () => `l${++seq}_${Date.now().toString(36)}`;
 
 async function coordinator(p: string) {
   // Attempts may outlast the test's freezes: these tests are about liveness verdicts only.
-  const c = await testCoordinator(mesh, { prefix: p, advertTtlMs: TTL, attemptTimeoutMs: 20_000 });
+  const c = await mesh.coordinator({ prefix: p, advertTtlMs: TTL, attemptTimeoutMs: 20_000 });
   const failedOver: string[] = [];
   c.onEvent((e: CoordinatorEvent) => {
     if (e.kind === "failover") failedOver.push(e.event.failedCollectorId);
@@ -42,14 +36,12 @@ async function collectors(p: string, ids: string[], handler: TaskHandler): Promi
   const nc = await mesh.connect("fleet");
   mesh.cleanup(() => nc.close());
   return Promise.all(
-    ids.map((id) =>
-      testCollector(mesh, { nc, id, prefix: p, handler, heartbeatMs: BEAT, ttlMs: TTL }),
-    ),
+    ids.map((id) => mesh.collector({ nc, id, prefix: p, handler, heartbeatMs: BEAT, ttlMs: TTL })),
   );
 }
 
 const child = (p: string, id: string, extra: { delayMs?: number; hang?: boolean } = {}) =>
-  testChild(mesh, { id, prefix: p, heartbeatMs: BEAT, ttlMs: TTL, ...extra });
+  mesh.child({ id, prefix: p, heartbeatMs: BEAT, ttlMs: TTL, ...extra });
 
 const healthy = (c: Coordinator, ids: string[]) => routable(c, ids, 10_000);
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { recordEvents, testCollector, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { recordEvents, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 const mesh = useMesh({ cleanupAfter: "all" });
@@ -26,7 +26,7 @@ describe("coordinator - a nats-server outage", () => {
     let release = () => {};
     const answer = new Promise<void>((r) => (release = r));
     const nc = await mesh.connect("collector");
-    const collector = await testCollector(mesh, {
+    const collector = await mesh.collector({
       nc,
       id: "steady",
       prefix: p,
@@ -39,7 +39,7 @@ describe("coordinator - a nats-server outage", () => {
       },
     });
     const coordNc = await mesh.connect("coordinator");
-    const c = await testCoordinator(mesh, {
+    const c = await mesh.coordinator({
       nc: coordNc,
       prefix: p,
       advertTtlMs: ttlMs,

@@ -9,13 +9,7 @@ import type { TaskHandler } from "../../src/collector/index.js";
 import { NoMatchingCollectorError } from "../../src/errors.js";
 import { ErrorCode, SelectorError, SourceCaps } from "../../subjects/index.js";
 import { killChild, until } from "../support/nats-server.js";
-import {
-  routable,
-  testChild,
-  testCollector,
-  testCoordinator,
-  useMesh,
-} from "../support/mesh-fixture.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 let seq = 0;
@@ -23,7 +17,7 @@ const mesh = useMesh();
 
 const prefix = () => `tg${++seq}_${Date.now().toString(36)}`;
 
-const coordinator = (p: string) => testCoordinator(mesh, { prefix: p, durable: false });
+const coordinator = (p: string) => mesh.coordinator({ prefix: p, durable: false });
 
 const echo: TaskHandler = (payload, ctx) => ({ payload, by: ctx.collectorId });
 
@@ -33,7 +27,7 @@ const collector = (
   labels: Record<string, string>,
   handler: TaskHandler = echo,
   more: { maxConcurrency?: number; zone?: string } = {},
-) => testCollector(mesh, { id, prefix: p, handler, labels, ...more });
+) => mesh.collector({ id, prefix: p, handler, labels, ...more });
 
 describe("coordinator - targeting", () => {
   it("coordinator - adverts carry the standard labels, and the collector's own win", async () => {
@@ -166,7 +160,7 @@ describe("coordinator - completeness", () => {
       throw new Error("no such process table");
     });
     await collector(p, "stuck", {}, () => new Promise(() => undefined));
-    const doomed = await testChild(mesh, { id: "doomed", prefix: p, hang: true, ttlMs: 1500 });
+    const doomed = await mesh.child({ id: "doomed", prefix: p, hang: true, ttlMs: 1500 });
     await routable(coord, ["fine", "broken", "stuck", "doomed"]);
 
     const handle = coord.track(

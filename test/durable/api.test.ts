@@ -7,12 +7,7 @@ import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  LIBRARY_TIMING,
-  testCollector,
-  testCoordinator,
-  useMesh,
-} from "../support/mesh-fixture.js";
+import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 import { CliProcess, cli } from "../cli/cli.js";
 
 const PERF = SourceCaps.PERFORMANCE;
@@ -20,7 +15,7 @@ const CHUNK = "x".repeat(20 * 1024);
 const mesh = useMesh({ cleanupAfter: "all" });
 
 async function streamingCollector(p: string, id: string): Promise<void> {
-  await testCollector(mesh, {
+  await mesh.collector({
     id,
     capabilities: PERF,
     prefix: p,
@@ -39,7 +34,7 @@ describe("api - what a submitter receives", () => {
   it("api - 100 streamed results of 20 KB (2 MB) reach a submitter whole, in memory and durably", async () => {
     const p = "big";
     await streamingCollector(p, "s1");
-    const coord = await testCoordinator(mesh, { name: "coord", prefix: p });
+    const coord = await mesh.coordinator({ name: "coord", prefix: p });
     await until(() => coord.router.get("s1"), 5000, "routable");
     for (const durable of [false, true]) {
       const client = new MeshClient(await mesh.connect(`sub-${durable}`), { prefix: p, durable });
@@ -56,7 +51,7 @@ describe("api - what a submitter receives", () => {
 
   it("api - in fast mode a submitter learns within seconds that its coordinator died", async () => {
     const p = "dies";
-    const slow = await testCollector(mesh, {
+    const slow = await mesh.collector({
       id: "slow",
       capabilities: PERF,
       prefix: p,
@@ -100,7 +95,7 @@ describe("api - what a submitter receives", () => {
   it("api - collector-mesh results reads what a durable submit stored", async () => {
     const p = "stored";
     await streamingCollector(p, "s2");
-    const coord = await testCoordinator(mesh, { name: "coord2", prefix: p });
+    const coord = await mesh.coordinator({ name: "coord2", prefix: p });
     await until(() => coord.router.get("s2"), 5000, "routable");
     const url = mesh.ns.url;
     const submit = await cli([
@@ -129,7 +124,7 @@ describe("api - what a submitter receives", () => {
 
   it("api - collector-mesh cancel ends a running submission; submit says cancelled", async () => {
     const p = "cancelcli";
-    await testCollector(mesh, {
+    await mesh.collector({
       id: "hold",
       capabilities: PERF,
       prefix: p,
@@ -140,7 +135,7 @@ describe("api - what a submitter receives", () => {
         ),
       ...LIBRARY_TIMING,
     });
-    const coord = await testCoordinator(mesh, { name: "coord3", prefix: p });
+    const coord = await mesh.coordinator({ name: "coord3", prefix: p });
     await until(() => coord.router.get("hold"), 5000, "routable");
     const url = mesh.ns.url;
     const submit = new CliProcess([

@@ -3,12 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  LIBRARY_TIMING,
-  testCollector,
-  testCoordinator,
-  useMesh,
-} from "../support/mesh-fixture.js";
+import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 let runs = 0;
@@ -18,7 +13,7 @@ describe("durable - submissions in JetStream", () => {
   it("durable - a submit is stored, run once, and its results are read back by correlation id", async () => {
     const p = "dur1";
     const nc = await mesh.connect("collector");
-    await testCollector(mesh, {
+    await mesh.collector({
       nc,
       id: "w1",
       prefix: p,
@@ -28,7 +23,7 @@ describe("durable - submissions in JetStream", () => {
       },
       ...LIBRARY_TIMING,
     });
-    const c = await testCoordinator(mesh, { prefix: p });
+    const c = await mesh.coordinator({ prefix: p });
     expect(c.durable).toBe(true);
     await until(() => c.router.get("w1"), 5000, "routable");
 

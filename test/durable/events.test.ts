@@ -8,13 +8,13 @@ import type { Coordinator } from "../../src/coordinator/index.js";
 import { decode } from "../../src/codec.js";
 import { CollectorEvent, FailoverEvent, SourceCaps, Subjects } from "../../subjects/index.js";
 import { killChild, until } from "../support/nats-server.js";
-import { testChild, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 const mesh = useMesh({ cleanupAfter: "all" });
 
 const coordinator = (p: string, id: string): Promise<Coordinator> =>
-  testCoordinator(mesh, { name: id, prefix: p, id, advertTtlMs: 1500 });
+  mesh.coordinator({ name: id, prefix: p, id, advertTtlMs: 1500 });
 
 describe("durable - one voice for the mesh's events", () => {
   it("durable - with two coordinators each collector and failover event is published once, naming its observer", async () => {
@@ -32,7 +32,7 @@ describe("durable - one voice for the mesh's events", () => {
     await mesh.nc.flush();
     const a = await coordinator(p, "coord-a");
     const b = await coordinator(p, "coord-b");
-    const w = await testChild(mesh, { id: "w", prefix: p, ttlMs: 1500, delayMs: 60_000 });
+    const w = await mesh.child({ id: "w", prefix: p, ttlMs: 1500, delayMs: 60_000 });
     await until(() => a.router.get("w") && b.router.get("w"), 5000, "both see w");
     await until(() => collectorEvents.some((e) => e.kind === "joined"), 5000, "joined");
     // A third coordinator that starts now announces nothing about w.

@@ -7,7 +7,7 @@ import { Collector } from "../../src/collector/index.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { SourceCaps } from "../../subjects/index.js";
 import { killChild, until } from "../support/nats-server.js";
-import { testChild, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 const mesh = useMesh({ cleanupAfter: "all" });
@@ -16,14 +16,14 @@ describe("durable - collector incarnations", () => {
   it("durable - tasks in flight on a collector restarted under the same id are re-sent at once and complete", async () => {
     const p = "reinc";
     const ttlMs = 30_000;
-    const first = await testChild(mesh, {
+    const first = await mesh.child({
       id: "w",
       prefix: p,
       delayMs: 120_000,
       ttlMs,
       heartbeatMs: 500,
     });
-    const c = await testCoordinator(mesh, {
+    const c = await mesh.coordinator({
       name: "coord",
       prefix: p,
       advertTtlMs: ttlMs,
@@ -36,7 +36,7 @@ describe("durable - collector incarnations", () => {
     await until(() => c.stats().coordinator.inFlight === 5, 5000, "5 in flight on w");
     const startedAt = c.router.get("w")?.advert.startedAt;
     await killChild(first);
-    await testChild(mesh, { id: "w", prefix: p, ttlMs, heartbeatMs: 500 });
+    await mesh.child({ id: "w", prefix: p, ttlMs, heartbeatMs: 500 });
     const results = await Promise.all(pending);
     expect(results.map((r) => r.status)).toEqual(Array(5).fill("complete"));
     expect(results.map((r) => r.results[0]?.payload)).toEqual(
@@ -64,7 +64,7 @@ describe("durable - collector incarnations", () => {
     const b = mk();
     await expect(b.start(await mesh.connect("b"))).rejects.toThrow(InvalidArgumentError);
     await expect(b.start(await mesh.connect("b2"))).rejects.toThrow(/in use by a live collector/);
-    const c = await testCoordinator(mesh, { name: "coord-dup", prefix: p });
+    const c = await mesh.coordinator({ name: "coord-dup", prefix: p });
     await until(() => c.router.get("twin"), 5000, "routable");
     const r = await c.submit({ requiredCapabilities: PROC });
     expect(r.results[0]?.payload).toBe("first");

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { testCollector, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { durableLoad } from "../support/durable-load.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -19,7 +19,7 @@ describe("durable - the server dies", () => {
   it("durable - nats-server SIGKILLed and restarted on its store during 1,000 durable submits: 0 lost", async () => {
     const p = "srvkill";
     for (const id of ["r1", "r2"]) {
-      await testCollector(mesh, {
+      await mesh.collector({
         id,
         prefix: p,
         maxConcurrency: 16,
@@ -29,7 +29,7 @@ describe("durable - the server dies", () => {
         },
       });
     }
-    const coord = await testCoordinator(mesh, { name: "coord", prefix: p });
+    const coord = await mesh.coordinator({ name: "coord", prefix: p });
     await until(() => coord.router.get("r1") && coord.router.get("r2"), 5000, "routable");
     const client = new MeshClient(await mesh.connect("submitter"), { prefix: p, owner: "load" });
     mesh.cleanup(() => client.close());

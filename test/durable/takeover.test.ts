@@ -9,7 +9,7 @@ import { decode, encode } from "../../src/codec.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps, StatsReply, StatsRequest, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { testChild, useMesh } from "../support/mesh-fixture.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { CliProcess } from "../cli/cli.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -43,7 +43,7 @@ describe("durable - a coordinator dies with submissions it owns", () => {
   it("durable - SIGKILL of one of two coordinators during 1,000 durable submits: 1,000 complete, none seen twice", async () => {
     const p = "takeover";
     for (const id of ["c1", "c2", "c3"]) {
-      await testChild(mesh, { id, prefix: p, maxConcurrency: 16, delayMs: 200, ttlMs: 3000 });
+      await mesh.child({ id, prefix: p, maxConcurrency: 16, delayMs: 200, ttlMs: 3000 });
     }
     const a = coordinator(p, "coord-a");
     const b = coordinator(p, "coord-b");

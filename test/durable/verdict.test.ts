@@ -10,7 +10,7 @@ import { Coordinator } from "../../src/coordinator/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps, Subjects } from "../../subjects/index.js";
 import { serverAtLeast, until } from "../support/nats-server.js";
-import { testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { natsServerVersion } from "../../src/server/nats-server.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -61,7 +61,7 @@ describe(`durable - verdicts by the deadline on nats-server ${natsServerVersion(
         expect((await client.results("too-late")).verdict).toBeUndefined();
       } else {
         expect(await waiting()).toBe(1);
-        await testCoordinator(mesh, { name: "late-coord", prefix: p });
+        await mesh.coordinator({ name: "late-coord", prefix: p });
         await until(async () => (await waiting()) === 0, 5000, "taken and acked");
         const stored = await client.results("too-late");
         expect(stored.verdict).toMatchObject({ status: "timed_out", correlationId: "too-late" });

@@ -15,7 +15,7 @@ import { Kvm } from "@nats-io/kv";
 import type { Coordinator } from "../../src/coordinator/index.js";
 import { ErrorCode, SourceCaps, Subjects, type AggregatedResult } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { routable, testCollector, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 import {
   Attacker,
   forgedResult,
@@ -45,13 +45,13 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const prefix = `open${++seq}`;
   const s = new Subjects(prefix);
-  const coord = await testCoordinator(mesh, { prefix, durable: false, advertTtlMs: 1500 });
+  const coord = await mesh.coordinator({ prefix, durable: false, advertTtlMs: 1500 });
   let failovers = 0;
   coord.onEvent((e) => {
     if (e.kind === "failover") failovers++;
   });
   for (const id of ["proc-a", "proc-b"]) {
-    await testCollector(mesh, {
+    await mesh.collector({
       id,
       maxConcurrency: TASKS,
       prefix,

@@ -24,7 +24,7 @@ import {
   type AggregatedResult,
 } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { routable, testCollector, testCoordinator, useMesh } from "../support/mesh-fixture.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 import { Attacker, forgedResult, publishErrorReply, type OnTask } from "./attacker.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -44,7 +44,7 @@ interface Setup {
 async function setup(o: { sign: boolean; verify: boolean; durable?: boolean }): Promise<Setup> {
   const prefix = `signed${++seq}`;
   const s = new Subjects(prefix);
-  const coord = await testCoordinator(mesh, {
+  const coord = await mesh.coordinator({
     prefix,
     durable: o.durable ?? false,
     verify: o.verify,
@@ -52,7 +52,7 @@ async function setup(o: { sign: boolean; verify: boolean; durable?: boolean }): 
   });
   const collectors: Collector[] = [];
   for (const id of IDS) {
-    const c = await testCollector(mesh, {
+    const c = await mesh.collector({
       id,
       maxConcurrency: TASKS,
       prefix,
@@ -164,7 +164,7 @@ describe("security - level 3: signed results", () => {
     const { s, coord } = await setup({ sign: false, verify: true });
     await until(() => coord.invalidMessages() >= IDS.length, 5000, "adverts refused");
     expect(IDS.map((id) => coord.router.get(id))).toEqual([undefined, undefined]);
-    await testCollector(mesh, {
+    await mesh.collector({
       id: "proc-signs",
       prefix: s.prefix,
       ttlMs: 1500,

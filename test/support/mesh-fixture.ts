@@ -29,6 +29,19 @@ export interface MeshFixture {
   connect(name?: string): Promise<NatsConnection>;
   /** Runs `fn` at cleanup time, after those registered later; its failure is ignored. */
   cleanup(fn: () => unknown): void;
+  /**
+   * A started Collector of type `test` with the PROCESS capability, a 250 ms heartbeat and a 3 s
+   * advert TTL unless told otherwise; stopped at cleanup.
+   */
+  collector(init: TestCollectorInit): Promise<Collector>;
+  /** A started Coordinator on a connection of its own; stopped at cleanup. */
+  coordinator(init?: TestCoordinatorInit): Promise<Coordinator>;
+  /**
+   * A collector in a process of its own (test/support/collector-child.ts) with the PROCESS
+   * capability and a 250 ms heartbeat unless told otherwise; killed at cleanup (thawed first,
+   * in case a test froze it with SIGSTOP).
+   */
+  child(opts: TestChildOptions): Promise<ChildProcess>;
 }
 
 export interface UseMeshOptions {
@@ -59,7 +72,7 @@ export function useMesh(opts: UseMeshOptions = {}): MeshFixture {
     await runCleanups();
     await mesh?.dispose();
   });
-  return {
+  const fixture: MeshFixture = {
     get ns() {
       return live().ns;
     },
@@ -70,24 +83,26 @@ export function useMesh(opts: UseMeshOptions = {}): MeshFixture {
     cleanup: (fn) => {
       cleanups.push(fn);
     },
+    collector: (init) => startCollector(fixture, init),
+    coordinator: (init = {}) => startCoordinator(fixture, init),
+    child: (opts) => startChild(fixture, opts),
   };
+  return fixture;
 }
 
-/** What testCollector() needs; everything else has the tests' defaults. */
+/** `mesh` with `extra`'s members beside its own (which stay live). */
+export function extendMesh<T extends object>(mesh: MeshFixture, extra: T): MeshFixture & T {
+  return Object.assign(Object.create(mesh) as MeshFixture, extra);
+}
+
+/** What collector() needs; everything else has the tests' defaults. */
 export type TestCollectorInit = Pick<CollectorInit, "id" | "handler"> &
   Partial<CollectorInit> & {
     /** The connection to start on (default: a new one named by the id, closed at cleanup). */
     nc?: NatsConnection;
   };
 
-/**
- * A started Collector of type `test` with the PROCESS capability, a 250 ms heartbeat and a 3 s
- * advert TTL unless told otherwise; stopped at cleanup.
- */
-export async function testCollector(
-  mesh: MeshFixture,
-  init: TestCollectorInit,
-): Promise<Collector> {
+async function startCollector(mesh: MeshFixture, init: TestCollectorInit): Promise<Collector> {
   const { nc: given, ...rest } = init;
   const nc = given ?? (await mesh.connect(init.id));
   const c = new Collector({
@@ -105,15 +120,14 @@ export async function testCollector(
   return c;
 }
 
-/** What testCoordinator() needs; `name` is its connection's name (default `coordinator`). */
+/** What coordinator() needs; `name` is its connection's name (default `coordinator`). */
 export type TestCoordinatorInit = Partial<ConstructorParameters<typeof Coordinator>[0]> & {
   name?: string;
 };
 
-/** A started Coordinator on a connection of its own; stopped at cleanup. */
-export async function testCoordinator(
+async function startCoordinator(
   mesh: MeshFixture,
-  init: TestCoordinatorInit = {},
+  init: TestCoordinatorInit,
 ): Promise<Coordinator> {
   const { name = "coordinator", nc, ...rest } = init;
   const c = new Coordinator({ nc: nc ?? (await mesh.connect(name)), ...rest });
@@ -138,15 +152,10 @@ export function routable(c: Coordinator, ids: readonly string[], ms = 5000): Pro
   );
 }
 
-/**
- * A collector in a process of its own (test/support/collector-child.ts) with the PROCESS
- * capability and a 250 ms heartbeat unless told otherwise; killed at cleanup (thawed first, in
- * case a test froze it with SIGSTOP).
- */
-export async function testChild(
-  mesh: MeshFixture,
-  opts: Omit<ChildCollectorOptions, "caps"> & { caps?: number },
-): Promise<ChildProcess> {
+/** What child() needs: collector-child.ts's options, the capabilities optional. */
+export type TestChildOptions = Omit<ChildCollectorOptions, "caps"> & { caps?: number };
+
+async function startChild(mesh: MeshFixture, opts: TestChildOptions): Promise<ChildProcess> {
   const proc = await spawnCollector(mesh.ns.url, {
     caps: SourceCaps.PROCESS,
     heartbeatMs: 250,
