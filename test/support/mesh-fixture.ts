@@ -168,5 +168,5 @@ async function startChild(mesh: MeshFixture, opts: TestChildOptions): Promise<Ch
   return proc;
 }
 
-/** Spread into testCollector()'s init: the library's own heartbeat and advert TTL. */
+/** Spread into collector()'s init: the library's own heartbeat and advert TTL. */
 export const LIBRARY_TIMING = { heartbeatMs: undefined, ttlMs: undefined } as const;
