@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { encode as mpEncode } from "@msgpack/msgpack";
 import { Svcm } from "@nats-io/services";
-import { Coordinator } from "../src/coordinator/index.js";
-import { Collector, type TaskHandler } from "../src/collector/index.js";
+import type { Coordinator } from "../src/coordinator/index.js";
+import type { Collector, CollectorInit, TaskHandler } from "../src/collector/index.js";
 import { MeshError, NoCapableCollectorError } from "../src/errors.js";
 import { decode, encode } from "../src/codec.js";
 import {
@@ -21,65 +20,40 @@ import {
   Task,
   type Result,
 } from "../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "./support/nats-server.js";
+import { killChild, until } from "./support/nats-server.js";
+import { routable, useMesh, type TestCoordinatorInit } from "./support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS | SourceCaps.REALTIME;
 const NET = SourceCaps.NETWORK;
 
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 /** Each test gets its own prefix, so its bucket and subjects are its own. */
 function prefix(): string {
   return `t${++seq}_${Date.now().toString(36)}`;
 }
 
-async function coordinator(
-  p: string,
-  opts: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
-): Promise<Coordinator> {
-  const nc = await mesh.connect("coordinator");
-  const c = new Coordinator({ nc, prefix: p, advertTtlMs: 1500, ...opts });
-  await c.start();
-  cleanups.push(() => c.stop());
-  return c;
-}
+const coordinator = (p: string, opts: TestCoordinatorInit = {}): Promise<Coordinator> =>
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, ...opts });
 
 async function collector(
   p: string,
   id: string,
   caps: number,
   handler: TaskHandler,
-  extra: Partial<ConstructorParameters<typeof Collector>[0]> = {},
-): Promise<{ c: Collector; nc: NatsConnection }> {
-  const nc = await mesh.connect(id);
-  const c = new Collector({
-    id,
-    type: "test",
-    capabilities: caps,
-    handler,
-    prefix: p,
-    heartbeatMs: 250,
-    ttlMs: 1500,
-    ...extra,
-  });
-  await c.start(nc);
-  cleanups.push(async () => {
-    await c.stop();
-    await nc.close();
-  });
-  return { c, nc };
+  extra: Partial<CollectorInit> = {},
+): Promise<{ c: Collector }> {
+  return {
+    c: await mesh.collector({
+      id,
+      capabilities: caps,
+      handler,
+      prefix: p,
+      ttlMs: 1500,
+      ...extra,
+    }),
+  };
 }
 
 const echo =
@@ -88,14 +62,6 @@ const echo =
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     return { echo: payload, by: id };
   };
-
-async function routable(c: Coordinator, ids: string[]): Promise<void> {
-  await until(
-    () => ids.every((id) => c.router.get(id)?.health === "healthy"),
-    5000,
-    `collectors ${ids.join(",")} routable`,
-  );
-}
 
 describe("coordination - the coordinated path against a real nats-server", () => {
   it("coordination - process tasks reach procmond instances only, network tasks netmond only", async () => {
@@ -248,18 +214,16 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     const children: ChildProcess[] = [];
     for (const id of ["k1", "k2", "k3"]) {
       children.push(
-        await spawnCollector(mesh.ns.url, {
+        await mesh.child({
           id,
           caps: PROC,
           prefix: p,
           maxConcurrency: 40,
           delayMs: 15,
-          heartbeatMs: 250,
           ttlMs: 1500,
         }),
       );
     }
-    cleanups.push(() => Promise.all(children.map((c) => killChild(c))));
     const coord = await coordinator(p, { attemptTimeoutMs: 2000 });
     await routable(coord, ["k1", "k2", "k3"]);
     const failovers: FailoverEvent[] = [];
@@ -268,7 +232,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
         failovers.push(decode(FailoverEvent, m.data));
       },
     });
-    cleanups.push(() => Promise.resolve(sub.unsubscribe()));
+    mesh.cleanup(() => Promise.resolve(sub.unsubscribe()));
     let done = 0;
     const all = Array.from({ length: 1000 }, (_, i) =>
       coord.submit({ requiredCapabilities: PROC, payload: i }, { timeoutMs: 20_000 }).then((r) => {
@@ -343,19 +307,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
 
   it("coordination - graceful stop drains in-flight work before leaving", async () => {
     const p = prefix();
-    const nc = await mesh.connect("drainer");
-    const c = new Collector({
-      id: "drainer",
-      type: "test",
-      capabilities: PROC,
-      prefix: p,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-      maxConcurrency: 4,
-      handler: echo("drainer", 300),
-    });
-    await c.start(nc);
-    cleanups.push(() => nc.close());
+    const { c } = await collector(p, "drainer", PROC, echo("drainer", 300), { maxConcurrency: 4 });
     const coord = await coordinator(p);
     await routable(coord, ["drainer"]);
     const pending = Array.from({ length: 3 }, (_, i) =>

@@ -1,36 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decode, encode } from "../../src/codec.js";
-import { StatusReply, StatusRequest, Subjects } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { CliProcess, cli } from "./cli.js";
+import { until } from "../support/nats-server.js";
+import { cli, type CliProcess } from "./cli.js";
+import { useCliMesh } from "./cli-mesh.js";
 
 /**
  * The CLI when an instance fails: a coordinator and two procmond children; one is frozen
  * (SIGSTOP) so that a task sent to it moves, then killed (SIGKILL) so that it goes stale.
  */
 
-const subjects = new Subjects();
 const TTL_MS = 6000;
-let mesh: Mesh;
+const mesh = useCliMesh();
+const start = (args: readonly string[]) => mesh.start(args);
+const healthy = () => mesh.collectorIds();
 let url: string;
-const children: CliProcess[] = [];
 let procmondA: CliProcess;
 let watch: CliProcess;
-
-function start(args: readonly string[]): CliProcess {
-  const c = new CliProcess([...args, "--nats-url", url, "--log-level", "warn"]);
-  children.push(c);
-  return c;
-}
-
-async function healthy(): Promise<string[]> {
-  const msg = await mesh.nc.request(subjects.api("status"), encode(StatusRequest, {}), {
-    timeout: 1000,
-  });
-  return decode(StatusReply, msg.data)
-    .collectors.filter((c) => c.health === "healthy")
-    .map((c) => c.advert.id);
-}
 
 interface Row {
   id: string;
@@ -46,7 +30,6 @@ async function status(...extra: string[]): Promise<Row[]> {
 }
 
 beforeAll(async () => {
-  mesh = await startMesh();
   url = mesh.ns.url;
   const ttl = `${TTL_MS}ms`;
   start(["coordinator", "--id", "coord-f", "--attempt-timeout", "1s", "--advert-ttl", ttl]);
@@ -55,7 +38,7 @@ beforeAll(async () => {
   watch = start(["watch"]);
   await until(
     async () => {
-      const dead = children.find((c) => !c.running);
+      const dead = mesh.children.find((c) => !c.running);
       if (dead) throw new Error(`a child exited during start-up: ${dead.stderr}`);
       const ids = await healthy();
       return (
@@ -69,10 +52,9 @@ beforeAll(async () => {
   );
 }, 90_000);
 
-afterAll(async () => {
+afterAll(() => {
+  // Thawed before the children are killed (the fixture's cleanup runs after this hook).
   if (procmondA.running) procmondA.proc.kill("SIGCONT");
-  await Promise.all(children.map((c) => c.stop("SIGKILL")));
-  await mesh?.dispose();
 });
 
 describe("cli when an instance fails", { timeout: 90_000 }, () => {

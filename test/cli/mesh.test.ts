@@ -4,27 +4,21 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decode, encode } from "../../src/codec.js";
-import {
-  StatusReply,
-  StatusRequest,
-  Subjects,
-  type AggregatedResult,
-} from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
-import { CliProcess, cli, isOneLineError } from "./cli.js";
+import type { AggregatedResult } from "../../subjects/index.js";
+import { until } from "../support/nats-server.js";
+import { cli, isOneLineError, type CliProcess } from "./cli.js";
+import { useCliMesh } from "./cli-mesh.js";
 
 /**
  * The CLI against its own nats-server: a `coordinator` and two `collector` children (procmond,
  * fsmond), then `status`, `submit` and `watch` as further children.
  */
 
-const subjects = new Subjects();
-let mesh: Mesh;
+const mesh = useCliMesh();
+const start = (args: readonly string[]) => mesh.start(args);
 let url: string;
 let fsRoot: string;
 let payloadDir: string;
-const children: CliProcess[] = [];
 let coordinator: CliProcess;
 let procmond: CliProcess;
 let fsmond: CliProcess;
@@ -39,24 +33,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function start(args: readonly string[]): CliProcess {
-  const c = new CliProcess([...args, "--nats-url", url, "--log-level", "warn"]);
-  children.push(c);
-  return c;
-}
-
-/** Ids of the collectors the coordinator sees healthy. */
-async function healthyCollectors(): Promise<string[]> {
-  const msg = await mesh.nc.request(subjects.api("status"), encode(StatusRequest, {}), {
-    timeout: 1000,
-  });
-  return decode(StatusReply, msg.data)
-    .collectors.filter((c) => c.health === "healthy")
-    .map((c) => c.advert.id);
-}
-
 beforeAll(async () => {
-  mesh = await startMesh();
   url = mesh.ns.url;
   fsRoot = mkdtempSync(path.join(tmpdir(), "cli-test-fsroot-"));
   payloadDir = mkdtempSync(path.join(tmpdir(), "cli-test-payload-"));
@@ -66,9 +43,9 @@ beforeAll(async () => {
   fsmond = start(["collector", "--type", "fsmond", "--id", "fsmond-t", "--roots", fsRoot]);
   const ready = await until(
     async () => {
-      const dead = children.find((c) => !c.running);
+      const dead = mesh.children.find((c) => !c.running);
       if (dead) return `a child exited during start-up: ${dead.stderr}`;
-      const ids = await healthyCollectors();
+      const ids = await mesh.collectorIds();
       return ids.includes("procmond-t") && ids.includes("fsmond-t") && "ready";
     },
     60_000,
@@ -77,9 +54,7 @@ beforeAll(async () => {
   expect(ready).toBe("ready");
 }, 90_000);
 
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.stop("SIGKILL")));
-  await mesh?.dispose();
+afterAll(() => {
   if (fsRoot) rmSync(fsRoot, { recursive: true, force: true });
   if (payloadDir) rmSync(payloadDir, { recursive: true, force: true });
 });

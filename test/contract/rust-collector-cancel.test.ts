@@ -6,9 +6,9 @@
  * carries the standard labels under the user's.
  */
 import { hostname, release } from "node:os";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Msg } from "@nats-io/nats-core";
-import { Coordinator } from "../../src/coordinator/index.js";
+import type { Coordinator } from "../../src/coordinator/index.js";
 import { decode, encode } from "../../src/codec.js";
 import {
   CancelTask,
@@ -19,53 +19,23 @@ import {
   Subjects,
   Task,
 } from "../../subjects/index.js";
-import { killChild, startMesh, until, type Mesh } from "../support/nats-server.js";
-import {
-  BUILD_TIMEOUT_MS,
-  buildRustCollector,
-  spawnRustCollector,
-  type RustCollectorOptions,
-} from "./rust.js";
+import { until } from "../support/nats-server.js";
+import { type TestCoordinatorInit } from "../support/mesh-fixture.js";
+import type { RustCollectorOptions } from "./rust.js";
+import { useRustMesh } from "./rust-fixture.js";
 
 const PERF = SourceCaps.PERFORMANCE;
-let bin: string;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  bin = buildRustCollector();
-  mesh = await startMesh();
-}, BUILD_TIMEOUT_MS);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-});
+const mesh = useRustMesh();
 
 const prefix = () => `rk${++seq}_${Date.now().toString(36)}`;
 
 async function rust(o: RustCollectorOptions): Promise<void> {
-  const child = await spawnRustCollector(bin, mesh.ns.url, o);
-  cleanups.push(() => killChild(child));
+  await mesh.rust(o);
 }
 
-async function coordinator(
-  p: string,
-  extra: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
-) {
-  const c = new Coordinator({
-    nc: await mesh.connect("coordinator"),
-    prefix: p,
-    advertTtlMs: 1500,
-    durable: false,
-    ...extra,
-  });
-  await c.start();
-  cleanups.push(() => c.stop());
-  return c;
-}
+const coordinator = (p: string, extra: TestCoordinatorInit = {}) =>
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, durable: false, ...extra });
 
 /** What the collector's advert says it has running or queued. */
 const inFlight = (c: Coordinator, id: string) => c.router.get(id)?.advert.inFlight;
@@ -133,7 +103,7 @@ describe("rust collector - cancels and progress", () => {
         got.push(m);
       },
     });
-    cleanups.push(() => Promise.resolve(inbox.unsubscribe()));
+    mesh.cleanup(() => Promise.resolve(inbox.unsubscribe()));
     const send = (t: Task) =>
       mesh.nc.publish(s.collectorTask("rs-wire"), encode(Task, t), {
         reply: `_cancel.${p}.${t.taskId}`,

@@ -3,47 +3,21 @@
  * a signing key in the contract's form, a verifying TypeScript coordinator routes to it and takes
  * its results, and a verifying submitter checks the stored records against that key.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
+import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { killChild, startMesh, until, type Mesh } from "../support/nats-server.js";
-import { BUILD_TIMEOUT_MS, buildRustCollector, spawnRustCollector } from "./rust.js";
+import { until } from "../support/nats-server.js";
 
-let bin: string;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
+import { useRustMesh } from "./rust-fixture.js";
 
-beforeAll(async () => {
-  bin = buildRustCollector();
-  mesh = await startMesh();
-}, BUILD_TIMEOUT_MS);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-});
+const mesh = useRustMesh();
 
 describe("rust collector - signed results", () => {
   it("rust collector - with --sign its results pass a verifying coordinator and submitter; without, it is not routed to", async () => {
     const p = "rsign";
-    const coord = new Coordinator({
-      nc: await mesh.connect("coordinator"),
-      prefix: p,
-      advertTtlMs: 1500,
-      verify: true,
-    });
-    await coord.start();
-    cleanups.push(() => coord.stop());
-    const unsigned = await spawnRustCollector(bin, mesh.ns.url, { id: "rs-plain", prefix: p });
-    cleanups.push(() => killChild(unsigned));
-    const signed = await spawnRustCollector(bin, mesh.ns.url, {
-      id: "rs-signed",
-      prefix: p,
-      sign: true,
-    });
-    cleanups.push(() => killChild(signed));
+    const coord = await mesh.coordinator({ prefix: p, advertTtlMs: 1500, verify: true });
+    await mesh.rust({ id: "rs-plain", prefix: p });
+    await mesh.rust({ id: "rs-signed", prefix: p, sign: true });
     await until(() => coord.router.get("rs-signed"), 5000, "the signing collector routable");
     expect(coord.router.get("rs-signed")?.advert.signingKey).toMatch(/^ed25519:[\w-]{43}$/);
     await until(() => coord.invalidMessages() > 0, 5000, "the unsigned advert refused");
@@ -54,7 +28,7 @@ describe("rust collector - signed results", () => {
       owner: "sec",
       verify: true,
     });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     const vs = await Promise.all(
       Array.from({ length: 5 }, () =>
         client.submit({ requiredCapabilities: SourceCaps.PERFORMANCE }, { timeoutMs: 8000 }),

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createInbox } from "@nats-io/nats-core";
 import { decode, encode } from "../../src/codec.js";
@@ -14,24 +13,12 @@ import {
   type Result,
 } from "../../subjects/index.js";
 import { VECTORS_DIR, type Manifest } from "../../subjects/generate-vectors.js";
-import { killChild, startMesh, until, type Mesh } from "../support/nats-server.js";
-import { BUILD_TIMEOUT_MS, buildRustCollector, spawnRustCollector } from "./rust.js";
+import { until } from "../support/nats-server.js";
+import type { RustCollectorOptions } from "./rust.js";
+import { useRustMesh } from "./rust-fixture.js";
 
-let bin: string;
-let mesh: Mesh;
 let seq = 0;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  bin = buildRustCollector();
-  mesh = await startMesh();
-}, BUILD_TIMEOUT_MS);
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => killChild(c)));
-});
-afterAll(async () => {
-  await mesh?.dispose();
-});
+const mesh = useRustMesh();
 
 function prefix(): string {
   return `rw${++seq}_${Date.now().toString(36)}`;
@@ -66,12 +53,9 @@ async function run(nc: NatsConnection, subject: string, t: Task): Promise<Result
   return got;
 }
 
-async function rust(
-  p: string,
-  extra: Parameters<typeof spawnRustCollector>[2] extends infer O ? Partial<O> : never = {},
-) {
+async function rust(p: string, extra: Partial<RustCollectorOptions> = {}) {
   const id = `rs${++seq}`;
-  children.push(await spawnRustCollector(bin, mesh.ns.url, { id, prefix: p, ...extra }));
+  await mesh.rust({ id, prefix: p, ...extra });
   return { id, direct: new Subjects(p).collectorTask(id) };
 }
 

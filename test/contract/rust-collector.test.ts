@@ -1,9 +1,6 @@
-import type { ChildProcess } from "node:child_process";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import type { Collector } from "../../src/collector/index.js";
 import { decode, encode } from "../../src/codec.js";
 import {
   CollectorAdvert,
@@ -14,87 +11,33 @@ import {
   type FailoverEvent,
   type Result,
 } from "../../subjects/index.js";
-import {
-  killChild,
-  serverAtLeast,
-  spawnCollector,
-  startMesh,
-  until,
-  type Mesh,
-} from "../support/nats-server.js";
-import {
-  BUILD_TIMEOUT_MS,
-  buildRustCollector,
-  exited,
-  spawnRustCollector,
-  type RustCollectorOptions,
-} from "./rust.js";
+import { killChild, serverAtLeast, until } from "../support/nats-server.js";
+import { routable, type TestCoordinatorInit } from "../support/mesh-fixture.js";
+import { exited, type RustCollectorOptions } from "./rust.js";
+import { useRustMesh } from "./rust-fixture.js";
 
 const PERF = SourceCaps.PERFORMANCE;
-let bin: string;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  bin = buildRustCollector();
-  mesh = await startMesh();
-}, BUILD_TIMEOUT_MS);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-});
+const mesh = useRustMesh();
+const rust = (o: RustCollectorOptions) => mesh.rust(o);
 
 function prefix(): string {
   return `rc${++seq}_${Date.now().toString(36)}`;
 }
 
-async function rust(o: RustCollectorOptions): Promise<ChildProcess> {
-  const child = await spawnRustCollector(bin, mesh.ns.url, o);
-  cleanups.push(() => killChild(child));
-  return child;
-}
-
-async function coordinator(
-  p: string,
-  extra: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
-) {
-  const nc = await mesh.connect("coordinator");
-  const c = new Coordinator({ nc, prefix: p, advertTtlMs: 1500, ...extra });
-  await c.start();
-  cleanups.push(() => c.stop());
-  return c;
-}
+const coordinator = (p: string, extra: TestCoordinatorInit = {}) =>
+  mesh.coordinator({ prefix: p, advertTtlMs: 1500, ...extra });
 
 /** An in-process TypeScript collector answering `{ by: id }`. */
-async function tsCollector(p: string, id: string, caps: number): Promise<Collector> {
-  const nc: NatsConnection = await mesh.connect(id);
-  const c = new Collector({
+const tsCollector = (p: string, id: string, caps: number): Promise<Collector> =>
+  mesh.collector({
     id,
     type: "ts-test",
     capabilities: caps,
     prefix: p,
-    heartbeatMs: 250,
     ttlMs: 1500,
     handler: () => ({ by: id }),
   });
-  await c.start(nc);
-  cleanups.push(async () => {
-    await c.stop();
-    await nc.close();
-  });
-  return c;
-}
-
-async function routable(c: Coordinator, ids: string[]): Promise<void> {
-  await until(
-    () => ids.every((id) => c.router.get(id)?.health === "healthy"),
-    5000,
-    `${ids.join(", ")} routable`,
-  );
-}
 
 describe("rust collector - beside TypeScript collectors under a real Coordinator", () => {
   it("rust collector - the coordinator routes PERFORMANCE tasks to it by capability, from its advert", async () => {
@@ -168,21 +111,14 @@ describe("rust collector - beside TypeScript collectors under a real Coordinator
   it("rust collector - SIGKILLed with tasks in flight: they fail over to a TypeScript collector, none lost", async () => {
     const p = prefix();
     const victim = await rust({ id: "rs-victim", prefix: p, maxConcurrency: 50 });
-    const survivor = await spawnCollector(mesh.ns.url, {
-      id: "ts-survivor",
-      caps: PERF,
-      prefix: p,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-    });
-    cleanups.push(() => killChild(survivor));
+    await mesh.child({ id: "ts-survivor", caps: PERF, prefix: p, ttlMs: 1500 });
     const coord = await coordinator(p, { attemptTimeoutMs: 3000, strategy: "round-robin" });
     await routable(coord, ["rs-victim", "ts-survivor"]);
     const failovers: FailoverEvent[] = [];
     const off = coord.onEvent((e) => {
       if (e.kind === "failover") failovers.push(e.event);
     });
-    cleanups.push(() => Promise.resolve(off()));
+    mesh.cleanup(() => Promise.resolve(off()));
     const submitted = 40;
     let completed = 0;
     const all = Array.from({ length: submitted }, (_, i) =>
@@ -231,7 +167,7 @@ describe("rust collector - beside TypeScript collectors under a real Coordinator
     const kv = await new Kvm(mesh.nc).open(subjects.bucket());
     const seen: string[] = [];
     const watch = await kv.watch({ key: "rs-drain" });
-    cleanups.push(() => Promise.resolve(watch.stop()));
+    mesh.cleanup(() => Promise.resolve(watch.stop()));
     void (async () => {
       for await (const e of watch) {
         try {

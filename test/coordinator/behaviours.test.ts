@@ -3,84 +3,38 @@
  * involved: a no-responders status on dispatch, give-up, probes of suspects, overload without
  * state, stop with a grace period, and a fan-out part lost with its instance.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { Coordinator, type CoordinatorEvent } from "../../src/coordinator/index.js";
-import { Collector, type TaskHandler } from "../../src/collector/index.js";
+import type { TaskHandler } from "../../src/collector/index.js";
 import { OverloadedError } from "../../src/errors.js";
 import { ErrorCode, SourceCaps } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { killChild, until } from "../support/nats-server.js";
+import {
+  recordEvents,
+  routable,
+  useMesh,
+  type TestCoordinatorInit,
+} from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 const prefix = () => `b${++seq}_${Date.now().toString(36)}`;
 
-async function coordinator(
-  p: string,
-  opts: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
-) {
-  const c = new Coordinator({ nc: await mesh.connect("coordinator"), prefix: p, ...opts });
-  await c.start();
-  cleanups.push(() => c.stop());
-  const events: CoordinatorEvent[] = [];
-  c.onEvent((e) => events.push(e));
-  return { c, events };
+async function coordinator(p: string, opts: TestCoordinatorInit = {}) {
+  const c = await mesh.coordinator({ prefix: p, ...opts });
+  return { c, events: recordEvents(c) };
 }
 
-async function collector(p: string, id: string, handler: TaskHandler, ttlMs = 3000) {
-  const nc = await mesh.connect(id);
-  const c = new Collector({
-    id,
-    type: "test",
-    capabilities: PROC,
-    handler,
-    prefix: p,
-    heartbeatMs: 250,
-    ttlMs,
-  });
-  await c.start(nc);
-  cleanups.push(async () => {
-    await c.stop();
-    await nc.close();
-  });
-  return c;
-}
+const collector = (p: string, id: string, handler: TaskHandler, ttlMs = 3000) =>
+  mesh.collector({ prefix: p, id, handler, ttlMs });
 
-async function child(
+const child = (
   p: string,
   id: string,
   extra: { delayMs?: number; hang?: boolean; ttlMs?: number },
-) {
-  const proc = await spawnCollector(mesh.ns.url, {
-    id,
-    caps: PROC,
-    prefix: p,
-    heartbeatMs: 250,
-    ...extra,
-  });
-  cleanups.push(() => killChild(proc));
-  return proc;
-}
-
-const routable = (c: Coordinator, ids: string[]) =>
-  until(
-    () => ids.every((id) => c.router.get(id)?.health === "healthy"),
-    5000,
-    `${ids.join(",")} routable`,
-  );
+) => mesh.child({ id, prefix: p, ...extra });
 
 const echo: TaskHandler = (payload, ctx) => ({ payload, by: ctx.collectorId });
 

@@ -4,56 +4,25 @@
  * its submitter (an AbortSignal, or a cancel on its subject) drops its queued parts, aborts the
  * running ones and ends `cancelled`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator, type CoordinatorEvent } from "../../src/coordinator/index.js";
-import { Collector, type TaskHandler } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
+import type { TaskHandler } from "../../src/collector/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { recordEvents, useMesh, type TestCoordinatorInit } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 const prefix = () => `cp${++seq}`;
 
-async function collector(p: string, id: string, handler: TaskHandler, extra = {}) {
-  const c = new Collector({
-    id,
-    type: "test",
-    capabilities: PROC,
-    prefix: p,
-    handler,
-    heartbeatMs: 250,
-    ttlMs: 3000,
-    drainGraceMs: 100,
-    ...extra,
-  });
-  await c.start(await mesh.connect(id));
-  cleanups.push(() => c.stop());
-  return c;
-}
+const collector = (p: string, id: string, handler: TaskHandler, extra = {}) =>
+  mesh.collector({ id, prefix: p, handler, drainGraceMs: 100, ...extra });
 
-async function coordinator(
-  p: string,
-  opts: Partial<ConstructorParameters<typeof Coordinator>[0]> = {},
-) {
-  const c = new Coordinator({ nc: await mesh.connect("coord"), prefix: p, ...opts });
-  await c.start();
-  cleanups.push(() => c.stop());
-  const events: CoordinatorEvent[] = [];
-  c.onEvent((e) => events.push(e));
-  return { c, events };
+async function coordinator(p: string, opts: TestCoordinatorInit = {}) {
+  const c = await mesh.coordinator({ name: "coord", prefix: p, ...opts });
+  return { c, events: recordEvents(c) };
 }
 
 /** A handler that runs until its signal aborts, and says why it stopped. */
@@ -149,7 +118,7 @@ describe("coordinator - long tasks and cancels", () => {
     const { c } = await coordinator(p);
     await until(() => c.router.get("w"), 5000, "routable");
     const client = new MeshClient(await mesh.connect("sub"), { prefix: p, owner: "ops" });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     const pending = client.submit(
       { requiredCapabilities: PROC },
       { timeoutMs: 30_000, correlationId: "job-x" },

@@ -4,43 +4,26 @@
  * answers 503) still does; past the panic threshold even collectors that do not answer are kept;
  * below it, a frozen collector (SIGSTOP) is judged stale and comes back when it thaws.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { Coordinator, type CoordinatorEvent } from "../../src/coordinator/index.js";
-import { Collector, type TaskHandler } from "../../src/collector/index.js";
+import type { Coordinator, CoordinatorEvent } from "../../src/coordinator/index.js";
+import type { Collector, TaskHandler } from "../../src/collector/index.js";
 import { ErrorCode, SourceCaps, type AggregatedResult } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { killChild, until } from "../support/nats-server.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
 /** Short, set explicitly: these tests are about what happens past it. */
 const TTL = 1500;
 const BEAT = 250;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 const prefix = () => `l${++seq}_${Date.now().toString(36)}`;
 
 async function coordinator(p: string) {
   // Attempts may outlast the test's freezes: these tests are about liveness verdicts only.
-  const c = new Coordinator({
-    nc: await mesh.connect("coordinator"),
-    prefix: p,
-    advertTtlMs: TTL,
-    attemptTimeoutMs: 20_000,
-  });
-  await c.start();
-  cleanups.push(() => c.stop());
+  const c = await mesh.coordinator({ prefix: p, advertTtlMs: TTL, attemptTimeoutMs: 20_000 });
   const failedOver: string[] = [];
   c.onEvent((e: CoordinatorEvent) => {
     if (e.kind === "failover") failedOver.push(e.event.failedCollectorId);
@@ -51,44 +34,16 @@ async function coordinator(p: string) {
 /** Collectors in this process, all on one connection (their adverts share one hub). */
 async function collectors(p: string, ids: string[], handler: TaskHandler): Promise<Collector[]> {
   const nc = await mesh.connect("fleet");
-  const all = ids.map(
-    (id) =>
-      new Collector({
-        id,
-        type: "test",
-        capabilities: PROC,
-        handler,
-        prefix: p,
-        heartbeatMs: BEAT,
-        ttlMs: TTL,
-      }),
+  mesh.cleanup(() => nc.close());
+  return Promise.all(
+    ids.map((id) => mesh.collector({ nc, id, prefix: p, handler, heartbeatMs: BEAT, ttlMs: TTL })),
   );
-  await Promise.all(all.map((c) => c.start(nc)));
-  cleanups.push(async () => {
-    await Promise.allSettled(all.map((c) => c.stop()));
-    await nc.close();
-  });
-  return all;
 }
 
-async function child(p: string, id: string, extra: { delayMs?: number; hang?: boolean } = {}) {
-  const proc = await spawnCollector(mesh.ns.url, {
-    id,
-    caps: PROC,
-    prefix: p,
-    heartbeatMs: BEAT,
-    ttlMs: TTL,
-    ...extra,
-  });
-  cleanups.push(async () => {
-    proc.kill("SIGCONT");
-    await killChild(proc);
-  });
-  return proc;
-}
+const child = (p: string, id: string, extra: { delayMs?: number; hang?: boolean } = {}) =>
+  mesh.child({ id, prefix: p, heartbeatMs: BEAT, ttlMs: TTL, ...extra });
 
-const healthy = (c: Coordinator, ids: string[]) =>
-  until(() => ids.every((id) => c.router.get(id)?.health === "healthy"), 10_000, "routable");
+const healthy = (c: Coordinator, ids: string[]) => routable(c, ids, 10_000);
 
 function byCollector(r: AggregatedResult) {
   return Object.fromEntries(r.results.map((x) => [x.collectorId, x]));

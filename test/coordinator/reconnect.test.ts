@@ -3,23 +3,13 @@
  * store): no answer can arrive while NATS is away, so attempt deadlines move by the outage and
  * stale judgements wait until heartbeats could have arrived again.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator, type CoordinatorEvent } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { recordEvents, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 /** Kills the server, keeps it away for `ms`, restarts it on the same store. */
 async function outage(ms: number): Promise<void> {
@@ -36,12 +26,10 @@ describe("coordinator - a nats-server outage", () => {
     let release = () => {};
     const answer = new Promise<void>((r) => (release = r));
     const nc = await mesh.connect("collector");
-    const collector = new Collector({
+    const collector = await mesh.collector({
+      nc,
       id: "steady",
-      type: "test",
-      capabilities: PROC,
       prefix: p,
-      heartbeatMs: 250,
       ttlMs,
       handler: async (payload, ctx) => {
         // Runs through the outage and answers once both sides have reconnected (an answer sent
@@ -50,19 +38,14 @@ describe("coordinator - a nats-server outage", () => {
         return { payload, attempt: ctx.task.attempt };
       },
     });
-    await collector.start(nc);
-    cleanups.push(() => collector.stop());
     const coordNc = await mesh.connect("coordinator");
-    const c = new Coordinator({
+    const c = await mesh.coordinator({
       nc: coordNc,
       prefix: p,
       advertTtlMs: ttlMs,
       attemptTimeoutMs: 5000,
     });
-    await c.start();
-    cleanups.push(() => c.stop());
-    const events: CoordinatorEvent[] = [];
-    c.onEvent((e) => events.push(e));
+    const events = recordEvents(c);
     await until(() => c.router.get("steady")?.health === "healthy", 5000, "routable");
 
     const pending = c.submit({ requiredCapabilities: PROC, payload: "x" }, { timeoutMs: 20_000 });

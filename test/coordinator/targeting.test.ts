@@ -4,68 +4,30 @@
  * fan-out lists every targeted instance with how it did (ok, error, timed out, lost, not reached).
  */
 import { hostname } from "node:os";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector, type TaskHandler } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
+import type { TaskHandler } from "../../src/collector/index.js";
 import { NoMatchingCollectorError } from "../../src/errors.js";
 import { ErrorCode, SelectorError, SourceCaps } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { killChild, until } from "../support/nats-server.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 const prefix = () => `tg${++seq}_${Date.now().toString(36)}`;
 
-async function coordinator(p: string) {
-  const c = new Coordinator({ nc: await mesh.connect("coordinator"), prefix: p, durable: false });
-  await c.start();
-  cleanups.push(() => c.stop());
-  return c;
-}
+const coordinator = (p: string) => mesh.coordinator({ prefix: p, durable: false });
 
 const echo: TaskHandler = (payload, ctx) => ({ payload, by: ctx.collectorId });
 
-async function collector(
+const collector = (
   p: string,
   id: string,
   labels: Record<string, string>,
   handler: TaskHandler = echo,
   more: { maxConcurrency?: number; zone?: string } = {},
-) {
-  const nc = await mesh.connect(id);
-  const c = new Collector({
-    id,
-    type: "test",
-    capabilities: PROC,
-    handler,
-    prefix: p,
-    heartbeatMs: 250,
-    ttlMs: 3000,
-    labels,
-    ...more,
-  });
-  await c.start(nc);
-  cleanups.push(async () => {
-    await c.stop();
-    await nc.close();
-  });
-  return c;
-}
-
-const routable = (c: Coordinator, ids: string[]) =>
-  until(() => ids.every((id) => c.router.get(id)?.health === "healthy"), 5000, "routable");
+) => mesh.collector({ id, prefix: p, handler, labels, ...more });
 
 describe("coordinator - targeting", () => {
   it("coordinator - adverts carry the standard labels, and the collector's own win", async () => {
@@ -198,15 +160,7 @@ describe("coordinator - completeness", () => {
       throw new Error("no such process table");
     });
     await collector(p, "stuck", {}, () => new Promise(() => undefined));
-    const doomed = await spawnCollector(mesh.ns.url, {
-      id: "doomed",
-      caps: PROC,
-      prefix: p,
-      hang: true,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-    });
-    cleanups.push(() => killChild(doomed));
+    const doomed = await mesh.child({ id: "doomed", prefix: p, hang: true, ttlMs: 1500 });
     await routable(coord, ["fine", "broken", "stuck", "doomed"]);
 
     const handle = coord.track(

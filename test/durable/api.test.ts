@@ -3,31 +3,20 @@
  * whole (streamed replies, or the durable results subject), a coordinator that dies in fast mode
  * is noticed from its stopped keepalives, and `collector-mesh results` reads stored results.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 import { CliProcess, cli } from "../cli/cli.js";
 
 const PERF = SourceCaps.PERFORMANCE;
 const CHUNK = "x".repeat(20 * 1024);
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 async function streamingCollector(p: string, id: string): Promise<void> {
-  const c = new Collector({
+  await mesh.collector({
     id,
-    type: "test",
     capabilities: PERF,
     prefix: p,
     handler: async function* (payload) {
@@ -37,22 +26,19 @@ async function streamingCollector(p: string, id: string): Promise<void> {
         yield { i, chunk: CHUNK };
       }
     },
+    ...LIBRARY_TIMING,
   });
-  await c.start(await mesh.connect(id));
-  cleanups.push(() => c.stop());
 }
 
 describe("api - what a submitter receives", () => {
   it("api - 100 streamed results of 20 KB (2 MB) reach a submitter whole, in memory and durably", async () => {
     const p = "big";
     await streamingCollector(p, "s1");
-    const coord = new Coordinator({ nc: await mesh.connect("coord"), prefix: p });
-    await coord.start();
-    cleanups.push(() => coord.stop());
+    const coord = await mesh.coordinator({ name: "coord", prefix: p });
     await until(() => coord.router.get("s1"), 5000, "routable");
     for (const durable of [false, true]) {
       const client = new MeshClient(await mesh.connect(`sub-${durable}`), { prefix: p, durable });
-      cleanups.push(() => client.close());
+      mesh.cleanup(() => client.close());
       const r = await client.submit({ requiredCapabilities: PERF, payload: { n: 100 } });
       expect(r.status, `durable ${durable}`).toBe("complete");
       expect(r.results).toHaveLength(100);
@@ -65,16 +51,14 @@ describe("api - what a submitter receives", () => {
 
   it("api - in fast mode a submitter learns within seconds that its coordinator died", async () => {
     const p = "dies";
-    const slow = new Collector({
+    const slow = await mesh.collector({
       id: "slow",
-      type: "test",
       capabilities: PERF,
       prefix: p,
       handler: () => new Promise((r) => setTimeout(() => r("late"), 30_000)),
       drainGraceMs: 100,
+      ...LIBRARY_TIMING,
     });
-    await slow.start(await mesh.connect("slow"));
-    cleanups.push(() => slow.stop());
     const coordinator = new CliProcess([
       "coordinator",
       "--no-durable",
@@ -87,9 +71,9 @@ describe("api - what a submitter receives", () => {
       "--log-level",
       "warn",
     ]);
-    cleanups.push(() => coordinator.stop("SIGKILL"));
+    mesh.cleanup(() => coordinator.stop("SIGKILL"));
     const client = new MeshClient(await mesh.connect("sub"), { prefix: p, durable: false });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     await until(
       async () =>
         (await client.submit({ requiredCapabilities: PERF }, { timeoutMs: 100 })).error?.code !==
@@ -111,9 +95,7 @@ describe("api - what a submitter receives", () => {
   it("api - collector-mesh results reads what a durable submit stored", async () => {
     const p = "stored";
     await streamingCollector(p, "s2");
-    const coord = new Coordinator({ nc: await mesh.connect("coord2"), prefix: p });
-    await coord.start();
-    cleanups.push(() => coord.stop());
+    const coord = await mesh.coordinator({ name: "coord2", prefix: p });
     await until(() => coord.router.get("s2"), 5000, "routable");
     const url = mesh.ns.url;
     const submit = await cli([
@@ -142,9 +124,8 @@ describe("api - what a submitter receives", () => {
 
   it("api - collector-mesh cancel ends a running submission; submit says cancelled", async () => {
     const p = "cancelcli";
-    const c = new Collector({
+    await mesh.collector({
       id: "hold",
-      type: "test",
       capabilities: PERF,
       prefix: p,
       drainGraceMs: 100,
@@ -152,12 +133,9 @@ describe("api - what a submitter receives", () => {
         new Promise((_resolve, reject) =>
           ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)),
         ),
+      ...LIBRARY_TIMING,
     });
-    await c.start(await mesh.connect("hold"));
-    cleanups.push(() => c.stop());
-    const coord = new Coordinator({ nc: await mesh.connect("coord3"), prefix: p });
-    await coord.start();
-    cleanups.push(() => coord.stop());
+    const coord = await mesh.coordinator({ name: "coord3", prefix: p });
     await until(() => coord.router.get("hold"), 5000, "routable");
     const url = mesh.ns.url;
     const submit = new CliProcess([
@@ -173,7 +151,7 @@ describe("api - what a submitter receives", () => {
       "--nats-url",
       url,
     ]);
-    cleanups.push(() => submit.stop("SIGKILL"));
+    mesh.cleanup(() => submit.stop("SIGKILL"));
     await until(() => coord.stats().coordinator.inFlight === 1, 20_000, "running on hold");
     const cancel = await cli([
       "cancel",

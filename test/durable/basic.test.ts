@@ -1,48 +1,34 @@
 /** Durable coordination against a real nats-server: accepted means stored, results stored by id. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
 let runs = 0;
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 describe("durable - submissions in JetStream", () => {
   it("durable - a submit is stored, run once, and its results are read back by correlation id", async () => {
     const p = "dur1";
     const nc = await mesh.connect("collector");
-    const collector = new Collector({
+    await mesh.collector({
+      nc,
       id: "w1",
-      type: "test",
-      capabilities: PROC,
       prefix: p,
       handler: (payload) => {
         runs++;
         return { echo: payload };
       },
+      ...LIBRARY_TIMING,
     });
-    await collector.start(nc);
-    cleanups.push(() => collector.stop());
-    const c = new Coordinator({ nc: await mesh.connect("coordinator"), prefix: p });
-    await c.start();
-    cleanups.push(() => c.stop());
+    const c = await mesh.coordinator({ prefix: p });
     expect(c.durable).toBe(true);
     await until(() => c.router.get("w1"), 5000, "routable");
 
     const client = new MeshClient(await mesh.connect("submitter"), { prefix: p, owner: "alice" });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     expect(await client.durable()).toBe(true);
     const r = await client.submit(
       { requiredCapabilities: PROC, payload: "x" },

@@ -14,6 +14,7 @@ import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps, Subjects } from "../../subjects/index.js";
 import { startCluster, type Cluster, type Node } from "../support/cluster.js";
 import { until } from "../support/nats-server.js";
+import { durableLoad } from "../support/durable-load.js";
 
 const PROC = SourceCaps.PROCESS;
 const TOTAL = 1000;
@@ -90,29 +91,17 @@ describe("durable - a three-node cluster loses a node", () => {
     const client = new MeshClient(await on("n2", "submitter"), { prefix: p, owner: "load" });
     cleanups.push(() => client.close());
 
-    let next = 0;
-    let done = 0;
-    const results: Awaited<ReturnType<MeshClient["submit"]>>[] = [];
-    const refused: string[] = [];
-    const worker = async () => {
-      while (next < TOTAL) {
-        const i = next++;
-        try {
-          results[i] = await client.submit(
-            { requiredCapabilities: PROC, payload: i },
-            { timeoutMs: 60_000, correlationId: `c-${i}` },
-          );
-        } catch (err) {
-          refused.push(`${i}: ${String(err)}`);
-        }
-        done++;
-      }
-    };
-    const load = Promise.all(Array.from({ length: 50 }, worker));
-    await until(() => done >= 300, 120_000, "300 done");
+    const load = durableLoad(client, {
+      total: TOTAL,
+      workers: 50,
+      requiredCapabilities: PROC,
+      idPrefix: "c-",
+    });
+    const { results, refused } = load;
+    await until(() => load.done() >= 300, 120_000, "300 done");
     expect(coordNc.info?.server_name).toBe("n1");
     await cluster.kill("n1");
-    await load;
+    await load.finished;
     const complete = results.filter((r) => r?.status === "complete").length;
     console.log(
       `cluster: submitted ${TOTAL}, complete ${complete}, refused at submit ${refused.length}, ` +

@@ -3,29 +3,18 @@
  * naming the observer: two coordinators publish each event once, and a coordinator that starts
  * later announces nothing for the collectors already there.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
+import { describe, expect, it } from "vitest";
+import type { Coordinator } from "../../src/coordinator/index.js";
 import { decode } from "../../src/codec.js";
 import { CollectorEvent, FailoverEvent, SourceCaps, Subjects } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { killChild, until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
-async function coordinator(p: string, id: string): Promise<Coordinator> {
-  const c = new Coordinator({ nc: await mesh.connect(id), prefix: p, id, advertTtlMs: 1500 });
-  await c.start();
-  cleanups.push(() => c.stop());
-  return c;
-}
+const coordinator = (p: string, id: string): Promise<Coordinator> =>
+  mesh.coordinator({ name: id, prefix: p, id, advertTtlMs: 1500 });
 
 describe("durable - one voice for the mesh's events", () => {
   it("durable - with two coordinators each collector and failover event is published once, naming its observer", async () => {
@@ -39,19 +28,11 @@ describe("durable - one voice for the mesh's events", () => {
         else collectorEvents.push(decode(CollectorEvent, m.data));
       },
     });
-    cleanups.push(() => Promise.resolve(sub.unsubscribe()));
+    mesh.cleanup(() => Promise.resolve(sub.unsubscribe()));
     await mesh.nc.flush();
     const a = await coordinator(p, "coord-a");
     const b = await coordinator(p, "coord-b");
-    const w = await spawnCollector(mesh.ns.url, {
-      id: "w",
-      caps: PROC,
-      prefix: p,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-      delayMs: 60_000,
-    });
-    cleanups.push(() => killChild(w));
+    const w = await mesh.child({ id: "w", prefix: p, ttlMs: 1500, delayMs: 60_000 });
     await until(() => a.router.get("w") && b.router.get("w"), 5000, "both see w");
     await until(() => collectorEvents.some((e) => e.kind === "joined"), 5000, "joined");
     // A third coordinator that starts now announces nothing about w.

@@ -2,45 +2,33 @@
  * A collector restarted under the same id is a new incarnation: what the previous process ran is
  * re-sent at once, not after the attempt timeout. A second live collector under one id is refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
+import { describe, expect, it } from "vitest";
 import { Collector } from "../../src/collector/index.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { killChild, until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 describe("durable - collector incarnations", () => {
   it("durable - tasks in flight on a collector restarted under the same id are re-sent at once and complete", async () => {
     const p = "reinc";
     const ttlMs = 30_000;
-    const first = await spawnCollector(mesh.ns.url, {
+    const first = await mesh.child({
       id: "w",
-      caps: PROC,
       prefix: p,
       delayMs: 120_000,
       ttlMs,
       heartbeatMs: 500,
     });
-    cleanups.push(() => killChild(first));
-    const c = new Coordinator({
-      nc: await mesh.connect("coord"),
+    const c = await mesh.coordinator({
+      name: "coord",
       prefix: p,
       advertTtlMs: ttlMs,
       attemptTimeoutMs: 60_000,
     });
-    await c.start();
-    cleanups.push(() => c.stop());
     await until(() => c.router.get("w")?.health === "healthy", 5000, "routable");
     const pending = Array.from({ length: 5 }, (_, i) =>
       c.submit({ requiredCapabilities: PROC, payload: i }, { timeoutMs: 90_000 }),
@@ -48,14 +36,7 @@ describe("durable - collector incarnations", () => {
     await until(() => c.stats().coordinator.inFlight === 5, 5000, "5 in flight on w");
     const startedAt = c.router.get("w")?.advert.startedAt;
     await killChild(first);
-    const second = await spawnCollector(mesh.ns.url, {
-      id: "w",
-      caps: PROC,
-      prefix: p,
-      ttlMs,
-      heartbeatMs: 500,
-    });
-    cleanups.push(() => killChild(second));
+    await mesh.child({ id: "w", prefix: p, ttlMs, heartbeatMs: 500 });
     const results = await Promise.all(pending);
     expect(results.map((r) => r.status)).toEqual(Array(5).fill("complete"));
     expect(results.map((r) => r.results[0]?.payload)).toEqual(
@@ -79,13 +60,11 @@ describe("durable - collector incarnations", () => {
       });
     const a = mk();
     await a.start(await mesh.connect("a"));
-    cleanups.push(() => a.stop());
+    mesh.cleanup(() => a.stop());
     const b = mk();
     await expect(b.start(await mesh.connect("b"))).rejects.toThrow(InvalidArgumentError);
     await expect(b.start(await mesh.connect("b2"))).rejects.toThrow(/in use by a live collector/);
-    const c = new Coordinator({ nc: await mesh.connect("coord-dup"), prefix: p });
-    await c.start();
-    cleanups.push(() => c.stop());
+    const c = await mesh.coordinator({ name: "coord-dup", prefix: p });
     await until(() => c.router.get("twin"), 5000, "routable");
     const r = await c.submit({ requiredCapabilities: PROC });
     expect(r.results[0]?.payload).toBe("first");

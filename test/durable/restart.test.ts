@@ -3,77 +3,49 @@
  * durable submits run. Whatever was accepted was stored; nothing is lost, and every submitter
  * gets a verdict.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
+import { durableLoad } from "../support/durable-load.js";
 
 const PROC = SourceCaps.PROCESS;
 const TOTAL = 1000;
 const CONCURRENCY = 100;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 describe("durable - the server dies", () => {
   it("durable - nats-server SIGKILLed and restarted on its store during 1,000 durable submits: 0 lost", async () => {
     const p = "srvkill";
     for (const id of ["r1", "r2"]) {
-      const c = new Collector({
+      await mesh.collector({
         id,
-        type: "test",
-        capabilities: PROC,
         prefix: p,
         maxConcurrency: 16,
-        heartbeatMs: 250,
-        ttlMs: 3000,
         handler: async (payload) => {
           await new Promise((r) => setTimeout(r, 20));
           return { echo: payload };
         },
       });
-      await c.start(await mesh.connect(id));
-      cleanups.push(() => c.stop());
     }
-    const coord = new Coordinator({ nc: await mesh.connect("coord"), prefix: p });
-    await coord.start();
-    cleanups.push(() => coord.stop());
+    const coord = await mesh.coordinator({ name: "coord", prefix: p });
     await until(() => coord.router.get("r1") && coord.router.get("r2"), 5000, "routable");
     const client = new MeshClient(await mesh.connect("submitter"), { prefix: p, owner: "load" });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     expect(await client.durable()).toBe(true);
 
-    let next = 0;
-    let done = 0;
-    const results: Awaited<ReturnType<MeshClient["submit"]>>[] = [];
-    const refused: string[] = [];
-    const worker = async () => {
-      while (next < TOTAL) {
-        const i = next++;
-        try {
-          results[i] = await client.submit(
-            { requiredCapabilities: PROC, payload: i },
-            { timeoutMs: 60_000, correlationId: `r-${i}` },
-          );
-        } catch (err) {
-          refused.push(`${i}: ${String(err)}`);
-        }
-        done++;
-      }
-    };
-    const load = Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    await until(() => done >= 300, 60_000, "300 done");
+    const load = durableLoad(client, {
+      total: TOTAL,
+      workers: CONCURRENCY,
+      requiredCapabilities: PROC,
+      idPrefix: "r-",
+    });
+    const { results, refused } = load;
+    await until(() => load.done() >= 300, 60_000, "300 done");
     await mesh.ns.kill();
     await mesh.ns.restart();
-    await load;
+    await load.finished;
 
     const complete = results.filter((r) => r?.status === "complete").length;
     const verdicts = results.filter((r) => r !== undefined).length;

@@ -4,25 +4,17 @@
  * without a final result: every submission completes, and no distinct result reaches the
  * submitter twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChildProcess } from "node:child_process";
+import { describe, expect, it } from "vitest";
 import { decode, encode } from "../../src/codec.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps, StatsReply, StatsRequest, Subjects } from "../../subjects/index.js";
-import { killChild, spawnCollector, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { CliProcess } from "../cli/cli.js";
 
 const PROC = SourceCaps.PROCESS;
 const TOTAL = 1000;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 function coordinator(p: string, id: string): CliProcess {
   const c = new CliProcess([
@@ -36,7 +28,7 @@ function coordinator(p: string, id: string): CliProcess {
     "--log-level",
     "warn",
   ]);
-  cleanups.push(() => c.stop("SIGKILL"));
+  mesh.cleanup(() => c.stop("SIGKILL"));
   return c;
 }
 
@@ -50,25 +42,13 @@ async function statsOf(p: string): Promise<StatsReply & { coordinator?: Record<s
 describe("durable - a coordinator dies with submissions it owns", () => {
   it("durable - SIGKILL of one of two coordinators during 1,000 durable submits: 1,000 complete, none seen twice", async () => {
     const p = "takeover";
-    const collectors: ChildProcess[] = [];
     for (const id of ["c1", "c2", "c3"]) {
-      collectors.push(
-        await spawnCollector(mesh.ns.url, {
-          id,
-          caps: PROC,
-          prefix: p,
-          maxConcurrency: 16,
-          delayMs: 200,
-          heartbeatMs: 250,
-          ttlMs: 3000,
-        }),
-      );
+      await mesh.child({ id, prefix: p, maxConcurrency: 16, delayMs: 200, ttlMs: 3000 });
     }
-    cleanups.push(() => Promise.all(collectors.map((c) => killChild(c))));
     const a = coordinator(p, "coord-a");
     const b = coordinator(p, "coord-b");
     const client = new MeshClient(await mesh.connect("submitter"), { prefix: p, owner: "load" });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     await until(() => client.durable(), 20_000, "the durable streams");
     // Both coordinators up and routing: a probe submission completes.
     await until(

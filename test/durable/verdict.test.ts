@@ -4,24 +4,17 @@
  * leaves the stream at its deadline (per-message TTL), before that a coordinator that takes it
  * late gives it a timed-out verdict at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Coordinator } from "../../src/coordinator/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { ErrorCode, SourceCaps, Subjects } from "../../subjects/index.js";
-import { serverAtLeast, startMesh, until, type Mesh } from "../support/nats-server.js";
+import { serverAtLeast, until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { natsServerVersion } from "../../src/server/nats-server.js";
 
 const PROC = SourceCaps.PROCESS;
-let mesh: Mesh;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await mesh.dispose();
-});
+const mesh = useMesh({ cleanupAfter: "all" });
 
 /** Makes the durable streams (a coordinator does), then stops that coordinator. */
 async function streamsOnly(p: string): Promise<void> {
@@ -35,7 +28,7 @@ describe(`durable - verdicts by the deadline on nats-server ${natsServerVersion(
     const p = "noverdict";
     await streamsOnly(p);
     const client = new MeshClient(await mesh.connect("sub"), { prefix: p, owner: "alone" });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     const t0 = Date.now();
     const r = await client.submit({ requiredCapabilities: PROC }, { timeoutMs: 1500 });
     const waited = Date.now() - t0;
@@ -56,7 +49,7 @@ describe(`durable - verdicts by the deadline on nats-server ${natsServerVersion(
       const s = new Subjects(p);
       const jsm = await jetstreamManager(mesh.nc);
       const client = new MeshClient(await mesh.connect("sub-ttl"), { prefix: p, owner: "late" });
-      cleanups.push(() => client.close());
+      mesh.cleanup(() => client.close());
       const r = await client.submit(
         { requiredCapabilities: PROC },
         { timeoutMs: 1000, correlationId: "too-late" },
@@ -68,9 +61,7 @@ describe(`durable - verdicts by the deadline on nats-server ${natsServerVersion(
         expect((await client.results("too-late")).verdict).toBeUndefined();
       } else {
         expect(await waiting()).toBe(1);
-        const c = new Coordinator({ nc: await mesh.connect("late-coord"), prefix: p });
-        await c.start();
-        cleanups.push(() => c.stop());
+        await mesh.coordinator({ name: "late-coord", prefix: p });
         await until(async () => (await waiting()) === 0, 5000, "taken and acked");
         const stored = await client.results("too-late");
         expect(stored.verdict).toMatchObject({ status: "timed_out", correlationId: "too-late" });

@@ -3,60 +3,22 @@
  * publisher submits as itself and reads its own results, live and stored; another publisher can
  * neither submit in its name nor read its results (observed refusals on a real server).
  */
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { inboxPrefixFor } from "../../src/cli/auth/permissions.js";
 import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  IDS,
-  makeAuthDir,
-  startSecuredMesh,
-  tryPublish,
-  trySubscribe,
-  type SecuredMesh,
-} from "./support.js";
+import { IDS, tryPublish, trySubscribe } from "./support.js";
+import { securedCollector, securedCoordinator, useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
-let mesh: SecuredMesh;
-let authDir: string;
-const stops: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 describe("security - durable submissions under per-party identities", () => {
   it("security - a publisher submits durably as itself and reads its own results; another cannot", async () => {
-    const coord = await mesh.login(IDS.coordinator);
-    const coordinator = new Coordinator({
-      nc: coord.nc,
-      id: IDS.coordinator.name,
-      advertTtlMs: 1500,
-    });
-    await coordinator.start();
-    stops.push(() => coordinator.stop());
+    const { login: coord, coordinator } = await securedCoordinator(mesh);
     expect(coordinator.durable).toBe(true);
-    const col = await mesh.login(IDS.collectorA);
-    const collector = new Collector({
-      id: IDS.collectorA.name,
-      type: "procmond",
-      capabilities: SourceCaps.PROCESS,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-      handler: (payload) => ({ echo: payload }),
-    });
-    await collector.start(col.nc);
-    stops.push(() => collector.stop());
+    const { login: col } = await securedCollector(mesh);
     await until(() => coordinator.router.get(IDS.collectorA.name), 5000, "collector routable");
 
     const pub = await mesh.login(IDS.publisher);
@@ -64,7 +26,7 @@ describe("security - durable submissions under per-party identities", () => {
       owner: IDS.publisher.name,
       inboxPrefix: inboxPrefixFor("publisher", IDS.publisher.name),
     });
-    stops.push(() => client.close());
+    mesh.cleanup(() => client.close());
     expect(await client.durable()).toBe(true);
     const r = await client.submit(
       { requiredCapabilities: SourceCaps.PROCESS, payload: "secret" },
@@ -88,7 +50,7 @@ describe("security - durable submissions under per-party identities", () => {
       owner: IDS.publisher2.name,
       inboxPrefix: inboxPrefixFor("publisher", IDS.publisher2.name),
     });
-    stops.push(() => spy.close());
+    mesh.cleanup(() => spy.close());
     await expect(spy.results("job-app-1", IDS.publisher.name)).rejects.toThrow();
     expect(other.violations.some((v) => v.subject.includes("CONSUMER.CREATE"))).toBe(true);
     // Its own durable submit works.

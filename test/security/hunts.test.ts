@@ -3,51 +3,20 @@
  * another publisher can neither stop it, read its parts nor forge a claim (refusals observed on
  * a real server).
  */
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import { describe, expect, it } from "vitest";
 import { Hunts } from "../../src/hunts/client.js";
 import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { IDS, makeAuthDir, startSecuredMesh, tryPublish, type SecuredMesh } from "./support.js";
+import { IDS, tryPublish } from "./support.js";
+import { securedCollector, securedCoordinator, useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
-let mesh: SecuredMesh;
-let authDir: string;
-const stops: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 describe("security - hunts under per-party identities", () => {
   it("security - a publisher runs its own hunt; another cannot stop it, read it or forge its claims", async () => {
-    const coord = await mesh.login(IDS.coordinator);
-    const coordinator = new Coordinator({
-      nc: coord.nc,
-      id: IDS.coordinator.name,
-      advertTtlMs: 1500,
-    });
-    await coordinator.start();
-    stops.push(() => coordinator.stop());
-    const col = await mesh.login(IDS.collectorA);
-    const collector = new Collector({
-      id: IDS.collectorA.name,
-      type: "procmond",
-      capabilities: SourceCaps.PROCESS,
-      heartbeatMs: 250,
-      ttlMs: 1500,
-      handler: (payload) => ({ echo: payload }),
-    });
-    await collector.start(col.nc);
-    stops.push(() => collector.stop());
+    const { login: coord } = await securedCoordinator(mesh);
+    const { login: col } = await securedCollector(mesh);
 
     const pub = await mesh.login(IDS.publisher);
     const hunts = new Hunts(pub.nc, { owner: IDS.publisher.name });

@@ -4,14 +4,11 @@
  * stats, the CLI connects with --nkey alone (the inbox prefix follows from the file name), and an
  * identity removed with `auth remove` plus a server reload is cut off.
  */
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createInbox, errors as natsErrors, nkeyAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { readFileSync } from "node:fs";
 import { decode, encode } from "../../src/codec.js";
-import { Collector } from "../../src/collector/index.js";
-import { Coordinator } from "../../src/coordinator/index.js";
 import { TaskDistributor, TaskPublisher } from "../../src/distributor/index.js";
 import { seedFile } from "../../src/cli/auth/manifest.js";
 import {
@@ -25,41 +22,17 @@ import {
   Subjects,
 } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { IDS, cli, makeAuthDir, startSecuredMesh, type SecuredMesh } from "./support.js";
+import { IDS, cli } from "./support.js";
+import { securedCollector, securedCoordinator, useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
-let mesh: SecuredMesh;
-let authDir: string;
-const stops: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  for (const f of stops.reverse()) await f().catch(() => undefined);
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 describe("security - a secured mesh runs end to end", () => {
   it("security - collector, coordinator, publisher and operator work under their own identities", async () => {
-    const coord = await mesh.login(IDS.coordinator);
-    const coordinator = new Coordinator({
-      nc: coord.nc,
-      id: IDS.coordinator.name,
-      advertTtlMs: 1500,
-    });
-    await coordinator.start();
-    stops.push(() => coordinator.stop());
+    const { login: coord, coordinator } = await securedCoordinator(mesh);
 
-    const col = await mesh.login(IDS.collectorA);
-    const collector = new Collector({
-      id: IDS.collectorA.name,
-      type: "procmond",
-      capabilities: SourceCaps.PROCESS,
-      heartbeatMs: 250,
-      ttlMs: 1500,
+    const { login: col } = await securedCollector(mesh, {
       handler: (payload) => {
         const n = (payload as { stream?: number } | undefined)?.stream;
         if (n === undefined) return { echo: payload };
@@ -71,8 +44,6 @@ describe("security - a secured mesh runs end to end", () => {
         })();
       },
     });
-    await collector.start(col.nc);
-    stops.push(() => collector.stop());
     await until(
       () => coordinator.router.get(IDS.collectorA.name)?.health === "healthy",
       5000,
@@ -138,7 +109,7 @@ describe("security - a secured mesh runs end to end", () => {
 
   it("security - the CLI connects with --nkey alone and takes the inbox prefix from the file name", async () => {
     const { cli: runCli } = await import("../cli/cli.js");
-    const ops = seedFile(authDir, IDS.operator);
+    const ops = seedFile(mesh.authDir, IDS.operator);
     const status = await runCli(["status", "--json", "--nats-url", mesh.ns.url, "--nkey", ops]);
     expect(status.stderr).toBe("");
     expect(status.code).toBe(0);
@@ -148,7 +119,7 @@ describe("security - a secured mesh runs end to end", () => {
     // NATS_NKEY works too; a publisher submits and gets its result.
     const submit = await runCli(
       ["submit", "--caps", "PROCESS", "--json", "--nats-url", mesh.ns.url, '{"x":1}'],
-      { env: { ...process.env, NATS_NKEY: seedFile(authDir, IDS.publisher) } },
+      { env: { ...process.env, NATS_NKEY: seedFile(mesh.authDir, IDS.publisher) } },
     );
     expect(submit.stderr).toBe("");
     expect(submit.code).toBe(0);
@@ -159,7 +130,7 @@ describe("security - a secured mesh runs end to end", () => {
       "--nats-url",
       mesh.ns.url,
       "--nkey",
-      seedFile(authDir, IDS.publisher),
+      seedFile(mesh.authDir, IDS.publisher),
     ]);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr.trim().split("\n")).toHaveLength(1);
@@ -172,10 +143,15 @@ describe("security - the CLI's collector takes its id from its identity", () => 
     const { CliProcess, cli: runCli, cliEnv } = await import("../cli/cli.js");
     const p = new CliProcess(
       ["collector", "--type", "netmond", "--nats-url", mesh.ns.url, "--heartbeat", "250ms"],
-      { env: cliEnv({ NATS_NKEY: seedFile(authDir, IDS.collectorB), OTEL_SDK_DISABLED: "true" }) },
+      {
+        env: cliEnv({
+          NATS_NKEY: seedFile(mesh.authDir, IDS.collectorB),
+          OTEL_SDK_DISABLED: "true",
+        }),
+      },
     );
-    stops.push(() => p.stop());
-    const ops = seedFile(authDir, IDS.operator);
+    mesh.cleanup(() => p.stop());
+    const ops = seedFile(mesh.authDir, IDS.operator);
     await until(
       async () => {
         const r = await runCli(["status", "--json", "--nats-url", mesh.ns.url, "--nkey", ops]);
@@ -199,13 +175,13 @@ describe("security - removing an identity cuts it off", () => {
       reconnectTimeWait: 100,
     });
     const other = await mesh.login(IDS.publisher2);
-    const seed = readFileSync(seedFile(authDir, IDS.collectorB), "utf8").trim();
+    const seed = readFileSync(seedFile(mesh.authDir, IDS.collectorB), "utf8").trim();
     const statuses: string[] = [];
     void (async () => {
       for await (const st of b.nc.status()) statuses.push(st.type);
     })();
-    await cli("auth", "remove", IDS.collectorB.name, "--dir", authDir);
-    expect(() => readFileSync(seedFile(authDir, IDS.collectorB))).toThrow();
+    await cli("auth", "remove", IDS.collectorB.name, "--dir", mesh.authDir);
+    expect(() => readFileSync(seedFile(mesh.authDir, IDS.collectorB))).toThrow();
     mesh.reload();
     // The server closes its connection; its reconnects are refused until the client gives up.
     await until(() => statuses.includes("disconnect"), 10_000, "the removed identity disconnected");

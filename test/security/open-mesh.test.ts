@@ -9,13 +9,13 @@
  * the subject the attacker reads, so an answer that fits (right task, attempt and instance) is
  * taken. Signed results (signed-results.test.ts) drop those too.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm } from "@nats-io/kv";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import type { Coordinator } from "../../src/coordinator/index.js";
 import { ErrorCode, SourceCaps, Subjects, type AggregatedResult } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 import {
   Attacker,
   forgedResult,
@@ -31,19 +31,8 @@ const TASKS = 20;
 /** The collectors answer after this long: the attacker's answer always arrives first. */
 const HANDLER_MS = 150;
 
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 interface Setup {
   s: Subjects;
@@ -56,44 +45,24 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const prefix = `open${++seq}`;
   const s = new Subjects(prefix);
-  const coord = new Coordinator({
-    nc: await mesh.connect("coordinator"),
-    prefix,
-    durable: false,
-    advertTtlMs: 1500,
-  });
-  await coord.start();
-  cleanups.push(() => coord.stop());
+  const coord = await mesh.coordinator({ prefix, durable: false, advertTtlMs: 1500 });
   let failovers = 0;
   coord.onEvent((e) => {
     if (e.kind === "failover") failovers++;
   });
   for (const id of ["proc-a", "proc-b"]) {
-    const nc = await mesh.connect(id);
-    const c = new Collector({
+    await mesh.collector({
       id,
-      type: "test",
-      capabilities: PROC,
       maxConcurrency: TASKS,
       prefix,
-      heartbeatMs: 250,
       ttlMs: 1500,
       handler: async (payload) => {
         await new Promise((r) => setTimeout(r, HANDLER_MS));
         return { echo: payload, by: id };
       },
     });
-    await c.start(nc);
-    cleanups.push(async () => {
-      await c.stop();
-      await nc.close();
-    });
   }
-  await until(
-    () => ["proc-a", "proc-b"].every((id) => coord.router.get(id)?.health === "healthy"),
-    5000,
-    "collectors routable",
-  );
+  await routable(coord, ["proc-a", "proc-b"]);
   return { s, coord, failovers: () => failovers };
 }
 
@@ -101,7 +70,7 @@ async function attacker(s: Subjects, on: { task?: OnTask; probe?: OnProbe }): Pr
   const nc: NatsConnection = await mesh.connect("attacker");
   const a = new Attacker(nc, s, on);
   await a.ready();
-  cleanups.push(() => Promise.resolve(a.stop()));
+  mesh.cleanup(() => Promise.resolve(a.stop()));
   return a;
 }
 

@@ -4,25 +4,14 @@
  * publishes), and the attacks a collector's identity could try are refused by the server: the
  * violation is observed on the connection and nothing arrives.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { headers, type Msg } from "@nats-io/nats-core";
 import { Kvm } from "@nats-io/kv";
-import { rmSync } from "node:fs";
 import { permissionsFor, ROLE_TABLE } from "../../src/cli/auth/permissions.js";
 import { readManifest } from "../../src/cli/auth/manifest.js";
 import { DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
-import {
-  IDS,
-  concrete,
-  makeAuthDir,
-  startSecuredMesh,
-  tryPublish,
-  trySubscribe,
-  watch,
-  type Login,
-  type SecuredMesh,
-  type Who,
-} from "./support.js";
+import { IDS, concrete, tryPublish, trySubscribe, watch, type Login, type Who } from "./support.js";
+import { useSecuredMesh } from "./fixture.js";
 import { until } from "../support/nats-server.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
@@ -31,16 +20,7 @@ const stream = `KV_${bucket}`;
 const A = IDS.collectorA.name;
 const B = IDS.collectorB.name;
 
-let mesh: SecuredMesh;
-let authDir: string;
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 /** A fresh connection of this identity: its violations are this test's only. */
 const as = (who: Who): Promise<Login> => mesh.login(who);
@@ -48,7 +28,7 @@ const as = (who: Who): Promise<Login> => mesh.login(who);
 describe("security - every granted subject works for its identity", () => {
   // One test per row of the table: the identity's publish and subscribe allow entries.
   const manifestRows = () => {
-    const m = readManifest(authDir);
+    const m = readManifest(mesh.authDir);
     return m.identities.map((i) => ({
       who: { role: i.role, name: i.name },
       perms: permissionsFor({ ...i, prefix: m.prefix }),

@@ -3,36 +3,21 @@
  * `auth init --max-replies 2`, a collector may send two results to a task's reply subject, and
  * the third is refused. The defaults follow the mesh's limits (see tls.test.ts).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Msg } from "@nats-io/nats-core";
 import { DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  IDS,
-  makeAuthDir,
-  startSecuredMesh,
-  violated,
-  watch,
-  type SecuredMesh,
-} from "./support.js";
+import { IDS, violated, watch } from "./support.js";
+import { useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
-let mesh: SecuredMesh;
-let authDir: string;
-beforeAll(async () => {
-  authDir = await makeAuthDir(["--max-replies", "2", "--reply-window", "10m"]);
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh(["--max-replies", "2", "--reply-window", "10m"]);
 
 describe("security - reply limits", () => {
   it("security - auth init --max-replies/--reply-window set the collectors' allow_responses only", () => {
-    const conf = readFileSync(join(authDir, "server.conf"), "utf8");
+    const conf = readFileSync(join(mesh.authDir, "server.conf"), "utf8");
     const limits = [...conf.matchAll(/allow_responses: \{ max: (\d+), expires: "(\d+)ms" \}/g)].map(
       (m) => [Number(m[1]), Number(m[2])],
     );

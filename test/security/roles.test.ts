@@ -3,32 +3,16 @@
  * nats-server: each is refused what its role does not grant (observed as a permissions
  * violation, and nothing arrives at a root subscriber).
  */
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_PREFIX, SERVICE_NAME, Subjects } from "../../subjects/index.js";
-import {
-  IDS,
-  makeAuthDir,
-  startSecuredMesh,
-  tryPublish,
-  trySubscribe,
-  type SecuredMesh,
-} from "./support.js";
+import { IDS, tryPublish, trySubscribe } from "./support.js";
+import { useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
 const stream = `KV_${s.bucket()}`;
 const advert = (id: string) => `$KV.${s.bucket()}.${id}`;
 
-let mesh: SecuredMesh;
-let authDir: string;
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 async function refusedSubscriptions(who: (typeof IDS)[keyof typeof IDS], subjects: string[]) {
   const l = await mesh.login(who);

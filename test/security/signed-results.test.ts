@@ -6,11 +6,11 @@
  * and submitter that verify, forged, re-signed and tampered answers are dropped and counted, and
  * the real ones pass, carrying the collector's own bytes and signature to the submitter.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { headers, type Msg } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
+import type { Coordinator } from "../../src/coordinator/index.js";
+import type { Collector } from "../../src/collector/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { decode, encode } from "../../src/codec.js";
 import { checkSignature, createSigner } from "../../src/signing.js";
@@ -23,7 +23,8 @@ import {
   Subjects,
   type AggregatedResult,
 } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { routable, useMesh } from "../support/mesh-fixture.js";
 import { Attacker, forgedResult, publishErrorReply, type OnTask } from "./attacker.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -31,18 +32,8 @@ const TASKS = 20;
 const HANDLER_MS = 150;
 const IDS = ["proc-a", "proc-b"];
 
-let mesh: Mesh;
 let seq = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await mesh.dispose();
-});
+const mesh = useMesh();
 
 interface Setup {
   s: Subjects;
@@ -53,25 +44,18 @@ interface Setup {
 async function setup(o: { sign: boolean; verify: boolean; durable?: boolean }): Promise<Setup> {
   const prefix = `signed${++seq}`;
   const s = new Subjects(prefix);
-  const coord = new Coordinator({
-    nc: await mesh.connect("coordinator"),
+  const coord = await mesh.coordinator({
     prefix,
     durable: o.durable ?? false,
     verify: o.verify,
     advertTtlMs: 1500,
   });
-  await coord.start();
-  cleanups.push(() => coord.stop());
   const collectors: Collector[] = [];
   for (const id of IDS) {
-    const nc = await mesh.connect(id);
-    const c = new Collector({
+    const c = await mesh.collector({
       id,
-      type: "test",
-      capabilities: PROC,
       maxConcurrency: TASKS,
       prefix,
-      heartbeatMs: 250,
       ttlMs: 1500,
       ...(o.sign ? { sign: true as const } : {}),
       handler: async (payload) => {
@@ -79,20 +63,11 @@ async function setup(o: { sign: boolean; verify: boolean; durable?: boolean }): 
         return { echo: payload, by: id };
       },
     });
-    await c.start(nc);
     collectors.push(c);
-    cleanups.push(async () => {
-      await c.stop();
-      await nc.close();
-    });
   }
   // A verifying coordinator refuses the adverts of collectors that do not sign.
   if (o.sign || !o.verify) {
-    await until(
-      () => IDS.every((id) => coord.router.get(id)?.health === "healthy"),
-      5000,
-      "collectors routable",
-    );
+    await routable(coord, IDS);
   }
   return { s, coord, collectors };
 }
@@ -100,7 +75,7 @@ async function setup(o: { sign: boolean; verify: boolean; durable?: boolean }): 
 async function attacker(s: Subjects, task: OnTask): Promise<Attacker> {
   const a = new Attacker(await mesh.connect("attacker"), s, { task });
   await a.ready();
-  cleanups.push(() => Promise.resolve(a.stop()));
+  mesh.cleanup(() => Promise.resolve(a.stop()));
   return a;
 }
 
@@ -189,21 +164,12 @@ describe("security - level 3: signed results", () => {
     const { s, coord } = await setup({ sign: false, verify: true });
     await until(() => coord.invalidMessages() >= IDS.length, 5000, "adverts refused");
     expect(IDS.map((id) => coord.router.get(id))).toEqual([undefined, undefined]);
-    const nc = await mesh.connect("signer");
-    const signer = new Collector({
+    await mesh.collector({
       id: "proc-signs",
-      type: "test",
-      capabilities: PROC,
       prefix: s.prefix,
-      heartbeatMs: 250,
       ttlMs: 1500,
       sign: true,
       handler: (payload) => ({ echo: payload, by: "proc-signs" }),
-    });
-    await signer.start(nc);
-    cleanups.push(async () => {
-      await signer.stop();
-      await nc.close();
     });
     await until(() => coord.router.get("proc-signs"), 5000, "signer routable");
     const vs = await submitAll(coord, 10);
@@ -247,7 +213,7 @@ describe("security - level 3: signed results", () => {
         ),
       );
     const naive = new MeshClient(await mesh.connect("naive"), { prefix: s.prefix, owner: "naive" });
-    cleanups.push(() => naive.close());
+    mesh.cleanup(() => naive.close());
     const taken = await submit(naive, 5);
     expect(
       taken.filter((v) => (v.results[0]?.payload as { forged?: boolean })?.forged),
@@ -258,7 +224,7 @@ describe("security - level 3: signed results", () => {
       owner: "careful",
       verify: true,
     });
-    cleanups.push(() => client.close());
+    mesh.cleanup(() => client.close());
     const verdicts = await submit(client, 5);
     expect(realPayloads(verdicts)).toBe(5);
     expect(client.verification()).toMatchObject({ verified: 5, unsigned: 5, badSignature: 0 });
@@ -287,7 +253,7 @@ describe("security - level 3: signed results", () => {
       durable: false,
       verify: true,
     });
-    cleanups.push(() => fast.close());
+    mesh.cleanup(() => fast.close());
     expect(realPayloads(await submit(fast, 5))).toBe(5);
     expect(fast.verification()).toMatchObject({ verified: 5, unsigned: 0, badSignature: 0 });
   });

@@ -4,67 +4,31 @@
  * nkey; a coordinator and a publisher verify, the publisher reading the collector's key by a
  * direct get of its advert (the one bucket read a publisher is granted) and nothing else.
  */
-import { readFileSync, rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { Prefix, fromSeed } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
-import { Coordinator } from "../../src/coordinator/index.js";
-import { Collector } from "../../src/collector/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { inboxPrefixFor } from "../../src/cli/auth/permissions.js";
 import { seedFile } from "../../src/cli/auth/manifest.js";
 import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import {
-  IDS,
-  makeAuthDir,
-  startSecuredMesh,
-  tryPublish,
-  trySubscribe,
-  type SecuredMesh,
-} from "./support.js";
+import { IDS, tryPublish, trySubscribe } from "./support.js";
+import { securedCollector, securedCoordinator, useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
 const bucket = s.bucket();
-let mesh: SecuredMesh;
-let authDir: string;
-const stops: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  authDir = await makeAuthDir();
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh();
 
 describe("security - signed results on a secured mesh", () => {
   it("security - a collector signs with its nkey; coordinator and publisher verify under their own identities", async () => {
-    const coord = await mesh.login(IDS.coordinator);
-    const coordinator = new Coordinator({
-      nc: coord.nc,
-      id: IDS.coordinator.name,
-      advertTtlMs: 1500,
-      verify: true,
-    });
-    await coordinator.start();
-    stops.push(() => coordinator.stop());
+    const { login: coord, coordinator } = await securedCoordinator(mesh, { verify: true });
 
-    const col = await mesh.login(IDS.collectorA);
-    const seed = readFileSync(seedFile(authDir, IDS.collectorA), "utf8").trim();
-    const collector = new Collector({
-      id: IDS.collectorA.name,
-      type: "procmond",
-      capabilities: SourceCaps.PROCESS,
-      heartbeatMs: 250,
-      ttlMs: 1500,
+    const seed = readFileSync(seedFile(mesh.authDir, IDS.collectorA), "utf8").trim();
+    const { login: col, collector } = await securedCollector(mesh, {
       sign: { nkeySeed: seed },
       handler: (payload) => ({ echo: payload }),
     });
-    await collector.start(col.nc);
-    stops.push(() => collector.stop());
     // The advert's key is the collector's nkey (the same ed25519 key, another encoding).
     const nkeyPublic = fromSeed(new TextEncoder().encode(seed)).getPublicKey();
     const raw = Codec.decode(Prefix.User, new TextEncoder().encode(nkeyPublic));
@@ -84,7 +48,7 @@ describe("security - signed results on a secured mesh", () => {
       inboxPrefix: inboxPrefixFor("publisher", IDS.publisher.name),
       verify: true,
     });
-    stops.push(() => client.close());
+    mesh.cleanup(() => client.close());
     const vs = await Promise.all(
       [1, 2, 3].map((i) =>
         client.submit(

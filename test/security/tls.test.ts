@@ -3,50 +3,44 @@
  * that requires TLS and client certificates (verify: true) beside the nkeys; and the table's
  * parameters (no empty allow list, reply limits from subjects/).
  */
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { nkeyAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { seedFile } from "../../src/cli/auth/manifest.js";
 import { GRANTS, permissionsFor, ROLE_TABLE, ROLES } from "../../src/cli/auth/permissions.js";
 import { caPaths, tlsPaths } from "../../src/cli/auth/tls.js";
 import { MAX_RESULTS_PER_REPLY, MAX_TASK_TIMEOUT_MS } from "../../subjects/index.js";
-import { IDS, makeAuthDir, startSecuredMesh, type SecuredMesh } from "./support.js";
+import { IDS } from "./support.js";
+import { useSecuredMesh } from "./fixture.js";
 
-let mesh: SecuredMesh;
-let authDir: string;
-beforeAll(async () => {
-  authDir = await makeAuthDir(["--tls", "--tls-hosts", "localhost,127.0.0.1"]);
-  mesh = await startSecuredMesh(authDir);
-});
-afterAll(async () => {
-  await mesh?.dispose();
-  rmSync(authDir, { recursive: true, force: true });
-});
+const mesh = useSecuredMesh(["--tls", "--tls-hosts", "localhost,127.0.0.1"]);
 
 const seedOf = (who: (typeof IDS)[keyof typeof IDS]) =>
-  nkeyAuthenticator(new TextEncoder().encode(readFileSync(seedFile(authDir, who), "utf8").trim()));
+  nkeyAuthenticator(
+    new TextEncoder().encode(readFileSync(seedFile(mesh.authDir, who), "utf8").trim()),
+  );
 
 describe("security - TLS from auth init --tls", () => {
   it("security - seeds and private keys are written 0600", () => {
     for (const f of [
-      seedFile(authDir, IDS.collectorA),
-      caPaths(authDir).caKey,
-      join(authDir, "tls", "server-key.pem"),
-      tlsPaths(authDir, "collector-procmond-a").key,
+      seedFile(mesh.authDir, IDS.collectorA),
+      caPaths(mesh.authDir).caKey,
+      join(mesh.authDir, "tls", "server-key.pem"),
+      tlsPaths(mesh.authDir, "collector-procmond-a").key,
     ]) {
       expect((statSync(f).mode & 0o777).toString(8), f).toBe("600");
     }
   });
 
   it("security - a client with the CA, its certificate and its nkey connects over TLS", async () => {
-    const t = tlsPaths(authDir, "operator-ops");
+    const t = tlsPaths(mesh.authDir, "operator-ops");
     const nc = await connect({
       servers: mesh.ns.url,
       authenticator: seedOf(IDS.operator),
       inboxPrefix: "_INBOX_operator_ops",
-      tls: { caFile: caPaths(authDir).ca, certFile: t.cert, keyFile: t.key },
+      tls: { caFile: caPaths(mesh.authDir).ca, certFile: t.cert, keyFile: t.key },
       reconnect: false,
     });
     expect(nc.info?.tls_required).toBe(true);
@@ -59,7 +53,7 @@ describe("security - TLS from auth init --tls", () => {
       connect({
         servers: mesh.ns.url,
         authenticator: seedOf(IDS.operator),
-        tls: { caFile: caPaths(authDir).ca },
+        tls: { caFile: caPaths(mesh.authDir).ca },
         reconnect: false,
         timeout: 3000,
       }),
@@ -76,16 +70,16 @@ describe("security - TLS from auth init --tls", () => {
 
   it("security - the CLI takes --tls-ca/--tls-cert/--tls-key and NATS_TLS_*", async () => {
     const { cli } = await import("../cli/cli.js");
-    const t = tlsPaths(authDir, "operator-ops");
+    const t = tlsPaths(mesh.authDir, "operator-ops");
     const flags = await cli([
       "status",
       "--json",
       "--nats-url",
       mesh.ns.url,
       "--nkey",
-      seedFile(authDir, IDS.operator),
+      seedFile(mesh.authDir, IDS.operator),
       "--tls-ca",
-      caPaths(authDir).ca,
+      caPaths(mesh.authDir).ca,
       "--tls-cert",
       t.cert,
       "--tls-key",
@@ -96,8 +90,8 @@ describe("security - TLS from auth init --tls", () => {
     const env = await cli(["status", "--json", "--nats-url", mesh.ns.url], {
       env: {
         ...process.env,
-        NATS_NKEY: seedFile(authDir, IDS.operator),
-        NATS_TLS_CA: caPaths(authDir).ca,
+        NATS_NKEY: seedFile(mesh.authDir, IDS.operator),
+        NATS_TLS_CA: caPaths(mesh.authDir).ca,
         NATS_TLS_CERT: t.cert,
         NATS_TLS_KEY: t.key,
       },
