@@ -136,8 +136,9 @@ export class DurableRuns {
     this.#journal?.close();
   }
 
-  stats(): { owned: number; takeovers: number } {
-    return { owned: this.#runs.size, takeovers: this.#takeovers };
+  /** Runs owned; deliveries held un-acked (one per run once settled); takeovers so far. */
+  stats(): { owned: number; held: number; takeovers: number } {
+    return { owned: this.#runs.size, held: this.#intake?.size ?? 0, takeovers: this.#takeovers };
   }
 
   async #take(o: Owned): Promise<void> {
@@ -146,6 +147,7 @@ export class DurableRuns {
     const known = this.#runs.get(id);
     if (known !== undefined) {
       // Redelivered to us while we run it (a late renewal): the newest delivery is the one to ack.
+      if (known.owned !== o) this.#intake?.superseded(known.owned);
       known.owned = o;
       return;
     }

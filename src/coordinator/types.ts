@@ -63,8 +63,8 @@ export interface CoordinatorCounters {
   /** Re-sends per instance that failed, refused or timed out the attempt. */
   resentFrom: Record<string, number>;
   rejected: RejectedCounts;
-  /** Durable submissions owned now, and those taken over from a coordinator that died. */
-  durable?: { owned: number; takeovers: number };
+  /** Durable submissions owned now, their deliveries held un-acked, and those taken over. */
+  durable?: { owned: number; held: number; takeovers: number };
 }
 
 export type CoordinatorEvent =

@@ -92,6 +92,14 @@ export class SubmissionIntake {
     this.#release(o.priority);
   }
 
+  /**
+   * `old` was delivered again (its renewal came late) and the newer delivery is the one to ack:
+   * the old one is forgotten, neither renewed nor counted against the priority's room.
+   */
+  superseded(old: Owned): void {
+    if (this.#owned.delete(old)) this.#release(old.priority);
+  }
+
   /** This coordinator gives the submission up at once (stopping): another takes it. */
   giveUp(o: Owned): void {
     if (!this.#owned.delete(o)) return;
