@@ -4,22 +4,16 @@
  * been taken for stale. The watcher opens its watch again once no advert at all has come for half
  * the TTL, so the collector stays routable.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Advertiser, CapabilityRouter, RouterWatcher } from "../../src/router/index.js";
 import { SourceCaps, Subjects } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { advert } from "../router/fixtures.js";
 
 const TTL = 3000;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  mesh = await startMesh();
-});
-afterAll(async () => {
-  await mesh?.dispose();
-});
+const mesh = useMesh();
 
 describe("router - the advert watch is lost", () => {
   it("router - a watch whose consumer was deleted is opened again before the collector goes stale", async () => {
