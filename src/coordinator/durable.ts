@@ -216,8 +216,22 @@ export class DurableRuns {
     };
   }
 
-  #read(s: DurableSubmission): Promise<SubmissionRecords | undefined> {
-    return this.#journal?.read(s.owner, s.correlationId) ?? Promise.resolve(undefined);
+  /**
+   * What was stored for a submission taken over, read again while the stream cannot answer (its
+   * leader moving after a node died): a read that fails must not fail the submission.
+   */
+  async #read(s: DurableSubmission): Promise<SubmissionRecords | undefined> {
+    const journal = this.#journal;
+    if (journal === undefined) return undefined;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await journal.read(s.owner, s.correlationId);
+      } catch (err) {
+        const late = this.#hooks.now() + 1000 >= s.deadline;
+        if (this.#stopped || late || tries >= STORE_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * tries)));
+      }
+    }
   }
 
   /** Stores each distinct result of a durable submission as the aggregator accepts it. */
