@@ -1,11 +1,9 @@
 import { defaultDeps, type Clock, type Deps } from "../clock.js";
-import { NoCapableCollectorError } from "../errors.js";
 import {
   CollectorHealth,
   SOURCE_CAP_NAMES,
   SourceCaps,
   Subjects,
-  formatCaps,
   hasCaps,
   parseCaps,
   type CollectorAdvert,
@@ -15,6 +13,7 @@ import { confidence } from "./confidence.js";
 import { parseRouterOptions } from "./options.js";
 import { SeenOrder } from "./seen-order.js";
 import { RouteCache, type Scored } from "./route-cache.js";
+import { Decision, bestFirst, byString, noCapableError } from "./route-decision.js";
 import type {
   Candidate,
   RouterChange,
@@ -377,40 +376,4 @@ export class CapabilityRouter {
       lastSeen: e.lastSeen,
     };
   }
-}
-
-/** A routeTask answer; its fallbacks are made when read (most callers take the best only). */
-class Decision implements RoutingDecision {
-  readonly collectorId: string;
-  readonly targetSubject: string;
-  readonly confidence: number;
-  readonly #candidates: readonly Candidate[];
-
-  constructor(best: Candidate, targetSubject: string, candidates: readonly Candidate[]) {
-    this.collectorId = best.id;
-    this.targetSubject = targetSubject;
-    this.confidence = best.confidence;
-    this.#candidates = candidates;
-  }
-
-  get fallbacks(): Candidate[] {
-    return this.#candidates.filter((c) => c.id !== this.collectorId);
-  }
-}
-
-function noCapableError(required: number, capable: number): NoCapableCollectorError {
-  const caps = formatCaps(required);
-  const err = new NoCapableCollectorError(required, caps);
-  if (capable > 0) {
-    err.message = `no available collector for ${caps}: all ${capable} advertising it are unavailable`;
-  }
-  return err;
-}
-
-function byString(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function bestFirst(a: Candidate, b: Candidate): number {
-  return b.confidence - a.confidence || byString(a.id, b.id);
 }

@@ -1,0 +1,40 @@
+import { formatCaps } from "../../subjects/index.js";
+import { NoCapableCollectorError } from "../errors.js";
+import type { Candidate, RoutingDecision } from "./types.js";
+
+/** A routeTask answer; its fallbacks are made when read (most callers take the best only). */
+export class Decision implements RoutingDecision {
+  readonly collectorId: string;
+  readonly targetSubject: string;
+  readonly confidence: number;
+  readonly #candidates: readonly Candidate[];
+
+  constructor(best: Candidate, targetSubject: string, candidates: readonly Candidate[]) {
+    this.collectorId = best.id;
+    this.targetSubject = targetSubject;
+    this.confidence = best.confidence;
+    this.#candidates = candidates;
+  }
+
+  get fallbacks(): Candidate[] {
+    return this.#candidates.filter((c) => c.id !== this.collectorId);
+  }
+}
+
+export function noCapableError(required: number, capable: number): NoCapableCollectorError {
+  const caps = formatCaps(required);
+  const err = new NoCapableCollectorError(required, caps);
+  if (capable > 0) {
+    err.message = `no available collector for ${caps}: all ${capable} advertising it are unavailable`;
+  }
+  return err;
+}
+
+export function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Best first: confidence descending, then id ascending. */
+export function bestFirst(a: Candidate, b: Candidate): number {
+  return b.confidence - a.confidence || byString(a.id, b.id);
+}
