@@ -239,7 +239,6 @@ export class RouterWatcher {
   #replaceWatch(why: string): void {
     const kv = this.#kv;
     if (this.#stopped || this.#nc.isClosed() || kv === undefined) return;
-    this.#lastHeard = this.#opts.clock.now();
     this.#stats.rewatches++;
     this.#opts.logger.info({ why }, "advert watch opened again");
     this.#openWatch(kv).catch((err: unknown) => {
