@@ -192,14 +192,15 @@ export class CapabilityRouter {
 
   /** The best candidate and the others as fallbacks; NoCapableCollectorError when none. */
   routeTask(required: number): RoutingDecision {
-    const scored = this.#score(required);
-    const d = scored.decision ?? this.#decide(scored, required);
+    const d = this.#cache.decision(required, this.#clock.now()) ?? this.#decide(required);
     this.#routed++;
     return d;
   }
 
   /** The answer of a scored list, kept with it; throws when nobody can take the task. */
-  #decide(scored: Scored, required: number): RoutingDecision {
+  #decide(required: number): RoutingDecision {
+    const scored = this.#score(required);
+    if (scored.decision !== undefined) return scored.decision;
     const { candidates, capable } = scored;
     const best = candidates[0];
     if (best === undefined) {
@@ -207,7 +208,7 @@ export class CapabilityRouter {
       throw noCapableError(required, capable);
     }
     const target = this.#entries.get(best.id)!.target;
-    return (scored.decision = new Decision(best, target, candidates));
+    return (scored.decision = new Decision(best, target, scored));
   }
 
   /**

@@ -12,7 +12,7 @@ export interface Scored {
   shared: boolean;
   /** Registered collectors that advertise the set, in any health. */
   readonly capable: number;
-  /** The routeTask answer, made on first ask (undefined until then). */
+  /** The routeTask answer, made on first ask (undefined until then, and when its best changes). */
   decision: RoutingDecision | undefined;
 }
 
@@ -28,6 +28,12 @@ export class RouteCache {
   get(mask: number, now: number): Scored | undefined {
     const s = this.#byMask.get(mask);
     return s !== undefined && now - s.at < ROUTE_CACHE_MS && now >= s.at ? s : undefined;
+  }
+
+  /** The routeTask answer of a list that can be reused at `now`, when it has one. */
+  decision(mask: number, now: number): RoutingDecision | undefined {
+    const s = this.#byMask.get(mask);
+    return s !== undefined && now - s.at < ROUTE_CACHE_MS && now >= s.at ? s.decision : undefined;
   }
 
   set(mask: number, s: Scored): void {
@@ -60,9 +66,12 @@ export class RouteCache {
         continue;
       }
       if (!hasCaps(caps, mask)) continue;
-      const i = s.candidates.findIndex((c) => c.id === fresh.id);
-      if (i < 0) continue; // Unavailable, and a heartbeat of the same health keeps it so
-      const list = s.shared ? s.candidates.slice() : s.candidates;
+      const held = s.candidates;
+      let i = 0;
+      while (i < held.length && held[i]!.id !== fresh.id) i++;
+      if (i === held.length) continue; // Unavailable, and a heartbeat of the same health keeps it so
+      const best = held[0];
+      const list = s.shared ? held.slice() : held;
       list.splice(i, 1);
       let lo = 0;
       let hi = list.length;
@@ -72,13 +81,10 @@ export class RouteCache {
         else hi = mid;
       }
       list.splice(lo, 0, fresh);
-      this.#byMask.set(mask, {
-        at: s.at,
-        candidates: list,
-        shared: false,
-        capable: s.capable,
-        decision: undefined,
-      });
+      s.candidates = list;
+      s.shared = false;
+      // The answer stands while its best does: its fallbacks are read from the list when asked.
+      if (list[0] !== best) s.decision = undefined;
     }
   }
 }

@@ -2,22 +2,29 @@ import { formatCaps } from "../../subjects/index.js";
 import { NoCapableCollectorError } from "../errors.js";
 import type { Candidate, RoutingDecision } from "./types.js";
 
-/** A routeTask answer; its fallbacks are made when read (most callers take the best only). */
+/**
+ * A routeTask answer; its fallbacks are made when read (most callers take the best only), from
+ * the scored list as it is then (heartbeats re-place their collectors in it).
+ */
 export class Decision implements RoutingDecision {
   readonly collectorId: string;
   readonly targetSubject: string;
   readonly confidence: number;
-  readonly #candidates: readonly Candidate[];
+  readonly #scored: { readonly candidates: readonly Candidate[] };
 
-  constructor(best: Candidate, targetSubject: string, candidates: readonly Candidate[]) {
+  constructor(
+    best: Candidate,
+    targetSubject: string,
+    scored: { readonly candidates: readonly Candidate[] },
+  ) {
     this.collectorId = best.id;
     this.targetSubject = targetSubject;
     this.confidence = best.confidence;
-    this.#candidates = candidates;
+    this.#scored = scored;
   }
 
   get fallbacks(): Candidate[] {
-    return this.#candidates.filter((c) => c.id !== this.collectorId);
+    return this.#scored.candidates.filter((c) => c.id !== this.collectorId);
   }
 }
 

@@ -67,6 +67,31 @@ describe("router - lookups and the change feed", () => {
     expect(router.findCapable(PROCESS)[1]!.confidence).toBeCloseTo(0.5 * (2 / 3));
   });
 
+  it("router - a heartbeat below the best keeps its answer with fresh fallbacks; one that takes the lead changes it", () => {
+    const clock = new ManualClock();
+    const router = new CapabilityRouter({ heartbeatTimeoutMs: 3000 }, { clock });
+    router.upsert(advert("a", PROCESS, { inFlight: 1 }));
+    const b = advert("b", PROCESS, { inFlight: 4 });
+    router.upsert(b);
+    const c = advert("c", PROCESS, { inFlight: 6 });
+    router.upsert(c);
+    const first = router.routeTask(PROCESS);
+    expect(first.collectorId).toBe("a");
+    // b reports more load but stays below a: the answer stands, its fallbacks show b's new load.
+    const loaded = beat(b, { inFlight: 7 });
+    router.upsert(loaded);
+    const second = router.routeTask(PROCESS);
+    expect(second).toBe(first);
+    expect(second.fallbacks.map((c) => [c.id, c.advert.inFlight])).toEqual([
+      ["c", 6],
+      ["b", 7],
+    ]);
+    // c goes idle: it is best at once, within the same scoring window.
+    router.upsert(beat(c, { inFlight: 0 }));
+    expect(router.routeTask(PROCESS).collectorId).toBe("c");
+    expect(router.routeTask(PROCESS).fallbacks.map((c) => c.id)).toEqual(["a", "b"]);
+  });
+
   it("router - follow replays who is registered, then tells every change and every heartbeat", () => {
     const clock = new ManualClock();
     const router = new CapabilityRouter(
