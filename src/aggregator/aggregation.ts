@@ -55,6 +55,8 @@ export class Aggregation implements HeapItem, StreamSource {
   coverage: Coverage | undefined;
   /** How each instance did, as a verdict decided elsewhere says (over `coverage`). */
   instances: InstanceOutcome[] | undefined;
+  /** Whether its finished result is kept whole (AggregationOptions.retain). */
+  retain = true;
   /** `whenComplete`'s promise, made on first ask. */
   done: { promise: Promise<AggregatedResult>; resolve: (r: AggregatedResult) => void } | undefined;
   readonly #seen = new Set<string>();

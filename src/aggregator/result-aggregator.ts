@@ -92,6 +92,7 @@ export class ResultAggregator {
     if (opts.targets !== undefined || opts.notReached !== undefined) {
       agg.coverage = new Coverage(opts.targets ?? [], opts.notReached);
     }
+    if (opts.retain === false) agg.retain = false;
     // A reused id starts afresh: its old result no longer answers getAggregation.
     const old = this.#completed.get(correlationId);
     if (old !== undefined) this.#completed.forget(old);
@@ -336,7 +337,7 @@ export class ResultAggregator {
       this.#draining.set(agg.correlationId, agg.streams);
       for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
     }
-    this.#completed.remember(result);
+    this.#completed.remember(agg.retain ? result : endedOnly(result));
     agg.done?.resolve(result);
     return result;
   }
@@ -356,6 +357,12 @@ function optionalCount(property: string, v: number | undefined, min: number): vo
   if (!Number.isInteger(v) || v < min || v > 1_000_000) {
     throw new InvalidArgumentError(property, `must be an integer from ${min} to 1,000,000`);
   }
+}
+
+/** What is kept of a finished result that is held elsewhere: how it ended, not what it held. */
+function endedOnly(r: AggregatedResult): AggregatedResult {
+  const { instances: _instances, ...ended } = r;
+  return { ...ended, results: [] };
 }
 
 function unknownId(correlationId: string): InvalidArgumentError {

@@ -29,7 +29,7 @@ export interface AggregatorOptions {
    */
   completedRingBytes: number;
   /**
-   * Results those finished aggregations may hold together (default 50,000); the oldest go first
+   * Results those finished aggregations may hold together (default 20,000); the oldest go first
    * past it. The latest finished aggregation is kept whatever its size.
    */
   completedResults: number;
@@ -58,6 +58,13 @@ export interface AggregationOptions {
   targets?: readonly string[];
   /** Instances it was meant for that were not there to send to (named, but unknown or unroutable). */
   notReached?: readonly string[];
+  /**
+   * Keep the finished result's results and instances for `getAggregation`, `whenComplete` and
+   * replays (default true). False keeps only how it ended (status and counts, for late results):
+   * for a run whose result is held elsewhere once it ends (a durable run, whose verdict is
+   * stored; a client that has handed its result to the caller).
+   */
+  retain?: boolean;
 }
 
 export interface AggregationStats {

@@ -97,9 +97,9 @@ export class MeshClient {
   async submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.submit(plan);
-    const id = await this.#submitDurable(plan);
+    const { id, done } = await this.#submitDurable(plan, false);
     this.#onAbort(id, opts.signal);
-    return this.#agg.whenComplete(id);
+    return done;
   }
 
   #onAbort(id: string, signal: AbortSignal | undefined): void {
@@ -126,9 +126,9 @@ export class MeshClient {
   async track(spec: TaskSpec, opts: SubmitOptions = {}): Promise<SubmissionHandle> {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.track(plan);
-    const id = await this.#submitDurable(plan);
+    const { id, done, results } = await this.#submitDurable(plan, true);
     this.#onAbort(id, opts.signal);
-    return { correlationId: id, results: this.#agg.stream(id), done: this.#agg.whenComplete(id) };
+    return { correlationId: id, results: results!, done };
   }
 
   /**
@@ -174,7 +174,14 @@ export class MeshClient {
     this.#agg.failAll(new MeshError(ErrorCode.Stopped, "client closed"));
   }
 
-  async #submitDurable(plan: SubmitPlan): Promise<string> {
+  /**
+   * Stores the submission; its verdict (and, with `stream`, its results as they come) are taken
+   * before the first wait, since a retried store can return after the submission has ended.
+   */
+  async #submitDurable(
+    plan: SubmitPlan,
+    stream: boolean,
+  ): Promise<{ id: string; done: Promise<AggregatedResult>; results?: MeshIterator<Result> }> {
     const id = plan.correlationId ?? this.#newId();
     if (id.length > MAX_DURABLE_ID_LENGTH) {
       throw new InvalidArgumentError("correlationId", `is longer than ${MAX_DURABLE_ID_LENGTH}`);
@@ -199,10 +206,13 @@ export class MeshClient {
     if (!this.#agg.isActive(id)) {
       // The client's sweep gives the verdict first; the aggregator's own timeout is a backstop.
       const timeoutMs = plan.timeoutMs + 2 * this.opts.verdictGraceMs;
-      this.#agg.startAggregation(id, { expected, timeoutMs });
+      // Its result goes to the caller (and its readers) when it ends: none is kept whole here.
+      this.#agg.startAggregation(id, { expected, timeoutMs, retain: false });
     }
     this.#pending.set(id, { submission, expected });
-    void this.#agg.whenComplete(id).then(() => this.#pending.delete(id));
+    const done = this.#agg.whenComplete(id);
+    const results = stream ? this.#agg.stream(id) : undefined;
+    void done.then(() => this.#pending.delete(id));
     const subject = this.subjects.submit(priorityName(plan.priority), this.opts.owner);
     const data = encode(DurableSubmission, submission);
     const ttl = atLeast(this.#nc.info?.version, "2.11.0")
@@ -214,7 +224,7 @@ export class MeshClient {
         // Stored before (this is a retry after a lost acknowledgement, or a resubmit): what it
         // stored may predate this listener.
         if (ack.duplicate || tries > 1) void this.#catchUp(id);
-        return id;
+        return { id, done, results };
       } catch (err) {
         // The server is away or JetStream is not ready: the same message id again is the same
         // submission, so trying again while the deadline allows cannot submit it twice.

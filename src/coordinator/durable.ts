@@ -167,8 +167,7 @@ export class DurableRuns {
         return;
       }
       const spec = await this.#parts(s, prior);
-      this.#hooks.start(plan, { ...spec, owner: s.owner });
-      void this.#hooks.aggregator.whenComplete(id).then((r) => this.#finish(id, r));
+      this.#hooks.start(plan, { ...spec, owner: s.owner, onEnd: (r) => this.#finish(id, r) });
     } catch (err) {
       const now = this.#hooks.now();
       this.#finish(id, verdictNow(s, undefined, now, MeshError.from(err)));

@@ -1,4 +1,4 @@
-import type { Result } from "../../subjects/index.js";
+import type { AggregatedResult, Result } from "../../subjects/index.js";
 import { OverloadedError } from "../errors.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Attempts } from "./attempts.js";
@@ -22,6 +22,8 @@ export interface StartSpec {
   readonly owner?: string;
   /** A fan-out's named instances that could not be sent to: reported not reached. */
   readonly notReached?: readonly string[];
+  /** Told the result when the submission ends (its stored results may end it at once). */
+  readonly onEnd?: (r: AggregatedResult) => void;
 }
 
 /** The parts of one submission still to be handed to the dispatcher. */
@@ -111,15 +113,19 @@ export class SubmissionStarter {
     const expected = spec.expected ?? plan.expected ?? parts;
     const coverage =
       plan.mode === "all" ? { targets: spec.owners ?? [], notReached: spec.notReached } : {};
-    aggregator.startAggregation(correlationId, { expected, timeoutMs, ...coverage });
-    for (const r of spec.seed ?? []) aggregator.addResult(r);
+    // A durable run's result is its stored verdict: once it ends, only how it ended is kept here.
+    const retain = spec.owner === undefined;
+    aggregator.startAggregation(correlationId, { expected, timeoutMs, retain, ...coverage });
     const sub = ledger.open(correlationId, plan.mode, priority, span.ctx, spec.owner, plan.target);
+    const onEnd = spec.onEnd;
     void aggregator.whenComplete(correlationId).then((r) => {
       this.#attempts.closed(sub);
       if (ledger.size === 0 && this.waiting === 0) this.#idle();
       this.#metrics.submissionEnded(priority, r.status, r.completedAt - r.startedAt);
       endSubmitSpan(span, r);
+      onEnd?.(r);
     });
+    for (const r of spec.seed ?? []) aggregator.addResult(r);
     counters.submitted++;
     const place = (i: number) => {
       const task = i === 0 ? first : make(i, correlationId);

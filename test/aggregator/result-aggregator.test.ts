@@ -185,6 +185,28 @@ describe("aggregator - completion", () => {
     expect(agg.getAggregation("c")).toBeUndefined();
   });
 
+  it("aggregator - a run held elsewhere (retain: false) keeps only how it ended; its waiter gets every result, a late one counts as late", async () => {
+    const { agg } = setup();
+    agg.startAggregation("c1", {
+      expected: 2,
+      timeoutMs: 5000,
+      targets: ["a", "b"],
+      retain: false,
+    });
+    const done = agg.whenComplete("c1");
+    agg.addResult(result({ collectorId: "a" }));
+    const r = agg.addResult(result({ collectorId: "b" }));
+    expect(r?.results).toHaveLength(2);
+    await expect(done).resolves.toBe(r);
+    expect(r?.instances?.map((i) => i.state)).toEqual(["ok", "ok"]);
+    const kept = agg.getAggregation("c1");
+    expect(kept).toMatchObject({ status: "complete", received: 2, expected: 2, results: [] });
+    expect(kept?.instances).toBeUndefined();
+    expect(agg.stats()).toMatchObject({ retained: 1, retainedBytes: 0 });
+    agg.addResult(result({ collectorId: "c" }));
+    expect(agg.stats()).toMatchObject({ late: 1, unknown: 0 });
+  });
+
   it("aggregator - whenComplete of a finished id resolves from the ring; of an unknown id rejects", async () => {
     const { agg } = setup({ completedRingSize: 2 });
     for (const id of ["a", "b", "c"]) {

@@ -37,6 +37,9 @@ describe("durable - submissions in JetStream", () => {
     expect(r).toMatchObject({ correlationId: "job-1", status: "complete", received: 1 });
     expect(r.results[0]?.payload).toEqual({ echo: "x" });
     expect(runs).toBe(1);
+    // The coordinator that ran it keeps how it ended, not its results: the stored verdict has them.
+    await until(() => c.aggregator.getAggregation("job-1"), 5000, "the run ended");
+    expect(c.aggregator.getAggregation("job-1")).toMatchObject({ status: "complete", results: [] });
 
     const stored = await client.results("job-1");
     expect(stored.results.map((x) => x.payload)).toEqual([{ echo: "x" }]);
