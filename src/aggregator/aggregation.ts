@@ -31,6 +31,11 @@ interface Part {
 
 const NOT_ABANDONED = -1;
 
+/** Ids are subject tokens, which hold no spaces: a space cannot make two part keys collide. */
+function partKeyOf(collectorId: string, taskId: string): string {
+  return `${collectorId} ${taskId}`;
+}
+
 /** What `offer` did with a result. */
 export type Offer = "added" | "duplicate" | "late" | "overflow";
 
@@ -50,7 +55,8 @@ export class Aggregation implements HeapItem, StreamSource {
   /** Bytes of the results in the log (size.ts), withdrawn ones included: the log holds them. */
   bytes = 0;
   duplicates = 0;
-  readonly streams = new Set<ResultStream>();
+  /** Its readers (made with the first). */
+  streams: Set<ResultStream> | undefined;
   /** A fan-out: who it targeted and how each did. */
   coverage: Coverage | undefined;
   /** How each instance did, as a verdict decided elsewhere says (over `coverage`). */
@@ -59,8 +65,15 @@ export class Aggregation implements HeapItem, StreamSource {
   retain = true;
   /** `whenComplete`'s promise, made on first ask. */
   done: { promise: Promise<AggregatedResult>; resolve: (r: AggregatedResult) => void } | undefined;
-  readonly #seen = new Set<string>();
-  readonly #parts = new Map<string, Part>();
+  /**
+   * The dedup keys seen and the parts by `collectorId taskId`, made when a second result or an
+   * abandon comes: until then the one result is held below, so that a one-part submission (the
+   * common case) builds no key, set or map.
+   */
+  #seen: Set<string> | undefined;
+  #parts: Map<string, Part> | undefined;
+  #first: Result | undefined;
+  #firstPart: Part | undefined;
   #completeParts = 0;
   #dropped: Set<Result> | undefined;
   #inOrder = true;
@@ -79,9 +92,26 @@ export class Aggregation implements HeapItem, StreamSource {
     this.minResults = minResults;
   }
 
-  /** True when a result with this dedup key was added already. */
-  hasKey(key: string): boolean {
-    return this.#seen.has(key);
+  /** True when a result with the same dedup key as `r` was added already. */
+  has(r: Result, keyOf: (r: Result) => string): boolean {
+    if (this.#seen !== undefined) return this.#seen.has(keyOf(r));
+    return this.#first !== undefined && keyOf(this.#first) === keyOf(r);
+  }
+
+  /** The keys and parts as a set and a map, the first result's among them. */
+  #index(keyOf: (r: Result) => string): { seen: Set<string>; parts: Map<string, Part> } {
+    if (this.#seen === undefined || this.#parts === undefined) {
+      this.#seen = new Set();
+      this.#parts = new Map();
+      const first = this.#first;
+      if (first !== undefined && this.#firstPart !== undefined) {
+        this.#seen.add(keyOf(first));
+        this.#parts.set(partKeyOf(first.collectorId, first.taskId), this.#firstPart);
+      }
+      this.#first = undefined;
+      this.#firstPart = undefined;
+    }
+    return { seen: this.#seen, parts: this.#parts };
   }
 
   /** Distinct results held (withdrawn ones excluded). */
@@ -94,15 +124,18 @@ export class Aggregation implements HeapItem, StreamSource {
   }
 
   /** Adds `r` unless it is a duplicate, from an abandoned part, or past `max` results or bytes. */
-  offer(r: Result, key: string, max: number, maxBytes: number): Offer {
-    const partKey = `${r.collectorId} ${r.taskId}`;
-    let part = this.#parts.get(partKey);
+  offer(r: Result, keyOf: (r: Result) => string, max: number, maxBytes: number): Offer {
+    if (this.#seen === undefined && this.#first === undefined) return this.#offerFirst(r, maxBytes);
+    const { seen, parts } = this.#index(keyOf);
+    const key = keyOf(r);
+    const partKey = partKeyOf(r.collectorId, r.taskId);
+    let part = parts.get(partKey);
     if (part !== undefined && part.abandonedThrough !== NOT_ABANDONED) {
       // Attempts up to the abandoned one stay late for good, even once a later attempt on the
       // same collector has started delivering: its results and theirs must not mix.
       if (r.attempt === undefined || r.attempt <= part.abandonedThrough) return "late";
     }
-    if (this.#seen.has(key)) {
+    if (seen.has(key)) {
       this.duplicates++;
       return "duplicate";
     }
@@ -110,11 +143,27 @@ export class Aggregation implements HeapItem, StreamSource {
     if (this.received >= max || this.bytes + size > maxBytes) return "overflow";
     if (part === undefined) {
       part = { complete: false, abandonedThrough: NOT_ABANDONED, open: undefined };
-      this.#parts.set(partKey, part);
+      parts.set(partKey, part);
     }
-    this.#seen.add(key);
+    seen.add(key);
     const last = this.log[this.log.length - 1];
     if (last !== undefined && this.#inOrder && compareResults(last, r) > 0) this.#inOrder = false;
+    this.#append(r, part, size);
+    return "added";
+  }
+
+  /** The first result, with nothing abandoned: nothing to compare it with yet. */
+  #offerFirst(r: Result, maxBytes: number): Offer {
+    const size = resultBytes(r);
+    if (size > maxBytes) return "overflow";
+    const part: Part = { complete: false, abandonedThrough: NOT_ABANDONED, open: undefined };
+    this.#first = r;
+    this.#firstPart = part;
+    this.#append(r, part, size);
+    return "added";
+  }
+
+  #append(r: Result, part: Part, size: number): void {
     this.log.push(r);
     this.bytes += size;
     if (r.final && !part.complete) {
@@ -124,7 +173,6 @@ export class Aggregation implements HeapItem, StreamSource {
     } else if (!part.complete) {
       (part.open ??= []).push(r);
     }
-    return "added";
   }
 
   /**
@@ -137,12 +185,13 @@ export class Aggregation implements HeapItem, StreamSource {
     attempt: number | undefined,
     keyOf: (r: Result) => string,
   ): void {
-    const partKey = `${collectorId} ${taskId}`;
-    const part = this.#parts.get(partKey);
+    const { seen, parts } = this.#index(keyOf);
+    const partKey = partKeyOf(collectorId, taskId);
+    const part = parts.get(partKey);
     if (part?.complete) return;
     const through = attempt ?? Number.MAX_SAFE_INTEGER;
     if (part === undefined) {
-      this.#parts.set(partKey, { complete: false, abandonedThrough: through, open: undefined });
+      parts.set(partKey, { complete: false, abandonedThrough: through, open: undefined });
       return;
     }
     part.abandonedThrough = through;
@@ -151,7 +200,7 @@ export class Aggregation implements HeapItem, StreamSource {
     for (const r of open ?? []) {
       if (this.isDropped(r)) continue;
       (this.#dropped ??= new Set()).add(r);
-      this.#seen.delete(keyOf(r));
+      seen.delete(keyOf(r));
     }
   }
 

@@ -103,7 +103,7 @@ export class ResultAggregator {
 
   /** True when `result` is one its running aggregation holds already (it would be a duplicate). */
   isDuplicate(result: Result): boolean {
-    return this.#active.get(result.correlationId)?.hasKey(this.#keyOf(result)) ?? false;
+    return this.#active.get(result.correlationId)?.has(result, this.#keyOf) ?? false;
   }
 
   /**
@@ -144,7 +144,7 @@ export class ResultAggregator {
       return undefined;
     }
     const { maxResultsPerAggregation: max, maxAggregationBytes: maxBytes } = this.options;
-    switch (agg.offer(result, this.#keyOf(result), max, maxBytes)) {
+    switch (agg.offer(result, this.#keyOf, max, maxBytes)) {
       case "duplicate":
         this.#stats.deduplicated++;
         return undefined;
@@ -160,7 +160,7 @@ export class ResultAggregator {
     this.#stats.resultsAggregated++;
     agg.coverage?.result(result);
     for (const fn of this.#onAdded) fn(result);
-    for (const s of [...agg.streams]) s.fill(true);
+    if (agg.streams !== undefined) for (const s of [...agg.streams]) s.fill(true);
     return agg.isComplete() ? this.#finish(agg, "complete") : undefined;
   }
 
@@ -241,7 +241,7 @@ export class ResultAggregator {
   stream(correlationId: string): MeshIterator<Result> {
     const agg = this.#active.get(correlationId);
     if (agg !== undefined) {
-      const s = this.#newStream(agg, agg.streams);
+      const s = this.#newStream(agg, (agg.streams ??= new Set()));
       s.fill();
       return s.iterator;
     }
@@ -332,7 +332,7 @@ export class ResultAggregator {
         this.#stats.failed++;
         break;
     }
-    if (agg.streams.size > 0) {
+    if (agg.streams !== undefined && agg.streams.size > 0) {
       // Readers still going read the finished result from now: detached when it is dropped.
       this.#draining.set(agg.correlationId, agg.streams);
       for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
