@@ -122,7 +122,11 @@ export class ResultInbox {
       return;
     }
     this.#stats.results++;
-    this.#call(() => this.#opts.onResult(result, attempt, msg));
+    try {
+      this.#opts.onResult(result, attempt, msg);
+    } catch (err) {
+      this.#onError(err);
+    }
   }
 
   #invalid(err: InvalidMessageError, msg: Msg): void {

@@ -241,11 +241,19 @@ export class Coordinator implements CoordinatorApi {
     return this.#events.listen(fn);
   }
 
-  /** Submits a task and resolves with the aggregated result (never rejects for task failures). */
-  async submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
-    const client = this.#durableFor(spec, opts);
-    if (client) return client.submit(spec, opts);
-    return this.aggregator.whenComplete(this.#begin(spec, opts));
+  /**
+   * Submits a task and resolves with the aggregated result (never rejects for task failures; a
+   * submit refused at once rejects). Not `async`: the aggregation's own promise is handed back,
+   * not wrapped in another.
+   */
+  submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
+    try {
+      const client = this.#durableFor(spec, opts);
+      if (client) return client.submit(spec, opts);
+      return this.aggregator.whenComplete(this.#begin(spec, opts));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**

@@ -104,10 +104,7 @@ export class SubmissionStarter {
     }
     const { priority } = plan;
     const timeoutMs = spec.timeoutMs ?? plan.timeoutMs;
-    const made = { ...plan, timeoutMs };
-    const make = (i: number, correlationId: string | undefined) =>
-      distributor.createTask({ ...taskSpec(made, correlationId), taskId: spec.taskIds?.[i] });
-    const first = make(0, plan.correlationId);
+    const first = distributor.createTask(taskSpec(plan, timeoutMs, spec.taskIds?.[0]));
     const { correlationId } = first;
     const span = startSubmitSpan(correlationId, plan, parts);
     const expected = spec.expected ?? plan.expected ?? parts;
@@ -127,16 +124,17 @@ export class SubmissionStarter {
     });
     for (const r of spec.seed ?? []) aggregator.addResult(r);
     counters.submitted++;
-    const place = (i: number) => {
-      const task = i === 0 ? first : make(i, correlationId);
-      this.#dispatcher.submit(ledger.add(sub, task, spec.owners?.[i]));
-    };
     if (parts === 1) {
       // One part costs what the submit costs: it goes at once, whatever waits.
-      place(0);
+      this.#dispatcher.submit(ledger.add(sub, first, spec.owners?.[0]));
       this.#dispatcher.pump();
       return correlationId;
     }
+    const base = taskSpec(plan, timeoutMs, undefined, correlationId);
+    const place = (i: number) => {
+      const task = i === 0 ? first : distributor.createTask({ ...base, taskId: spec.taskIds?.[i] });
+      this.#dispatcher.submit(ledger.add(sub, task, spec.owners?.[i]));
+    };
     this.#feeds.push({ correlationId, total: parts, next: 0, place });
     // Nothing else waiting: this turn's batch goes now (a small fan-out, whole).
     if (this.#feeds.length - this.#feedHead === 1) this.#feed();

@@ -68,10 +68,18 @@ export function planSubmit(
   };
 }
 
-/** What the distributor makes each of the plan's tasks from. */
-export function taskSpec(plan: SubmitPlan, correlationId: string | undefined): DistributorTaskSpec {
-  const { required: requiredCapabilities, payload, priority, timeoutMs } = plan;
-  return { requiredCapabilities, payload, priority, timeoutMs, correlationId };
+/**
+ * What the distributor makes one of the plan's tasks from: `timeoutMs` is the time left (a
+ * takeover's), `correlationId` the submission's once its first task named it.
+ */
+export function taskSpec(
+  plan: SubmitPlan,
+  timeoutMs: number,
+  taskId: string | undefined,
+  correlationId = plan.correlationId,
+): DistributorTaskSpec {
+  const { required: requiredCapabilities, payload, priority } = plan;
+  return { requiredCapabilities, payload, priority, timeoutMs, correlationId, taskId };
 }
 
 /** The `submit` span and the context its dispatches run in (none without a tracing SDK). */
