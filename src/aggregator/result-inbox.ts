@@ -30,6 +30,7 @@ export class ResultInbox {
     invalid: 0,
     errors: 0,
     progress: 0,
+    unexpected: 0,
   };
 
   constructor(nc: NatsConnection, opts: ResultInboxOptions) {
@@ -102,6 +103,10 @@ export class ResultInbox {
         this.#call(() => this.#opts.onErrorReply(taskId, attempt, err));
         return;
       }
+    }
+    if (this.#opts.expects !== undefined && !this.#opts.expects(taskId, attempt)) {
+      this.#stats.unexpected++;
+      return;
     }
     let result: Result;
     try {

@@ -98,9 +98,14 @@ export interface ResultInboxOptions {
   prefix?: string;
   /** This coordinator's id: the inbox is `<p>.result.<coordinatorId>.>`. */
   coordinatorId: string;
-  /** A valid Result arrived. */
   /** A decoded Result; `attempt` is the subject's attempt token (undefined when it has none). */
   onResult(result: Result, attempt: number | undefined, msg: Msg): void;
+  /**
+   * Whether an answer on this task's subject could be taken now (an attempt in flight with this
+   * token): false drops a result there before it is read, so one nobody waits for costs its
+   * subject's parse and no more (the caller counts it). Default: every result is read.
+   */
+  expects?(taskId: string, attempt: number | undefined): boolean;
   /** A collector says the attempt is still running (an empty `Mesh-Progress` message). */
   onProgress?(taskId: string, attempt: number | undefined): void;
   /** The task's direct subject had no subscriber: the instance is gone. */
@@ -123,4 +128,6 @@ export interface ResultInboxStats {
   errors: number;
   /** Progress messages of running attempts. */
   progress: number;
+  /** Results dropped unread: on the subject of no attempt in flight (`expects`). */
+  unexpected: number;
 }

@@ -94,8 +94,9 @@ export class Coordinator implements CoordinatorApi {
         failover: (event, moved) => this.#events.failover(event, moved),
         cancel: (id, taskId, attempt, why) => sender.cancel(id, taskId, attempt, why),
         resent: (f, why) => this.#events.resent(f, why),
+        // One line a minute per reason: answers for random task ids are no log flood.
         rejected: (taskId, why) =>
-          this.#events.warnOnce(`reject:${taskId}`, "answer fits no attempt", why),
+          this.#events.warnOnce(`reject:${why}`, "answer fits no attempt", `${why}: ${taskId}`),
       },
     );
     this.#liveness = new Liveness(
@@ -156,6 +157,8 @@ export class Coordinator implements CoordinatorApi {
       coordinatorId: o.id,
       onResult: (r, attempt, msg) =>
         this.#attempts.result(r, attempt, (f) => this.#verifier.acceptResult(f, r, msg)),
+      // A result for no attempt in flight is counted by reason and never read.
+      expects: (taskId, attempt) => this.#attempts.match(taskId, attempt) !== undefined,
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) =>
         this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),

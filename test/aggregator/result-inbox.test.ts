@@ -151,6 +151,46 @@ describe("aggregator - result inbox through nats-server", () => {
     await ib.stop();
   });
 
+  it("aggregator - a message on the subject of no attempt in flight is dropped unread, whatever it holds", async () => {
+    const seen: ResultT[] = [];
+    const invalid: InvalidMessageError[] = [];
+    const asked: [string, number | undefined][] = [];
+    const ib = new ResultInbox(mesh.nc, {
+      coordinatorId: "coord-6",
+      onResult: (r) => seen.push(r),
+      onNoResponders: () => undefined,
+      onErrorReply: () => undefined,
+      onInvalid: (err) => invalid.push(err),
+      expects: (taskId, attempt) => {
+        asked.push([taskId, attempt]);
+        return taskId === "live" && attempt === 1;
+      },
+    });
+    ib.start();
+    await mesh.nc.flush();
+    const p = "daemoneye.result.coord-6.";
+    // 1 MB of nested maps would take milliseconds to read: on a task nobody waits for, it is not.
+    const nested = new Uint8Array(1024 * 1024).fill(0x81);
+    collector.publish(`${p}ghost.0`, nested);
+    collector.publish(`${p}ghost.0`, encode(Result, result({ taskId: "ghost" })));
+    collector.publish(`${p}live.0`, encode(Result, result({ taskId: "live" }))); // an older attempt
+    collector.publish(`${p}live.1`, new Uint8Array([0xc1])); // the attempt in flight: read, refused
+    const good = result({ taskId: "live", attempt: 1 });
+    collector.publish(`${p}live.1`, encode(Result, good));
+    await until(() => seen.length === 1, 5000, "the result of the attempt in flight");
+    expect(seen).toEqual([good]);
+    expect(invalid).toHaveLength(1);
+    expect(asked).toEqual([
+      ["ghost", 0],
+      ["ghost", 0],
+      ["live", 0],
+      ["live", 1],
+      ["live", 1],
+    ]);
+    expect(ib.stats()).toMatchObject({ received: 5, results: 1, invalid: 1, unexpected: 3 });
+    await ib.stop();
+  });
+
   it("aggregator - a callback that throws is reported and the inbox keeps going", async () => {
     let n = 0;
     const errors: unknown[] = [];

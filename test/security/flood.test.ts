@@ -113,18 +113,17 @@ describe("security - a hostile flood costs little", () => {
         .sort(),
     ).toEqual(IDS);
 
-    // Forged results for tasks nobody sent changed nothing and were counted; the rest of the
-    // inbox's and the api's share, and the advert puts, are counted invalid.
+    // Whatever was sent on the subjects of tasks nobody sent (forged results, garbage) changed
+    // nothing and was counted, unread; the api's share and the advert puts are counted invalid.
     const stats = coord.stats();
     // (A real result that arrives after its task ended, when the machine is slow, counts here too.)
-    const forged = c.byTarget["inbox:valid-looking"] ?? 0;
-    expect(forged).toBeGreaterThan(0);
+    const forged = c.bySubject.inbox;
+    expect(c.byTarget["inbox:valid-looking"]).toBeGreaterThan(0);
     expect(stats.coordinator.rejected["not-in-flight"]).toBeGreaterThanOrEqual(forged);
     const watcherInvalid = stats.routing.invalid as number;
     expect(watcherInvalid).toBeGreaterThan(0);
     expect(watcherInvalid).toBeLessThanOrEqual(c.bySubject.advert);
-    const inboxInvalid = c.bySubject.inbox - (c.byTarget["inbox:valid-looking"] ?? 0);
-    expect(coord.invalidMessages() - watcherInvalid).toBeGreaterThanOrEqual(inboxInvalid);
+    expect(coord.invalidMessages() - watcherInvalid).toBeGreaterThan(0);
     expect(stats.coordinator.failovers).toBe(0);
     flood.stop();
   }, 90_000);
