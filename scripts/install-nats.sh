@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NATS_SERVER_NEW_VERSION=v2.15.2
-NATS_CLI_VERSION=v0.5.0
+# The pins (.ci/run sets them and says why; these defaults are the same).
+NATS_SERVER_NEW_VERSION="${NATS_SERVER_NEW_VERSION:-v2.15.2}"
+NATS_CLI_VERSION="${NATS_CLI_VERSION:-v0.5.0}"
 TOOLS="$PWD/.tools"
 
 sudo=""

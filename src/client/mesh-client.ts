@@ -27,7 +27,6 @@ import {
   type SubmissionRecords,
 } from "../durable/journal.js";
 import { StreamPublisher } from "../durable/publisher.js";
-import { atLeast } from "../server/versions.js";
 import { connectionInboxPrefix } from "../inbox.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
@@ -57,6 +56,8 @@ export class MeshClient {
   #checked: Promise<void> = Promise.resolve();
   #sub: Subscription | undefined;
   #durable: Promise<boolean> | undefined;
+  /** The submissions stream takes `Nats-TTL` (2.11+, and a stream made or upgraded there). */
+  #messageTtl = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Submissions whose stored records are being read back. */
@@ -84,7 +85,12 @@ export class MeshClient {
     if (this.opts.durable === false) return Promise.resolve(false);
     this.#durable ??= jetstreamManager(this.#nc)
       .then((jsm) => jsm.streams.info(this.subjects.submissionsStream()))
-      .then(() => true)
+      .then((info) => {
+        // By the stream, not the server's version: a stream that 2.9 made refuses Nats-TTL on
+        // 2.11+ until a coordinator upgrades it.
+        this.#messageTtl = info.config.allow_msg_ttl === true;
+        return true;
+      })
       .catch((err: unknown) => {
         this.#durable = undefined; // ask again next time: a coordinator may create it
         if (this.opts.durable === true) throw err;
@@ -215,9 +221,7 @@ export class MeshClient {
     void done.then(() => this.#pending.delete(id));
     const subject = this.subjects.submit(priorityName(plan.priority), this.opts.owner);
     const data = encode(DurableSubmission, submission);
-    const ttl = atLeast(this.#nc.info?.version, "2.11.0")
-      ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` }
-      : {};
+    const ttl = this.#messageTtl ? { ttl: `${Math.ceil(plan.timeoutMs / 1000)}s` } : {};
     for (let tries = 1; ; tries++) {
       try {
         const ack = await this.#store.store(subject, data, { msgID: id, ...ttl });

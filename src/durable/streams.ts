@@ -25,7 +25,10 @@ export interface DurableStreams {
   readonly jsm: JetStreamManager;
   /** Replicas of every stream (and of the advert bucket): the cluster size, up to 3. */
   readonly replicas: number;
-  /** Per-message TTL (2.11+): a submission leaves the stream at its deadline. */
+  /**
+   * The submissions stream takes per-message TTL (made or upgraded on 2.11+): a submission leaves
+   * it at its deadline.
+   */
   readonly messageTtl: boolean;
 }
 
@@ -39,7 +42,8 @@ const nanos = (ms: number) => ms * 1_000_000;
 /**
  * Creates (or binds) the submissions stream (work queue, one subject per priority), its four
  * durable consumers, and the results stream (limits by age and bytes). Throws when the server has
- * no JetStream. An existing stream is kept as it is, with a warning when it differs.
+ * no JetStream. An existing stream is kept as it is, with a warning when it differs, except that
+ * on 2.11+ a submissions stream an older server made gets per-message TTL.
  */
 export async function ensureDurableStreams(
   nc: NatsConnection,
@@ -50,7 +54,7 @@ export async function ensureDurableStreams(
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const replicas = opts.replicas ?? clusterReplicas(nc);
-  const messageTtl = atLeast(nc.info?.version, "2.11.0");
+  const serverTtl = atLeast(nc.info?.version, "2.11.0");
   const duplicate_window = nanos(opts.duplicateWindowMs);
   const submissions: Partial<StreamConfig> & { name: string } = {
     name: subjects.submissionsStream(),
@@ -61,7 +65,7 @@ export async function ensureDurableStreams(
     discard: DiscardPolicy.New,
     max_msgs: opts.maxSubmissions,
     duplicate_window,
-    ...(messageTtl ? { allow_msg_ttl: true } : {}),
+    ...(serverTtl ? { allow_msg_ttl: true } : {}),
   };
   const results: Partial<StreamConfig> & { name: string } = {
     name: subjects.resultsStream(),
@@ -74,7 +78,7 @@ export async function ensureDurableStreams(
     max_bytes: opts.resultsMaxBytes,
     duplicate_window,
   };
-  await ensureStream(jsm, submissions, logger);
+  const messageTtl = await ensureStream(jsm, submissions, logger);
   await ensureStream(jsm, results, logger);
   for (const p of PRIORITY_NAMES) {
     await jsm.consumers.add(submissions.name, {
@@ -90,20 +94,51 @@ export async function ensureDurableStreams(
   return { js, jsm, replicas, messageTtl };
 }
 
+/**
+ * Creates the stream, or binds it as it is (with a warning when its settings differ: an
+ * operator's choice, kept), except that a stream made before the server had per-message TTL gets
+ * it when `cfg` asks for it (an upgrade that only lets messages carry a TTL). Returns whether the
+ * stream takes `Nats-TTL`.
+ */
 async function ensureStream(
   jsm: JetStreamManager,
   cfg: Partial<StreamConfig> & { name: string },
   logger: Logger,
-): Promise<void> {
+): Promise<boolean> {
+  for (let upgraded = false; ; upgraded = true) {
+    try {
+      return (await jsm.streams.add(cfg)).config.allow_msg_ttl === true;
+    } catch (err) {
+      // 10058: the stream exists with another configuration.
+      if (!(err instanceof JetStreamApiError) || err.code !== 10058) throw err;
+    }
+    const { config } = await jsm.streams.info(cfg.name);
+    const older = cfg.allow_msg_ttl === true && config.allow_msg_ttl !== true;
+    if (upgraded || !older || !(await allowMessageTtl(jsm, config, logger))) {
+      logger.warn(
+        { stream: cfg.name, replicas: config.num_replicas },
+        "stream exists with other settings; using it as it is",
+      );
+      return config.allow_msg_ttl === true;
+    }
+  }
+}
+
+/** Turns per-message TTL on in a stream an older server made; false (with a warning) when refused. */
+async function allowMessageTtl(
+  jsm: JetStreamManager,
+  config: StreamConfig,
+  logger: Logger,
+): Promise<boolean> {
   try {
-    await jsm.streams.add(cfg);
+    await jsm.streams.update(config.name, { ...config, allow_msg_ttl: true });
+    logger.info({ stream: config.name }, "stream upgraded: its messages may now carry a TTL");
+    return true;
   } catch (err) {
-    // 10058: the stream exists with another configuration: an operator's choice, kept.
-    if (!(err instanceof JetStreamApiError) || err.code !== 10058) throw err;
-    const info = await jsm.streams.info(cfg.name);
     logger.warn(
-      { stream: cfg.name, replicas: info.config.num_replicas },
-      "stream exists with other settings; using it as it is",
+      { stream: config.name, err: err instanceof Error ? err.message : String(err) },
+      "stream not upgraded to per-message TTL; submissions stay past their deadline",
     );
+    return false;
   }
 }

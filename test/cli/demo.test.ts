@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { natsServerVersion } from "../../src/server/nats-server.js";
 import { cli, cliEnv } from "./cli.js";
 
 /** The demo end to end: embedded nats-server, five processes, 500 tasks, a SIGKILL. */
@@ -15,7 +16,13 @@ describe("cli demo", () => {
         timeoutMs: 110_000,
       });
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(r.stdout).toMatch(/embedded nats-server \d+\.\d+\.\d+ on nats:\/\/127\.0\.0\.1:\d+/);
+      // The server is NATS_SERVER_BIN's (the suite's), and the demo says which version it runs.
+      const version = natsServerVersion() ?? "none";
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `embedded nats-server ${version.replaceAll(".", "\\.")} on nats://127\\.0\\.0\\.1:\\d+`,
+        ),
+      );
       expect(r.stdout).toMatch(/SIGKILL procmond-1 after 250 of 500 tasks/);
       expect(r.stdout).toMatch(/^\s+tasks\s+500$/m);
       expect(r.stdout).toMatch(/^\s+completed\s+500$/m);

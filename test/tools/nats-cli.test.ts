@@ -129,6 +129,9 @@ describe("tools - the nats CLI against a running mesh", () => {
     expect((await natsOk(["kv", "ls", "--names"])).toString().split(/\s+/)).toContain(bucket);
     const keys = (await natsOk(["kv", "ls", bucket])).toString();
     expect(keys.split(/\s+/)).toContain("perf-1");
+    // Without --raw it names the entry it read: bucket, key and revision.
+    const shown = (await natsOk(["kv", "get", bucket, "perf-1"])).toString();
+    expect(shown).toMatch(new RegExp(`^${bucket} > perf-1 revision: \\d+`, "m"));
     const raw = await natsOk(["kv", "get", bucket, "perf-1", "--raw"]);
     const advert = decode(CollectorAdvert, new Uint8Array(raw));
     expect(advert).toMatchObject({
