@@ -9,15 +9,18 @@ const sizes = new WeakMap<Result, number>();
 /**
  * About how many bytes a result holds, for the byte budgets (retained results, stream readers,
  * one aggregation): the size of its payload as MessagePack would write it (strings by their
- * length), its fixed fields, and the collector's signed bytes when it keeps them. Computed once
- * per result by one walk of its payload (cost in proportion to its size), then remembered.
+ * length), its fixed fields, and the collector's signed bytes when it keeps them. A payload of
+ * maps or arrays is walked once (cost in proportion to its size) and its size remembered.
  */
 export function resultBytes(r: Result): number {
-  let n = sizes.get(r);
+  const p = r.payload;
+  // A payload whose size is known at once (bytes, a string, a scalar) needs no walk to remember.
+  const flat = typeof p !== "object" || p === null || p instanceof Uint8Array;
+  let n = flat ? undefined : sizes.get(r);
   if (n === undefined) {
-    n = RESULT_BASE_BYTES + valueBytes(r.payload) + (r.error?.message.length ?? 0);
+    n = RESULT_BASE_BYTES + valueBytes(p) + (r.error?.message.length ?? 0);
     n += signedBytesOf(r)?.data.length ?? 0;
-    sizes.set(r, n);
+    if (!flat) sizes.set(r, n);
   }
   return n;
 }

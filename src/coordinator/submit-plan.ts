@@ -99,22 +99,29 @@ export function startSubmitSpan(
   parts: number,
 ): SubmitSpan {
   const traced = tracingEnabled();
-  const attributes = (): Attributes => ({
+  const span = tracer.startSpan(
+    "submit",
+    traced
+      ? { kind: SpanKind.INTERNAL, attributes: submitAttributes(correlationId, plan, parts) }
+      : UNTRACED,
+  );
+  const recording = span.isRecording();
+  if (recording && !traced) span.setAttributes(submitAttributes(correlationId, plan, parts));
+  const ctx = traced || recording ? trace.setSpan(context.active(), span) : undefined;
+  return { span, ctx, recording };
+}
+
+const UNTRACED = Object.freeze({ kind: SpanKind.INTERNAL });
+
+function submitAttributes(correlationId: string, plan: SubmitPlan, parts: number): Attributes {
+  return {
     [Attr.System]: "nats",
     [Attr.ConversationId]: correlationId,
     [Attr.Priority]: priorityName(plan.priority),
     [Attr.Capabilities]: formatCaps(plan.required),
     "collector_mesh.submit.mode": plan.mode,
     "collector_mesh.submit.parts": parts,
-  });
-  const span = tracer.startSpan(
-    "submit",
-    traced ? { kind: SpanKind.INTERNAL, attributes: attributes() } : { kind: SpanKind.INTERNAL },
-  );
-  const recording = span.isRecording();
-  if (recording && !traced) span.setAttributes(attributes());
-  const ctx = traced || recording ? trace.setSpan(context.active(), span) : undefined;
-  return { span, ctx, recording };
+  };
 }
 
 /** Ends the `submit` span with the aggregation's outcome. */
