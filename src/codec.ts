@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { Unpackr } from "msgpackr";
+import { encodeFlat } from "./fast-encode.js";
 import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
 import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
@@ -68,12 +69,12 @@ const STAGE: Record<ScanFailure, string> = {
 
 /** Encodes a value of the schema's type to MessagePack. */
 export function encode<S extends z.ZodType>(_schema: S, value: z.input<S>): Uint8Array {
-  return encoder.encode(value);
+  return encodeFlat(value) ?? encoder.encode(value);
 }
 
 /** MessagePack without a schema (payloads inside messages, benchmarks). */
 export function encodeRaw(value: unknown): Uint8Array {
-  return encoder.encode(value);
+  return encodeFlat(value) ?? encoder.encode(value);
 }
 
 /** Decodes and validates; throws InvalidMessageError on any failure. */

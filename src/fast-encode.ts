@@ -1,0 +1,201 @@
+/**
+ * MessagePack for the flat maps every hop sends (Task, Result and the other envelopes), written
+ * byte for byte as the reference encoder (`@msgpack/msgpack`, `ignoreUndefined`) writes them, in
+ * about a third of its time: keys are encoded once and kept, ASCII strings and numbers are
+ * written directly, and only nested values (a payload map, an error body) go to the reference.
+ * Whatever it does not write itself exactly (a string that is not ASCII, a key it does not keep,
+ * a value that is not a plain object) it leaves to the reference by returning undefined, so the
+ * bytes on the wire are the reference's in every case (test/fast-encode.test.ts).
+ */
+import { Encoder } from "@msgpack/msgpack";
+import { MessageSchemas } from "../subjects/index.js";
+
+/** Keys learnt besides the contract's field names (which are always kept). */
+const MAX_LEARNT_KEYS = 512;
+/** A string longer than this is written by the reference (the ASCII check is a loop). */
+const MAX_FAST_STRING = 255;
+
+const keys = new Map<string, Uint8Array>();
+let learnt = 0;
+/** The reference, for nested values: one level shallower, as they sit one level down. */
+const nested = new Encoder({ ignoreUndefined: true, maxDepth: 99 });
+
+let buf = new Uint8Array(4096);
+let view = new DataView(buf.buffer);
+let pos = 0;
+
+function room(n: number): void {
+  if (pos + n <= buf.length) return;
+  let size = buf.length * 2;
+  while (size < pos + n) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buf.subarray(0, pos));
+  buf = next;
+  view = new DataView(buf.buffer);
+}
+
+/** The key's fixstr bytes, kept; undefined for a key it will not keep (not ASCII, long, many). */
+function keyOf(k: string): Uint8Array | undefined {
+  const kept = keys.get(k);
+  if (kept !== undefined) return kept;
+  if (learnt >= MAX_LEARNT_KEYS) return undefined;
+  learnt++;
+  return keep(k);
+}
+
+function keep(k: string): Uint8Array | undefined {
+  if (k.length >= 32 || !isAscii(k)) return undefined;
+  const b = new Uint8Array(1 + k.length);
+  b[0] = 0xa0 + k.length;
+  for (let i = 0; i < k.length; i++) b[i + 1] = k.charCodeAt(i);
+  keys.set(k, b);
+  return b;
+}
+
+// Every message's field names, kept from the start whatever else is learnt.
+for (const schema of Object.values(MessageSchemas)) {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  for (const k of Object.keys(shape ?? {})) keep(k);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** False when the string is not one it writes (the caller falls back). */
+function writeString(s: string): boolean {
+  const n = s.length;
+  if (n > MAX_FAST_STRING || !isAscii(s)) return false;
+  room(2 + n);
+  if (n < 32) buf[pos++] = 0xa0 + n;
+  else {
+    buf[pos++] = 0xd9;
+    buf[pos++] = n;
+  }
+  for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+  return true;
+}
+
+/** As the reference's encodeNumber: the smallest integer form for a safe integer, else float64. */
+function writeNumber(x: number): void {
+  room(9);
+  if (Number.isSafeInteger(x)) {
+    if (x >= 0) {
+      if (x < 0x80) buf[pos++] = x;
+      else if (x < 0x100) {
+        buf[pos++] = 0xcc;
+        buf[pos++] = x;
+      } else if (x < 0x10000) {
+        buf[pos++] = 0xcd;
+        view.setUint16(pos, x);
+        pos += 2;
+      } else if (x < 0x100000000) {
+        buf[pos++] = 0xce;
+        view.setUint32(pos, x);
+        pos += 4;
+      } else {
+        buf[pos++] = 0xcf;
+        view.setUint32(pos, Math.floor(x / 0x100000000));
+        view.setUint32(pos + 4, x >>> 0);
+        pos += 8;
+      }
+      return;
+    }
+    if (x >= -0x20) buf[pos++] = 0xe0 | (x + 0x20);
+    else if (x >= -0x80) {
+      buf[pos++] = 0xd0;
+      view.setInt8(pos++, x);
+    } else if (x >= -0x8000) {
+      buf[pos++] = 0xd1;
+      view.setInt16(pos, x);
+      pos += 2;
+    } else if (x >= -0x80000000) {
+      buf[pos++] = 0xd2;
+      view.setInt32(pos, x);
+      pos += 4;
+    } else {
+      buf[pos++] = 0xd3;
+      view.setBigInt64(pos, BigInt(x));
+      pos += 8;
+    }
+    return;
+  }
+  buf[pos++] = 0xcb;
+  view.setFloat64(pos, x);
+  pos += 8;
+}
+
+function writeBinary(b: Uint8Array): void {
+  const n = b.byteLength;
+  room(5 + n);
+  if (n < 0x100) {
+    buf[pos++] = 0xc4;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = 0xc5;
+    view.setUint16(pos, n);
+    pos += 2;
+  } else {
+    buf[pos++] = 0xc6;
+    view.setUint32(pos, n);
+    pos += 4;
+  }
+  buf.set(b, pos);
+  pos += n;
+}
+
+function writeBytes(b: Uint8Array): void {
+  room(b.length);
+  buf.set(b, pos);
+  pos += b.length;
+}
+
+/**
+ * The message's bytes, exactly as the reference encoder writes them, or undefined when the value
+ * is not a plain object whose keys and top-level strings it writes itself.
+ */
+export function encodeFlat(value: unknown): Uint8Array | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const obj = value as Record<string, unknown>;
+  const names = Object.keys(obj);
+  let size = 0;
+  for (const k of names) if (obj[k] !== undefined) size++;
+  if (size >= 16) return undefined;
+  pos = 0;
+  room(1);
+  buf[pos++] = 0x80 + size;
+  for (const k of names) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    const key = keyOf(k);
+    if (key === undefined) return undefined;
+    writeBytes(key);
+    switch (typeof v) {
+      case "string":
+        if (!writeString(v)) return undefined;
+        break;
+      case "number":
+        writeNumber(v);
+        break;
+      case "boolean":
+        room(1);
+        buf[pos++] = v ? 0xc3 : 0xc2;
+        break;
+      case "object":
+        if (v === null) {
+          room(1);
+          buf[pos++] = 0xc0;
+        } else if (v instanceof Uint8Array) writeBinary(v);
+        else writeBytes(nested.encodeSharedRef(v));
+        break;
+      default:
+        return undefined;
+    }
+  }
+  // Out of Node's pool of small buffers: no memory of its own per message (a slice would make one).
+  const out = Buffer.allocUnsafe(pos);
+  out.set(buf.subarray(0, pos));
+  return new Uint8Array(out.buffer, out.byteOffset, pos);
+}
