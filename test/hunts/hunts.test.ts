@@ -159,4 +159,18 @@ describe("hunts - against a real server", () => {
       /other/,
     );
   });
+
+  it("hunts - results, show and get of a hunt that does not exist fail, rather than list nothing", async () => {
+    const read = async () => {
+      for await (const p of hunts.results("nope")) void p;
+    };
+    await expect(read()).rejects.toThrow("no hunt nope of alice");
+    await expect(hunts.show("nope")).rejects.toThrow("no hunt nope of alice");
+    await expect(hunts.get("nope")).rejects.toThrow("no hunt nope of alice");
+    const h = await hunts.start({ requiredCapabilities: SourceCaps.PROCESS, huntId: "there" });
+    await expect(hunts.get("there")).resolves.toMatchObject({
+      huntId: h.huntId,
+      createdBy: "alice",
+    });
+  });
 });
