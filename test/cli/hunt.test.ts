@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { until } from "../support/nats-server.js";
-import { ROOT, cli, isOneLineError, type CliProcess, type CliResult } from "./cli.js";
+import {
+  ROOT,
+  cli,
+  cliOnTerminal,
+  isOneLineError,
+  type CliProcess,
+  type CliResult,
+} from "./cli.js";
 import { useCliMesh } from "./cli-mesh.js";
 
 /**
@@ -153,6 +160,55 @@ describe("cli - hunts", { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^no matching collector yet: the hunt waits for one to join until /m);
     const show = await hunt("show", "mars");
     expect(show.stdout).toContain("(no matching collector yet: waiting for one to join)");
+  });
+
+  it("cli - hunt show on a terminal redraws a live progress line until nothing is pending; --json stays one JSON object", async () => {
+    for (const id of ["tty-1", "tty-2", "tty-3"]) {
+      mesh.start(["collector", "--type", "procmond", "--id", id, "--label", "role=tty"]);
+    }
+    await until(
+      async () => (await mesh.collectorIds()).filter((id) => id.startsWith("tty-")).length === 3,
+      60_000,
+      "three tty collectors",
+    );
+    // Half a part a second: the second and third parts go out 2 and 4 s after the first.
+    const start = await hunt(
+      "start",
+      "--caps",
+      "PROCESS",
+      "--where",
+      "role=tty",
+      "--rate",
+      "0.5",
+      "--id",
+      "slow",
+      "{}",
+    );
+    expect(start.code, start.stderr).toBe(0);
+    const r = await cliOnTerminal(["hunt", "show", "slow", "--nats-url", url]);
+    expect(r.code, r.stdout).toBe(0);
+    const redraws = r.stdout.split("\r\x1b[2K").slice(1, -1);
+    expect(redraws.length).toBeGreaterThanOrEqual(2);
+    for (const d of redraws) {
+      expect(d).toMatch(/^targeted 3 {2}answered \d {2}errors 0 {2}pending [1-3] {2}ETA .+$/);
+    }
+    // Then the table, once every part has answered.
+    const final = r.stdout.split("\r\x1b[2K").at(-1) ?? "";
+    expect(final).toContain("targeted 3  answered 3  errors 0  pending 0  done");
+    for (const id of ["tty-1", "tty-2", "tty-3"])
+      expect(row(final.replace(/\r/g, ""), id)?.[1]).toBe("ok");
+
+    const json = await cliOnTerminal(["hunt", "show", "slow", "--json", "--nats-url", url]);
+    expect(json.code, json.stdout).toBe(0);
+    expect(json.stdout).not.toContain("\x1b");
+    const lines = json.stdout.split("\r\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    const v = JSON.parse(lines[0] ?? "") as {
+      record: { huntId: string };
+      progress: { answered: number };
+    };
+    expect(v.record.huntId).toBe("slow");
+    expect(v.progress.answered).toBe(3);
   });
 
   it("cli - hunt results and show of a hunt that does not exist are one-line errors", async () => {
