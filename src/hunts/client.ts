@@ -17,7 +17,9 @@ import {
   type HuntClaim,
   type TaskPriority,
 } from "../../subjects/index.js";
-import { encodeHunt, openHuntStore, readClaim, readHunt, updateHunt } from "./store.js";
+import { encodeHunt, isFull, isTaken, openHuntStore, readClaim, readHunt } from "./store.js";
+import { updateHunt } from "./store.js";
+import { bucketFill, describeFill, hasRoom } from "./room.js";
 import { followStream, readStream, type ReadMsg } from "./read.js";
 import type { HuntStore } from "./store.js";
 import { parseHuntLimits, type HuntLimits } from "./options.js";
@@ -108,10 +110,24 @@ export class Hunts {
       epoch: 0,
     });
     const { hunts } = await this.#open();
+    const value = encodeHunt(record);
+    // The last tenth of the bucket is for the updates of the hunts there (stop, pause, expiry).
+    const fill = await bucketFill(hunts).catch(() => undefined);
+    if (fill !== undefined && !hasRoom(fill, value.length)) {
+      throw new MeshError(
+        ErrorCode.Overloaded,
+        `hunt ${huntId} of ${this.#owner} not stored: the hunts bucket is nearly full (${describeFill(fill)}) until hunts expire`,
+      );
+    }
     try {
-      await hunts.create(this.#s.huntKey(this.#owner, huntId), encodeHunt(record));
+      await hunts.create(this.#s.huntKey(this.#owner, huntId), value);
     } catch (err) {
-      throw new MeshError(ErrorCode.InvalidArgument, `hunt ${huntId}: ${String(err)}`, {
+      const [code, why]: [ErrorCode, string] = isTaken(err)
+        ? [ErrorCode.InvalidArgument, "exists already: choose another id"]
+        : isFull(err)
+          ? [ErrorCode.Overloaded, "not stored: the hunts bucket is full until hunts expire"]
+          : [ErrorCode.Unavailable, `not stored: ${String(err)}`];
+      throw new MeshError(code, `hunt ${huntId} of ${this.#owner} ${why}`, {
         cause: err,
       });
     }

@@ -229,4 +229,18 @@ describe("hunts - core", () => {
       expect(() => parseHuntLimits({ lifeMs })).toThrow(/lifeMs.*7 days/);
     }
   });
+
+  it("hunts - with no room for claims a running hunt with parts waiting is blocked once, none starts", () => {
+    const { clock, core } = setup();
+    core.putHunt(KEY, hunt(), 1);
+    core.putHunt("alice.idle", hunt({ huntId: "idle", collectors: ["nobody"] }), 1);
+    core.collector({ advert: advert("a"), routable: true });
+    const p = core.plan(clock.now(), { start: false });
+    expect(ids(p)).toEqual([]);
+    expect(p.blocked).toEqual([KEY]); // the idle hunt has nothing waiting
+    expect(core.plan(clock.advance(10), { start: false }).blocked).toEqual([]);
+    // Resumed (a new revision) with room again: the part starts.
+    core.putHunt(KEY, hunt({ epoch: 1 }), 2);
+    expect(ids(core.plan(clock.advance(10)))).toEqual(["a"]);
+  });
 });
