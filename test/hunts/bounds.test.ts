@@ -65,7 +65,7 @@ describe("hunts - bounded by bytes", () => {
     const coordinator = await mesh.coordinator({
       prefix: "hb4",
       advertTtlMs: 1500,
-      hunts: { tickMs: 50, claimsMaxBytes: 6000 },
+      hunts: { tickMs: 50, claimsMaxBytes: 6000, roomEveryMs: 100 },
     });
     const runs = new Map<string, number>();
     // About 250 bytes a claim: the bucket takes some 20 before its last tenth.
