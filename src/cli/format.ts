@@ -58,6 +58,7 @@ export function formatMs(ms: number): string {
 
 /** A duration as the command line writes it: `1h`, `10m`, `5s`, `250ms`. */
 export function durationArgText(ms: number): string {
+  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;

@@ -17,14 +17,16 @@ import { LABELS } from "./limits.js";
  * (config.ts) runs its values through the same parsers.
  */
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `500ms`, `5s`, `2m`, `1h` or a plain number of milliseconds, to whole milliseconds (> 0). */
+/** `500ms`, `5s`, `2m`, `1h`, `7d` or a plain number of milliseconds, to whole milliseconds (> 0). */
 export function parseDuration(value: string): number {
   const m = DURATION_RE.exec(value.trim());
   if (!m) {
-    throw new InvalidArgumentError("Use a duration such as 500ms, 5s, 2m, 1h or a number of ms.");
+    throw new InvalidArgumentError(
+      "Use a duration such as 500ms, 5s, 2m, 1h, 7d or a number of ms.",
+    );
   }
   const ms = Math.round(Number(m[1]) * (UNIT_MS[(m[2] ?? "ms").toLowerCase()] ?? 1));
   if (!Number.isSafeInteger(ms) || ms <= 0) {

@@ -34,7 +34,7 @@ export function buildProgram(): Command {
         "  --log-level (env LOG_LEVEL); all but demo also take --config FILE (YAML; the",
         "  environment and flags override it).",
         "`collector-mesh auth` makes an nkey per party for a secured mesh (SECURITY.md).",
-        "Durations are 500ms, 5s, 2m, 1h or a number of milliseconds.",
+        "Durations are 500ms, 5s, 2m, 1h, 7d or a number of milliseconds.",
         "",
         "Try `collector-mesh demo` first.",
       ].join("\n"),

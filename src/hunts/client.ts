@@ -17,7 +17,9 @@ import {
   type HuntClaim,
   type TaskPriority,
 } from "../../subjects/index.js";
-import { encodeHunt, openHuntStore, readClaim, readHunt, updateHunt } from "./store.js";
+import { encodeHunt, isFull, isTaken, openHuntStore, readClaim, readHunt } from "./store.js";
+import { updateHunt } from "./store.js";
+import { bucketFill, describeFill, hasRoom } from "./room.js";
 import { followStream, readStream, type ReadMsg } from "./read.js";
 import type { HuntStore } from "./store.js";
 import { parseHuntLimits, type HuntLimits } from "./options.js";
@@ -108,10 +110,24 @@ export class Hunts {
       epoch: 0,
     });
     const { hunts } = await this.#open();
+    const value = encodeHunt(record);
+    // The last tenth of the bucket is for the updates of the hunts there (stop, pause, expiry).
+    const fill = await bucketFill(hunts).catch(() => undefined);
+    if (fill !== undefined && !hasRoom(fill, value.length)) {
+      throw new MeshError(
+        ErrorCode.Overloaded,
+        `hunt ${huntId} of ${this.#owner} not stored: the hunts bucket is nearly full (${describeFill(fill)}) until hunts expire`,
+      );
+    }
     try {
-      await hunts.create(this.#s.huntKey(this.#owner, huntId), encodeHunt(record));
+      await hunts.create(this.#s.huntKey(this.#owner, huntId), value);
     } catch (err) {
-      throw new MeshError(ErrorCode.InvalidArgument, `hunt ${huntId}: ${String(err)}`, {
+      const [code, why]: [ErrorCode, string] = isTaken(err)
+        ? [ErrorCode.InvalidArgument, "exists already: choose another id"]
+        : isFull(err)
+          ? [ErrorCode.Overloaded, "not stored: the hunts bucket is full until hunts expire"]
+          : [ErrorCode.Unavailable, `not stored: ${String(err)}`];
+      throw new MeshError(code, `hunt ${huntId} of ${this.#owner} ${why}`, {
         cause: err,
       });
     }
@@ -132,15 +148,22 @@ export class Hunts {
     return out.sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** One hunt: its record, counts, progress and every claimed part. */
-  async show(huntId: string, owner = this.#owner): Promise<HuntView> {
+  /** One hunt's record (one read); a MeshError when there is no such hunt. */
+  async get(huntId: string, owner = this.#owner): Promise<HuntRecord> {
     const store = await this.#open();
-    const key = this.#s.huntKey(owner, huntId);
-    const e = await store.hunts.get(key);
+    const e = await store.hunts.get(this.#s.huntKey(owner, huntId));
     const read = e && e.operation === "PUT" ? readHunt(e) : undefined;
     if (read === undefined || "invalid" in read) {
       throw new MeshError(ErrorCode.InvalidArgument, `no hunt ${huntId} of ${owner}`);
     }
+    return read.record;
+  }
+
+  /** One hunt: its record, counts, progress and every claimed part. */
+  async show(huntId: string, owner = this.#owner): Promise<HuntView> {
+    const store = await this.#open();
+    const key = this.#s.huntKey(owner, huntId);
+    const record = await this.get(huntId, owner);
     const bucket = this.#s.huntClaimsBucket();
     const parts: HuntClaim[] = [];
     for (const m of await readStream(store.js, `KV_${bucket}`, `$KV.${bucket}.${key}.*`, true)) {
@@ -151,13 +174,13 @@ export class Hunts {
     parts.sort((a, b) => a.sentAt - b.sentAt || a.collectorId.localeCompare(b.collectorId));
     const counts = tally(parts);
     const first = parts[0]?.sentAt;
-    const progress = progressOf(counts, read.record.matched, first, this.#clock.now());
-    return { record: read.record, counts, progress, parts };
+    const progress = progressOf(counts, record.matched, first, this.#clock.now());
+    return { record, counts, progress, parts };
   }
 
   /**
    * A hunt's part results as stored, oldest first; with `follow`, then each new one as it
-   * arrives until stopped.
+   * arrives until stopped. Stops with a MeshError when there is no such hunt.
    */
   results(
     huntId: string,
@@ -165,7 +188,8 @@ export class Hunts {
   ): MeshIterator<HuntPartResult> {
     const abort = new AbortController();
     const it = new QueuedIterator<HuntPartResult>({ onStop: () => abort.abort() });
-    const subject = this.#s.huntResultsOf(opts.owner ?? this.#owner, huntId);
+    const owner = opts.owner ?? this.#owner;
+    const subject = this.#s.huntResultsOf(owner, huntId);
     const push = (m: ReadMsg) => {
       try {
         it.push(decode(HuntPartResult, m.data));
@@ -174,6 +198,7 @@ export class Hunts {
       }
     };
     const run = async () => {
+      await this.get(huntId, owner); // no such hunt: an error, not an empty list
       const store = await this.#open();
       const stream = this.#s.huntResultsStream();
       if (opts.follow) await followStream(store.js, stream, subject, push, abort.signal);

@@ -31,6 +31,13 @@ export interface HuntPlan {
   readonly cancel: string[];
   /** Hunts whose count of matching collectors changed (written into the record now and then). */
   readonly matched: { key: string; matched: number }[];
+  /** Running hunts with parts waiting that may not start (no room for their claims): to pause. */
+  readonly blocked: string[];
+}
+
+/** What a round may do: `start` false when parts may not start now. */
+export interface PlanOptions {
+  readonly start?: boolean;
 }
 
 interface ClaimEntry {
@@ -183,8 +190,11 @@ export class HuntCore {
   }
 
   /** What to do at `now`. Starts at most each hunt's rate; marks what it decided. */
-  plan(now: number): HuntPlan {
-    const plan: HuntPlan = { start: [], pause: [], expire: [], judge: [], cancel: [], matched: [] };
+  plan(now: number, opts: PlanOptions = {}): HuntPlan {
+    const plan: HuntPlan = {
+      ...{ start: [], pause: [], expire: [], judge: [], cancel: [], matched: [] },
+      blocked: [],
+    };
     for (const [key, h] of this.#hunts) {
       const r = h.record;
       if (h.matchedNow.size !== h.matchedReported) {
@@ -213,6 +223,13 @@ export class HuntCore {
       if (reason !== undefined) {
         h.decided = h.revision;
         plan.pause.push({ key, reason });
+        continue;
+      }
+      if (opts.start === false) {
+        if (h.pending.size > 0) {
+          h.decided = h.revision;
+          plan.blocked.push(key);
+        }
         continue;
       }
       this.#starts(key, h, now, plan);

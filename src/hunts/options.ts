@@ -14,6 +14,10 @@ export const DEFAULT_HUNT_MAX_ERROR_RATE = 0.5;
 export const DEFAULT_HUNT_MIN_PARTS = 10;
 /** A part still `sent` this long after its deadline (its coordinator died) is judged. */
 export const DEFAULT_HUNT_JUDGE_GRACE_MS = 5000;
+/** Most bytes of hunt records kept: past it a new hunt is refused until hunts expire (256 MiB). */
+export const DEFAULT_HUNT_RECORDS_MAX_BYTES = 256 * 1024 * 1024;
+/** Most bytes of claims kept: past it a hunt pauses, saying so, instead of sending parts (1 GiB). */
+export const DEFAULT_HUNT_CLAIMS_MAX_BYTES = 1024 * 1024 * 1024;
 /** Most bytes the hunt results stream keeps; the oldest go first (1 GiB). */
 export const DEFAULT_HUNT_RESULTS_MAX_BYTES = 1024 * 1024 * 1024;
 /** How long a part's results stay: the longest hunt life and a day. */
@@ -22,6 +26,8 @@ export const DEFAULT_HUNT_RESULTS_MAX_AGE_MS = MAX_HUNT_LIFE_MS + 86_400_000;
 export const DEFAULT_HUNT_TICK_MS = 100;
 /** How often the leader writes the count of matching collectors into a hunt's record, at most. */
 export const DEFAULT_HUNT_MATCHED_EVERY_MS = 1000;
+/** How often the leader reads how full the claims bucket is, besides after starting parts. */
+export const DEFAULT_HUNT_ROOM_EVERY_MS = 1000;
 /** Bytes of a part's results stored in one stream message (a server's max_payload is 1 MiB). */
 export const DEFAULT_HUNT_PART_MAX_BYTES = 900 * 1024;
 
@@ -64,10 +70,13 @@ export function parseHuntLimits(partial: Partial<HuntLimits> = {}): HuntLimits {
 /** The runner's settings (a coordinator's `hunts` option). */
 export interface HuntRunnerOptions {
   judgeGraceMs: number;
+  recordsMaxBytes: number;
+  claimsMaxBytes: number;
   resultsMaxBytes: number;
   resultsMaxAgeMs: number;
   tickMs: number;
   matchedEveryMs: number;
+  roomEveryMs: number;
   partMaxBytes: number;
   /** Stream and bucket replicas (default: the cluster size, up to 3). */
   replicas: number | undefined;
@@ -76,10 +85,13 @@ export interface HuntRunnerOptions {
 export function defaultHuntRunnerOptions(): HuntRunnerOptions {
   return {
     judgeGraceMs: DEFAULT_HUNT_JUDGE_GRACE_MS,
+    recordsMaxBytes: DEFAULT_HUNT_RECORDS_MAX_BYTES,
+    claimsMaxBytes: DEFAULT_HUNT_CLAIMS_MAX_BYTES,
     resultsMaxBytes: DEFAULT_HUNT_RESULTS_MAX_BYTES,
     resultsMaxAgeMs: DEFAULT_HUNT_RESULTS_MAX_AGE_MS,
     tickMs: DEFAULT_HUNT_TICK_MS,
     matchedEveryMs: DEFAULT_HUNT_MATCHED_EVERY_MS,
+    roomEveryMs: DEFAULT_HUNT_ROOM_EVERY_MS,
     partMaxBytes: DEFAULT_HUNT_PART_MAX_BYTES,
     replicas: undefined,
   };
@@ -93,10 +105,13 @@ export function parseHuntRunnerOptions(
   if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
   for (const k of [
     "judgeGraceMs",
+    "recordsMaxBytes",
+    "claimsMaxBytes",
     "resultsMaxBytes",
     "resultsMaxAgeMs",
     "tickMs",
     "matchedEveryMs",
+    "roomEveryMs",
     "partMaxBytes",
   ] as const) {
     positiveInt(k, o[k]);

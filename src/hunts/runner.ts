@@ -14,10 +14,11 @@ import {
 import type { Subjects } from "../../subjects/index.js";
 import { HuntCore, type StartPart } from "./core.js";
 import { BucketFollower, encodeClaim, openHuntStore, readClaim, readHunt } from "./store.js";
-import { updateHunt, type HuntStore } from "./store.js";
+import { isFull, isTaken, updateHunt, type HuntStore } from "./store.js";
 import { parseHuntRunnerOptions, type HuntRunnerOptions } from "./options.js";
 import { judgeOrphan, settledClaim, storedResult } from "./settle.js";
 import type { PartOutcome, PartPort } from "./types.js";
+import { ClaimsRoom, describeFill } from "./room.js";
 
 export interface HuntRunnerDeps {
   nc: NatsConnection;
@@ -60,6 +61,7 @@ export class HuntRunner {
     ...{ started: 0, settled: 0, judged: 0, paused: 0, expired: 0, invalid: 0 },
   };
   #store: HuntStore | undefined;
+  #room: ClaimsRoom | undefined;
   #followers: BucketFollower[] = [];
   #unfollow: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -75,6 +77,7 @@ export class HuntRunner {
   async start(): Promise<void> {
     const d = this.#d;
     const store = (this.#store = await openHuntStore(d.nc, d.subjects, this.#o, d.logger));
+    this.#room = new ClaimsRoom(store.claims, d.clock, this.#o.roomEveryMs);
     for (const c of d.router.list()) this.#core.collector(viewOf(c.advert, c.health));
     this.#unfollow = d.router.follow((u) => this.#routerUpdate(u));
     this.#followers = [
@@ -133,14 +136,20 @@ export class HuntRunner {
     const store = this.#store;
     if (store === undefined || !this.#d.leader()) return;
     const now = this.#d.clock.now();
-    const plan = this.#core.plan(now);
+    const room = this.#room;
+    const plan = this.#core.plan(now, { start: room?.hasRoom() ?? true });
     for (const s of plan.start) void this.#run(store, s, now);
-    for (const key of plan.cancel) this.#cancel(key);
-    for (const { key, reason } of plan.pause) {
-      void this.#setState(store, key, (r) =>
-        r.state === "running" ? { ...r, state: "paused", reason } : undefined,
-      ).then((r) => r && this.#stats.paused++);
+    room?.refresh();
+    for (const key of plan.blocked) {
+      const fill = room?.fill;
+      void this.#pause(
+        store,
+        key,
+        `the hunt claims bucket is nearly full (${fill ? describeFill(fill) : "?"}): no new part starts until hunts expire`,
+      );
     }
+    for (const key of plan.cancel) this.#cancel(key);
+    for (const { key, reason } of plan.pause) void this.#pause(store, key, reason);
     for (const key of plan.expire) {
       void this.#setState(store, key, (r) =>
         r.state === "running" || r.state === "paused"
@@ -156,6 +165,13 @@ export class HuntRunner {
         r.matched === matched ? undefined : { ...r, matched },
       ).catch(() => undefined);
     }
+  }
+
+  async #pause(store: HuntStore, key: string, reason: string): Promise<void> {
+    const r = await this.#setState(store, key, (h) =>
+      h.state === "running" ? { ...h, state: "paused", reason } : undefined,
+    );
+    if (r) this.#stats.paused++;
   }
 
   #setState(
@@ -204,9 +220,12 @@ export class HuntRunner {
           s.revision === undefined
             ? await store.claims.create(key, encodeClaim(claim))
             : await store.claims.update(key, encodeClaim(claim), s.revision);
-      } catch {
-        return; // claimed already (another leader, a restart): the watch brings its claim
+      } catch (err) {
+        // Claimed already (another leader, a restart): the watch brings its claim.
+        if (!isTaken(err)) await this.#notClaimed(store, s, key, err);
+        return;
       }
+      this.#room?.stored();
       this.#stats.started++;
       let outcome = await d.port
         .run(s.collectorId, h, abort.signal)
@@ -236,6 +255,23 @@ export class HuntRunner {
     } finally {
       this.#inFlight.delete(local);
     }
+  }
+
+  /**
+   * A claim the bucket did not store: the core hears what the bucket holds (so the part is
+   * offered again), and a full claims bucket pauses the hunt, saying so, until it is resumed.
+   */
+  async #notClaimed(store: HuntStore, s: StartPart, key: string, err: unknown): Promise<void> {
+    const e = await store.claims.get(key).catch(() => null);
+    const r = e?.operation === "PUT" ? readClaim(e) : undefined;
+    const claim = r !== undefined && "claim" in r ? r.claim : undefined;
+    this.#core.putClaim(s.key, s.collectorId, claim, e?.revision);
+    if (!isFull(err)) {
+      this.#d.logger.warn({ key, err: String(err) }, "part not claimed; offered again");
+      return;
+    }
+    const reason = `the hunt claims bucket is full (maximum bytes): no part for ${s.collectorId} was sent`;
+    await this.#pause(store, s.key, reason);
   }
 
   async #judge(

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -27,6 +28,8 @@ export interface HuntStore {
 
 export interface HuntStoreCreate {
   replicas: number | undefined;
+  recordsMaxBytes: number;
+  claimsMaxBytes: number;
   resultsMaxBytes: number;
   resultsMaxAgeMs: number;
 }
@@ -34,8 +37,10 @@ export interface HuntStoreCreate {
 const nanos = (ms: number) => ms * 1_000_000;
 
 /**
- * Creates (coordinators) or binds (clients) the hunt buckets and stream. Records and claims
- * expire with the results (max age), so a finished hunt leaves nothing behind.
+ * Creates (coordinators) or binds (clients) the hunt buckets and stream, each bounded by bytes:
+ * a full bucket refuses new keys (a new hunt, a new claim), the results stream drops its oldest.
+ * Records and claims expire with the results (max age), so a finished hunt leaves nothing behind.
+ * Existing buckets and streams are used as they are.
  */
 export async function openHuntStore(
   nc: NatsConnection,
@@ -70,8 +75,14 @@ export async function openHuntStore(
   }
   const replicas = create.replicas ?? clusterReplicas(nc);
   const kvOpts = { history: 1, storage: "file" as const, replicas, ttl: create.resultsMaxAgeMs };
-  const hunts = await kvm.create(s.huntsBucket(), kvOpts);
-  const claims = await kvm.create(s.huntClaimsBucket(), kvOpts);
+  const hunts = await kvm.create(s.huntsBucket(), {
+    ...kvOpts,
+    max_bytes: create.recordsMaxBytes,
+  });
+  const claims = await kvm.create(s.huntClaimsBucket(), {
+    ...kvOpts,
+    max_bytes: create.claimsMaxBytes,
+  });
   const cfg = {
     name: s.huntResultsStream(),
     subjects: [s.huntResults()],
@@ -91,6 +102,16 @@ export async function openHuntStore(
     logger?.warn({ stream: cfg.name }, "stream exists with other settings; using it as it is");
   }
   return { hunts, claims, js, jsm };
+}
+
+/** A create refused because the key exists (another wrote it first). */
+export function isTaken(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+/** A write refused because the bucket or stream holds its most bytes (discard new). */
+export function isFull(err: unknown): boolean {
+  return err instanceof JetStreamApiError && /maximum bytes exceeded/i.test(err.message);
 }
 
 /** A stored hunt record, checked against its key; undefined (and why) when it is not one. */

@@ -98,6 +98,17 @@ export function cli(args: readonly string[], opts: CliOptions = {}): Promise<Cli
   return new CliProcess(args, { timeoutMs: 60_000, ...opts }).exited;
 }
 
+/**
+ * Runs `collector-mesh <args>` on a pseudo-terminal (util-linux `script`), as a user at a terminal
+ * would: stdin, stdout and stderr are the terminal, so `stdout` is what the terminal showed (both
+ * streams, lines ending in \r\n). The exit code is the command's.
+ */
+export function cliOnTerminal(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
+  const quote = (w: string) => `'${w.replace(/'/g, "'\\''")}'`;
+  const line = [process.execPath, "--import", "tsx", MAIN, ...args].map(quote).join(" ");
+  return cli(["-qfec", line, "/dev/null"], { ...opts, command: "script" });
+}
+
 /** Asserts the shape of a clean failure: one line on stderr, no stack trace. */
 export function isOneLineError(r: CliResult): boolean {
   const lines = r.stderr.trimEnd().split("\n");

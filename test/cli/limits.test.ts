@@ -3,6 +3,8 @@ import { CollectorAdvert, SubmitRequest } from "../../subjects/index.js";
 import { LABELS, MAX_CONCURRENCY, MAX_EXPECTED, TASK_TIMEOUT } from "../../src/cli/limits.js";
 import { countArg, durationArg, collectLabel } from "../../src/cli/parse.js";
 import { durationArgText, formatMs } from "../../src/cli/format.js";
+import { huntCommand } from "../../src/cli/commands/hunt.js";
+import { MAX_HUNT_LIFE_MS } from "../../subjects/index.js";
 
 /**
  * The command's bounds agree with the wire contract: what the command accepts, the schema accepts,
@@ -51,14 +53,23 @@ describe("cli limits", () => {
     expect(() => collectLabel(`${"k".repeat(65)}=v`)).toThrow("at most 64 characters");
   });
 
+  it("cli - hunt start --expires takes days: 24h by default, at most 7d, 8d refused in days", () => {
+    const expires = huntCommand()
+      .commands.find((c) => c.name() === "start")
+      ?.options.find((o) => o.long === "--expires");
+    const parse = (v: string) => expires?.parseArg?.(v, 0);
+    expect(expires?.defaultValue).toBe(86_400_000);
+    expect(parse("7d")).toBe(MAX_HUNT_LIFE_MS);
+    expect(parse("2d")).toBe(2 * 86_400_000);
+    expect(parse("168h")).toBe(MAX_HUNT_LIFE_MS);
+    expect(() => parse("8d")).toThrow("Use at most 7d.");
+    expect(() => parse("169h")).toThrow("Use at most 7d.");
+  });
+
   it("cli - durations print as the command line writes them, and for people", () => {
-    expect([3_600_000, 600_000, 5000, 1500, 250].map(durationArgText)).toEqual([
-      "1h",
-      "10m",
-      "5s",
-      "1500ms",
-      "250ms",
-    ]);
+    expect(
+      [604_800_000, 86_400_000, 3_600_000, 600_000, 5000, 1500, 250].map(durationArgText),
+    ).toEqual(["7d", "1d", "1h", "10m", "5s", "1500ms", "250ms"]);
     expect([850, 4200, 185_000, 600_000, 7_500_000].map(formatMs)).toEqual([
       "850 ms",
       "4.2 s",

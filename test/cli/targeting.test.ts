@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AggregatedResult } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
-import { cli, isOneLineError } from "./cli.js";
+import { cli, cliOnTerminal, isOneLineError } from "./cli.js";
 import { useCliMesh } from "./cli-mesh.js";
 
 /**
@@ -64,6 +64,34 @@ describe("cli - targeting", { timeout: 60_000 }, () => {
       "instances: 2 targeted, 1 ok, 0 error, 0 timed out, 0 lost, 1 not reached",
     );
     expect(r.stdout).toMatch(/ghost\s+not_reached\s+NO_CAPABLE_COLLECTOR/);
+  });
+
+  it("cli - submit --mode all on a terminal draws a live progress line, cleared before the result; --json stays one JSON line", async () => {
+    const args = ["submit", "--caps", "PROCESS", "--mode", "all", "--nats-url", url, payload];
+    const r = await cliOnTerminal(args);
+    expect(r.code, r.stdout).toBe(0);
+    const screen = r.stdout.split("\r\x1b[2K");
+    // Drawn at least once before the result, then cleared: the result stands alone after it.
+    const drawn = screen.slice(1, -1);
+    expect(drawn.length).toBeGreaterThanOrEqual(1);
+    for (const d of drawn) {
+      expect(d).toMatch(
+        /^\d+(\/2)? answered, \d+ errors?(, \d+ pending(, (ETA|deadline in) .+)?)?$/,
+      );
+    }
+    expect(screen.at(-1)).toMatch(/^complete: 2 of 2 results/);
+    expect(screen.at(-1)).toContain("instances: 2 targeted, 2 ok");
+
+    const json = await cliOnTerminal([...args.slice(0, -1), "--json", payload]);
+    expect(json.code, json.stdout).toBe(0);
+    expect(json.stdout).not.toContain("\x1b");
+    const lines = json.stdout.split("\r\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    const agg = JSON.parse(lines[0] ?? "") as AggregatedResult;
+    expect(agg.instances?.map((i) => [i.collectorId, i.state])).toEqual([
+      ["pm-db", "ok"],
+      ["pm-web", "ok"],
+    ]);
   });
 
   it("cli - a malformed --where is refused with the position of the mistake; no match fails at once", async () => {

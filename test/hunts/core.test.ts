@@ -3,6 +3,8 @@ import { ManualClock } from "../../src/clock.js";
 import { HuntCore, type HuntPlan } from "../../src/hunts/core.js";
 import { RateGate } from "../../src/hunts/rate.js";
 import { progressOf, tally } from "../../src/hunts/counts.js";
+import { parseHuntLimits } from "../../src/hunts/options.js";
+import { InvalidArgumentError } from "../../src/errors.js";
 import type { CollectorAdvert, HuntClaim, HuntRecord } from "../../subjects/index.js";
 
 const T0 = 1_700_000_000_000;
@@ -217,5 +219,28 @@ describe("hunts - core", () => {
     });
     expect(progressOf(tally([]), undefined, undefined, T0).etaSec).toBeUndefined();
     expect(progressOf(tally([{ state: "ok" }]), 1, T0, T0 + 5).etaSec).toBe(0);
+  });
+
+  it("hunts - a hunt lives 24 h unless told, 7 days at most; longer or none is refused by name", () => {
+    expect(parseHuntLimits().lifeMs).toBe(86_400_000);
+    expect(parseHuntLimits({ lifeMs: 7 * 86_400_000 }).lifeMs).toBe(604_800_000);
+    for (const lifeMs of [7 * 86_400_000 + 1, 0, -1]) {
+      expect(() => parseHuntLimits({ lifeMs })).toThrow(InvalidArgumentError);
+      expect(() => parseHuntLimits({ lifeMs })).toThrow(/lifeMs.*7 days/);
+    }
+  });
+
+  it("hunts - with no room for claims a running hunt with parts waiting is blocked once, none starts", () => {
+    const { clock, core } = setup();
+    core.putHunt(KEY, hunt(), 1);
+    core.putHunt("alice.idle", hunt({ huntId: "idle", collectors: ["nobody"] }), 1);
+    core.collector({ advert: advert("a"), routable: true });
+    const p = core.plan(clock.now(), { start: false });
+    expect(ids(p)).toEqual([]);
+    expect(p.blocked).toEqual([KEY]); // the idle hunt has nothing waiting
+    expect(core.plan(clock.advance(10), { start: false }).blocked).toEqual([]);
+    // Resumed (a new revision) with room again: the part starts.
+    core.putHunt(KEY, hunt({ epoch: 1 }), 2);
+    expect(ids(core.plan(clock.advance(10)))).toEqual(["a"]);
   });
 });

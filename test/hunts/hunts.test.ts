@@ -159,4 +159,34 @@ describe("hunts - against a real server", () => {
       /other/,
     );
   });
+
+  it("hunts - results with follow stream each part as it arrives, a collector's that joins later too", async () => {
+    await fleet.start("f1");
+    await until(() => coordinator.router.list().length === 1, 5000, "f1");
+    const h = await hunts.start({ requiredCapabilities: SourceCaps.PROCESS, huntId: "follow" });
+    const seen: string[] = [];
+    const it = hunts.results(h.huntId, { follow: true });
+    const reading = (async () => {
+      for await (const p of it) if (seen.push(`${p.collectorId} ${p.state}`) === 2) break;
+    })();
+    await until(() => seen.length === 1, 5000, "f1's part streamed");
+    await fleet.start("f2"); // after the reader began
+    await until(() => seen.length === 2, 5000, "f2's part streamed");
+    await reading;
+    expect(seen).toEqual(["f1 ok", "f2 ok"]);
+  });
+
+  it("hunts - results, show and get of a hunt that does not exist fail, rather than list nothing", async () => {
+    const read = async () => {
+      for await (const p of hunts.results("nope")) void p;
+    };
+    await expect(read()).rejects.toThrow("no hunt nope of alice");
+    await expect(hunts.show("nope")).rejects.toThrow("no hunt nope of alice");
+    await expect(hunts.get("nope")).rejects.toThrow("no hunt nope of alice");
+    const h = await hunts.start({ requiredCapabilities: SourceCaps.PROCESS, huntId: "there" });
+    await expect(hunts.get("there")).resolves.toMatchObject({
+      huntId: h.huntId,
+      createdBy: "alice",
+    });
+  });
 });

@@ -1,10 +1,12 @@
 /**
  * Hunts on a secured mesh: a publisher starts, reads and stops its own hunt under its identity;
- * another publisher can neither stop it, read its parts nor forge a claim (refusals observed on
+ * another publisher can neither stop it, read its parts or results nor forge a claim (refusals observed on
  * a real server).
  */
 import { describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
 import { Hunts } from "../../src/hunts/client.js";
+import { readStream } from "../../src/hunts/read.js";
 import { DEFAULT_PREFIX, SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
 import { IDS, tryPublish } from "./support.js";
@@ -14,7 +16,7 @@ const s = new Subjects(DEFAULT_PREFIX);
 const mesh = useSecuredMesh();
 
 describe("security - hunts under per-party identities", () => {
-  it("security - a publisher runs its own hunt; another cannot stop it, read it or forge its claims", async () => {
+  it("security - a publisher runs its own hunt; another cannot stop it, read it or its results, or forge its claims; a collector cannot start one", async () => {
     const { login: coord } = await securedCoordinator(mesh);
     const { login: col } = await securedCollector(mesh);
 
@@ -53,6 +55,24 @@ describe("security - hunts under per-party identities", () => {
     const claim = `$KV.${s.huntClaimsBucket()}.${IDS.publisher2.name}.x.${IDS.collectorA.name}`;
     expect(await tryPublish(mesh, other, claim)).toBe("refused");
     expect(await tryPublish(mesh, other, s.huntResult(IDS.publisher.name, "mine", "x"))).toBe(
+      "refused",
+    );
+    // Nor read its part results straight from the stream, through the consumer its owner uses.
+    const stolen = readStream(
+      jetstream(other.nc, { timeout: 2000 }),
+      s.huntResultsStream(),
+      s.huntResultsOf(IDS.publisher.name, h.huntId),
+      false,
+    );
+    await expect(stolen).rejects.toThrow();
+    await other.nc.flush();
+    expect(other.violations.map((v) => v.message).join("\n")).toContain(
+      `CONSUMER.CREATE.${s.huntResultsStream()}`,
+    );
+    // A collector has no hunt rights at all: it cannot start one, even in its own name.
+    const asCollector = new Hunts(col.nc, { owner: IDS.collectorA.name });
+    await expect(asCollector.start({ requiredCapabilities: 1, huntId: "rogue" })).rejects.toThrow();
+    expect(await tryPublish(mesh, col, `$KV.${s.huntsBucket()}.${IDS.collectorA.name}.rogue`)).toBe(
       "refused",
     );
     expect((await hunts.show(h.huntId)).record.state).toBe("running");

@@ -22,6 +22,21 @@ export function describeHunt(r: HuntRecord): string[] {
   ];
 }
 
+/**
+ * What `hunt start` says last: how many collectors match now, or that the hunt waits for one to
+ * join (until it expires), or that no coordinator has counted them yet.
+ */
+export function startedLine(r: HuntRecord, follow: string): string {
+  const until = new Date(r.expiresAt).toISOString();
+  if (r.matched === undefined) {
+    return `no coordinator has counted the matching collectors yet; they get their part as coordinators see them: ${follow}`;
+  }
+  if (r.matched === 0) {
+    return `no matching collector yet: the hunt waits for one to join until ${until}; ${follow}`;
+  }
+  return `${r.matched} matching collector(s) now, and any that join until ${until}: ${follow}`;
+}
+
 /** `targeted 12  answered 9  errors 1  pending 2  ETA 4.0 s`. */
 export function progressLine(p: HuntProgress, waiting: boolean): string {
   const base = `targeted ${p.targeted}  answered ${p.answered}  errors ${p.errors}  pending ${p.pending}`;

@@ -1,16 +1,36 @@
 import type { Command } from "commander";
 import { Hunts, type HuntSpec } from "../../hunts/client.js";
-import type { TaskPriority } from "../../../subjects/index.js";
+import type { HuntRecord, TaskPriority } from "../../../subjects/index.js";
 import { commonOptions } from "../common.js";
 import { connectNats } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { readPayload } from "../payload.js";
 import { submitterName } from "./submit.js";
-import { describeHunt, formatList, formatPart, formatView, progressLine } from "../hunts/render.js";
+import {
+  describeHunt,
+  formatList,
+  formatPart,
+  formatView,
+  progressLine,
+  startedLine,
+} from "../hunts/render.js";
 
 /** How often `hunt show` refreshes its progress line on a terminal. */
 const REFRESH_MS = 1000;
+/** How long `hunt start` waits for the leading coordinator to count the matching collectors. */
+const MATCHED_WAIT_MS = 2000;
+
+/** The record once a coordinator has counted its matching collectors, or as it is after a while. */
+async function matchedSoon(hunts: Hunts, r: HuntRecord): Promise<HuntRecord> {
+  const until = Date.now() + MATCHED_WAIT_MS;
+  let cur = r;
+  while (cur.matched === undefined && Date.now() < until) {
+    await new Promise((done) => setTimeout(done, 100));
+    cur = await hunts.get(r.huntId, r.createdBy);
+  }
+  return cur;
+}
 
 export async function run(
   values: Record<string, unknown>,
@@ -43,9 +63,7 @@ export async function run(
         if (values.json) out(jsonLine(r));
         else {
           describeHunt(r).forEach((l) => out(l));
-          out(
-            `matching collectors get their part as coordinators see them: collector-mesh hunt show ${r.huntId}`,
-          );
+          out(startedLine(await matchedSoon(hunts, r), `collector-mesh hunt show ${r.huntId}`));
         }
         return ExitCode.Ok;
       }
