@@ -32,7 +32,7 @@ async function status(...extra: string[]): Promise<Row[]> {
 beforeAll(async () => {
   url = mesh.ns.url;
   const ttl = `${TTL_MS}ms`;
-  start(["coordinator", "--id", "coord-f", "--attempt-timeout", "1s", "--advert-ttl", ttl]);
+  start(["coordinator", "--id", "coord-f", "--attempt-timeout", "3s", "--advert-ttl", ttl]);
   procmondA = start(["collector", "--type", "procmond", "--id", "procmond-a", "--advert-ttl", ttl]);
   start(["collector", "--type", "procmond", "--id", "procmond-b", "--advert-ttl", ttl]);
   watch = start(["watch"]);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { CollectorAdvert, SubmitRequest } from "../../subjects/index.js";
-import { LABELS, MAX_CONCURRENCY, MAX_EXPECTED, TASK_TIMEOUT } from "../../src/cli/limits.js";
+import { DEFAULT_PROGRESS_MS } from "../../src/collector/options.js";
+import {
+  ATTEMPT_TIMEOUT,
+  COLLECTOR_PROGRESS_MS,
+  LABELS,
+  MAX_CONCURRENCY,
+  MAX_EXPECTED,
+  TASK_TIMEOUT,
+} from "../../src/cli/limits.js";
 import { countArg, durationArg, collectLabel } from "../../src/cli/parse.js";
 import { durationArgText, formatMs } from "../../src/cli/format.js";
 
@@ -49,6 +57,12 @@ describe("cli limits", () => {
     expect(() => collectLabel("one=more", labels)).toThrow("At most 32 labels.");
     expect(() => collectLabel(`k=${"v".repeat(257)}`)).toThrow("at most 256 characters");
     expect(() => collectLabel(`${"k".repeat(65)}=v`)).toThrow("at most 64 characters");
+  });
+
+  it("cli - the shortest --attempt-timeout outlives the SDK's first progress and one more", () => {
+    expect(COLLECTOR_PROGRESS_MS).toBe(DEFAULT_PROGRESS_MS);
+    // The first progress message comes up to two periods after a task starts.
+    expect(ATTEMPT_TIMEOUT.min).toBeGreaterThan(2 * DEFAULT_PROGRESS_MS);
   });
 
   it("cli - durations print as the command line writes them, and for people", () => {

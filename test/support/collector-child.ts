@@ -1,7 +1,8 @@
 /**
  * A collector in its own process, for tests that SIGKILL instances:
  *   node --import tsx test/support/collector-child.ts <natsUrl> <json options>
- * options: { id, caps, prefix?, maxConcurrency?, delayMs?, slowAttempts?, hang?, heartbeatMs?, ttlMs? }
+ * options: { id, caps, prefix?, maxConcurrency?, delayMs?, slowAttempts?, hang?, heartbeatMs?, ttlMs?,
+ * progressMs? }
  * The handler echoes { echo: payload, by: id } after delayMs (only for attempts below
  * slowAttempts, when given), or never, with hang.
  * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0. With
@@ -29,6 +30,7 @@ const collector = new Collector({
   maxConcurrency: o.maxConcurrency ?? 8,
   heartbeatMs: o.heartbeatMs,
   ttlMs: o.ttlMs,
+  progressMs: o.progressMs,
   handler: async (payload, ctx) => {
     if (o.hang) await new Promise(() => undefined);
     const slow = o.slowAttempts === undefined || ctx.task.attempt < o.slowAttempts;
