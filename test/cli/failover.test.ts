@@ -132,6 +132,10 @@ describe("cli when an instance fails", { timeout: 90_000 }, () => {
     // watch saw it go stale and not leave: it comes back by itself when it heartbeats again.
     expect(watch.stdout).toMatch(/procmond-a stale \(healthy → unavailable\)/);
     expect(watch.stdout).not.toMatch(/procmond-a left/);
+    // Its failover moved none of this coordinator's tasks: the line names no target and does not
+    // claim there is none (procmond-b is there).
+    expect(watch.stdout).toMatch(/failover\s+procmond-a: 0 tasks moved \(/);
+    expect(watch.stdout).not.toContain("no other instance");
   });
 
   it("cli - status without a coordinator reads the bucket and says so", async () => {
