@@ -101,6 +101,23 @@ describe("cli README", () => {
     for (const n of named) expect([...all], n).toContain(n.split(" ")[0]);
   });
 
+  it("cli - the commands README says take the connection options take them, the others none", () => {
+    const m = /All commands but (.+?) take\s+(`--nats-url`.+?`--log-level`)/s.exec(readme);
+    expect(m, "README's sentence on the options every command takes").not.toBeNull();
+    const except = [...m![1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]);
+    const flags = [...m![2]!.matchAll(/`(--[a-z-]+)`/g)].map((x) => x[1]!);
+    expect(flags).toHaveLength(11);
+    for (const top of program.commands) {
+      if (top.name() === "help") continue;
+      for (const c of top.commands.length > 0 ? top.commands : [top]) {
+        const longs = c.options.map((o) => o.long);
+        const name = `${top.name()} ${c === top ? "" : c.name()}`.trim();
+        if (except.includes(top.name())) expect(longs, name).not.toContain("--nats-url");
+        else for (const f of flags) expect(longs, `${name} ${f}`).toContain(f);
+      }
+    }
+  });
+
   it("cli - the environment variables README names are the ones the command reads", () => {
     const envs = new Set(program.commands.flatMap((c) => c.options.map((o) => o.envVar)));
     for (const name of [

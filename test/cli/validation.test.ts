@@ -185,6 +185,7 @@ describe("cli start-up validation", { timeout: 120_000 }, () => {
       expect(top.stdout).toContain(flag);
     }
     expect(flat(top.stdout)).toContain("NATS_URL, which demo ignores");
+    expect(flat(top.stdout)).toContain("Options of every subcommand but completion and auth");
     expect(flat(top.stdout)).toContain("500ms, 5s, 2m, 1h");
   });
 
