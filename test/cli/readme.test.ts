@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
@@ -114,6 +114,33 @@ describe("cli README", () => {
         const name = `${top.name()} ${c === top ? "" : c.name()}`.trim();
         if (except.includes(top.name())) expect(longs, name).not.toContain("--nats-url");
         else for (const f of flags) expect(longs, `${name} ${f}`).toContain(f);
+      }
+    }
+  });
+
+  it("cli - every link in README leads to a file of the checkout, and to a heading there", () => {
+    /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+    const slug = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, "")
+        .replace(/ /g, "-");
+    const anchors = (md: string) =>
+      new Set(
+        [...md.replace(/```[\s\S]*?```/g, "").matchAll(/^#{1,6} (.+)$/gm)].map((h) =>
+          slug(h[1] ?? ""),
+        ),
+      );
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((l) => l[1]!);
+    expect(links.length).toBeGreaterThan(5);
+    for (const link of links.filter((l) => !/^[a-z]+:/.test(l))) {
+      const [file, anchor] = link.split("#");
+      const target = file === "" ? "README.md" : file!;
+      expect(existsSync(path.join(ROOT, target)), link).toBe(true);
+      if (anchor !== undefined) {
+        const md = readFileSync(path.join(ROOT, target), "utf8");
+        expect([...anchors(md)], link).toContain(anchor);
       }
     }
   });
