@@ -52,7 +52,7 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
         "--id",
         "coord-t",
         "--attempt-timeout",
-        "400ms",
+        "3s",
         "--advert-ttl",
         "3s",
         "--grace",
@@ -68,7 +68,8 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
     children.push(
       await spawnCollector(
         mesh.ns.url,
-        { id: "slow", caps: PROC, prefix: p, delayMs: 1200, slowAttempts: 1 },
+        // No progress from its first attempt: it outlives the attempt timeout unheard.
+        { id: "slow", caps: PROC, prefix: p, delayMs: 4000, slowAttempts: 1, progressMs: 60_000 },
         env,
       ),
     );
@@ -89,9 +90,9 @@ describe("tracing - one task's life across processes, exported over OTLP/HTTP", 
         payload: "traced",
         priority: 3,
         mode: "all",
-        timeoutMs: 8000,
+        timeoutMs: 15_000,
       }),
-      { timeout: 10_000 },
+      { timeout: 20_000 },
     );
     expect(MeshError.fromMsg(reply)).toBeUndefined();
     const result = decode(AggregatedResult, reply.data);

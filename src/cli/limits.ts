@@ -12,8 +12,23 @@ const HOUR = 60 * MINUTE;
 export const TASK_TIMEOUT = { min: 1, max: HOUR } as const;
 /** Results to wait for (`submit --expected`): SubmitRequest.expected allows 1 to 10,000. */
 export const MAX_EXPECTED = 10_000;
+/**
+ * How often a running task tells its coordinator it is alive: the collector SDK's
+ * DEFAULT_PROGRESS_MS, which the reference collectors and the Rust collector use too (not imported,
+ * to keep the command's start light; test/cli/limits.test.ts checks that they agree). The first
+ * message comes up to two periods after the task starts.
+ */
+export const COLLECTOR_PROGRESS_MS = SECOND;
+/**
+ * An attempt must outlive the first progress message and then one period, or every task that runs
+ * longer is sent again (and fails after the last attempt) while its collector still works on it.
+ */
+export const ATTEMPT_PER_PROGRESS = 3;
 /** One attempt (`coordinator --attempt-timeout`). */
-export const ATTEMPT_TIMEOUT = { min: 100, max: HOUR } as const;
+export const ATTEMPT_TIMEOUT = {
+  min: ATTEMPT_PER_PROGRESS * COLLECTOR_PROGRESS_MS,
+  max: HOUR,
+} as const;
 /** Heartbeat interval of the collectors (`collector --heartbeat`, `coordinator --heartbeat`). */
 export const HEARTBEAT = { min: 100, max: 10 * MINUTE } as const;
 /** Advert TTL (`--advert-ttl`): at least TTL_PER_HEARTBEAT heartbeats, at most an hour. */

@@ -27,7 +27,7 @@ export function buildProgram(): Command {
       "after",
       [
         "",
-        "Options of every subcommand but completion (see `collector-mesh <command> --help`):",
+        "Options of every subcommand but completion and auth (see `collector-mesh <command> --help`):",
         "  --nats-url (env NATS_URL, which demo ignores), --prefix (env MESH_PREFIX),",
         "  --creds (env NATS_CREDS) or --nkey (env NATS_NKEY), --inbox-prefix,",
         "  --tls-ca/--tls-cert/--tls-key, --user (env NATS_USER), --password (env NATS_PASSWORD),",

@@ -129,11 +129,14 @@ export function placeTargeted(
   if (fitting.length === 0) return narrowed ? null : undefined;
   const prefer = t.prefer;
   if (prefer !== undefined) {
+    // An instance that failed this task is not preferred: the task goes to another that fits
+    // (a re-send after an attempt timeout would otherwise go back to the same silent instance).
     const preferred = fitting.filter((id) => {
+      if (avoid?.has(id) === true) return false;
       const a = p.router.get(id)?.advert;
       return a !== undefined && prefer.matches(a);
     });
-    const pick = leastLoaded(p, preferred, taskId, avoid);
+    const pick = leastLoaded(p, preferred, taskId, undefined);
     if (pick !== undefined) return pick;
   }
   if (!narrowed) return p.balancer.selectCollector(required, taskId, avoid);

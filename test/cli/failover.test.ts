@@ -32,7 +32,7 @@ async function status(...extra: string[]): Promise<Row[]> {
 beforeAll(async () => {
   url = mesh.ns.url;
   const ttl = `${TTL_MS}ms`;
-  start(["coordinator", "--id", "coord-f", "--attempt-timeout", "1s", "--advert-ttl", ttl]);
+  start(["coordinator", "--id", "coord-f", "--attempt-timeout", "3s", "--advert-ttl", ttl]);
   procmondA = start(["collector", "--type", "procmond", "--id", "procmond-a", "--advert-ttl", ttl]);
   start(["collector", "--type", "procmond", "--id", "procmond-b", "--advert-ttl", ttl]);
   watch = start(["watch"]);
@@ -132,6 +132,10 @@ describe("cli when an instance fails", { timeout: 90_000 }, () => {
     // watch saw it go stale and not leave: it comes back by itself when it heartbeats again.
     expect(watch.stdout).toMatch(/procmond-a stale \(healthy → unavailable\)/);
     expect(watch.stdout).not.toMatch(/procmond-a left/);
+    // Its failover moved none of this coordinator's tasks: the line names no target and does not
+    // claim there is none (procmond-b is there).
+    expect(watch.stdout).toMatch(/failover\s+procmond-a: 0 tasks moved \(/);
+    expect(watch.stdout).not.toContain("no other instance");
   });
 
   it("cli - status without a coordinator reads the bucket and says so", async () => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { CollectorAdvert, SubmitRequest } from "../../subjects/index.js";
-import { LABELS, MAX_CONCURRENCY, MAX_EXPECTED, TASK_TIMEOUT } from "../../src/cli/limits.js";
+import { DEFAULT_PROGRESS_MS } from "../../src/collector/options.js";
+import {
+  ATTEMPT_TIMEOUT,
+  COLLECTOR_PROGRESS_MS,
+  LABELS,
+  MAX_CONCURRENCY,
+  MAX_EXPECTED,
+  TASK_TIMEOUT,
+} from "../../src/cli/limits.js";
 import { countArg, durationArg, collectLabel } from "../../src/cli/parse.js";
 import { durationArgText, formatMs } from "../../src/cli/format.js";
 import { huntCommand } from "../../src/cli/commands/hunt.js";
@@ -64,6 +72,12 @@ describe("cli limits", () => {
     expect(parse("168h")).toBe(MAX_HUNT_LIFE_MS);
     expect(() => parse("8d")).toThrow("Use at most 7d.");
     expect(() => parse("169h")).toThrow("Use at most 7d.");
+  });
+
+  it("cli - the shortest --attempt-timeout outlives the SDK's first progress and one more", () => {
+    expect(COLLECTOR_PROGRESS_MS).toBe(DEFAULT_PROGRESS_MS);
+    // The first progress message comes up to two periods after a task starts.
+    expect(ATTEMPT_TIMEOUT.min).toBeGreaterThan(2 * DEFAULT_PROGRESS_MS);
   });
 
   it("cli - durations print as the command line writes them, and for people", () => {

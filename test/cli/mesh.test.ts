@@ -332,6 +332,42 @@ describe("cli against a running mesh", { timeout: 60_000 }, () => {
     expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
   });
 
+  it("cli - submit prints netmond's sockets as a table, with the owning process", async () => {
+    const listener = createServer();
+    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", () => r()));
+    const port = (listener.address() as AddressInfo).port;
+    const netmond = start(["collector", "--type", "netmond", "--id", "netmond-s"]);
+    try {
+      await until(async () => (await mesh.collectorIds()).includes("netmond-s"), 30_000, "netmond");
+      const payload = JSON.stringify({ localPort: port, states: ["LISTEN"] });
+      const [table, jsonl] = await Promise.all([
+        cli(["submit", "--caps", "NETWORK", payload, "--nats-url", url]),
+        cli(["submit", "--caps", "NETWORK", "--output", "jsonl", payload, "--nats-url", url]),
+      ]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^netmond-s: 1 socket$/m);
+      expect(table.stdout).toMatch(/PROTO\s+LOCAL\s+REMOTE\s+STATE\s+UID\s+PID\s+PROCESS/);
+      const comm = readFileSync("/proc/self/comm", "utf8").trim();
+      const row = new RegExp(
+        `^\\s*tcp\\s+127\\.0\\.0\\.1:${port}\\s+0\\.0\\.0\\.0:\\*\\s+LISTEN\\s+\\d+\\s+${process.pid}\\s+${comm}`,
+        "m",
+      );
+      expect(table.stdout).toMatch(row);
+      expect(jsonl.code, jsonl.stderr).toBe(0);
+      expect(JSON.parse(jsonl.stdout.trim())).toMatchObject({
+        collectorId: "netmond-s",
+        record: "socket",
+        protocol: "tcp",
+        localPort: port,
+        state: "LISTEN",
+        pid: process.pid,
+      });
+    } finally {
+      expect((await netmond.stop("SIGTERM")).code).toBe(0);
+      await new Promise<void>((r) => listener.close(() => r()));
+    }
+  });
+
   it("cli - coordinator and collectors drain and exit 0 on SIGINT/SIGTERM", async () => {
     const [c, p, f] = await Promise.all([
       coordinator.stop("SIGTERM"),

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
@@ -99,6 +99,50 @@ describe("cli README", () => {
     const named = codeSnippets(readme).filter((s) => /^--[a-z][a-z-]*( [A-Za-z.]+)?$/.test(s));
     expect(named.length).toBeGreaterThan(10);
     for (const n of named) expect([...all], n).toContain(n.split(" ")[0]);
+  });
+
+  it("cli - the commands README says take the connection options take them, the others none", () => {
+    const m = /All commands but (.+?) take\s+(`--nats-url`.+?`--log-level`)/s.exec(readme);
+    expect(m, "README's sentence on the options every command takes").not.toBeNull();
+    const except = [...m![1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]);
+    const flags = [...m![2]!.matchAll(/`(--[a-z-]+)`/g)].map((x) => x[1]!);
+    expect(flags).toHaveLength(11);
+    for (const top of program.commands) {
+      if (top.name() === "help") continue;
+      for (const c of top.commands.length > 0 ? top.commands : [top]) {
+        const longs = c.options.map((o) => o.long);
+        const name = `${top.name()} ${c === top ? "" : c.name()}`.trim();
+        if (except.includes(top.name())) expect(longs, name).not.toContain("--nats-url");
+        else for (const f of flags) expect(longs, `${name} ${f}`).toContain(f);
+      }
+    }
+  });
+
+  it("cli - every link in README leads to a file of the checkout, and to a heading there", () => {
+    /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+    const slug = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, "")
+        .replace(/ /g, "-");
+    const anchors = (md: string) =>
+      new Set(
+        [...md.replace(/```[\s\S]*?```/g, "").matchAll(/^#{1,6} (.+)$/gm)].map((h) =>
+          slug(h[1] ?? ""),
+        ),
+      );
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((l) => l[1]!);
+    expect(links.length).toBeGreaterThan(5);
+    for (const link of links.filter((l) => !/^[a-z]+:/.test(l))) {
+      const [file, anchor] = link.split("#");
+      const target = file === "" ? "README.md" : file!;
+      expect(existsSync(path.join(ROOT, target)), link).toBe(true);
+      if (anchor !== undefined) {
+        const md = readFileSync(path.join(ROOT, target), "utf8");
+        expect([...anchors(md)], link).toContain(anchor);
+      }
+    }
   });
 
   it("cli - the environment variables README names are the ones the command reads", () => {

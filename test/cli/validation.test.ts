@@ -122,6 +122,18 @@ describe("cli start-up validation", { timeout: 120_000 }, () => {
     expect(ok.stderr).toContain("cannot connect to NATS");
   });
 
+  it("cli - an --attempt-timeout shorter than the collectors' progress can keep alive is refused", async () => {
+    // A running task says it is alive every second, the first time up to two seconds after it
+    // starts: a shorter attempt sends every longer task again (and gives up after five).
+    const [short, ok] = await Promise.all([
+      cli(["coordinator", "--attempt-timeout", "1s", "--nats-url", UNREACHABLE]),
+      cli(["coordinator", "--attempt-timeout", "3s", "--nats-url", UNREACHABLE]),
+    ]);
+    refused(short, /--attempt-timeout.*'1s'.*at least 3s/);
+    expect(short.stderr).toContain("every 1s");
+    expect(ok.stderr).toContain("cannot connect to NATS");
+  });
+
   it("cli - fsmond roots must be existing absolute directories", async () => {
     const base = ["collector", "--type", "fsmond", "--nats-url", UNREACHABLE];
     const [missing, relative, file, two] = await Promise.all([
@@ -173,6 +185,7 @@ describe("cli start-up validation", { timeout: 120_000 }, () => {
       expect(top.stdout).toContain(flag);
     }
     expect(flat(top.stdout)).toContain("NATS_URL, which demo ignores");
+    expect(flat(top.stdout)).toContain("Options of every subcommand but completion and auth");
     expect(flat(top.stdout)).toContain("500ms, 5s, 2m, 1h");
   });
 

@@ -3,6 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode, SourceCaps, TaskPriority, type Task } from "../../subjects/index.js";
 import { FlightTable, Mismatch } from "../../src/coordinator/flights.js";
 import { TaskLedger } from "../../src/coordinator/ledger.js";
+import {
+  parseTargeting,
+  placeTargeted,
+  type PlacementParts,
+} from "../../src/coordinator/targeting.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -124,5 +129,36 @@ describe("coordinator - task ledger", () => {
     expect(l.close(old).map((e) => e.task.taskId)).toEqual(["p2"]);
     expect(l.submissions).toBe(1);
     expect(l.has("n1")).toBe(true);
+  });
+});
+
+describe("coordinator - targeted placement", () => {
+  /** Routable instances with their load and labels; assign() always has room. */
+  function parts(instances: Record<string, { load: number; zone: string }>): PlacementParts {
+    const advert = (id: string) =>
+      ({ id, labels: { zone: instances[id]!.zone }, capabilities: SourceCaps.PROCESS }) as never;
+    const ids = Object.keys(instances).sort();
+    return {
+      router: { get: (id) => (id in instances ? { advert: advert(id) } : undefined) },
+      balancer: {
+        routable: () => ids,
+        isRoutable: (id) => id in instances,
+        load: (id) => instances[id]!.load,
+        assign: () => true,
+        selectCollector: (_r, _t, exclude) => ids.find((id) => !exclude?.has(id)),
+      },
+    };
+  }
+
+  it("coordinator - a preferred instance that failed the task is passed over while another fits", () => {
+    const p = parts({ quiet: { load: 0, zone: "eu" }, quick: { load: 3, zone: "us" } });
+    const prefer = parseTargeting({ prefer: "zone=eu" })!;
+    const named = parseTargeting({ collectors: ["quiet", "quick"], prefer: "id=quiet" })!;
+    expect(placeTargeted(p, prefer, SourceCaps.PROCESS, "t", undefined)).toBe("quiet");
+    expect(placeTargeted(p, prefer, SourceCaps.PROCESS, "t", new Set(["quiet"]))).toBe("quick");
+    expect(placeTargeted(p, named, SourceCaps.PROCESS, "t", new Set(["quiet"]))).toBe("quick");
+    // The only instance that fits gets the task again.
+    const alone = parseTargeting({ collectors: ["quiet"], prefer: "id=quiet" })!;
+    expect(placeTargeted(p, alone, SourceCaps.PROCESS, "t", new Set(["quiet"]))).toBe("quiet");
   });
 });

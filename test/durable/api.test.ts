@@ -168,6 +168,9 @@ describe("api - what a submitter receives", () => {
     const { code } = await submit.exited;
     expect(code).not.toBe(0);
     expect(submit.stdout).toMatch(/^cancelled: /m);
+    // Cancelled, not late: no hint about results missing at the deadline.
+    expect(submit.stdout).toMatch(/^error CANCELLED: cancelled: enough$/m);
+    expect(submit.stdout).not.toContain("missing at the deadline");
     const again = await cli(["cancel", "long-1", "--prefix", p, "--nats-url", url]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/no coordinator runs long-1/);

@@ -1,9 +1,11 @@
 /**
  * A collector in its own process, for tests that SIGKILL instances:
  *   node --import tsx test/support/collector-child.ts <natsUrl> <json options>
- * options: { id, caps, prefix?, maxConcurrency?, delayMs?, slowAttempts?, hang?, heartbeatMs?, ttlMs? }
+ * options: { id, caps, prefix?, maxConcurrency?, delayMs?, slowAttempts?, hang?, heartbeatMs?, ttlMs?,
+ * progressMs?, reportAborts? }
  * The handler echoes { echo: payload, by: id } after delayMs (only for attempts below
- * slowAttempts, when given), or never, with hang.
+ * slowAttempts, when given), or never, with hang; with reportAborts it prints
+ * `aborted <taskId> attempt <n>: <code>` when a run is aborted (cancelled, or on stop).
  * Prints "ready" on stdout once advertised; SIGTERM drains and exits 0. With
  * OTEL_EXPORTER_OTLP_ENDPOINT set it exports its spans there.
  */
@@ -29,7 +31,14 @@ const collector = new Collector({
   maxConcurrency: o.maxConcurrency ?? 8,
   heartbeatMs: o.heartbeatMs,
   ttlMs: o.ttlMs,
+  progressMs: o.progressMs,
   handler: async (payload, ctx) => {
+    if (o.reportAborts) {
+      ctx.signal.addEventListener("abort", () => {
+        const code = (ctx.signal.reason as { code?: string } | undefined)?.code ?? "no code";
+        process.stdout.write(`aborted ${ctx.task.taskId} attempt ${ctx.task.attempt}: ${code}\n`);
+      });
+    }
     if (o.hang) await new Promise(() => undefined);
     const slow = o.slowAttempts === undefined || ctx.task.attempt < o.slowAttempts;
     if (o.delayMs && slow) await new Promise((r) => setTimeout(r, o.delayMs));

@@ -98,6 +98,10 @@ export interface ChildCollectorOptions {
   hang?: boolean;
   heartbeatMs?: number;
   ttlMs?: number;
+  /** How often a running task says it is alive (the SDK's default, 1 s, unless given). */
+  progressMs?: number;
+  /** Print `aborted <taskId> attempt <n>: <code>` on stdout when a run's signal aborts. */
+  reportAborts?: boolean;
 }
 
 /** Starts test/support/collector-child.ts in its own process; resolves once it is advertised. */

@@ -1,10 +1,35 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { StrategyName } from "../../balancer/strategies.js";
 import { lazyAction } from "../action.js";
 import { addCommonOptions } from "../common.js";
 import { hintValues } from "../hints.js";
-import { ADVERT_TTL, ATTEMPT_TIMEOUT, GRACE, HEARTBEAT, TTL_PER_HEARTBEAT } from "../limits.js";
+import { durationArgText } from "../format.js";
+import {
+  ADVERT_TTL,
+  ATTEMPT_PER_PROGRESS,
+  ATTEMPT_TIMEOUT,
+  COLLECTOR_PROGRESS_MS,
+  GRACE,
+  HEARTBEAT,
+  TTL_PER_HEARTBEAT,
+} from "../limits.js";
 import { durationArg, parseId, parsePort } from "../parse.js";
+
+const MIN_ATTEMPT = durationArgText(ATTEMPT_TIMEOUT.min);
+const PROGRESS = durationArgText(COLLECTOR_PROGRESS_MS);
+
+/** `--attempt-timeout`: bounded, and long enough for a running task's progress to keep it alive. */
+function attemptTimeoutArg(value: string): number {
+  const ms = durationArg({ min: 1, max: ATTEMPT_TIMEOUT.max })(value);
+  if (ms < ATTEMPT_TIMEOUT.min) {
+    throw new InvalidArgumentError(
+      `Use at least ${MIN_ATTEMPT} (${ATTEMPT_PER_PROGRESS} × the collectors' progress period): a ` +
+        `running task says it is alive every ${PROGRESS}, so a shorter attempt would send every ` +
+        "longer task again while its collector still works on it.",
+    );
+  }
+  return ms;
+}
 
 export function coordinatorCommand(): Command {
   const cmd = new Command("coordinator")
@@ -31,8 +56,10 @@ export function coordinatorCommand(): Command {
     )
     .option(
       "--attempt-timeout <duration>",
-      "how long one attempt may run before the task moves to another instance (default 5s, 100ms to 1h)",
-      durationArg(ATTEMPT_TIMEOUT),
+      `how long an attempt may go without a result or progress before the task moves to another ` +
+        `instance (default 5s; at least ${MIN_ATTEMPT}, ${ATTEMPT_PER_PROGRESS} × the collectors' ` +
+        `progress period of ${PROGRESS}; at most 1h)`,
+      attemptTimeoutArg,
     )
     .option(
       "--advert-ttl <duration>",

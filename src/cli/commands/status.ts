@@ -9,7 +9,7 @@ export function statusCommand(): Command {
       "List the collectors: id, type, capabilities, health, tasks in flight / capacity and " +
         "heartbeat age. Asks a coordinator (<prefix>.api.status), which marks a collector stale " +
         "when its heartbeat is older than the advert TTL and keeps it listed, stale, until it " +
-        "comes back or a minute has passed. Without a coordinator (or with --bucket) it reads " +
+        "comes back or a minute after its last heartbeat. Without a coordinator (or with --bucket) it reads " +
         "the KV bucket <prefix>_collectors directly: there a collector that stops heartbeating " +
         "is simply gone once its advert expires.",
     )

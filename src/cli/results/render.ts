@@ -35,7 +35,8 @@ export function formatResult(r: AggregatedResult): string {
   if (r.error) lines.push(`error ${r.error.code}: ${oneLine(r.error.message)}`);
   const coverage = formatCoverage(r);
   if (coverage !== "") lines.push(coverage);
-  else if (r.received < r.expected && r.status !== "complete") {
+  else if (r.received < r.expected && r.status !== "complete" && r.status !== "cancelled") {
+    // A cancelled submission says so in its error line; its results are not late.
     lines.push(
       `${r.expected - r.received} result(s) missing at the deadline; ` +
         "`collector-mesh status` shows whether the capable collectors are healthy",

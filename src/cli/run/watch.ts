@@ -64,7 +64,9 @@ export function decodeEvent(
 /** One line: time, then what happened. */
 export function formatEvent(e: WatchedEvent): string {
   if (e.event === "failover") {
-    const target = e.failoverTargetId ? ` → ${e.failoverTargetId}` : " (no other instance)";
+    // A target is named only when the observer's tasks moved and another instance could take
+    // them: its absence (nothing of the observer's moved) says nothing about the other instances.
+    const target = e.failoverTargetId ? ` → ${e.failoverTargetId}` : "";
     const n = e.taskIds.length;
     return (
       `${clockTime(e.timestamp)}  failover   ${e.failedCollectorId}${target}: ` +
