@@ -94,8 +94,8 @@ export class Coordinator implements CoordinatorApi {
         failover: (event, moved) => this.#events.failover(event, moved),
         cancel: (id, taskId, attempt, why) => sender.cancel(id, taskId, attempt, why),
         resent: (f, why) => this.#events.resent(f, why),
-        // One line a minute per reason: answers for random task ids are no log flood.
         rejected: (taskId, why) =>
+          // a line a minute per reason, whatever the task ids
           this.#events.warnOnce(`reject:${why}`, "answer fits no attempt", `${why}: ${taskId}`),
       },
     );
@@ -157,8 +157,7 @@ export class Coordinator implements CoordinatorApi {
       coordinatorId: o.id,
       onResult: (r, attempt, msg) =>
         this.#attempts.result(r, attempt, (f) => this.#verifier.acceptResult(f, r, msg)),
-      // A result for no attempt in flight is counted by reason and never read.
-      expects: (taskId, attempt) => this.#attempts.match(taskId, attempt) !== undefined,
+      expects: (taskId, attempt) => this.#attempts.match(taskId, attempt) !== undefined, // else unread
       onNoResponders: (taskId, attempt) => this.#onNoResponders(taskId, attempt),
       onErrorReply: (taskId, attempt, err) =>
         this.#attempts.errorReply(taskId, attempt, err, (f) => this.#verifier.acceptErrorReply(f)),
@@ -246,8 +245,7 @@ export class Coordinator implements CoordinatorApi {
 
   /**
    * Submits a task and resolves with the aggregated result (never rejects for task failures; a
-   * submit refused at once rejects). Not `async`: the aggregation's own promise is handed back,
-   * not wrapped in another.
+   * submit refused at once rejects). Not `async`: it hands back the aggregation's own promise.
    */
   submit(spec: TaskSpec, opts: SubmitOptions = {}): Promise<AggregatedResult> {
     try {
