@@ -125,11 +125,12 @@ export async function openAdvertBucket(
 export async function listAdverts(
   kv: KV,
 ): Promise<{ adverts: CollectorAdvert[]; invalid: string[] }> {
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
+  // A key listing can name a key twice (its consumer started again while it ran): one read each.
+  const keys = new Set<string>();
+  for await (const k of await kv.keys()) keys.add(k);
   const adverts: CollectorAdvert[] = [];
   const invalid: string[] = [];
-  const entries = await Promise.all(keys.map((k) => kv.get(k)));
+  const entries = await Promise.all([...keys].map((k) => kv.get(k)));
   for (const e of entries) {
     if (!e || e.operation !== "PUT") continue;
     try {
