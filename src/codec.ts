@@ -4,7 +4,8 @@ import { encodeFlat } from "./fast-encode.js";
 import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
 import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
-import { fastCheckOf } from "./fast-validate.js";
+import { fastCheckOf, fieldCheckOf } from "./fast-validate.js";
+import { flatKeys, flatObject, readFlat, type FlatKeys, type FlatLimits } from "./flat-decode.js";
 import {
   CollectorAdvert,
   MAX_ADVERT_BYTES,
@@ -91,10 +92,26 @@ export function decode<S extends z.ZodType>(
   }
   const max = MAX_BYTES_OF.get(schema);
   if (max !== undefined && opts.maxBytes === undefined) opts = { ...opts, maxBytes: max };
-  const raw = decodeRaw(bytes, opts, expectsMap(schema));
-  // Task and Result: a hand-written check first, zod for what it does not accept.
+  // A flat envelope is read in one pass; anything else (and any error) takes the general path.
+  const keys = flatKeysOf(schema);
+  if (
+    keys !== undefined &&
+    bytes.length <= (opts.maxBytes ?? LIMIT) &&
+    readFlat(bytes, keys, flatLimits(opts))
+  ) {
+    const fast = fieldCheckOf(schema)?.check(keys.values);
+    if (fast !== undefined) return fast as z.output<S>;
+    return parse(schema, flatObject(keys), opts);
+  }
+  const raw = decodeRaw(bytes, opts, keys !== undefined);
+  // Task, Result and the advert: a hand-written check first, zod for what it does not accept.
   const fast = fastCheckOf(schema)?.(raw);
   if (fast !== undefined) return fast as z.output<S>;
+  return parse(schema, raw, opts);
+}
+
+/** zod's verdict on a decoded value, as the codec's typed error. */
+function parse<S extends z.ZodType>(schema: S, raw: unknown, opts: DecodeOptions): z.output<S> {
   let parsed: ReturnType<S["safeParse"]>;
   try {
     parsed = schema.safeParse(raw) as ReturnType<S["safeParse"]>;
@@ -166,16 +183,37 @@ function isMapHeader(b: number | undefined): boolean {
   return b !== undefined && ((b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf);
 }
 
-const mapSchemas = new WeakMap<z.ZodType, boolean>();
+const flatKeysBySchema = new WeakMap<z.ZodType, FlatKeys | null>();
 
-/** True when the schema accepts only objects (possibly behind a default or a refinement). */
-function expectsMap(schema: z.ZodType): boolean {
-  let v = mapSchemas.get(schema);
-  if (v === undefined) {
-    v = schema.def.type === "object";
-    mapSchemas.set(schema, v);
+/** The field names of an object schema (which accepts only maps), or undefined for any other. */
+function flatKeysOf(schema: z.ZodType): FlatKeys | undefined {
+  let keys = flatKeysBySchema.get(schema);
+  if (keys === undefined) {
+    const shape = schema.def.type === "object" ? (schema as z.ZodObject).shape : undefined;
+    keys = shape === undefined ? null : flatKeys(Object.keys(shape));
+    flatKeysBySchema.set(schema, keys);
   }
-  return v;
+  return keys ?? undefined;
+}
+
+function decodeNested(own: Uint8Array, irregular: boolean): unknown {
+  return irregular ? decoder.decode(own) : fast.unpack(own);
+}
+
+const DEFAULT_FLAT_LIMITS: FlatLimits = {
+  maxDepth: MAX_NESTING_DEPTH,
+  maxElements: MAX_MESSAGE_ELEMENTS,
+  regularLength: MAX_CONTAINER_LENGTH,
+  decodeNested,
+};
+
+function flatLimits(opts: DecodeOptions): FlatLimits {
+  if (opts.maxDepth === undefined && opts.maxElements === undefined) return DEFAULT_FLAT_LIMITS;
+  return {
+    ...DEFAULT_FLAT_LIMITS,
+    maxDepth: opts.maxDepth ?? MAX_NESTING_DEPTH,
+    maxElements: opts.maxElements ?? MAX_MESSAGE_ELEMENTS,
+  };
 }
 
 function describe(err: unknown): string {

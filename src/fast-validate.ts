@@ -40,31 +40,73 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-const TASK_KEYS = new Set(Object.keys(Task.shape));
-const ADVERT_KEYS = new Set(Object.keys(CollectorAdvert.shape));
 const healths: ReadonlySet<unknown> = new Set(HEALTH_VALUES);
 
 /** A string of `min` to `max` UTF-16 units, as zod counts them. */
 function isText(v: unknown, min: number, max: number): v is string {
   return typeof v === "string" && v.length >= min && v.length <= max;
 }
-const RESULT_KEYS = new Set(Object.keys(Result.shape));
 
-/** True when every own key of `o` is in `keys`; `n` is how many of them are present. */
-function onlyKnown(o: Record<string, unknown>, keys: ReadonlySet<string>, n: number): boolean {
-  let count = 0;
-  for (const k in o) {
-    if (!keys.has(k)) return false;
-    count++;
+/** The schema's field names in its order, checked against the order the checks below read. */
+function fieldsOf(schema: z.ZodObject, expected: readonly string[]): readonly string[] {
+  const names = Object.keys(schema.shape);
+  if (names.join() !== expected.join()) {
+    throw new Error(`fast-validate: fields ${names.join()} are not ${expected.join()}`);
   }
-  return count === n;
+  return names;
 }
 
-function fastTask(raw: unknown): Task | undefined {
+const TASK_FIELDS = fieldsOf(Task, [
+  "taskId",
+  "correlationId",
+  "requiredCapabilities",
+  "domain",
+  "priority",
+  "payload",
+  "createdAt",
+  "deadline",
+  "attempt",
+]);
+const RESULT_FIELDS = fieldsOf(Result, [
+  "taskId",
+  "correlationId",
+  "collectorId",
+  "seq",
+  "final",
+  "status",
+  "payload",
+  "error",
+  "producedAt",
+  "processingMs",
+  "attempt",
+]);
+
+/**
+ * A decoded object's field values in schema order, or undefined when it is not a plain object of
+ * the schema's fields alone (an own field holding undefined included: zod decides those).
+ */
+function fieldValues(raw: unknown, names: readonly string[]): unknown[] | undefined {
   if (!isPlainObject(raw)) return undefined;
-  const { taskId, correlationId, requiredCapabilities, domain, priority } = raw;
-  const { createdAt, deadline, attempt } = raw;
-  const hasPayload = "payload" in raw;
+  let n = 0;
+  for (const k in raw) {
+    if (raw[k] === undefined || !names.includes(k)) return undefined;
+    n++;
+  }
+  const v = names.map((k) => raw[k]);
+  return n === v.filter((x) => x !== undefined).length ? v : undefined;
+}
+
+/** A Task from its field values in schema order (undefined: absent). */
+function taskOf(v: readonly unknown[]): Task | undefined {
+  const taskId = v[0];
+  const correlationId = v[1];
+  const requiredCapabilities = v[2];
+  const domain = v[3];
+  const priority = v[4];
+  const payload = v[5];
+  const createdAt = v[6];
+  const deadline = v[7];
+  const attempt = v[8];
   if (
     !isId(taskId) ||
     !isId(correlationId) ||
@@ -73,43 +115,50 @@ function fastTask(raw: unknown): Task | undefined {
     !isNat(priority, 3) ||
     !isNat(createdAt, Number.MAX_SAFE_INTEGER) ||
     !isNat(deadline, Number.MAX_SAFE_INTEGER) ||
-    !isNat(attempt, 1000) ||
-    !onlyKnown(raw, TASK_KEYS, hasPayload ? 9 : 8)
+    !isNat(attempt, 1000)
   ) {
     return undefined;
   }
-  const t: Task = {
-    taskId,
-    correlationId,
-    requiredCapabilities,
-    domain: domain as Task["domain"],
-    priority: priority as Task["priority"],
-    createdAt,
-    deadline,
-    attempt,
-  };
-  if (!hasPayload) return t;
+  if (payload === undefined) {
+    return {
+      taskId,
+      correlationId,
+      requiredCapabilities,
+      domain: domain as Task["domain"],
+      priority: priority as Task["priority"],
+      createdAt,
+      deadline,
+      attempt,
+    };
+  }
   // Schema order: payload comes before createdAt.
   return {
     taskId,
     correlationId,
     requiredCapabilities,
-    domain: t.domain,
-    priority: t.priority,
-    payload: raw.payload,
+    domain: domain as Task["domain"],
+    priority: priority as Task["priority"],
+    payload,
     createdAt,
     deadline,
     attempt,
   };
 }
 
-function fastResult(raw: unknown): Result | undefined {
-  if (!isPlainObject(raw)) return undefined;
-  const { taskId, correlationId, collectorId, seq, final, status } = raw;
-  const { producedAt, processingMs, attempt } = raw;
-  const hasPayload = "payload" in raw;
-  const hasAttempt = attempt !== undefined;
+/** A Result from its field values in schema order; one with an `error` goes to zod. */
+function resultOf(v: readonly unknown[]): Result | undefined {
+  const taskId = v[0];
+  const correlationId = v[1];
+  const collectorId = v[2];
+  const seq = v[3];
+  const final = v[4];
+  const status = v[5];
+  const payload = v[6];
+  const producedAt = v[8];
+  const processingMs = v[9];
+  const attempt = v[10];
   if (
+    v[7] !== undefined ||
     !isId(taskId) ||
     !isId(correlationId) ||
     !isId(collectorId) ||
@@ -121,18 +170,16 @@ function fastResult(raw: unknown): Result | undefined {
     !Number.isFinite(processingMs) ||
     processingMs < 0 ||
     Object.is(processingMs, -0) ||
-    (hasAttempt && !isNat(attempt, 1000)) ||
-    // An `error` field (or any other) goes to zod.
-    !onlyKnown(raw, RESULT_KEYS, 8 + (hasPayload ? 1 : 0) + (hasAttempt ? 1 : 0))
+    (attempt !== undefined && !isNat(attempt, 1000))
   ) {
     return undefined;
   }
   // Fields in schema order, as zod returns them; producedAt and processingMs follow.
   const r = { taskId, correlationId, collectorId, seq, final, status } as Result;
-  if (hasPayload) r.payload = raw.payload;
+  if (payload !== undefined) r.payload = payload;
   r.producedAt = producedAt;
   r.processingMs = processingMs;
-  if (hasAttempt) r.attempt = attempt;
+  if (attempt !== undefined) r.attempt = attempt;
   return r;
 }
 
@@ -150,13 +197,37 @@ function fastLabels(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-function fastAdvert(raw: unknown): CollectorAdvert | undefined {
-  if (!isPlainObject(raw)) return undefined;
-  const { id, type, capabilities, version, health, maxConcurrency, inFlight } = raw;
-  const { weight, startedAt, heartbeatSeq, heartbeatAt, signingKey } = raw;
-  const hasWeight = "weight" in raw;
-  const hasKey = "signingKey" in raw;
-  const labels = fastLabels(raw.labels);
+const ADVERT_FIELDS = fieldsOf(CollectorAdvert, [
+  "id",
+  "type",
+  "capabilities",
+  "version",
+  "health",
+  "maxConcurrency",
+  "inFlight",
+  "weight",
+  "labels",
+  "startedAt",
+  "heartbeatSeq",
+  "heartbeatAt",
+  "signingKey",
+]);
+
+/** An advert from its field values in schema order. */
+function advertOf(v: readonly unknown[]): CollectorAdvert | undefined {
+  const id = v[0];
+  const type = v[1];
+  const capabilities = v[2];
+  const version = v[3];
+  const health = v[4];
+  const maxConcurrency = v[5];
+  const inFlight = v[6];
+  const weight = v[7];
+  const startedAt = v[9];
+  const heartbeatSeq = v[10];
+  const heartbeatAt = v[11];
+  const signingKey = v[12];
+  const labels = fastLabels(v[8]);
   if (
     !isId(id) ||
     !isText(type, 1, 64) ||
@@ -166,13 +237,13 @@ function fastAdvert(raw: unknown): CollectorAdvert | undefined {
     !isNat(maxConcurrency, 100_000) ||
     maxConcurrency < 1 ||
     !isNat(inFlight, 10_000_000) ||
-    (hasWeight && (!isNat(weight, 1000) || weight < 1)) ||
+    (weight !== undefined && (!isNat(weight, 1000) || weight < 1)) ||
     labels === undefined ||
     !isNat(startedAt, Number.MAX_SAFE_INTEGER) ||
     !isNat(heartbeatSeq, Number.MAX_SAFE_INTEGER) ||
     !isNat(heartbeatAt, Number.MAX_SAFE_INTEGER) ||
-    (hasKey && (typeof signingKey !== "string" || !SIGNING_KEY_RE.test(signingKey))) ||
-    !onlyKnown(raw, ADVERT_KEYS, 11 + (hasWeight ? 1 : 0) + (hasKey ? 1 : 0))
+    (signingKey !== undefined &&
+      (typeof signingKey !== "string" || !SIGNING_KEY_RE.test(signingKey)))
   ) {
     return undefined;
   }
@@ -185,22 +256,42 @@ function fastAdvert(raw: unknown): CollectorAdvert | undefined {
     health: health as CollectorAdvert["health"],
     maxConcurrency,
     inFlight,
-    weight: hasWeight ? (weight as number) : 1,
+    weight: weight === undefined ? 1 : weight,
     labels,
     startedAt,
     heartbeatSeq,
     heartbeatAt,
   };
-  if (hasKey) a.signingKey = signingKey as string;
+  if (signingKey !== undefined) a.signingKey = signingKey;
   return a;
 }
 
-const checks = new Map<z.ZodType, FastCheck>([
-  [Task, fastTask],
-  [Result, fastResult],
-  [CollectorAdvert, fastAdvert],
+/** A check over field values in schema order (undefined: absent), beside the schema's fields. */
+export interface FieldCheck {
+  readonly fields: readonly string[];
+  readonly check: (values: readonly unknown[]) => object | undefined;
+}
+
+const fieldChecks = new Map<z.ZodType, FieldCheck>([
+  [Task, { fields: TASK_FIELDS, check: taskOf }],
+  [Result, { fields: RESULT_FIELDS, check: resultOf }],
+  [CollectorAdvert, { fields: ADVERT_FIELDS, check: advertOf }],
 ]);
 
+/** The check over field values of `schema` (what the flat reader gives), if it has one. */
+export function fieldCheckOf(schema: z.ZodType): FieldCheck | undefined {
+  return fieldChecks.get(schema);
+}
+
+const checks = new Map<z.ZodType, FastCheck>(
+  [...fieldChecks].map(([schema, { fields, check }]) => [
+    schema,
+    (raw: unknown) => {
+      const v = fieldValues(raw, fields);
+      return v === undefined ? undefined : check(v);
+    },
+  ]),
+);
 /** The fast check of `schema`, if it has one. */
 export function fastCheckOf(schema: z.ZodType): FastCheck | undefined {
   return checks.get(schema);

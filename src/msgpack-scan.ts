@@ -13,6 +13,8 @@ export interface ScanLimits {
   maxElements: number;
   /** A longer array or map is not refused, only reported `irregular` (default: none is). */
   regularLength?: number;
+  /** The value may be followed by other bytes (`end` says where it ends); default: it fills them. */
+  prefix?: boolean;
 }
 
 export type ScanFailure = "depth" | "elements" | "truncated" | "malformed" | "trailing";
@@ -155,7 +157,7 @@ function readUint(b: Uint8Array, at: number, n: number): number {
 }
 
 /**
- * Scans one MessagePack value that must fill `bytes` exactly. O(bytes.length) time and
+ * Scans one MessagePack value that must fill `bytes` exactly (or start them, with `prefix`). O(bytes.length) time and
  * O(maxDepth) memory, whatever the content.
  */
 export function scanMessagePack(bytes: Uint8Array, limits: ScanLimits): ScanResult {
@@ -183,7 +185,7 @@ export function scanMessagePack(bytes: Uint8Array, limits: ScanLimits): ScanResu
   for (;;) {
     while (pending[depth] === 0) {
       if (depth === 0) {
-        if (pos !== len)
+        if (pos !== len && limits.prefix !== true)
           return fail("trailing", pos, elements, maxSeen, `${len - pos} bytes after the value`);
         return { ok: true, elements, depth: maxSeen, end: pos, irregular };
       }

@@ -1,0 +1,278 @@
+/**
+ * A one-pass reader for the flat envelopes of every round trip (Task, Result, the advert): a
+ * top-level map whose keys are the schema's field names, read straight into the object the
+ * general path builds, without its pre-scan, its copy of the message or the decoder's per-value
+ * dispatch. Scalars, ASCII strings and binaries it reads itself (a binary is copied out of the
+ * message, so a kept payload holds at most a small slab, never the socket read it came in); a
+ * nested value (a payload map, the labels) is scanned and decoded on its own exactly as the
+ * codec decodes a whole message. For anything else (a key the schema does not have, a string
+ * that is not ASCII, a str32, any byte out of place) it returns undefined and the
+ * codec takes its general path, which gives the error. It never accepts bytes the general path
+ * refuses and gives the same value for the bytes it accepts (test/flat-decode.test.ts).
+ */
+import { scanMessagePack } from "./msgpack-scan.js";
+
+/**
+ * The field names of one schema, by length, with the bytes they are written as, and the values
+ * the last read found for each (undefined: absent), in the order of `names`.
+ */
+export interface FlatKeys {
+  readonly names: readonly string[];
+  readonly byLength: ReadonlyArray<ReadonlyArray<{ index: number; bytes: Uint8Array }> | undefined>;
+  readonly values: unknown[];
+}
+
+export interface FlatLimits {
+  maxDepth: number;
+  maxElements: number;
+  /** A nested array or map longer than this is irregular, as in the general path. */
+  regularLength: number;
+  /**
+   * Decodes one nested value from its own copy of its bytes, as the general path decodes a whole
+   * message (`irregular`: the scan found something the decoders read each their own way).
+   */
+  decodeNested: (bytes: Uint8Array, irregular: boolean) => unknown;
+}
+
+/** Most fields of a top-level map it reads (a longer map goes to the general path). */
+const MAX_FIELDS = 64;
+/** Binaries up to this size share slabs; a larger one gets its own copy. */
+const SLAB_BINARY = 1024;
+const SLAB_BYTES = 8192;
+
+export function flatKeys(names: readonly string[]): FlatKeys {
+  const byLength: { index: number; bytes: Uint8Array }[][] = [];
+  names.forEach((name, index) => {
+    if (name.length === 0 || name.length > 31 || name === "__proto__") return;
+    const bytes = Uint8Array.from(name, (c) => c.charCodeAt(0));
+    if (bytes.some((b) => b > 0x7f)) return;
+    (byLength[name.length] ??= []).push({ index, bytes });
+  });
+  return { names, byLength, values: names.map(() => undefined) };
+}
+
+/** The values of the last read as an object (what the general path decodes the bytes to). */
+export function flatObject(keys: FlatKeys): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  keys.names.forEach((name, i) => {
+    if (keys.values[i] !== undefined) out[name] = keys.values[i];
+  });
+  return out;
+}
+
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Set by `read` for the helpers below: the message being read. */
+let b: Uint8Array = slab;
+const EMPTY = Buffer.alloc(0);
+/** Node's own latin1 reader behind `toString("latin1")`, without its argument checks, when present. */
+const latin1Slice = (Buffer.prototype as { latin1Slice?: (from: number, to: number) => string })
+  .latin1Slice;
+let text: Buffer = EMPTY;
+
+function u32(at: number): number {
+  return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+}
+
+function float64(at: number): number {
+  if (littleEndian) for (let i = 0; i < 8; i++) f64Bytes[7 - i] = b[at + i]!;
+  else for (let i = 0; i < 8; i++) f64Bytes[i] = b[at + i]!;
+  return f64[0]!;
+}
+
+/** The ASCII string in [from, to), or undefined when a byte is not ASCII. */
+function ascii(from: number, to: number): string | undefined {
+  for (let i = from; i < to; i++) if (b[i]! > 0x7f) return undefined;
+  return latin1Slice !== undefined
+    ? latin1Slice.call(text, from, to)
+    : text.toString("latin1", from, to);
+}
+
+function binary(from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n > SLAB_BINARY) return b.slice(from, to);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  out.set(b.subarray(from, to));
+  slabUsed += n;
+  return out;
+}
+
+function keyAt(keys: FlatKeys, at: number, n: number): number {
+  const cands = keys.byLength[n];
+  if (cands === undefined) return -1;
+  next: for (const c of cands) {
+    for (let i = 0; i < n; i++) if (b[at + i] !== c.bytes[i]) continue next;
+    return c.index;
+  }
+  return -1;
+}
+
+/** Values the whole message may still hold, counted down as nested values are read. */
+let elementsLeft = 0;
+
+/** A nested value at `at`: its value and end, or undefined. */
+function nested(at: number, limits: FlatLimits): { value: unknown; end: number } | undefined {
+  const scan = scanMessagePack(b.subarray(at), {
+    // The top-level map is depth 1, and the nested value's own count is already in the budget.
+    maxDepth: limits.maxDepth - 1,
+    maxElements: elementsLeft + 1,
+    regularLength: limits.regularLength,
+    prefix: true,
+  });
+  if (!scan.ok) return undefined;
+  elementsLeft -= scan.elements - 1;
+  try {
+    const value = limits.decodeNested(b.slice(at, at + scan.end), scan.irregular);
+    return { value, end: at + scan.end };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads `bytes` into `keys.values` and returns true, or false to take the general path. `bytes`
+ * must already be within the size limit.
+ */
+export function readFlat(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
+  b = bytes;
+  text = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  try {
+    return read(bytes, keys, limits);
+  } finally {
+    // Holds no message past its read.
+    b = slab;
+    text = EMPTY;
+  }
+}
+
+function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
+  const len = bytes.length;
+  let pos = 0;
+  let count: number;
+  const head = bytes[0];
+  if (head === undefined) return false;
+  if (head >= 0x80 && head <= 0x8f) {
+    count = head & 0x0f;
+    pos = 1;
+  } else if (head === 0xde && len >= 3) {
+    count = (bytes[1]! << 8) | bytes[2]!;
+    pos = 3;
+  } else return false;
+  if (count > MAX_FIELDS || limits.maxDepth < 1 || 1 + 2 * count > limits.maxElements) {
+    return false;
+  }
+  elementsLeft = limits.maxElements - 1 - 2 * count;
+  const values = keys.values;
+  values.fill(undefined);
+  for (let i = 0; i < count; i++) {
+    const k = bytes[pos];
+    if (k === undefined || k < 0xa1 || k > 0xbf) return false;
+    const kn = k & 0x1f;
+    if (pos + 1 + kn > len) return false;
+    const index = keyAt(keys, pos + 1, kn);
+    if (index < 0) return false;
+    pos += 1 + kn;
+    const t = bytes[pos++];
+    if (t === undefined) return false;
+    let v: unknown;
+    let end = pos;
+    if (t <= 0x7f) v = t;
+    else if (t >= 0xe0) v = t - 0x100;
+    else if (t >= 0xa0 && t <= 0xbf) {
+      end = pos + (t & 0x1f);
+      if (end > len) return false;
+      v = ascii(pos, end);
+    } else {
+      switch (t) {
+        case 0xc0:
+          v = null;
+          break;
+        case 0xc2:
+          v = false;
+          break;
+        case 0xc3:
+          v = true;
+          break;
+        case 0xcc:
+          end = pos + 1;
+          v = bytes[pos];
+          break;
+        case 0xcd:
+          end = pos + 2;
+          v = (bytes[pos]! << 8) | bytes[pos + 1]!;
+          break;
+        case 0xce:
+          end = pos + 4;
+          v = end <= len ? u32(pos) : undefined;
+          break;
+        case 0xcf:
+          end = pos + 8;
+          v = end <= len ? u32(pos) * 0x100000000 + u32(pos + 4) : undefined;
+          break;
+        case 0xd0:
+          end = pos + 1;
+          v = ((bytes[pos]! << 24) >> 24) | 0;
+          break;
+        case 0xd1:
+          end = pos + 2;
+          v = (((bytes[pos]! << 8) | bytes[pos + 1]!) << 16) >> 16;
+          break;
+        case 0xd2:
+          end = pos + 4;
+          v = end <= len ? u32(pos) | 0 : undefined;
+          break;
+        case 0xd3:
+          end = pos + 8;
+          v = end <= len ? (u32(pos) | 0) * 0x100000000 + u32(pos + 4) : undefined;
+          break;
+        case 0xcb:
+          end = pos + 8;
+          v = end <= len ? float64(pos) : undefined;
+          break;
+        case 0xd9:
+        case 0xc4: {
+          const n = bytes[pos];
+          if (n === undefined) return false;
+          end = pos + 1 + n;
+          if (end > len) return false;
+          v = t === 0xd9 ? ascii(pos + 1, end) : binary(pos + 1, end);
+          break;
+        }
+        case 0xda:
+        case 0xc5: {
+          if (pos + 2 > len) return false;
+          end = pos + 2 + ((bytes[pos]! << 8) | bytes[pos + 1]!);
+          if (end > len) return false;
+          v = t === 0xda ? ascii(pos + 2, end) : binary(pos + 2, end);
+          break;
+        }
+        case 0xc6: {
+          if (pos + 4 > len) return false;
+          end = pos + 4 + u32(pos);
+          if (end > len) return false;
+          v = binary(pos + 4, end);
+          break;
+        }
+        default: {
+          const got = nested(pos - 1, limits);
+          if (got === undefined) return false;
+          v = got.value;
+          end = got.end;
+        }
+      }
+    }
+    // A byte read past the end reads as undefined, and no value above is undefined otherwise.
+    if (v === undefined || end > len) return false;
+    values[index] = v;
+    pos = end;
+  }
+  return pos === len;
+}
