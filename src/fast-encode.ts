@@ -20,18 +20,30 @@ let learnt = 0;
 /** The reference, for nested values: one level shallower, as they sit one level down. */
 const nested = new Encoder({ ignoreUndefined: true, maxDepth: 99 });
 
-let buf = new Uint8Array(4096);
+/**
+ * Messages are written straight into a slab and handed out as views of it; a slab is never
+ * written again where a message was handed out (the connection may still hold it), and a new
+ * one starts when a message does not fit. As Node's pool of small buffers, one kept message
+ * keeps at most its slab.
+ */
+const SLAB = 8192;
+let buf = new Uint8Array(SLAB);
 let view = new DataView(buf.buffer);
+/** Where the message being written starts, and the next byte. */
+let start = 0;
 let pos = 0;
 
 function room(n: number): void {
   if (pos + n <= buf.length) return;
-  let size = buf.length * 2;
-  while (size < pos + n) size *= 2;
+  const written = pos - start;
+  let size = SLAB;
+  while (size < 2 * (written + n)) size *= 2;
   const next = new Uint8Array(size);
-  next.set(buf.subarray(0, pos));
+  next.set(buf.subarray(start, pos));
   buf = next;
   view = new DataView(buf.buffer);
+  start = 0;
+  pos = written;
 }
 
 /** The key's fixstr bytes, kept; undefined for a key it will not keep (not ASCII, long, many). */
@@ -66,14 +78,19 @@ function isAscii(s: string): boolean {
 /** False when the string is not one it writes (the caller falls back). */
 function writeString(s: string): boolean {
   const n = s.length;
-  if (n > MAX_FAST_STRING || !isAscii(s)) return false;
+  if (n > MAX_FAST_STRING) return false;
   room(2 + n);
   if (n < 32) buf[pos++] = 0xa0 + n;
   else {
     buf[pos++] = 0xd9;
     buf[pos++] = n;
   }
-  for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+  // Written and checked in one loop: a character past ASCII abandons the whole message.
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return false;
+    buf[pos++] = c;
+  }
   return true;
 }
 
@@ -146,9 +163,14 @@ function writeBinary(b: Uint8Array): void {
 }
 
 function writeBytes(b: Uint8Array): void {
-  room(b.length);
-  buf.set(b, pos);
-  pos += b.length;
+  const n = b.length;
+  room(n);
+  // Keys are a few bytes: a loop is cheaper than set's native call.
+  if (n <= 32) for (let i = 0; i < n; i++) buf[pos++] = b[i]!;
+  else {
+    buf.set(b, pos);
+    pos += n;
+  }
 }
 
 /**
@@ -159,16 +181,16 @@ export function encodeFlat(value: unknown): Uint8Array | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
   const obj = value as Record<string, unknown>;
-  const names = Object.keys(obj);
-  let size = 0;
-  for (const k of names) if (obj[k] !== undefined) size++;
-  if (size >= 16) return undefined;
-  pos = 0;
+  // A message abandoned half-way leaves its bytes unused: the next one starts over them.
+  pos = start;
   room(1);
-  buf[pos++] = 0x80 + size;
-  for (const k of names) {
+  pos++;
+  let size = 0;
+  for (const k in obj) {
     const v = obj[k];
     if (v === undefined) continue;
+    // The count goes in the fixmap byte (the reference writes map16 from 16 fields on).
+    if (++size >= 16) return undefined;
     const key = keyOf(k);
     if (key === undefined) return undefined;
     writeBytes(key);
@@ -194,8 +216,8 @@ export function encodeFlat(value: unknown): Uint8Array | undefined {
         return undefined;
     }
   }
-  // Out of Node's pool of small buffers: no memory of its own per message (a slice would make one).
-  const out = Buffer.allocUnsafe(pos);
-  out.set(buf.subarray(0, pos));
-  return new Uint8Array(out.buffer, out.byteOffset, pos);
+  buf[start] = 0x80 + size;
+  const out = buf.subarray(start, pos);
+  start = pos;
+  return out;
 }
