@@ -116,14 +116,14 @@ export class Attempts {
   /** A Result (or an error reply made one) for the attempt `flight`. */
   answered(flight: Flight, r: Result): void {
     const { ledger, flights, balancer, distributor, dispatcher, aggregator, clock } = this.#p;
-    this.#p.detector.heard(flight.collectorId, clock.now()); // any answer is a sign of life
+    const now = clock.now();
+    this.#p.detector.heard(flight.collectorId, now); // any answer is a sign of life
     const owned = ledger.get(r.taskId)?.owner !== undefined;
     if (r.status === "error" && r.error && REFUSALS.has(r.error.code) && !owned) {
       // The instance refused (draining, full, lacks a capability): move the task, keep no result.
       this.attemptFailed(flight, { reason: r.error.message, code: r.error.code, gone: false });
       return;
     }
-    const now = clock.now();
     if (!r.final) {
       // A stream in progress is alive: its attempt deadline runs from its latest result.
       flight.nextSeq = Math.max(flight.nextSeq, r.seq + 1);
