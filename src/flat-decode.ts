@@ -44,9 +44,10 @@ export function flatKeys(names: readonly string[]): FlatKeys {
   const byLength: { index: number; bytes: Uint8Array }[][] = [];
   names.forEach((name, index) => {
     if (name.length === 0 || name.length > 31 || name === "__proto__") return;
-    // ASCII only: a wider character would be written as the low byte it truncates to.
-    if (!/^[\x00-\x7f]*$/.test(name)) return;
-    const bytes = Uint8Array.from(name, (c) => c.charCodeAt(0));
+    // ASCII only, checked before the bytes: a wider character would become its low byte.
+    const codes = Array.from(name, (c) => c.charCodeAt(0));
+    if (codes.some((c) => c > 0x7f)) return;
+    const bytes = Uint8Array.from(codes);
     (byLength[name.length] ??= []).push({ index, bytes });
   });
   return { names, byLength, values: names.map(() => undefined) };
