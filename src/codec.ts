@@ -163,10 +163,12 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
       paths: ["<root>"],
     });
   }
-  // Binary values come out as views into what they were decoded from. When that is itself a view
-  // into a larger buffer (a socket read holding many messages), decode from a copy: a result
-  // kept for its payload then keeps this message alive, not the whole read.
-  const own = bytes.byteLength < bytes.buffer.byteLength ? bytes.slice() : bytes;
+  // Binary (and extension) values come out as views into what they were decoded from. When that
+  // is itself a view into a larger buffer (a socket read holding many messages), decode from a
+  // copy: a result kept for its payload then keeps this message alive, not the whole read. A
+  // plain Uint8Array copy: Buffer's `slice`, on what NATS hands over, is a view.
+  const views = scan.binary || scan.irregular;
+  const own = views && bytes.byteLength < bytes.buffer.byteLength ? new Uint8Array(bytes) : bytes;
   try {
     return scan.irregular ? decoder.decode(own) : fast.unpack(own);
   } catch (err) {

@@ -6,7 +6,7 @@
  * message, so a kept payload holds at most a small slab, never the socket read it came in); a
  * nested value (a payload map, the labels) is scanned and decoded on its own exactly as the
  * codec decodes a whole message. For anything else (a key the schema does not have, a string
- * that is not ASCII, a str32, any byte out of place) it returns undefined and the
+ * that is not ASCII, a key named twice, any byte out of place) it returns false and the
  * codec takes its general path, which gives the error. It never accepts bytes the general path
  * refuses and gives the same value for the bytes it accepts (test/flat-decode.test.ts).
  */
@@ -44,8 +44,10 @@ export function flatKeys(names: readonly string[]): FlatKeys {
   const byLength: { index: number; bytes: Uint8Array }[][] = [];
   names.forEach((name, index) => {
     if (name.length === 0 || name.length > 31 || name === "__proto__") return;
-    const bytes = Uint8Array.from(name, (c) => c.charCodeAt(0));
-    if (bytes.some((b) => b > 0x7f)) return;
+    // ASCII only, checked before the bytes: a wider character would become its low byte.
+    const codes = Array.from(name, (c) => c.charCodeAt(0));
+    if (codes.some((c) => c > 0x7f)) return;
+    const bytes = Uint8Array.from(codes);
     (byLength[name.length] ??= []).push({ index, bytes });
   });
   return { names, byLength, values: names.map(() => undefined) };
@@ -92,9 +94,13 @@ function ascii(from: number, to: number): string | undefined {
     : text.toString("latin1", from, to);
 }
 
+/**
+ * A copy of [from, to) as a plain Uint8Array, in the slab when small: never a view of the message
+ * (Buffer's `slice`, on what NATS hands over, would be one).
+ */
 function binary(from: number, to: number): Uint8Array {
   const n = to - from;
-  if (n > SLAB_BINARY) return b.slice(from, to);
+  if (n > SLAB_BINARY) return new Uint8Array(b.subarray(from, to));
   if (slabUsed + n > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
@@ -129,8 +135,12 @@ function nested(at: number, limits: FlatLimits): { value: unknown; end: number }
   });
   if (!scan.ok) return undefined;
   elementsLeft -= scan.elements - 1;
+  // Only a value holding binaries (or an extension value) needs its own bytes: the decoders hand
+  // those out as views. Anything else decodes straight from the message.
+  const end = at + scan.end;
+  const own = scan.binary || scan.irregular ? binary(at, end) : b.subarray(at, end);
   try {
-    const value = limits.decodeNested(b.slice(at, at + scan.end), scan.irregular);
+    const value = limits.decodeNested(own, scan.irregular);
     return { value, end: at + scan.end };
   } catch {
     return undefined;
@@ -142,6 +152,8 @@ function nested(at: number, limits: FlatLimits): { value: unknown; end: number }
  * must already be within the size limit.
  */
 export function readFlat(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
+  // Empty bytes (a detached buffer among them, which Buffer.from refuses) are the general path's.
+  if (bytes.length === 0) return false;
   b = bytes;
   text = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   try {
@@ -178,7 +190,9 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
     const kn = k & 0x1f;
     if (pos + 1 + kn > len) return false;
     const index = keyAt(keys, pos + 1, kn);
-    if (index < 0) return false;
+    // A key named twice (no encoder of ours writes one) is the general path's: read here, every
+    // repetition would cost a nested decode of its own.
+    if (index < 0 || values[index] !== undefined) return false;
     pos += 1 + kn;
     const t = bytes[pos++];
     if (t === undefined) return false;

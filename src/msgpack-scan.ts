@@ -31,6 +31,8 @@ export type ScanResult =
        * at most 200 bytes that is not ASCII, or an array or map longer than `regularLength`.
        */
       irregular: boolean;
+      /** The bytes hold a binary value (decoders hand binaries out as views of the bytes). */
+      binary: boolean;
     }
   | {
       ok: false;
@@ -182,12 +184,13 @@ export function scanMessagePack(bytes: Uint8Array, limits: ScanLimits): ScanResu
   let elements = 0;
   let maxSeen = 0;
   let irregular = false;
+  let binary = false;
   for (;;) {
     while (pending[depth] === 0) {
       if (depth === 0) {
         if (pos !== len && limits.prefix !== true)
           return fail("trailing", pos, elements, maxSeen, `${len - pos} bytes after the value`);
-        return { ok: true, elements, depth: maxSeen, end: pos, irregular };
+        return { ok: true, elements, depth: maxSeen, end: pos, irregular, binary };
       }
       depth--;
     }
@@ -220,7 +223,9 @@ export function scanMessagePack(bytes: Uint8Array, limits: ScanLimits): ScanResu
         if (pos + n > len)
           return fail("truncated", at, elements, maxSeen, "the message ends inside a header");
         const extra = EXTRA[t]!;
-        if (extra !== 0) irregular = true; // ext 8/16/32
+        if (extra !== 0)
+          irregular = true; // ext 8/16/32
+        else if (t <= 0xc6) binary = true; // bin 8/16/32
         const length = readUint(bytes, pos, n);
         pos += n + length + extra;
         const str = t >= 0xd9 && length <= SHORT_STRING;

@@ -160,4 +160,67 @@ describe("fast-encode - the reference's bytes, or the reference", () => {
       Buffer.from(encode(Result, big as never)).equals(Buffer.from(reference.encode(big))),
     ).toBe(true);
   });
+
+  it("fast-encode - an enumerable property on Object.prototype is not written (the reference writes own fields only)", () => {
+    const task = {
+      taskId: "t-1",
+      correlationId: "c-1",
+      requiredCapabilities: 1,
+      domain: "process",
+      priority: 1,
+      createdAt: 1,
+      deadline: 2,
+      attempt: 0,
+    } as const;
+    // A field name of the contract (always kept), absent from this Task.
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.payload = "x";
+    try {
+      expect(Buffer.from(encode(Task, task)).equals(Buffer.from(reference.encode(task)))).toBe(
+        true,
+      );
+    } finally {
+      delete proto.payload;
+    }
+  });
+
+  it("fast-encode - a getter that encodes another message, at the top or inside a nested value: both messages are the reference's bytes", () => {
+    const inner = { taskId: "t-2", seq: 1 };
+    let innerBytes: Uint8Array[] = [];
+    const top = {
+      taskId: "t-1",
+      get payload() {
+        innerBytes.push(encode(Result, inner as never));
+        return 5;
+      },
+      seq: 2,
+    };
+    const inNested = {
+      taskId: "t-1",
+      payload: {
+        get x() {
+          innerBytes.push(encode(Result, inner as never));
+          return 1;
+        },
+      },
+      seq: 2,
+    };
+    for (const outer of [top, inNested]) {
+      innerBytes = [];
+      const got = Buffer.from(encode(Result, outer as never));
+      expect(got.equals(Buffer.from(reference.encode(outer)))).toBe(true);
+      expect(innerBytes.length).toBeGreaterThan(0);
+      for (const b of innerBytes) {
+        expect(Buffer.from(b).equals(Buffer.from(reference.encode(inner)))).toBe(true);
+      }
+    }
+  });
+
+  it("fast-encode - after a large message, small ones are written into a small slab again", () => {
+    const big = { taskId: "t-big", payload: new Uint8Array(1 << 20).fill(7) };
+    const bigBytes = encode(Result, big as never);
+    const small = encode(Result, { taskId: "t", seq: 1 } as never);
+    expect(small.buffer.byteLength).toBeLessThanOrEqual(8192);
+    expect(Buffer.from(bigBytes).equals(Buffer.from(reference.encode(big)))).toBe(true);
+  });
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ExtData, encode as mpEncode } from "@msgpack/msgpack";
+import { z } from "zod";
 import { decode, decodeRaw, encode } from "../src/codec.js";
 import { InvalidMessageError } from "../src/errors.js";
 import { flatKeys, flatObject, readFlat, type FlatLimits } from "../src/flat-decode.js";
@@ -98,12 +99,19 @@ describe("flat reader - the general path's value, or the general path", () => {
   it("flat - random flat maps, keys repeated or unknown, any value", () => {
     let accepted = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, value), { maxLength: 18 }), (pairs) => {
-        if (expectAgrees(mapOf(pairs))) accepted++;
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(fc.tuple(key, value), { maxLength: 18 }),
+          fc.uniqueArray(fc.tuple(key, value), { selector: ([k]) => k, maxLength: 18 }),
+        ),
+        (pairs) => {
+          if (expectAgrees(mapOf(pairs))) accepted++;
+        },
+      ),
       { numRuns: 3000 },
     );
-    // Most maps of known keys are read flat: the property is not met by refusing everything.
+    // Most maps of known keys, each named once, are read flat: the property is not met by
+    // refusing everything.
     expect(accepted).toBeGreaterThan(1000);
   });
 
@@ -177,6 +185,78 @@ describe("flat reader - the general path's value, or the general path", () => {
     read.fill(0);
     expect(r.payload).toEqual(payload);
   });
+
+  it("flat - a message as NATS hands it over (a Buffer view into the socket read): no binary decoded from it keeps the read, at the top, nested or on the general path", () => {
+    const result = {
+      taskId: "t-1",
+      correlationId: "c-1",
+      collectorId: "col-1",
+      seq: 0,
+      final: true,
+      status: "ok",
+      producedAt: 1,
+      processingMs: 0,
+    } as const;
+    const top = encode(Result, { ...result, payload: new Uint8Array(2000).fill(1) });
+    const inMap = encode(Result, { ...result, payload: { raw: new Uint8Array(300).fill(2) } });
+    // A field the schema does not have: the general path (zod then drops the field).
+    const general = mpEncode({ ...result, payload: new Uint8Array(300).fill(3), extra: 1 });
+    const read = Buffer.alloc(65_536);
+    const kept: Uint8Array[] = [];
+    let at = 0;
+    for (const msg of [top, inMap, general]) {
+      read.set(msg, at);
+      const r = decode(Result, read.subarray(at, at + msg.length));
+      at += msg.length;
+      const p = r.payload as Uint8Array | { raw: Uint8Array };
+      kept.push(p instanceof Uint8Array ? p : p.raw);
+    }
+    for (const p of kept) {
+      expect(p.buffer).not.toBe(read.buffer);
+      expect(p.buffer.byteLength).toBeLessThanOrEqual(8192);
+    }
+    read.fill(0);
+    expect(kept.map((p) => [p.length, p[0], p[p.length - 1]])).toEqual([
+      [2000, 1, 1],
+      [300, 2, 2],
+      [300, 3, 3],
+    ]);
+  });
+
+  it("flat - a key named twice goes to the general path: at most one nested value read per field", () => {
+    let nestedReads = 0;
+    const counting: FlatLimits = {
+      ...LIMITS,
+      decodeNested: (own) => {
+        nestedReads++;
+        return decodeRaw(own);
+      },
+    };
+    // 64 times `payload: []`: one pass per repetition would cost 64 nested decodes.
+    const repeated = mapOf(Array.from({ length: 64 }, () => ["payload", []] as const));
+    expect(readFlat(repeated, KEYS, counting)).toBe(false);
+    expect(nestedReads).toBeLessThanOrEqual(1);
+    const twice = mapOf([
+      ["taskId", "a"],
+      ["taskId", "b"],
+    ]);
+    expect(readFlat(twice, KEYS, counting)).toBe(false);
+    // The general path keeps the last, as before.
+    expect(decodeRaw(twice)).toEqual({ taskId: "b" });
+  });
+
+  it("flat - a field name past latin1 is not read as the byte it truncates to; empty and detached bytes are refused with the typed error", () => {
+    // "š" is U+0161: as a byte, 0x61 is "a".
+    const schema = z.object({ š: z.number() });
+    const a = mapOf([["a", 1]]);
+    expect(() => decode(schema, a)).toThrow(InvalidMessageError);
+    expect(decode(schema, mapOf([["š", 1]]))).toEqual({ š: 1 });
+    const detached = new Uint8Array(new ArrayBuffer(8));
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const b of [detached, new Uint8Array(0), Buffer.alloc(0)]) {
+      expect(() => decode(Result, b)).toThrow(InvalidMessageError);
+    }
+  });
 });
 
 describe("flat reader - decode gives what it gave before", () => {
@@ -225,7 +305,12 @@ describe("flat reader - decode gives what it gave before", () => {
       fc.assert(
         fc.property(fc.array(fc.tuple(k, value), { maxLength: 14 }), (pairs) => {
           const b = mapOf(pairs);
-          expect(now(schema, b)).toEqual(before(schema, b));
+          const want = before(schema, b);
+          expect(now(schema, b)).toEqual(want);
+          // As NATS hands it over: a Buffer view into a larger read.
+          const read = Buffer.alloc(b.length + 7);
+          read.set(b, 3);
+          expect(now(schema, read.subarray(3, 3 + b.length))).toEqual(want);
         }),
         { numRuns: 1500 },
       );
