@@ -170,7 +170,7 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
   const views = scan.binary || scan.irregular;
   const own = views && bytes.byteLength < bytes.buffer.byteLength ? new Uint8Array(bytes) : bytes;
   try {
-    return scan.irregular ? decoder.decode(own) : fast.unpack(own);
+    return decodeWith(own, scan.irregular);
   } catch (err) {
     throw new InvalidMessageError(`not MessagePack: ${describe(err)}`, {
       subject: opts.subject,
@@ -198,7 +198,8 @@ function flatKeysOf(schema: z.ZodType): FlatKeys | undefined {
   return keys ?? undefined;
 }
 
-function decodeNested(own: Uint8Array, irregular: boolean): unknown {
+/** The decoder the scan chose: the reference for what msgpackr reads its own way. */
+function decodeWith(own: Uint8Array, irregular: boolean): unknown {
   return irregular ? decoder.decode(own) : fast.unpack(own);
 }
 
@@ -206,7 +207,7 @@ const DEFAULT_FLAT_LIMITS: FlatLimits = {
   maxDepth: MAX_NESTING_DEPTH,
   maxElements: MAX_MESSAGE_ELEMENTS,
   regularLength: MAX_CONTAINER_LENGTH,
-  decodeNested,
+  decodeNested: decodeWith,
 };
 
 function flatLimits(opts: DecodeOptions): FlatLimits {
