@@ -124,8 +124,50 @@ function keyAt(keys: FlatKeys, at: number, n: number): number {
 /** Values the whole message may still hold, counted down as nested values are read. */
 let elementsLeft = 0;
 
+/** Where the last `shortAscii` string ended. */
+let strEnd = 0;
+
+/** A fixstr or str8 of ASCII at `at`, or undefined (another type, not ASCII, or cut short). */
+function shortAscii(at: number): string | undefined {
+  const t = b[at];
+  if (t === undefined) return undefined;
+  let from: number;
+  if (t >= 0xa0 && t <= 0xbf) from = at + 1;
+  else if (t === 0xd9 && at + 1 < b.length) from = at + 2;
+  else return undefined;
+  strEnd = from + (t === 0xd9 ? b[at + 1]! : t & 0x1f);
+  return strEnd <= b.length ? ascii(from, strEnd) : undefined;
+}
+
+/**
+ * A fixmap of short ASCII strings to short ASCII strings (the advert's labels) read in place, as
+ * msgpackr reads it (a key named again overwrites), within the same depth and value budget as
+ * `nested`; undefined leaves it to `nested`.
+ */
+function stringMap(at: number, limits: FlatLimits): { value: unknown; end: number } | undefined {
+  const n = b[at]! & 0x0f;
+  if (limits.maxDepth < 2 || 2 * n > elementsLeft) return undefined;
+  const out: Record<string, string> = {};
+  let pos = at + 1;
+  for (let i = 0; i < n; i++) {
+    const key = shortAscii(pos);
+    if (key === undefined || key === "__proto__") return undefined;
+    const value = shortAscii(strEnd);
+    if (value === undefined) return undefined;
+    out[key] = value;
+    pos = strEnd;
+  }
+  elementsLeft -= 2 * n;
+  return { value: out, end: pos };
+}
+
 /** A nested value at `at`: its value and end, or undefined. */
 function nested(at: number, limits: FlatLimits): { value: unknown; end: number } | undefined {
+  const head = b[at]!;
+  if (head >= 0x80 && head <= 0x8f) {
+    const map = stringMap(at, limits);
+    if (map !== undefined) return map;
+  }
   const scan = scanMessagePack(b.subarray(at), {
     // The top-level map is depth 1, and the nested value's own count is already in the budget.
     maxDepth: limits.maxDepth - 1,

@@ -162,6 +162,50 @@ describe("flat reader - the general path's value, or the general path", () => {
     expect(() => decodeRaw(many, { maxElements: 8 })).toThrow(InvalidMessageError);
   });
 
+  it("flat - a map of short strings (the advert's labels) read in place is what the general path reads, keys repeated, `__proto__`, str8 and not-ASCII among them", () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 6 }),
+      fc.constantFrom(
+        "__proto__",
+        "",
+        "x".repeat(31),
+        "y".repeat(32),
+        "z".repeat(255),
+        "w".repeat(256),
+      ),
+    );
+    /** A fixmap written pair by pair (keys may repeat), as the `payload` of a Result. */
+    const labels = (pairs: readonly (readonly [string, string])[]): Uint8Array => {
+      const inner = [
+        0x80 + pairs.length,
+        ...pairs.flatMap(([k, v]) => [...mpEncode(k), ...mpEncode(v)]),
+      ];
+      return Uint8Array.from([0x81, ...mpEncode("payload"), ...inner]);
+    };
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text), { maxLength: 15 }), (pairs) => {
+        if (expectAgrees(labels(pairs))) accepted++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(accepted).toBeGreaterThan(500);
+    const two = labels([
+      ["host", "a"],
+      ["os", "linux"],
+      ["host", "b"],
+    ]);
+    expect(readFlat(two, KEYS, LIMITS)).toBe(true);
+    expect(flatObject(KEYS)).toEqual({ payload: { host: "b", os: "linux" } });
+    // The map, its key, the labels map and its six strings: 9 values; the labels at depth 2.
+    expect(readFlat(two, KEYS, { ...LIMITS, maxElements: 9 })).toBe(true);
+    expect(readFlat(two, KEYS, { ...LIMITS, maxElements: 8 })).toBe(false);
+    expect(() => decodeRaw(two, { maxElements: 8 })).toThrow(InvalidMessageError);
+    expect(readFlat(two, KEYS, { ...LIMITS, maxDepth: 1 })).toBe(false);
+    expect(() => decodeRaw(two, { maxDepth: 1 })).toThrow(InvalidMessageError);
+  });
+
   it("flat - a binary is copied out of the read it came in, into at most a small slab", () => {
     const payload = Uint8Array.from({ length: 256 }, (_, i) => i);
     const msg = encode(Result, {
