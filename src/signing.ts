@@ -120,6 +120,8 @@ export interface SignedBytes {
 }
 
 const signed = new WeakMap<Result, SignedBytes>();
+/** Whether any result was kept signed: until one is, no lookup is needed. */
+let anySigned = false;
 
 /**
  * Remembers the bytes a decoded result came from and their signature, so whoever passes the
@@ -129,9 +131,10 @@ const signed = new WeakMap<Result, SignedBytes>();
 export function rememberSigned(r: Result, data: Uint8Array, signature: string): void {
   const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
   signed.set(r, { data: own ? data : data.slice(), signature });
+  anySigned = true;
 }
 
 /** The signed bytes a result was decoded from, when it came signed. */
 export function signedBytesOf(r: Result): SignedBytes | undefined {
-  return signed.get(r);
+  return anySigned ? signed.get(r) : undefined;
 }

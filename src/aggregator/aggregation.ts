@@ -114,6 +114,11 @@ export class Aggregation implements HeapItem, StreamSource {
     return { seen: this.#seen, parts: this.#parts };
   }
 
+  /** Bytes of the results `result()` hands out, when known without a pass (none withdrawn). */
+  heldBytes(): number | undefined {
+    return this.#dropped === undefined || this.#dropped.size === 0 ? this.bytes : undefined;
+  }
+
   /** Distinct results held (withdrawn ones excluded). */
   get received(): number {
     return this.log.length - (this.#dropped?.size ?? 0);

@@ -64,11 +64,14 @@ export class FinishedResults {
     return k !== undefined && k.result === r ? k.bytes : 0;
   }
 
-  /** Keeps `result`; drops the oldest while past a limit. */
-  remember(result: AggregatedResult): void {
+  /**
+   * Keeps `result`; drops the oldest while past a limit. `known`: the bytes of its results
+   * (size.ts) when the caller has counted them already.
+   */
+  remember(result: AggregatedResult, known?: number): void {
     const { count, bytes: maxBytes, results: maxResults } = this.#limits;
-    let bytes = 0;
-    for (const r of result.results) bytes += resultBytes(r);
+    let bytes = known ?? 0;
+    if (known === undefined) for (const r of result.results) bytes += resultBytes(r);
     this.#byId.set(result.correlationId, { result, bytes });
     this.#bytes += bytes;
     this.#results += result.results.length;

@@ -337,7 +337,8 @@ export class ResultAggregator {
       this.#draining.set(agg.correlationId, agg.streams);
       for (const s of [...agg.streams]) s.end(status === "failed" ? error : undefined);
     }
-    this.#completed.remember(agg.retain ? result : endedOnly(result));
+    if (agg.retain) this.#completed.remember(result, agg.heldBytes());
+    else this.#completed.remember(endedOnly(result), 0);
     agg.done?.resolve(result);
     return result;
   }

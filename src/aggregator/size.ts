@@ -18,11 +18,21 @@ export function resultBytes(r: Result): number {
   const flat = typeof p !== "object" || p === null || p instanceof Uint8Array;
   let n = flat ? undefined : sizes.get(r);
   if (n === undefined) {
-    n = RESULT_BASE_BYTES + valueBytes(p) + (r.error?.message.length ?? 0);
+    n =
+      RESULT_BASE_BYTES + (flat ? scalarBytes(p) : valueBytes(p)) + (r.error?.message.length ?? 0);
     n += signedBytesOf(r)?.data.length ?? 0;
     if (!flat) sizes.set(r, n);
   }
   return n;
+}
+
+/** `valueBytes` of a value that is not a map or an array, without its walk. */
+function scalarBytes(v: unknown): number {
+  if (typeof v === "string") return 5 + v.length;
+  if (typeof v === "number" || typeof v === "bigint") return 9;
+  if (v === null || v === undefined || typeof v === "boolean") return 1;
+  if (v instanceof Uint8Array) return 5 + v.byteLength;
+  return 9;
 }
 
 /** The encoded size of a decoded MessagePack value, about: one walk, no recursion. */

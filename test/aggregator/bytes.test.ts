@@ -66,6 +66,25 @@ describe("aggregator - byte budgets", () => {
     expect(agg.stats()).toMatchObject({ unknown: 1, late: 1 });
   });
 
+  it("aggregator - the bytes counted for a kept result are those of the results it hands out, a re-sent part's withdrawn ones excluded", () => {
+    const agg = setup({});
+    const sum = (id: string) =>
+      (agg.getAggregation(id)?.results ?? []).reduce((n, r) => n + resultBytes(r), 0);
+    // Two parts; the first part's results are partly withdrawn (its task was re-sent).
+    agg.startAggregation("w", { expected: 2, timeoutMs: 5000 });
+    agg.addResult({ ...big("w", 0, 3), taskId: "w-a", collectorId: "a" });
+    agg.abandonPart("w", "w-a", "a");
+    agg.addResult({ ...big("w", 0, 2, true), taskId: "w-a", collectorId: "b" });
+    agg.addResult({ ...big("w", 1, 1, true), taskId: "w-b", collectorId: "c" });
+    const withdrawn = agg.getAggregation("w");
+    expect(withdrawn?.results.map((r) => r.collectorId)).toEqual(["b", "c"]);
+    expect(agg.stats().retainedBytes).toBe(sum("w"));
+    // None withdrawn: the aggregation's own count is taken as it is.
+    finishOne(agg, "plain", 4);
+    expect(agg.stats().retainedBytes).toBe(sum("w") + sum("plain"));
+    expect(sum("plain")).toBeGreaterThan(4 * KB);
+  });
+
   it("aggregator - a reader further behind than streamBufferBytes ends with SlowConsumerError; one that keeps up does not", async () => {
     const agg = setup({ streamBufferBytes: 250 * KB });
     agg.startAggregation("c1", { expected: 1, timeoutMs: 60_000 });
