@@ -17,6 +17,9 @@ export interface Flight extends HeapItem {
    * timeout is not the instance's fault.
    */
   spannedOutage?: boolean;
+  /** The newer and older flights on the same instance (its list: no set per instance). */
+  newerOnInstance?: Flight | undefined;
+  olderOnInstance?: Flight | undefined;
 }
 
 /** Why an answer does not fit the attempt in flight: it is dropped and counted by this reason. */
@@ -39,7 +42,8 @@ export type Mismatch = (typeof Mismatch)[keyof typeof Mismatch];
  */
 export class FlightTable {
   readonly #byTask = new Map<string, Flight>();
-  readonly #byInstance = new Map<string, Set<Flight>>();
+  /** Each instance's newest flight, the head of its list (olderOnInstance onwards). */
+  readonly #byInstance = new Map<string, Flight>();
   readonly #deadlines = new IndexedHeap<Flight>((a, b) => a.attemptDeadline < b.attemptDeadline);
   readonly #attemptTimeoutMs: number;
 
@@ -63,11 +67,16 @@ export class FlightTable {
       attemptDeadline: Math.min(now + this.#attemptTimeoutMs, task.deadline),
       nextSeq: 0,
       heapIndex: -1,
+      newerOnInstance: undefined,
+      olderOnInstance: undefined,
     };
     this.#byTask.set(task.taskId, f);
-    let on = this.#byInstance.get(collectorId);
-    if (on === undefined) this.#byInstance.set(collectorId, (on = new Set()));
-    on.add(f);
+    const newest = this.#byInstance.get(collectorId);
+    if (newest !== undefined) {
+      f.olderOnInstance = newest;
+      newest.newerOnInstance = f;
+    }
+    this.#byInstance.set(collectorId, f);
     this.#deadlines.push(f);
     return f;
   }
@@ -110,17 +119,22 @@ export class FlightTable {
     if (this.#byTask.get(f.task.taskId) !== f) return;
     this.#byTask.delete(f.task.taskId);
     this.#deadlines.remove(f);
-    const on = this.#byInstance.get(f.collectorId);
-    if (on !== undefined) {
-      on.delete(f);
-      if (on.size === 0) this.#byInstance.delete(f.collectorId);
-    }
+    const { newerOnInstance: newer, olderOnInstance: older } = f;
+    if (older !== undefined) older.newerOnInstance = newer;
+    if (newer !== undefined) newer.olderOnInstance = older;
+    else if (older !== undefined) this.#byInstance.set(f.collectorId, older);
+    else this.#byInstance.delete(f.collectorId);
+    f.newerOnInstance = undefined;
+    f.olderOnInstance = undefined;
   }
 
-  /** The attempts in flight on one instance (a copy: safe to drop them while iterating). */
+  /** The attempts in flight on one instance, oldest first (a copy: safe to drop them meanwhile). */
   on(collectorId: string): Flight[] {
-    const on = this.#byInstance.get(collectorId);
-    return on === undefined ? [] : [...on];
+    const out: Flight[] = [];
+    for (let f = this.#byInstance.get(collectorId); f !== undefined; f = f.olderOnInstance) {
+      out.push(f);
+    }
+    return out.reverse();
   }
 
   hasWork(collectorId: string): boolean {

@@ -1,5 +1,6 @@
 /** The coordinator's pure parts, with an injected clock: no server, no timers. */
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { ErrorCode, SourceCaps, TaskPriority, type Task } from "../../subjects/index.js";
 import { FlightTable, Mismatch } from "../../src/coordinator/flights.js";
 import { TaskLedger } from "../../src/coordinator/ledger.js";
@@ -66,6 +67,53 @@ describe("coordinator - flight table", () => {
     expect(b.attemptDeadline).toBe(T0 + 1500); // never past its task's deadline
     expect(flights.expire(T0 + 2000)).toEqual([b]);
     expect(flights.on("x")).toEqual([a]);
+  });
+});
+
+describe("coordinator - flights by instance", () => {
+  it("coordinator - each instance's attempts in flight, oldest first, through any mix of sends, re-sends, answers and expiries", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("start" as const),
+        t: fc.nat(7),
+        on: fc.constantFrom("a", "b", "c"),
+      }),
+      fc.record({ kind: fc.constant("drop" as const), t: fc.nat(7) }),
+      fc.record({ kind: fc.constant("expire" as const), at: fc.nat(20) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const flights = new FlightTable(10);
+        // The model: the flights in flight, in the order they were sent.
+        let model: { id: string; on: string; deadline: number }[] = [];
+        let now = T0;
+        for (const o of ops) {
+          if (o.kind === "start") {
+            now++;
+            flights.start(task(`t${o.t}`), o.on, now);
+            model = model.filter((m) => m.id !== `t${o.t}`);
+            model.push({ id: `t${o.t}`, on: o.on, deadline: now + 10 });
+          } else if (o.kind === "drop") {
+            const f = flights.get(`t${o.t}`);
+            if (f) flights.drop(f);
+            model = model.filter((m) => m.id !== `t${o.t}`);
+          } else {
+            flights.expire(T0 + o.at);
+            model = model.filter((m) => m.deadline > T0 + o.at);
+          }
+          for (const on of ["a", "b", "c"]) {
+            const want = model.filter((m) => m.on === on).map((m) => m.id);
+            expect(flights.on(on).map((f) => f.task.taskId)).toEqual(want);
+            expect(flights.hasWork(on)).toBe(want.length > 0);
+          }
+          expect([...flights.instances()].sort()).toEqual(
+            [...new Set(model.map((m) => m.on))].sort(),
+          );
+          expect(flights.size).toBe(model.length);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
