@@ -1,9 +1,10 @@
-import type { NatsConnection, QueuedIterator } from "@nats-io/nats-core";
-import type { KV, KvWatchEntry } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { KV } from "@nats-io/kv";
 import { decode, encode } from "../codec.js";
 import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
 import { bindAdvertBucket } from "./bucket.js";
+import { BatchedWatch, type AdvertEntry, type AdvertWatch } from "./batched-watch.js";
 import type { CapabilityRouter } from "../router/capability-router.js";
 import { parseWatcherOptions, type ResolvedWatcherOptions } from "../router/options.js";
 import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "../router/types.js";
@@ -35,7 +36,9 @@ export class RouterWatcher {
   readonly #streams = new Set<MeshQueue<RouterChange>>();
   readonly #warned = new Set<string>();
   #kv: KV | undefined;
-  #watch: QueuedIterator<KvWatchEntry> | undefined;
+  #watch: AdvertWatch | undefined;
+  /** Whether the watch open reads in batches (a fleet of batchAbove or more). */
+  #batched = false;
   #loop: Promise<void> | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #rewatch: NodeJS.Timeout | undefined;
@@ -58,6 +61,7 @@ export class RouterWatcher {
     purges: 0,
     bucketTtlMs: undefined,
     expiry: undefined,
+    adverts: "pushed",
   };
 
   constructor(nc: NatsConnection, router: CapabilityRouter, opts: RouterWatcherOptions = {}) {
@@ -152,6 +156,7 @@ export class RouterWatcher {
   sweep(): RouterChange[] {
     this.#stats.sweeps++;
     this.#checkSilence();
+    this.#checkBatching();
     const changes = this.#opts.marksStale ? this.#router.checkStale() : this.#router.forgetSilent();
     for (const c of changes) this.#emit(c);
     return changes;
@@ -198,7 +203,13 @@ export class RouterWatcher {
       from = 0;
       this.#lastRevision = 0;
     }
-    const w = await kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
+    // The snapshot comes pushed; a large fleet's updates after it, in batches.
+    const batched = from > 0 && this.#router.size >= this.#opts.batchAbove;
+    const w: AdvertWatch = batched
+      ? new BatchedWatch(this.#nc, this.#subjects.bucket(), from + 1, this.#opts.batchIntervalMs)
+      : await kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
+    this.#batched = batched;
+    this.#stats.adverts = batched ? "batched" : "pushed";
     if (this.#stopped) {
       w.stop();
       return;
@@ -236,10 +247,25 @@ export class RouterWatcher {
     this.#replaceWatch(`no advert for ${Math.round(silentMs)} ms`);
   }
 
-  #replaceWatch(why: string): void {
+  /**
+   * A fleet that grew to batchAbove collectors has its adverts read in batches from now on, and
+   * one that shrank below half of it pushed again (the watch is replaced, from the last entry).
+   */
+  #checkBatching(): void {
+    const size = this.#router.size;
+    const want = this.#batched ? size >= this.#opts.batchAbove / 2 : size >= this.#opts.batchAbove;
+    if (want === this.#batched || this.#disconnected) return;
+    this.#batched = want;
+    this.#replaceWatch(
+      `${size} collectors: adverts read ${want ? "in batches" : "as pushed"}`,
+      false,
+    );
+  }
+
+  #replaceWatch(why: string, unexpected = true): void {
     const kv = this.#kv;
     if (this.#stopped || this.#nc.isClosed() || kv === undefined) return;
-    this.#stats.rewatches++;
+    if (unexpected) this.#stats.rewatches++;
     this.#opts.logger.info({ why }, "advert watch opened again");
     this.#openWatch(kv).catch((err: unknown) => {
       this.#opts.logger.warn({ err: errText(err) }, "advert watch failed; retrying");
@@ -247,7 +273,7 @@ export class RouterWatcher {
     });
   }
 
-  async #consume(w: QueuedIterator<KvWatchEntry>): Promise<void> {
+  async #consume(w: AdvertWatch): Promise<void> {
     try {
       for await (const e of w) this.#apply(e);
     } catch (err) {
@@ -274,7 +300,7 @@ export class RouterWatcher {
     this.#rewatch.unref();
   }
 
-  #apply(e: KvWatchEntry): void {
+  #apply(e: AdvertEntry): void {
     this.#lastHeard = this.#opts.clock.now();
     // Revisions only grow: one not past the last applied came from a watch being replaced.
     if (e.revision <= this.#lastRevision) return;

@@ -34,6 +34,14 @@ export const DEFAULT_SUSPECT_AFTER_MS = DEFAULT_ADVERT_TTL_MS * SUSPECT_FRACTION
 export const DEFAULT_FORGET_AFTER_MS = 60_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 250;
 export const DEFAULT_INIT_TIMEOUT_MS = 5000;
+/**
+ * A fleet this large has its adverts read in batches (discovery/batched-watch.ts): at 10,000
+ * collectors, 650 refreshes a second arrive one at a time, each a wake-up of the coordinator that
+ * costs more than decoding the advert; read every 100 ms, they cost a few wake-ups a tenth of a
+ * second. A smaller fleet has its adverts pushed, each seen at once.
+ */
+export const DEFAULT_BATCH_ABOVE = 1000;
+export const DEFAULT_BATCH_INTERVAL_MS = 100;
 
 /** The refresh period that goes with an advert TTL: `ttlMs` × DEFAULT_REFRESH_FRACTION. */
 export function refreshPeriodFor(ttlMs: number): number {
@@ -52,6 +60,14 @@ export function defaultRouterOptions(): RouterOptions {
 function positive(prop: string, v: number): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
     throw new InvalidArgumentError(prop, `must be a positive number of milliseconds, got ${v}`);
+  }
+  return v;
+}
+
+/** A number of collectors: a positive integer, or Infinity (never). */
+function fleetSize(prop: string, v: number): number {
+  if (v !== Infinity && !(Number.isInteger(v) && v > 0)) {
+    throw new InvalidArgumentError(prop, `must be a positive integer or Infinity, got ${v}`);
   }
   return v;
 }
@@ -113,6 +129,11 @@ export function parseWatcherOptions(partial: RouterWatcherOptions = {}): Resolve
     clock: partial.clock ?? systemClock,
     initTimeoutMs: positive("initTimeoutMs", partial.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS),
     refuse: partial.refuse ?? (() => undefined),
+    batchAbove: fleetSize("batchAbove", partial.batchAbove ?? DEFAULT_BATCH_ABOVE),
+    batchIntervalMs: positive(
+      "batchIntervalMs",
+      partial.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS,
+    ),
   };
   return o;
 }

@@ -128,6 +128,14 @@ export interface RouterWatcherOptions {
    * key, the router left as it was). A verifying coordinator refuses adverts without a signing key.
    */
   refuse?: (advert: CollectorAdvert) => string | undefined;
+  /**
+   * With this many collectors known or more, adverts after the snapshot are read in batches
+   * every batchIntervalMs rather than one wake-up each as they are pushed; below half of it,
+   * pushed again (default 1,000).
+   */
+  batchAbove?: number;
+  /** How often a large fleet's adverts are read (default 100 ms): a change is seen that much later at most. */
+  batchIntervalMs?: number;
 }
 
 export interface RouterWatcherStats {
@@ -149,6 +157,8 @@ export interface RouterWatcherStats {
   purges: number;
   /** How expired adverts are learnt: announced by the server, or found by the sweep. */
   expiry: "limit-marker" | "sweep" | undefined;
+  /** How adverts after the snapshot are read: pushed one by one, or in batches (batchAbove). */
+  adverts: "pushed" | "batched";
 }
 
 export interface AdvertiserOptions {
