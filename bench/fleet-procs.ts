@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { NatsServer } from "../src/server/nats-server.js";
 import { Subjects } from "../subjects/index.js";
 import type { SimSpec } from "./fleet-sim.js";
+import { stopChild } from "./child-exit.js";
 import { CpuMeter, round1 } from "./stats.js";
 
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
@@ -69,13 +70,7 @@ export function spawnSim(url: string, spec: SimSpec): Sim {
     readyAt,
     exited,
     kill: (signal) => child.kill(signal),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited, 15_000),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { Collector } from "../src/collector/index.js";
+import { exitWhenTold } from "./child-exit.js";
 
 export interface SimSpec {
   prefix: string;
@@ -60,17 +61,7 @@ process.stdout.write(`started ${Date.now()}\n`);
 await Promise.all(collectors.map((c) => c.start(nc)));
 process.stdout.write(`ready ${Date.now()}\n`);
 
-let stopping = false;
-const shutdown = async (): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  setTimeout(() => process.exit(1), 10_000).unref();
+exitWhenTold(async () => {
   await Promise.allSettled(collectors.map((c) => c.stop()));
   await nc.close().catch(() => undefined);
-  process.exit(0);
-};
-process.once("SIGTERM", () => void shutdown());
-process.once("SIGINT", () => void shutdown());
-process.stdin.once("end", () => void shutdown());
-process.stdin.once("close", () => void shutdown());
-process.stdin.resume();
+}, 10_000);

@@ -16,6 +16,7 @@ import { encode as mpEncode } from "@msgpack/msgpack";
 import { connect } from "@nats-io/transport-node";
 import { headers } from "@nats-io/nats-core";
 import { MeshHeaders, Subjects } from "../subjects/index.js";
+import { deepArrays, deepMaps } from "./hostile.js";
 
 export interface FloodTargets {
   prefix: string;
@@ -57,19 +58,13 @@ export interface FloodCounts {
   seconds: number;
 }
 
-const nestedArrays = (n: number) => {
-  const b = new Uint8Array(n + 1).fill(0x91);
-  b[n] = 0xc0;
-  return b;
-};
-
 /** One hostile body of `kind` for `subject`; `i` varies ids and sizes. */
 export function hostileBody(subject: FloodSubject, kind: FloodKind, i: number): Uint8Array {
   const now = Date.now();
   const id = `flood-${i.toString(36)}`;
   switch (kind) {
     case "deep":
-      return i % 2 === 0 ? nestedArrays(2000 + (i % 5) * 1000) : nestedMaps(1000 + (i % 5) * 500);
+      return i % 2 === 0 ? deepArrays(2000 + (i % 5) * 1000) : deepMaps(1000 + (i % 5) * 500);
     case "huge-string": {
       // Mostly 8 KB; one in ten 128 KB (an advert's bound is 16 KiB, a task's 256 KiB).
       const n = i % 10 === 0 ? 128 * 1024 : 8 * 1024;
@@ -86,14 +81,6 @@ export function hostileBody(subject: FloodSubject, kind: FloodKind, i: number): 
     case "valid-looking":
       return validLooking(subject, id, now);
   }
-}
-
-/** `n` nested one-entry maps {"": …} around nil. */
-function nestedMaps(n: number): Uint8Array {
-  const b = new Uint8Array(2 * n + 1);
-  for (let k = 0; k < n; k++) b.set([0x81, 0xa0], 2 * k);
-  b[2 * n] = 0xc0;
-  return b;
 }
 
 /** What passes the schema on `subject` but changes nothing. */

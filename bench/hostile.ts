@@ -23,7 +23,8 @@ export interface HostileCase {
   runs: number;
 }
 
-const task = {
+/** A valid Task without a payload: what the hostile messages are built around. */
+export const validTask = {
   taskId: "t-1",
   correlationId: "c-1",
   requiredCapabilities: 1,
@@ -34,25 +35,30 @@ const task = {
   attempt: 0,
 };
 
-/** A Task map whose `payload` value is the given msgpack bytes. */
-function taskWithPayload(payload: Uint8Array): Uint8Array {
-  const head = mpEncode({ ...task, payload: null });
-  // The encoder writes keys in insertion order: `payload: null` is the last byte (0xc0).
-  const out = new Uint8Array(head.length - 1 + payload.length);
-  out.set(head.subarray(0, head.length - 1));
-  out.set(payload, head.length - 1);
+const head = mpEncode({ ...validTask, payload: null });
+/**
+ * Where taskWithPayload's payload starts: the encoder writes keys in insertion order, so
+ * `payload: null` is last and its value is the final byte (0xc0).
+ */
+export const PAYLOAD_AT = head.length - 1;
+
+/** validTask's map whose `payload` value is the given msgpack bytes (from PAYLOAD_AT on). */
+export function taskWithPayload(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(PAYLOAD_AT + payload.length);
+  out.set(head.subarray(0, PAYLOAD_AT));
+  out.set(payload, PAYLOAD_AT);
   return out;
 }
 
 /** `n` nested one-element arrays around nil. */
-function deepArrays(n: number): Uint8Array {
+export function deepArrays(n: number): Uint8Array {
   const b = new Uint8Array(n + 1).fill(0x91);
   b[n] = 0xc0;
   return b;
 }
 
 /** `n` nested one-entry maps {"": …} around nil. */
-function deepMaps(n: number): Uint8Array {
+export function deepMaps(n: number): Uint8Array {
   const b = new Uint8Array(2 * n + 1);
   for (let i = 0; i < n; i++) {
     b[2 * i] = 0x81;
@@ -81,7 +87,10 @@ function wideNested(groups: number, per: number): Uint8Array {
 export function hostileCases(): { name: string; bytes: Uint8Array }[] {
   const budget = MAX_MESSAGE_BYTES - 200;
   return [
-    { name: "valid task", bytes: mpEncode({ ...task, payload: { pid: 42, names: ["sshd"] } }) },
+    {
+      name: "valid task",
+      bytes: mpEncode({ ...validTask, payload: { pid: 42, names: ["sshd"] } }),
+    },
     { name: "deep: 100,000 nested arrays in payload", bytes: taskWithPayload(deepArrays(100_000)) },
     { name: "deep: 1 MB of nested arrays in payload", bytes: taskWithPayload(deepArrays(budget)) },
     { name: "deep: 500,000 nested maps in payload", bytes: taskWithPayload(deepMaps(500_000)) },
@@ -90,18 +99,21 @@ export function hostileCases(): { name: string; bytes: Uint8Array }[] {
     { name: "wide: 10 x 100,000 empty maps", bytes: taskWithPayload(wideNested(10, 100_000)) },
     {
       name: "huge string: 1 MB taskId",
-      bytes: mpEncode({ ...task, taskId: "x".repeat(budget) }),
+      bytes: mpEncode({ ...validTask, taskId: "x".repeat(budget) }),
     },
     {
       name: "huge string: 1 MB payload",
-      bytes: mpEncode({ ...task, payload: "x".repeat(budget) }),
+      bytes: mpEncode({ ...validTask, payload: "x".repeat(budget) }),
     },
     { name: "wrong type: 1 MB string at top level", bytes: mpEncode("x".repeat(budget)) },
     {
       name: "wrong type: array of 100,000 ints",
       bytes: mpEncode(Array.from({ length: 100_000 }, (_, i) => i)),
     },
-    { name: "wrong type: priority as a string", bytes: mpEncode({ ...task, priority: "high" }) },
+    {
+      name: "wrong type: priority as a string",
+      bytes: mpEncode({ ...validTask, priority: "high" }),
+    },
   ];
 }
 

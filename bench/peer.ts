@@ -4,6 +4,7 @@
  * Prints "ready" once subscribed (and advertised); SIGTERM stops it and exits 0. Its stdin is a
  * pipe from the harness: when that closes (the harness is gone, even by SIGKILL), it stops too.
  */
+import { exitWhenTold } from "./child-exit.js";
 import { startPeerHere, type PeerSpec } from "./responders.js";
 
 const [url, json] = process.argv.slice(2);
@@ -13,17 +14,5 @@ if (!url || !json) {
 }
 const stop = await startPeerHere(url, JSON.parse(json) as PeerSpec);
 process.stdout.write("ready\n");
-let stopping = false;
-const shutdown = async (): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  // Bounded: a peer that cannot stop cleanly still exits.
-  setTimeout(() => process.exit(1), 5_000).unref();
-  await stop().catch(() => undefined);
-  process.exit(0);
-};
-process.once("SIGTERM", () => void shutdown());
-process.once("SIGINT", () => void shutdown());
-process.stdin.once("end", () => void shutdown());
-process.stdin.once("close", () => void shutdown());
-process.stdin.resume();
+// Bounded: a peer that cannot stop cleanly still exits.
+exitWhenTold(stop, 5_000);

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Collector } from "../src/collector/index.js";
+import { stopChild } from "./child-exit.js";
 import { startMicroEcho } from "./micro.js";
 import type { MoleculerSpec } from "./moleculer.js";
 
@@ -141,13 +142,7 @@ export async function spawnPeer(url: string, spec: PeerSpec): Promise<Peer> {
   }
   return {
     pid: child.pid ?? -1,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited, 10_000),
   };
 }
 

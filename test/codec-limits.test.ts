@@ -17,37 +17,10 @@ import {
   MAX_NESTING_DEPTH,
   Task,
 } from "../subjects/index.js";
+import { PAYLOAD_AT, deepArrays, deepMaps, taskWithPayload, validTask } from "../bench/hostile.js";
 
 const UNBOUNDED = { maxDepth: 1e9, maxElements: 1e9 };
 const plain = new Decoder();
-
-const task = {
-  taskId: "t-1",
-  correlationId: "c-1",
-  requiredCapabilities: 1,
-  domain: "process",
-  priority: 1,
-  createdAt: 1_700_000_000_000,
-  deadline: 1_700_000_005_000,
-  attempt: 0,
-};
-
-/** A Task whose payload is these msgpack bytes, and the offset where the payload starts. */
-function taskWithPayload(payload: Uint8Array): { bytes: Uint8Array; at: number } {
-  const head = mpEncode({ ...task, payload: null });
-  const at = head.length - 1; // `payload: null` is last: its value is the final byte
-  const bytes = new Uint8Array(at + payload.length);
-  bytes.set(head.subarray(0, at));
-  bytes.set(payload, at);
-  return { bytes, at };
-}
-
-/** n nested one-element arrays around nil. */
-function deepArrays(n: number): Uint8Array {
-  const b = new Uint8Array(n + 1).fill(0x91);
-  b[n] = 0xc0;
-  return b;
-}
 
 /** Values and depth of a decoded value, counted the way the scanner counts. */
 function shape(v: unknown): { elements: number; depth: number } {
@@ -105,7 +78,7 @@ describe("codec - the pre-scan agrees with the decoder", () => {
   });
 
   it("codec - bytes the decoder accepts pass the scan; bytes the scan calls broken, the decoder refuses", () => {
-    const base = mpEncode({ ...task, payload: { a: [1, "x", 2.5, null], b: { c: true } } });
+    const base = mpEncode({ ...validTask, payload: { a: [1, "x", 2.5, null], b: { c: true } } });
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       fc
@@ -140,29 +113,26 @@ describe("codec - the pre-scan agrees with the decoder", () => {
 
 describe("codec - nesting and width are bounded before decoding", () => {
   it("codec - 100,000 nested arrays in a task's payload are refused at the limit, not at the end", () => {
-    const { bytes, at } = taskWithPayload(deepArrays(100_000));
+    const bytes = taskWithPayload(deepArrays(100_000));
     const r = scanMessagePack(bytes, { maxDepth: MAX_NESTING_DEPTH, maxElements: 1e9 });
     // The task map is depth 1; the payload's arrays start at depth 2; the scan stops at the
     // header one level past the limit and reads nothing after it.
     expect(r).toMatchObject({ ok: false, reason: "depth", depth: MAX_NESTING_DEPTH });
-    expect(!r.ok && r.offset).toBe(at + MAX_NESTING_DEPTH - 1);
+    expect(!r.ok && r.offset).toBe(PAYLOAD_AT + MAX_NESTING_DEPTH - 1);
     const err = rejection(() => decode(Task, bytes, { subject: "daemoneye.collector.x.task" }));
     expect(err.paths).toEqual(["<depth>"]);
     expect(err.subject).toBe("daemoneye.collector.x.task");
   });
 
   it("codec - a message of exactly the deepest nesting is accepted, one level more is not", () => {
-    const ok = taskWithPayload(deepArrays(MAX_NESTING_DEPTH - 1)).bytes;
+    const ok = taskWithPayload(deepArrays(MAX_NESTING_DEPTH - 1));
     expect(shape(decode(Task, ok)).depth).toBe(MAX_NESTING_DEPTH);
-    const deeper = taskWithPayload(deepArrays(MAX_NESTING_DEPTH)).bytes;
+    const deeper = taskWithPayload(deepArrays(MAX_NESTING_DEPTH));
     expect(rejection(() => decode(Task, deeper)).paths).toEqual(["<depth>"]);
   });
 
   it("codec - nested maps count as levels too", () => {
-    const n = 500_000;
-    const b = new Uint8Array(2 * n + 1);
-    for (let i = 0; i < n; i++) b.set([0x81, 0xa0], 2 * i);
-    b[2 * n] = 0xc0;
+    const b = deepMaps(500_000);
     const r = scanMessagePack(b, { maxDepth: MAX_NESTING_DEPTH, maxElements: 1e9 });
     expect(!r.ok && [r.reason, r.offset]).toEqual(["depth", 2 * MAX_NESTING_DEPTH]);
     expect(rejection(() => decodeRaw(b)).paths).toEqual(["<depth>"]);
@@ -175,7 +145,7 @@ describe("codec - nesting and width are bounded before decoding", () => {
     const payload = new Uint8Array(1 + 10 * inner.length);
     payload[0] = 0x9a;
     for (let g = 0; g < 10; g++) payload.set(inner, 1 + g * inner.length);
-    const { bytes, at } = taskWithPayload(payload);
+    const bytes = taskWithPayload(payload);
     expect(bytes.length).toBeLessThan(MAX_MESSAGE_BYTES);
     const r = scanMessagePack(bytes, {
       maxDepth: MAX_NESTING_DEPTH,
@@ -191,7 +161,9 @@ describe("codec - nesting and width are bounded before decoding", () => {
     const left = MAX_MESSAGE_ELEMENTS - before;
     const groups = Math.floor(left / 100_001);
     const inGroup = left - groups * 100_001;
-    expect(r.offset).toBe(at + 1 + groups * inner.length + (inGroup === 0 ? 0 : 4 + inGroup));
+    expect(r.offset).toBe(
+      PAYLOAD_AT + 1 + groups * inner.length + (inGroup === 0 ? 0 : 4 + inGroup),
+    );
     expect(rejection(() => decode(Task, bytes)).paths).toEqual(["<elements>"]);
   });
 

@@ -33,6 +33,18 @@ const LIMITS: FlatLimits = {
   decodeNested: (own) => decodeRaw(own),
 };
 
+/** A Result without a payload, for the tests that add one. */
+const bareResult = {
+  taskId: "t-1",
+  correlationId: "c-1",
+  collectorId: "col-1",
+  seq: 0,
+  final: true,
+  status: "ok",
+  producedAt: 1,
+  processingMs: 0,
+} as const;
+
 function plain(v: unknown): unknown {
   if (v instanceof Uint8Array) return { bytes: Array.from(v) };
   if (v instanceof ExtData) return { ext: v.type, data: Array.from(v.data as Uint8Array) };
@@ -208,17 +220,7 @@ describe("flat reader - the general path's value, or the general path", () => {
 
   it("flat - a binary is copied out of the read it came in, into at most a small slab", () => {
     const payload = Uint8Array.from({ length: 256 }, (_, i) => i);
-    const msg = encode(Result, {
-      taskId: "t-1",
-      correlationId: "c-1",
-      collectorId: "col-1",
-      seq: 0,
-      final: true,
-      status: "ok",
-      payload,
-      producedAt: 1,
-      processingMs: 0,
-    });
+    const msg = encode(Result, { ...bareResult, payload });
     const read = new Uint8Array(65_536);
     read.set(msg, 1000);
     const view = read.subarray(1000, 1000 + msg.length);
@@ -231,20 +233,10 @@ describe("flat reader - the general path's value, or the general path", () => {
   });
 
   it("flat - a message as NATS hands it over (a Buffer view into the socket read): no binary decoded from it keeps the read, at the top, nested or on the general path", () => {
-    const result = {
-      taskId: "t-1",
-      correlationId: "c-1",
-      collectorId: "col-1",
-      seq: 0,
-      final: true,
-      status: "ok",
-      producedAt: 1,
-      processingMs: 0,
-    } as const;
-    const top = encode(Result, { ...result, payload: new Uint8Array(2000).fill(1) });
-    const inMap = encode(Result, { ...result, payload: { raw: new Uint8Array(300).fill(2) } });
+    const top = encode(Result, { ...bareResult, payload: new Uint8Array(2000).fill(1) });
+    const inMap = encode(Result, { ...bareResult, payload: { raw: new Uint8Array(300).fill(2) } });
     // A field the schema does not have: the general path (zod then drops the field).
-    const general = mpEncode({ ...result, payload: new Uint8Array(300).fill(3), extra: 1 });
+    const general = mpEncode({ ...bareResult, payload: new Uint8Array(300).fill(3), extra: 1 });
     const read = Buffer.alloc(65_536);
     const kept: Uint8Array[] = [];
     let at = 0;

@@ -1,15 +1,12 @@
 import { ErrorCode, type FailoverEvent, type Result } from "../../subjects/index.js";
 import { MeshError, NoCapableCollectorError } from "../errors.js";
-import type { Clock } from "../clock.js";
-import type { CapabilityRouter, RouterChange } from "../router/index.js";
-import type { LoadBalancer } from "../balancer/index.js";
-import type { TaskDistributor } from "../distributor/index.js";
-import type { ResultAggregator } from "../aggregator/index.js";
+import type { RouterChange } from "../router/index.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { FlightTable, Flight, Mismatch } from "./flights.js";
-import type { TaskLedger, AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
-import type { FailureDetector, Verdict } from "./failure-detector.js";
-import { errorResult, type Counters } from "./report.js";
+import type { Flight, Mismatch } from "./flights.js";
+import type { AfterFailure, AttemptFailure, Submission, TaskEntry } from "./ledger.js";
+import type { Verdict } from "./failure-detector.js";
+import { errorResult } from "./report.js";
+import type { CoreParts } from "./parts.js";
 import { randomId } from "../structures/ids.js";
 
 /** Codes with which an instance refuses a task it could not run: a `one` task moves. */
@@ -26,18 +23,9 @@ export const gone = (reason: string): AttemptFailure => ({
   gone: true,
 });
 
-export interface AttemptsParts {
-  readonly coordinatorId: string;
-  readonly clock: Clock;
-  readonly router: CapabilityRouter;
-  readonly balancer: LoadBalancer;
-  readonly distributor: TaskDistributor;
-  readonly aggregator: ResultAggregator;
-  readonly ledger: TaskLedger;
-  readonly flights: FlightTable;
+/** The coordinator's pure parts and the dispatcher that sends attempts. */
+export interface AttemptsParts extends CoreParts {
   readonly dispatcher: Dispatcher;
-  readonly counters: Counters;
-  readonly detector: FailureDetector;
 }
 
 /** What the attempts need said on NATS. */

@@ -18,6 +18,7 @@ import {
 import { VERSION } from "../version.js";
 import type { CoordinatorApi } from "./types.js";
 import { streamReply } from "./api-stream.js";
+import { submitArgs } from "./submit-plan.js";
 
 /**
  * The coordinator's request/reply API as a NATS micro service (`collector-mesh`): endpoints on
@@ -102,18 +103,7 @@ export class CoordinatorService {
       this.#fail(msg, err);
       return;
     }
-    const spec = { requiredCapabilities: req.requiredCapabilities, payload: req.payload };
-    const opts = {
-      mode: req.mode,
-      expected: req.expected,
-      timeoutMs: req.timeoutMs,
-      priority: req.priority,
-      correlationId: req.correlationId,
-      durable: req.durable,
-      where: req.where,
-      collectors: req.collectors,
-      prefer: req.prefer,
-    };
+    const { spec, opts } = submitArgs(req);
     try {
       if (req.stream === true) {
         await streamReply(msg, this.#coord.track(spec, opts));

@@ -6,6 +6,7 @@ import {
   priorityName,
   type AggregatedResult,
   type SubmitMode,
+  type SubmitRequest,
   type TaskPriority,
 } from "../../subjects/index.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -34,6 +35,27 @@ export interface SubmitPlan {
   readonly payload: unknown;
   /** Who it may run on (selector, named instances) and who first (prefer). */
   readonly target: Targeting | undefined;
+}
+
+/** A SubmitRequest off the wire as the arguments of submit(spec, opts) and track(spec, opts). */
+export function submitArgs(req: SubmitRequest): {
+  spec: TaskSpec;
+  opts: SubmitOptions & { timeoutMs: number };
+} {
+  return {
+    spec: { requiredCapabilities: req.requiredCapabilities, payload: req.payload },
+    opts: {
+      mode: req.mode,
+      expected: req.expected,
+      timeoutMs: req.timeoutMs,
+      priority: req.priority,
+      correlationId: req.correlationId,
+      durable: req.durable,
+      where: req.where,
+      collectors: req.collectors,
+      prefer: req.prefer,
+    },
+  };
 }
 
 /** Checks a submit's arguments; InvalidArgumentError names the first that is wrong. */

@@ -100,7 +100,7 @@ export async function ensureDurableStreams(
  * it when `cfg` asks for it (an upgrade that only lets messages carry a TTL). Returns whether the
  * stream takes `Nats-TTL`.
  */
-async function ensureStream(
+export async function ensureStream(
   jsm: JetStreamManager,
   cfg: Partial<StreamConfig> & { name: string },
   logger: Logger,

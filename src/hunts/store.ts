@@ -13,7 +13,8 @@ import {
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { clusterReplicas } from "../server/cluster.js";
 import { decode, encode } from "../codec.js";
-import type { Logger } from "../telemetry/logger.js";
+import { silentLogger, type Logger } from "../telemetry/logger.js";
+import { ensureStream } from "../durable/streams.js";
 import { HuntClaim, HuntRecord, MAX_HUNT_LIFE_MS, parseHuntKey } from "../../subjects/index.js";
 import type { Subjects } from "../../subjects/index.js";
 import { MeshError, ErrorCode } from "../errors.js";
@@ -94,13 +95,8 @@ export async function openHuntStore(
     max_bytes: create.resultsMaxBytes,
     duplicate_window: nanos(120_000),
   };
-  try {
-    await jsm.streams.add(cfg);
-  } catch (err) {
-    // 10058: it exists with other settings (an operator's): kept as it is.
-    if (!(err instanceof JetStreamApiError) || err.code !== 10058) throw err;
-    logger?.warn({ stream: cfg.name }, "stream exists with other settings; using it as it is");
-  }
+  // One with other settings (an operator's) is kept as it is.
+  await ensureStream(jsm, cfg, logger ?? silentLogger);
   return { hunts, claims, js, jsm };
 }
 

@@ -223,7 +223,8 @@ export class NatsServer {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** True once something on 127.0.0.1 accepts a TCP connection on `port`. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = tcpConnect({ host: "127.0.0.1", port }, () => {
       s.destroy();

@@ -1,7 +1,8 @@
-import { onTestFinished } from "vitest";
+import { expect, onTestFinished } from "vitest";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { ErrorCode, InvalidArgumentError } from "../../src/errors.js";
 
 /** A process of a fake /proc tree. */
 export interface FakeProcess {
@@ -102,3 +103,16 @@ export async function rejection(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 export const noSignal = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
+
+/** Each case's payload is refused by `run` with INVALID_ARGUMENT naming the case's property. */
+export async function expectInvalidPayloads(
+  run: (payload: unknown, ctx: { signal: AbortSignal }) => Promise<unknown>,
+  cases: readonly (readonly [payload: unknown, property: string])[],
+): Promise<void> {
+  for (const [payload, property] of cases) {
+    const err = await rejection(() => run(payload, noSignal()));
+    expect(err, JSON.stringify(payload)).toBeInstanceOf(InvalidArgumentError);
+    expect((err as InvalidArgumentError).code).toBe(ErrorCode.InvalidArgument);
+    expect((err as InvalidArgumentError).property, JSON.stringify(payload)).toBe(property);
+  }
+}

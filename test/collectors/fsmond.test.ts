@@ -12,7 +12,7 @@ import {
   PathNotAllowedError,
   type PathInfo,
 } from "../../src/collectors/index.js";
-import { noSignal, rejection } from "./fake-proc.js";
+import { expectInvalidPayloads, noSignal, rejection } from "./fake-proc.js";
 
 /** A fresh directory under the temp dir, the only root of `run`. */
 let root: string;
@@ -228,12 +228,7 @@ describe("fsmond", () => {
       [{ paths: [root], hash: "yes" }, "payload.hash"],
       [{ path: root }, "payload.paths"],
     ];
-    for (const [payload, property] of cases) {
-      const err = await rejection(() => run(payload, noSignal()));
-      expect(err, JSON.stringify(payload)).toBeInstanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).code).toBe(ErrorCode.InvalidArgument);
-      expect((err as InvalidArgumentError).property, JSON.stringify(payload)).toBe(property);
-    }
+    await expectInvalidPayloads(run, cases);
   });
 
   test("fsmond - invalid roots are refused when the handler is created", () => {

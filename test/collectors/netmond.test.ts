@@ -2,7 +2,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import path from "node:path";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { ErrorCode, InvalidArgumentError, type MeshError } from "../../src/errors.js";
+import { ErrorCode, type MeshError } from "../../src/errors.js";
 import {
   netmond,
   NetmondResult,
@@ -15,7 +15,7 @@ import {
   parseProcNet,
   parseProcNetLine,
 } from "../../src/collectors/net-parse.js";
-import { fakeProc, noSignal, rejection } from "./fake-proc.js";
+import { expectInvalidPayloads, fakeProc, noSignal, rejection } from "./fake-proc.js";
 
 const run = netmond.createHandler();
 
@@ -225,12 +225,7 @@ describe("netmond on a fake /proc", () => {
       [{ ports: [22] }, "payload"],
       [[1, 2], "payload"],
     ];
-    for (const [payload, property] of cases) {
-      const err = await rejection(() => run(payload, noSignal()));
-      expect(err, JSON.stringify(payload)).toBeInstanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).code).toBe(ErrorCode.InvalidArgument);
-      expect((err as InvalidArgumentError).property, JSON.stringify(payload)).toBe(property);
-    }
+    await expectInvalidPayloads(run, cases);
   });
 });
 

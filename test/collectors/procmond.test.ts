@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readFile, realpath, rm, symlink, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { onTestFinished, describe, expect, test } from "vitest";
-import { ErrorCode, InvalidArgumentError, MeshError } from "../../src/errors.js";
+import { ErrorCode, MeshError } from "../../src/errors.js";
 import {
   procmond,
   ProcmondResult,
@@ -18,7 +18,7 @@ import {
   parseProcStatus,
   startTimeMs,
 } from "../../src/collectors/procfs.js";
-import { fakeProc, noSignal, rejection, statLine } from "./fake-proc.js";
+import { expectInvalidPayloads, fakeProc, noSignal, rejection, statLine } from "./fake-proc.js";
 
 const run = procmond.createHandler();
 
@@ -293,12 +293,7 @@ describe("procmond on a fake /proc", () => {
       [{ pid: 1 }, "payload"], // unknown key: a typo must not silently list everything
       ["all", "payload"],
     ];
-    for (const [payload, property] of cases) {
-      const err = await rejection(() => run(payload, noSignal()));
-      expect(err, JSON.stringify(payload)).toBeInstanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).code).toBe(ErrorCode.InvalidArgument);
-      expect((err as InvalidArgumentError).property, JSON.stringify(payload)).toBe(property);
-    }
+    await expectInvalidPayloads(run, cases);
     // No payload at all means "every process".
     expect((await run(undefined, noSignal())).processes.length).toBeGreaterThan(0);
   });

@@ -3,7 +3,7 @@
  * bucket binding and one timer; an advert is put when something changes (a burst makes one put)
  * and otherwise refreshed every period; a collector puts its advert when its load crosses a level.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode, encode } from "../../src/codec.js";
 import { Advertiser, openAdvertBucket } from "../../src/router/index.js";
@@ -11,21 +11,17 @@ import { AdvertHub } from "../../src/discovery/advert-hub.js";
 import { silentLogger } from "../../src/telemetry/logger.js";
 import { Collector } from "../../src/collector/index.js";
 import { CollectorAdvert, SourceCaps, Subjects, Task } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { advert } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 
-let mesh: Mesh;
+const mesh = useMesh();
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  mesh = await startMesh();
   nc = await mesh.connect("collectors");
-});
-
-afterAll(async () => {
-  await mesh?.dispose();
 });
 
 describe("router - adverts that cost little", () => {

@@ -5,7 +5,6 @@
  * working after the server is upgraded, and gets limit markers.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   Advertiser,
@@ -15,7 +14,7 @@ import {
   type RouterChange,
 } from "../../src/router/index.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { NatsServer, serverAtLeast, startMesh, until } from "../support/nats-server.js";
+import { NatsServer, meshOn, serverAtLeast, startMesh, until } from "../support/nats-server.js";
 import { natsServerVersion } from "../../src/server/nats-server.js";
 import { newestServer, oldestServer } from "../support/tools.js";
 import { advert } from "../router/fixtures.js";
@@ -102,18 +101,9 @@ describe("router - a server upgrade from before 2.11 to 2.11+", () => {
   it("router - a bucket made by the old server keeps working on the new one and gets limit markers", async () => {
     const oldest = oldestServer();
     const newest = newestServer();
-    const ns = await NatsServer.start({ binary: oldest.path });
-    cleanups.push(() => ns.stop());
-    const open = async (name: string) => {
-      const nc = await connect({
-        servers: ns.url,
-        name,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 100,
-      });
-      cleanups.push(() => nc.close());
-      return nc;
-    };
+    const mesh = await meshOn(await NatsServer.start({ binary: oldest.path }));
+    cleanups.push(() => mesh.dispose());
+    const open = (name: string) => mesh.connect(name);
     const prefix = "upgrade";
     const ttl = 2000;
     const collectorNc = await open("collector");
@@ -125,8 +115,8 @@ describe("router - a server upgrade from before 2.11 to 2.11+", () => {
     await until(() => before.router.size === 1, 2000, "advert on the old server");
     await before.watcher.stop();
 
-    await ns.restart({ binary: newest.path });
-    expect(await ns.version()).toBe(newest.version);
+    await mesh.ns.restart({ binary: newest.path });
+    expect(await mesh.ns.version()).toBe(newest.version);
 
     // A coordinator's watcher on the new server binds the old bucket and turns markers on.
     const after = watch(await open("router-after"), prefix, ttl);

@@ -1,26 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Advertiser, CapabilityRouter, RouterWatcher } from "../../src/router/index.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { advert } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 // Long enough that the advert outlives the restart, short enough to keep the test quick.
 const TTL = 10_000;
 
-let mesh: Mesh;
+const mesh = useMesh();
 let collectorNc: NatsConnection;
 let routerNc: NatsConnection;
 
 beforeAll(async () => {
-  mesh = await startMesh();
   collectorNc = await mesh.connect("collector");
   routerNc = await mesh.connect("router");
-});
-
-afterAll(async () => {
-  await mesh?.dispose();
 });
 
 describe("router - nats-server restart", () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm } from "@nats-io/kv";
 import { decode, encode } from "../../src/codec.js";
@@ -17,26 +17,22 @@ import {
   Subjects,
   type CollectorHealth,
 } from "../../subjects/index.js";
-import { startMesh, until, type Mesh } from "../support/nats-server.js";
+import { until } from "../support/nats-server.js";
+import { useMesh } from "../support/mesh-fixture.js";
 import { advert, captureLogger, WARN } from "../router/fixtures.js";
 
 const { PROCESS, NETWORK } = SourceCaps;
 const TTL = 1000;
 const SWEEP = 100;
 
-let mesh: Mesh;
+const mesh = useMesh();
 let collectorNc: NatsConnection;
 let routerNc: NatsConnection;
 let prefixSeq = 0;
 
 beforeAll(async () => {
-  mesh = await startMesh();
   collectorNc = await mesh.connect("collector");
   routerNc = await mesh.connect("router");
-});
-
-afterAll(async () => {
-  await mesh?.dispose();
 });
 
 /** A router + watcher on the router connection, under a prefix of its own. */

@@ -6,13 +6,12 @@
  * takes leaves it at its deadline as on a stream the new server made.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Collector } from "../../src/collector/index.js";
 import { Coordinator } from "../../src/coordinator/index.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { SourceCaps, Subjects } from "../../subjects/index.js";
-import { NatsServer, until } from "../support/nats-server.js";
+import { NatsServer, meshOn, until } from "../support/nats-server.js";
 import { newestServer, oldestServer } from "../support/tools.js";
 
 const PROC = SourceCaps.PROCESS;
@@ -25,18 +24,9 @@ describe("durable - a server upgrade from before 2.11 to 2.11+", () => {
   it("durable - streams made by the old server keep taking submissions on the new one and get per-message TTL", async () => {
     const oldest = oldestServer();
     const newest = newestServer();
-    const ns = await NatsServer.start({ binary: oldest.path });
-    cleanups.push(() => ns.stop());
-    const open = async (name: string) => {
-      const nc = await connect({
-        servers: ns.url,
-        name,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 100,
-      });
-      cleanups.push(() => nc.close());
-      return nc;
-    };
+    const mesh = await meshOn(await NatsServer.start({ binary: oldest.path }));
+    cleanups.push(() => mesh.dispose());
+    const open = (name: string) => mesh.connect(name);
     const p = "dupgrade";
     const s = new Subjects(p);
     const stream = async () =>
@@ -69,8 +59,8 @@ describe("durable - a server upgrade from before 2.11 to 2.11+", () => {
     expect(await takesTtl()).toBe(false);
     await before.stop();
 
-    await ns.restart({ binary: newest.path });
-    expect(await ns.version()).toBe(newest.version);
+    await mesh.ns.restart({ binary: newest.path });
+    expect(await mesh.ns.version()).toBe(newest.version);
 
     // A submitter that binds the stream before any coordinator upgraded it: its submit is stored
     // (no TTL asked of a stream that has none) and runs once a coordinator comes.

@@ -16,6 +16,7 @@ import { ErrorCode, MeshError } from "../../src/errors.js";
 import { SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
 import { useMesh } from "../support/mesh-fixture.js";
+import { untilPaused } from "./support.js";
 
 const mesh = useMesh();
 
@@ -84,14 +85,7 @@ describe("hunts - bounded by bytes", () => {
       huntId: "full",
       ratePerSec: 10,
     });
-    const paused = await until(
-      async () => {
-        const v = await hunts.show(h.huntId);
-        return v.record.state === "paused" ? v : undefined;
-      },
-      10_000,
-      "the hunt paused",
-    );
+    const paused = await untilPaused(hunts, h.huntId);
     expect(paused.record.reason).toMatch(
       /^the hunt claims bucket is nearly full \(\d+ of 6000 bytes\): no new part starts until hunts expire$/,
     );

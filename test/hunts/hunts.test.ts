@@ -7,7 +7,7 @@ import { startMesh, until, type Mesh } from "../support/nats-server.js";
 import { Hunts } from "../../src/hunts/client.js";
 import type { Coordinator } from "../../src/coordinator/index.js";
 import { SourceCaps } from "../../subjects/index.js";
-import { Fleet, claims, settled, startCoordinator } from "./support.js";
+import { Fleet, claims, settled, startCoordinator, untilPaused } from "./support.js";
 
 let mesh: Mesh;
 let fleet: Fleet;
@@ -110,14 +110,7 @@ describe("hunts - against a real server", () => {
       minParts: 3,
       maxErrorRate: 0.5,
     });
-    const paused = await until(
-      async () => {
-        const v = await hunts.show(h.huntId);
-        return v.record.state === "paused" ? v : undefined;
-      },
-      10_000,
-      "the hunt paused",
-    );
+    const paused = await untilPaused(hunts, h.huntId);
     expect(paused.record.reason).toMatch(
       /^error rate 100% \(3 of 3 parts failed or timed out\) passed 50%$/,
     );

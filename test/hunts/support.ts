@@ -2,8 +2,9 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Collector } from "../../src/collector/index.js";
 import { Coordinator } from "../../src/coordinator/index.js";
 import type { HuntClaim } from "../../subjects/index.js";
-import type { Hunts } from "../../src/hunts/client.js";
+import type { HuntView, Hunts } from "../../src/hunts/client.js";
 import { SourceCaps } from "../../subjects/index.js";
+import { until } from "../support/nats-server.js";
 
 /** In-process collectors that count how often each id ran a task (across restarts). */
 export class Fleet {
@@ -79,4 +80,16 @@ export async function settled(
     const s = m.get(id)?.state;
     return s !== undefined && states.includes(s);
   });
+}
+
+/** The hunt's view once it has paused itself; fails after `ms`. */
+export function untilPaused(hunts: Hunts, huntId: string, ms = 10_000): Promise<HuntView> {
+  return until(
+    async () => {
+      const v = await hunts.show(huntId);
+      return v.record.state === "paused" ? v : undefined;
+    },
+    ms,
+    "the hunt paused",
+  );
 }

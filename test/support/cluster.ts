@@ -4,10 +4,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { canConnect } from "../../src/server/nats-server.js";
 import { copyDeploy } from "../deploy/support.js";
 import { killChild, natsServerBinary, requireNatsServer, until } from "./nats-server.js";
 
@@ -132,14 +133,4 @@ async function jetStreamReady(url: string): Promise<void> {
   } finally {
     await nc.close();
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect({ host: "127.0.0.1", port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }

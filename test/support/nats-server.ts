@@ -28,7 +28,14 @@ export interface Mesh extends AsyncDisposable {
 /** A fresh JetStream server and a connection; dispose closes both and removes the store. */
 export async function startMesh(): Promise<Mesh> {
   requireNatsServer();
-  const ns = await NatsServer.start({ jetstream: true });
+  return meshOn(await NatsServer.start({ jetstream: true }));
+}
+
+/**
+ * A server started elsewhere (another binary, other options) and a connection; connections keep
+ * reconnecting across `ns.restart()`. Dispose closes them and stops the server.
+ */
+export async function meshOn(ns: NatsServer): Promise<Mesh> {
   const conns: NatsConnection[] = [];
   const open = async (name?: string) => {
     const c = await connect({

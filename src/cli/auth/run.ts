@@ -19,14 +19,8 @@ import {
   type IdentityRecord,
   type Manifest,
 } from "./manifest.js";
-import {
-  inboxPrefixFor,
-  permissionsFor,
-  ROLE_TABLE,
-  type GrantName,
-  type Role,
-} from "./permissions.js";
-import { renderServerConf } from "./server-conf.js";
+import { inboxPrefixFor, ROLE_TABLE, type GrantName, type Role } from "./permissions.js";
+import { identityPermissions, renderServerConf } from "./server-conf.js";
 import { caPaths, ensureCa, issueCertificate, tlsPaths } from "./tls.js";
 
 type CollectorTypeName = keyof typeof referenceCollectors;
@@ -195,18 +189,7 @@ export function runLs(values: Record<string, unknown>): Promise<number> {
     seed: seedFile(dir, i),
     ...(i.type ? { type: i.type } : {}),
     domains: i.domains,
-    ...(values.permissions === true
-      ? {
-          permissions: permissionsFor({
-            role: i.role,
-            name: i.name,
-            prefix: m.prefix,
-            domains: i.domains,
-            extraGrants: i.extraGrants,
-            responses: i.role === "collector" ? m.replies : undefined,
-          }),
-        }
-      : {}),
+    ...(values.permissions === true ? { permissions: identityPermissions(i, m) } : {}),
   }));
   if (values.json === true) {
     out(jsonLine(rows));

@@ -30,6 +30,18 @@ function renderPermissions(p: UserPermissions, indent: string): string {
   return lines.join("\n");
 }
 
+/** The NATS permissions of identity `i` of manifest `m` (collectors take its reply limits). */
+export function identityPermissions(i: IdentityRecord, m: Manifest): UserPermissions {
+  return permissionsFor({
+    role: i.role,
+    name: i.name,
+    prefix: m.prefix,
+    domains: i.domains,
+    extraGrants: i.extraGrants,
+    responses: i.role === "collector" ? m.replies : undefined,
+  });
+}
+
 export function describeIdentity(i: IdentityRecord): string {
   const bits = [`${i.role} ${i.name}`];
   if (i.type) bits.push(`type ${i.type}`);
@@ -48,17 +60,7 @@ export function renderServerConf(m: Manifest): string {
         `      # ${describeIdentity(i)}`,
         `      {`,
         `        nkey: ${q(i.publicKey)}`,
-        renderPermissions(
-          permissionsFor({
-            role: i.role,
-            name: i.name,
-            prefix: m.prefix,
-            domains: i.domains,
-            extraGrants: i.extraGrants,
-            responses: i.role === "collector" ? m.replies : undefined,
-          }),
-          "        ",
-        ),
+        renderPermissions(identityPermissions(i, m), "        "),
         `      }`,
       ].join("\n"),
     );

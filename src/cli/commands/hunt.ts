@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { PRIORITY_NAMES, SOURCE_CAP_NAMES } from "../../../subjects/caps.js";
+import { SOURCE_CAP_NAMES } from "../../../subjects/caps.js";
 import { MAX_HUNT_LIFE_MS, MAX_HUNT_RATE_PER_SEC } from "../../../subjects/hunts.js";
-import { parseSelector } from "../../../subjects/selector.js";
 import { lazyAction, markRequired } from "../action.js";
 import { addCommonOptions } from "../common.js";
 import { hintValues } from "../hints.js";
 import { TASK_TIMEOUT } from "../limits.js";
-import { countArg, durationArg, parseCapsArg, parseId, parsePriorityArg } from "../parse.js";
+import { countArg, durationArg, parseCapsArg, parseId, selectorArg } from "../parse.js";
+import { priorityOption } from "./submit.js";
 import {
   DEFAULT_HUNT_LIFE_MS,
   DEFAULT_HUNT_MAX_ERROR_RATE,
@@ -25,15 +25,6 @@ function numberIn(min: number, max: number): (v: string) => number {
     }
     return n;
   };
-}
-
-function selectorArg(v: string): string {
-  try {
-    parseSelector(v);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
-  return v;
 }
 
 function idList(v: string): string[] {
@@ -63,14 +54,7 @@ function startCommand(): Command {
         ),
       ),
     )
-    .addOption(
-      hintValues(
-        new Option("--priority <level>", "low, normal, high or critical, or 0-3")
-          .argParser(parsePriorityArg)
-          .default(1, "normal"),
-        PRIORITY_NAMES,
-      ),
-    )
+    .addOption(priorityOption())
     .option(
       "--where <selector>",
       "only collectors whose labels match: zone=eu,host~web-*",

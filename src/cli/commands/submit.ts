@@ -15,6 +15,16 @@ import {
 } from "../parse.js";
 import { OUTPUT_FORMATS } from "../results/render.js";
 
+/** `--priority`, as submit and hunt start take it. */
+export function priorityOption(): Option {
+  return hintValues(
+    new Option("--priority <level>", "low, normal, high or critical, or 0-3")
+      .argParser(parsePriorityArg)
+      .default(1, "normal"),
+    PRIORITY_NAMES,
+  );
+}
+
 export function submitCommand(): Command {
   const cmd = new Command("submit")
     .summary("submit a task through a running coordinator and print the result")
@@ -44,14 +54,7 @@ export function submitCommand(): Command {
         ),
       ),
     )
-    .addOption(
-      hintValues(
-        new Option("--priority <level>", "low, normal, high or critical, or 0-3")
-          .argParser(parsePriorityArg)
-          .default(1, "normal"),
-        PRIORITY_NAMES,
-      ),
-    )
+    .addOption(priorityOption())
     .addOption(
       new Option("--mode <mode>", "one: one capable instance; all: every capable instance")
         .choices(["one", "all"])

@@ -13,6 +13,7 @@ import { describeSource, readPayload } from "../payload.js";
 import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
 import { ProgressTally, liveLine, progressText } from "../results/progress.js";
 import type { SubmitOptions, TaskSpec } from "../../coordinator/types.js";
+import { submitArgs } from "../../coordinator/submit-plan.js";
 
 interface SubmitFlags {
   caps: number;
@@ -130,17 +131,7 @@ export async function submitTask(
   prefix: string,
   live = false,
 ): Promise<AggregatedResult> {
-  const spec = { requiredCapabilities: req.requiredCapabilities, payload: req.payload };
-  const opts = {
-    mode: req.mode,
-    expected: req.expected,
-    timeoutMs: req.timeoutMs,
-    priority: req.priority,
-    where: req.where,
-    collectors: req.collectors,
-    prefer: req.prefer,
-    ...(correlationId !== undefined ? { correlationId } : {}),
-  };
+  const { spec, opts } = submitArgs(correlationId === undefined ? req : { ...req, correlationId });
   const result = live ? await withProgress(client, spec, opts) : await client.submit(spec, opts);
   if (result.status === "failed" && result.error?.code === ErrorCode.NoResponders) {
     const subject = new Subjects(prefix).api("submit");
