@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode } from "../../src/codec.js";
 import { InvalidArgumentError } from "../../src/errors.js";
@@ -9,18 +9,22 @@ import {
   openAdvertBucket,
 } from "../../src/router/index.js";
 import { CollectorAdvert, SourceCaps } from "../../subjects/index.js";
-import { until } from "../support/nats-server.js";
-import { useMesh } from "../support/mesh-fixture.js";
+import { startMesh, until, type Mesh } from "../support/nats-server.js";
 import { advert, captureLogger, WARN } from "../router/fixtures.js";
 
 const { PROCESS } = SourceCaps;
 const TTL = 1000;
 
-const mesh = useMesh();
+let mesh: Mesh;
 let nc: NatsConnection;
 
 beforeAll(async () => {
+  mesh = await startMesh();
   nc = await mesh.connect("collector");
+});
+
+afterAll(async () => {
+  await mesh?.dispose();
 });
 
 describe("router - advertiser", () => {
