@@ -20,6 +20,7 @@ interface Watched extends HeapItem {
 export class SilentWatch {
   readonly #afterMs: number;
   readonly #maxAfterMs: number;
+  /** Every instance that had work, watched or not: one that gets work again reuses its entry. */
   readonly #byId = new Map<string, Watched>();
   readonly #heap = new IndexedHeap<Watched>((a, b) => a.checkAt < b.checkAt);
 
@@ -28,28 +29,29 @@ export class SilentWatch {
     this.#maxAfterMs = Math.max(afterMs, maxAfterMs);
   }
 
+  /** Instances watched (with work). */
   get size(): number {
-    return this.#byId.size;
+    return this.#heap.size;
   }
 
   /** `id` was sent work at `now`: watched from now on, unless it is already. */
   working(id: string, now: number): void {
-    if (this.#byId.has(id)) return;
-    const w: Watched = {
-      id,
-      checkAt: now + this.#afterMs,
-      heardAt: now,
-      after: this.#afterMs,
-      heapIndex: -1,
-    };
-    this.#byId.set(id, w);
+    let w = this.#byId.get(id);
+    if (w !== undefined && w.heapIndex >= 0) return;
+    if (w === undefined) {
+      w = { id, checkAt: 0, heardAt: 0, after: 0, heapIndex: -1 };
+      this.#byId.set(id, w);
+    }
+    w.checkAt = now + this.#afterMs;
+    w.heardAt = now;
+    w.after = this.#afterMs;
     this.#heap.push(w);
   }
 
   /** A sign of life from `id` at `now`. */
   heard(id: string, now: number): void {
     const w = this.#byId.get(id);
-    if (w === undefined) return;
+    if (w === undefined || w.heapIndex < 0) return;
     w.heardAt = now;
     w.after = this.#afterMs;
   }
@@ -68,10 +70,7 @@ export class SilentWatch {
     const later: Watched[] = [];
     for (let w = this.#heap.peek(); w !== undefined && w.checkAt <= now; w = this.#heap.peek()) {
       this.#heap.pop();
-      if (!hasWork(w.id)) {
-        this.#byId.delete(w.id);
-        continue;
-      }
+      if (!hasWork(w.id)) continue; // watched again when it gets work
       const quietUntil = w.heardAt + w.after;
       if (now < quietUntil) {
         w.checkAt = quietUntil;
@@ -88,11 +87,12 @@ export class SilentWatch {
     return out;
   }
 
+  /** The instance left: its entry goes. */
   forget(id: string): void {
     const w = this.#byId.get(id);
     if (w === undefined) return;
     this.#byId.delete(id);
-    this.#heap.remove(w);
+    if (w.heapIndex >= 0) this.#heap.remove(w);
   }
 
   clear(): void {
