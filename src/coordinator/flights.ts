@@ -176,6 +176,10 @@ export class FlightTable {
   }
 
   clear(): void {
+    for (const f of this.#byTask.values()) {
+      f.newerOnInstance = undefined;
+      f.olderOnInstance = undefined;
+    }
     this.#byTask.clear();
     this.#byInstance.clear();
     this.#deadlines.clear();

@@ -1,5 +1,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { DeliverPolicy, jetstream, type JsMsg } from "@nats-io/jetstream";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../telemetry/logger.js";
+import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 
 /** What the watcher reads of a bucket entry (a nats.js KvWatchEntry has all of it). */
 export interface AdvertEntry {
@@ -14,6 +16,43 @@ export interface AdvertEntry {
 /** A watch of the advert bucket: its entries in revision order, until stopped. */
 export interface AdvertWatch extends AsyncIterable<AdvertEntry> {
   stop(): void;
+}
+
+/**
+ * When a watcher reads in batches: from `above` collectors on, until below half of it (so that a
+ * fleet near the line does not switch back and forth); not for a TTL after a batched watch
+ * failed (ended, or went silent: its pulls refused, say), when pushed adverts are read instead.
+ */
+export class BatchPolicy {
+  /** Whether the watch open reads in batches. */
+  batched = false;
+  #noBatchUntil = 0;
+  readonly #o: BatchPolicyOptions;
+
+  constructor(o: BatchPolicyOptions) {
+    this.#o = o;
+  }
+
+  wants(size: number): boolean {
+    if (this.#o.clock.now() < this.#noBatchUntil) return false;
+    return this.batched ? size >= this.#o.batchAbove / 2 : size >= this.#o.batchAbove;
+  }
+
+  /** The batched watch failed (`why`): pushed for one TTL. Nothing when it was not batched. */
+  failed(why: string): void {
+    if (!this.batched) return;
+    this.batched = false;
+    this.#noBatchUntil = this.#o.clock.now() + this.#o.ttlMs;
+    this.#o.logger.warn({ why, forMs: this.#o.ttlMs }, "batched advert reads failed; pushed");
+  }
+}
+
+interface BatchPolicyOptions {
+  readonly batchAbove: number;
+  /** Batches are held off this long after a failure. */
+  readonly ttlMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
 }
 
 /** Most entries fetched in one go. */
@@ -37,6 +76,8 @@ export class BatchedWatch implements AdvertWatch {
   readonly #intervalMs: number;
   #stopped = false;
   #wake: (() => void) | undefined;
+  /** The fetch under way: stopping ends it at once. */
+  #batch: ConsumerMessages | undefined;
 
   constructor(nc: NatsConnection, bucket: string, fromRevision: number, intervalMs: number) {
     this.#nc = nc;
@@ -48,6 +89,7 @@ export class BatchedWatch implements AdvertWatch {
   stop(): void {
     this.#stopped = true;
     this.#wake?.();
+    this.#batch?.stop();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<AdvertEntry> {
@@ -64,9 +106,15 @@ export class BatchedWatch implements AdvertWatch {
         if (pending > 0 && !this.#stopped) {
           const max_messages = Math.min(pending, MAX_BATCH);
           const batch = await consumer.fetch({ max_messages, expires: FETCH_EXPIRES_MS });
-          for await (const m of batch) {
-            yield entryOf(m, prefix.length);
-            if (this.#stopped) break;
+          this.#batch = batch;
+          if (this.#stopped) batch.stop();
+          try {
+            for await (const m of batch) {
+              yield entryOf(m, prefix.length);
+              if (this.#stopped) break;
+            }
+          } finally {
+            this.#batch = undefined;
           }
         }
         if (pending < MAX_BATCH) await this.#sleep();

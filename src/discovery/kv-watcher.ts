@@ -4,7 +4,7 @@ import { decode, encode } from "../codec.js";
 import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
 import { bindAdvertBucket } from "./bucket.js";
-import { BatchedWatch, type AdvertEntry, type AdvertWatch } from "./batched-watch.js";
+import { BatchedWatch, BatchPolicy, type AdvertEntry, type AdvertWatch } from "./batched-watch.js";
 import type { CapabilityRouter } from "../router/capability-router.js";
 import { parseWatcherOptions, type ResolvedWatcherOptions } from "../router/options.js";
 import type { RouterChange, RouterWatcherOptions, RouterWatcherStats } from "../router/types.js";
@@ -37,8 +37,8 @@ export class RouterWatcher {
   readonly #warned = new Set<string>();
   #kv: KV | undefined;
   #watch: AdvertWatch | undefined;
-  /** Whether the watch open reads in batches (a fleet of batchAbove or more). */
-  #batched = false;
+  /** Whether the watch open reads in batches, and whether the next one should. */
+  readonly #batches: BatchPolicy;
   #loop: Promise<void> | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #rewatch: NodeJS.Timeout | undefined;
@@ -73,6 +73,7 @@ export class RouterWatcher {
       ttlMs: opts.ttlMs ?? router.options.heartbeatTimeoutMs,
     });
     this.#subjects = new Subjects(this.#opts.prefix);
+    this.#batches = new BatchPolicy(this.#opts);
   }
 
   /**
@@ -204,11 +205,11 @@ export class RouterWatcher {
       this.#lastRevision = 0;
     }
     // The snapshot comes pushed; a large fleet's updates after it, in batches.
-    const batched = from > 0 && this.#router.size >= this.#opts.batchAbove;
+    const batched = from > 0 && this.#batches.wants(this.#router.size);
     const w: AdvertWatch = batched
       ? new BatchedWatch(this.#nc, this.#subjects.bucket(), from + 1, this.#opts.batchIntervalMs)
       : await kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
-    this.#batched = batched;
+    this.#batches.batched = batched;
     this.#stats.adverts = batched ? "batched" : "pushed";
     if (this.#stopped) {
       w.stop();
@@ -244,7 +245,9 @@ export class RouterWatcher {
     if (this.#router.size === 0 || silentMs < Math.max(MIN_SILENCE_MS, this.#opts.ttlMs / 2)) {
       return;
     }
-    this.#replaceWatch(`no advert for ${Math.round(silentMs)} ms`);
+    const why = `no advert for ${Math.round(silentMs)} ms`;
+    this.#batches.failed(why);
+    this.#replaceWatch(why);
   }
 
   /**
@@ -252,12 +255,12 @@ export class RouterWatcher {
    * one that shrank below half of it pushed again (the watch is replaced, from the last entry).
    */
   #checkBatching(): void {
-    const size = this.#router.size;
-    const want = this.#batched ? size >= this.#opts.batchAbove / 2 : size >= this.#opts.batchAbove;
-    if (want === this.#batched || this.#disconnected) return;
-    this.#batched = want;
+    const p = this.#batches;
+    const want = p.wants(this.#router.size);
+    if (want === p.batched || this.#disconnected) return;
+    p.batched = want;
     this.#replaceWatch(
-      `${size} collectors: adverts read ${want ? "in batches" : "as pushed"}`,
+      `${this.#router.size} collectors: adverts read ${want ? "in batches" : "as pushed"}`,
       false,
     );
   }
@@ -283,6 +286,7 @@ export class RouterWatcher {
     if (this.#watch !== w || this.#stopped || this.#nc.isClosed()) return;
     // The watch ended under us (consumer lost): watch again, from the entry after the last one.
     this.#opts.logger.warn("advert watch ended; watching again");
+    this.#batches.failed("the batched watch ended");
     this.#scheduleRewatch();
   }
 

@@ -18,7 +18,7 @@ const TTL = 5000;
 const mesh = useMesh();
 
 describe("discovery - adverts read in batches", () => {
-  it("discovery - past batchAbove collectors, adverts come in batches, with every join, change and leave, through a lost consumer, and pushed again below half", async () => {
+  it("discovery - past batchAbove collectors, adverts come in batches, with every join, change and leave, pushed for a TTL after a lost consumer, and pushed again below half", async () => {
     const prefix = "batched";
     const router = new CapabilityRouter({ prefix, heartbeatTimeoutMs: TTL });
     const watcher = new RouterWatcher(await mesh.connect("router"), router, {
@@ -71,7 +71,8 @@ describe("discovery - adverts read in batches", () => {
     await advs[1]?.stop();
     await until(() => left.includes("b"), 3000, "b left");
 
-    // The consumer deleted under the watch: a new one carries on from the last entry.
+    // The consumer deleted under the watch: the batched watch has failed, so adverts are pushed
+    // for a TTL (from the last entry on), then read in batches again.
     const jsm = await jetstreamManager(await mesh.connect("operator"));
     const stream = `KV_${new Subjects(prefix).bucket()}`;
     for await (const ci of jsm.consumers.list(stream)) await jsm.consumers.delete(stream, ci.name);
@@ -82,7 +83,14 @@ describe("discovery - adverts read in batches", () => {
       "heartbeats through a new consumer",
     );
     expect(watcher.stats().rewatches).toBeGreaterThanOrEqual(1);
-    expect(watcher.stats().adverts).toBe("batched");
+    expect(watcher.stats().adverts).toBe("pushed");
+    await until(() => watcher.stats().adverts === "batched", TTL * 2, "batches again after a TTL");
+    const seq2 = router.get("c")?.advert.heartbeatSeq ?? 0;
+    await until(
+      () => (router.get("c")?.advert.heartbeatSeq ?? 0) > seq2 + 3,
+      TTL,
+      "heartbeats in batches again",
+    );
 
     // Down to one collector (below half of batchAbove): pushed again, still seen.
     for (const adv of advs.slice(2)) await adv.stop();

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PREFIX, SERVICE_NAME, Subjects } from "../../subjects/index.js";
+import { CapabilityRouter, RouterWatcher } from "../../src/router/index.js";
+import { until } from "../support/nats-server.js";
 import { IDS, tryPublish, trySubscribe } from "./support.js";
-import { useSecuredMesh } from "./fixture.js";
+import { securedCollector, useSecuredMesh } from "./fixture.js";
 
 const s = new Subjects(DEFAULT_PREFIX);
 const stream = `KV_${s.bucket()}`;
@@ -133,6 +135,32 @@ describe("security - a coordinator does what it needs and no more", () => {
     // The api only in the coordinators' queue group: no plain copy of every request.
     expect(await trySubscribe(mesh, l, s.api("submit"))).toBe("refused");
     expect(await trySubscribe(mesh, l, s.api("submit"), undefined, SERVICE_NAME)).toBe("received");
+  });
+
+  it("security - a coordinator reads a large fleet's adverts in batches: its pulls and consumer deletes are allowed", async () => {
+    const login = await mesh.login(IDS.coordinator);
+    const router = new CapabilityRouter({ heartbeatTimeoutMs: 1500 });
+    // A fleet of one counts as large here: the watch pulls its adverts in batches.
+    const watcher = new RouterWatcher(login.nc, router, {
+      ttlMs: 1500,
+      sweepIntervalMs: 50,
+      batchAbove: 1,
+      batchIntervalMs: 50,
+    });
+    mesh.cleanup(() => watcher.stop());
+    await watcher.start(); // it binds (or creates) the bucket the collector then writes in
+    const { collector } = await securedCollector(mesh);
+    const id = collector.id;
+    await until(() => watcher.stats().adverts === "batched", 3000, "read in batches");
+    const seq = router.get(id)?.advert.heartbeatSeq ?? 0;
+    await until(
+      () => (router.get(id)?.advert.heartbeatSeq ?? 0) > seq + 2,
+      3000,
+      "heartbeats read in batches",
+    );
+    expect(watcher.stats().adverts).toBe("batched");
+    await watcher.stop();
+    expect(login.violations.map((v) => `${v.operation} ${v.subject}`)).toEqual([]);
   });
 
   it("security - a coordinator cannot forge results or adverts, or submit", async () => {

@@ -83,10 +83,12 @@ export const GRANTS = {
     publish: (c) => [kv(c, c.name), `${js}.DIRECT.GET.${stream(c)}.${kv(c, c.name)}`],
   },
   advertBucketWatch: {
-    why: "watch every advert through ordered consumers on the bucket; write none",
+    why: "watch every advert through ordered consumers on the bucket (pushed, or pulled in batches for a large fleet, then deleted); write none",
     publish: (c) => [
       `${js}.CONSUMER.CREATE.${stream(c)}.>`,
       `${js}.CONSUMER.INFO.${stream(c)}.*`,
+      `${js}.CONSUMER.MSG.NEXT.${stream(c)}.*`,
+      `${js}.CONSUMER.DELETE.${stream(c)}.*`,
       // Flow-control answers of push consumers, sent when the server asks for them.
       `$JS.FC.${stream(c)}.>`,
     ],
