@@ -4,7 +4,12 @@ import { Kvm, type KV, type KvOptions, type KvStatus } from "@nats-io/kv";
 import { decode } from "../codec.js";
 import { InvalidMessageError } from "../errors.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
-import { CollectorAdvert, DEFAULT_PREFIX, Subjects } from "../../subjects/index.js";
+import {
+  CollectorAdvert,
+  DEFAULT_PREFIX,
+  MAX_ADVERT_BYTES,
+  Subjects,
+} from "../../subjects/index.js";
 import { DEFAULT_ADVERT_TTL_MS } from "../router/options.js";
 import { atLeast } from "../server/versions.js";
 import { clusterReplicas } from "../server/cluster.js";
@@ -55,7 +60,14 @@ export async function bindAdvertBucket(
   const ttl = opts.ttlMs ?? DEFAULT_ADVERT_TTL_MS;
   const logger = opts.logger ?? silentLogger;
   const replicas = opts.replicas ?? clusterReplicas(nc);
-  const kvOpts: Partial<KvOptions> = { history: 1, ttl, storage: "file", replicas };
+  // The server refuses a value past an advert's bound: it is never stored, nor sent to watchers.
+  const kvOpts: Partial<KvOptions> = {
+    history: 1,
+    ttl,
+    storage: "file",
+    replicas,
+    maxValueSize: MAX_ADVERT_BYTES,
+  };
   const serverMarkers = supportsLimitMarkers(nc);
   if (serverMarkers) kvOpts.markerTTL = markerTtl(ttl);
   const kv = await new Kvm(nc).create(name, kvOpts);
@@ -69,6 +81,9 @@ export async function bindAdvertBucket(
   if (status.ttl !== ttl) diffs.push(`max age ${status.ttl} ms (wanted ${ttl} ms)`);
   if (status.history !== 1) diffs.push(`history ${status.history} (wanted 1)`);
   if (status.storage !== "file") diffs.push(`storage ${status.storage} (wanted file)`);
+  if (status.maxValueSize !== MAX_ADVERT_BYTES) {
+    diffs.push(`max value size ${status.maxValueSize} (wanted ${MAX_ADVERT_BYTES})`);
+  }
   if (diffs.length > 0) {
     logger.warn(
       { bucket: name, differences: diffs },

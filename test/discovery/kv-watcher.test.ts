@@ -12,6 +12,7 @@ import {
 } from "../../src/router/index.js";
 import {
   CollectorAdvert,
+  MAX_ADVERT_BYTES,
   CollectorEvent,
   SourceCaps,
   Subjects,
@@ -266,7 +267,23 @@ describe("router - KV watcher with a real nats-server", () => {
     const { watcher, lines } = await routerFor(prefix);
     expect(watcher.stats().bucketTtlMs).toBe(5000);
     const w = lines.find((l) => l.level === WARN && l.msg.includes("other settings"));
-    expect(w?.differences).toEqual(["max age 5000 ms (wanted 1000 ms)"]);
+    expect(w?.differences).toEqual([
+      "max age 5000 ms (wanted 1000 ms)",
+      `max value size -1 (wanted ${MAX_ADVERT_BYTES})`,
+    ]);
+    await watcher.stop();
+  });
+
+  it("router - a value past an advert's bound is refused by the server: never stored, never read", async () => {
+    const { prefix, router, watcher } = await routerFor();
+    const kv = await new Kvm(collectorNc).open(new Subjects(prefix).bucket());
+    expect((await kv.status()).maxValueSize).toBe(MAX_ADVERT_BYTES);
+    await expect(kv.put("big", new Uint8Array(MAX_ADVERT_BYTES + 1))).rejects.toThrow(/size/i);
+    const entries = watcher.stats().entries;
+    await kv.put("small", encode(CollectorAdvert, advert("small", PROCESS)));
+    await until(() => router.get("small") !== undefined, 1000, "the advert within bounds");
+    expect(watcher.stats().entries).toBe(entries + 1);
+    expect(await kv.get("big")).toBeNull();
     await watcher.stop();
   });
 });
