@@ -30,6 +30,7 @@ describe("options - one place for defaults, unknown keys refused", () => {
       ["suspectAfter", () => parseRouterOptions({ suspectAfter: 10 } as never)],
       ["ringSize", () => parseAggregatorOptions({ ringSize: 1 } as never)],
       ["maxQueue", () => parseDistributorOptions({ maxQueue: 1 } as never)],
+      ["batchAfter", () => parseCoordinatorOptions({ nc, adverts: { batchAfter: 1 } } as never)],
     ];
     for (const [key, parse] of cases) {
       let err: unknown;
@@ -51,7 +52,9 @@ describe("options - one place for defaults, unknown keys refused", () => {
       router: { suspectAfterMs: 700 },
       balancer: { failoverThreshold: 7 },
       aggregator: { completedRingSize: 5 },
+      adverts: { batchAbove: 50 },
     });
+    expect(o.adverts).toEqual({ batchAbove: 50 });
     expect(o.attemptTimeoutMs).toBe(defaultCoordinatorOptions().attemptTimeoutMs);
     expect(o.router).toEqual({ suspectAfterMs: 700 });
     expect(o.balancer).toEqual({ failoverThreshold: 7 });

@@ -151,6 +151,7 @@ export class Coordinator implements CoordinatorApi {
       observedBy: o.id,
       refuse: (advert) => this.#verifier.refuseAdvert(advert),
       marksStale: false,
+      ...o.adverts,
     });
     this.#inbox = new ResultInbox(o.nc, {
       prefix,

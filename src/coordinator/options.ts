@@ -9,7 +9,7 @@ import { randomId } from "../structures/ids.js";
 import { rejectUnknownKeys, stripUndefined } from "../options.js";
 import type { BalancerOptions, StrategySpec } from "../balancer/index.js";
 import type { AggregatorOptions } from "../aggregator/index.js";
-import type { RouterOptions } from "../router/index.js";
+import type { RouterOptions, RouterWatcherOptions } from "../router/index.js";
 import type { HuntRunnerOptions } from "../hunts/options.js";
 import {
   DEFAULT_ADVERT_TTL_MS,
@@ -118,6 +118,11 @@ export interface CoordinatorOptions {
   owner: string | undefined;
   /** Router options (suspectAfterMs, confidenceRefreshMs, forgetAfterMs); see router/options.ts. */
   router: Partial<RouterOptions>;
+  /**
+   * How the advert bucket is read: `batchAbove` (from 1,000 collectors, in batches) and
+   * `batchIntervalMs` (every 100 ms); see router/options.ts.
+   */
+  adverts: AdvertReading;
   /** Balancer options (failoverThreshold, ejection, capacity); see balancer/options.ts. */
   balancer: Partial<BalancerOptions>;
   /** Aggregator options (dedup, retained results, stream buffers); see aggregator/options.ts. */
@@ -131,6 +136,8 @@ export interface CoordinatorOptions {
 
 export type CoordinatorInit = Pick<CoordinatorOptions, "nc"> &
   Partial<Omit<CoordinatorOptions, "nc">>;
+
+export type AdvertReading = Partial<Pick<RouterWatcherOptions, "batchAbove" | "batchIntervalMs">>;
 
 /** The coordinator's defaults (every component's own stay in its options.ts). */
 export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id"> {
@@ -160,6 +167,7 @@ export function defaultCoordinatorOptions(): Omit<CoordinatorOptions, "nc" | "id
     hunts: {},
     owner: undefined,
     router: {},
+    adverts: {},
     balancer: {},
     aggregator: {},
     logger: silentLogger,
@@ -211,6 +219,7 @@ export function parseCoordinatorOptions(init: CoordinatorInit): CoordinatorOptio
       throw new InvalidArgumentError(k, `must be a positive integer, got ${String(v)}`);
     }
   }
+  rejectUnknownKeys("adverts", o.adverts, ["batchAbove", "batchIntervalMs"]);
   const share = o.panicThreshold;
   if (typeof share !== "number" || !(share > 0 && share <= 1)) {
     throw new InvalidArgumentError("panicThreshold", `must be in (0, 1], got ${String(share)}`);

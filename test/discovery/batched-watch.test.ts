@@ -6,6 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Advertiser, CapabilityRouter, RouterWatcher } from "../../src/router/index.js";
+import { Coordinator } from "../../src/coordinator/index.js";
+import { Collector } from "../../src/collector/index.js";
 import type { CollectorAdvert } from "../../subjects/index.js";
 
 type Health = CollectorAdvert["health"];
@@ -108,5 +110,34 @@ describe("discovery - adverts read in batches", () => {
       if (ci.config.deliver_subject === undefined) pulled.push(ci.name);
     }
     expect(pulled).toEqual([]);
+  });
+
+  it("discovery - a coordinator's `adverts` options reach its watch: read in batches, tasks still routed", async () => {
+    const prefix = "batchedcoord";
+    const coordinator = new Coordinator({
+      nc: await mesh.connect("coordinator"),
+      prefix,
+      durable: false,
+      adverts: { batchAbove: 1, batchIntervalMs: 50 },
+    });
+    await coordinator.start();
+    const collector = new Collector({
+      id: "p1",
+      type: "procmond",
+      capabilities: SourceCaps.PROCESS,
+      prefix,
+      heartbeatMs: 100,
+      handler: (payload) => ({ echo: payload }),
+    });
+    await collector.start(await mesh.connect("collector"));
+    await until(() => coordinator.stats().routing.adverts === "batched", 5000, "read in batches");
+    const r = await coordinator.submit(
+      { requiredCapabilities: SourceCaps.PROCESS, payload: 7 },
+      { mode: "one", timeoutMs: 5000 },
+    );
+    expect(r.status).toBe("complete");
+    expect(r.results[0]?.payload).toEqual({ echo: 7 });
+    await collector.stop();
+    await coordinator.stop();
   });
 });
