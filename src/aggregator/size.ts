@@ -26,7 +26,7 @@ export function resultBytes(r: Result): number {
   return n;
 }
 
-/** `valueBytes` of a value that is not a map or an array, without its walk. */
+/** The encoded size of a value that is not a map or an array, about. */
 function scalarBytes(v: unknown): number {
   if (typeof v === "string") return 5 + v.length;
   if (typeof v === "number" || typeof v === "bigint") return 9;
@@ -41,20 +41,16 @@ function valueBytes(root: unknown): number {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const v = stack.pop();
-    if (typeof v === "string") n += 5 + v.length;
-    else if (typeof v === "number" || typeof v === "bigint") n += 9;
-    else if (v === null || v === undefined || typeof v === "boolean") n += 1;
-    else if (v instanceof Uint8Array) n += 5 + v.byteLength;
-    else if (Array.isArray(v)) {
+    if (Array.isArray(v)) {
       n += 5;
       for (const x of v as unknown[]) stack.push(x);
-    } else if (typeof v === "object") {
+    } else if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) {
       n += 5;
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         n += 5 + k.length;
         stack.push(x);
       }
-    } else n += 9;
+    } else n += scalarBytes(v);
   }
   return n;
 }
