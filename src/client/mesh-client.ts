@@ -311,12 +311,14 @@ export class MeshClient {
       this.#agg.setExpected(id, p?.expected ?? rec.plan.expected);
     } else {
       const v = rec.verdict;
-      const have = this.#agg.getProgress(v.correlationId)?.received ?? 0;
-      if (have < v.received && !this.#reading.has(v.correlationId)) {
+      const id = v.correlationId;
+      const have = this.#agg.getProgress(id)?.received ?? 0;
+      // An aggregation that has ended (every expected result came live) has nothing to catch up.
+      if (this.#agg.isActive(id) && have < v.received && !this.#reading.has(id)) {
         // Results were stored that this subscription missed (a reconnect): read them first.
-        this.#reading.add(v.correlationId);
-        void this.#catchUp(v.correlationId).finally(() => {
-          this.#reading.delete(v.correlationId);
+        this.#reading.add(id);
+        void this.#catchUp(id).finally(() => {
+          this.#reading.delete(id);
           this.#conclude(v);
         });
         return;

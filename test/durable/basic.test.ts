@@ -1,7 +1,7 @@
 /** Durable coordination against a real nats-server: accepted means stored, results stored by id. */
 import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
-import { SourceCaps } from "../../subjects/index.js";
+import { SourceCaps, Subjects } from "../../subjects/index.js";
 import { until } from "../support/nats-server.js";
 import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 
@@ -58,5 +58,42 @@ describe("durable - submissions in JetStream", () => {
     const lib = await c.submit({ requiredCapabilities: PROC, payload: "y" }, { mode: "all" });
     expect(lib.status).toBe("complete");
     expect(lib.results.map((x) => x.collectorId)).toEqual(["w1"]);
+  });
+
+  it("durable - a fan-out whose results all arrived live is not read back from the stream when its verdict comes", async () => {
+    const p = "dur2";
+    const s = new Subjects(p);
+    for (const id of ["f1", "f2", "f3"]) {
+      await mesh.collector({ nc: await mesh.connect(id), id, prefix: p, handler: () => id });
+    }
+    const c = await mesh.coordinator({ prefix: p });
+    await until(() => c.router.size === 3, 5000, "three routable");
+    // Reading a submission back makes a consumer on the results stream: count the requests.
+    const watcher = await mesh.connect("consumer-watch");
+    const stream = s.resultsStream();
+    let creates = 0;
+    for (const subject of [
+      `$JS.API.CONSUMER.CREATE.${stream}`,
+      `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    ]) {
+      watcher.subscribe(subject, { callback: () => creates++ });
+    }
+    await watcher.flush();
+
+    const client = new MeshClient(await mesh.connect("fan-submitter"), { prefix: p, owner: "bob" });
+    mesh.cleanup(() => client.close());
+    const r = await client.submit(
+      { requiredCapabilities: PROC },
+      { mode: "all", correlationId: "fan-1" },
+    );
+    expect(r.status).toBe("complete");
+    expect(r.results.map((x) => x.payload).sort()).toEqual(["f1", "f2", "f3"]);
+    // The verdict is stored once the run ends; give it time to reach the client.
+    await until(() => c.aggregator.getAggregation("fan-1"), 5000, "the run ended");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(creates).toBe(0);
+    // What it stored is there to read (that read is the one consumer).
+    expect((await client.results("fan-1")).verdict).toMatchObject({ status: "complete" });
+    expect(creates).toBe(1);
   });
 });
