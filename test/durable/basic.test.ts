@@ -76,7 +76,11 @@ describe("durable - submissions in JetStream", () => {
       `$JS.API.CONSUMER.CREATE.${stream}`,
       `$JS.API.CONSUMER.CREATE.${stream}.>`,
     ]) {
-      watcher.subscribe(subject, { callback: () => creates++ });
+      watcher.subscribe(subject, {
+        callback: () => {
+          creates++;
+        },
+      });
     }
     await watcher.flush();
 
