@@ -301,11 +301,23 @@ export type StatusReply = z.infer<typeof StatusReply>;
 export const StatsRequest = z.object({}).default({});
 export type StatsRequest = z.infer<typeof StatsRequest>;
 
+/**
+ * Most instances an `api.stats` reply lists in `balancing.instances` (busy or troubled ones
+ * first, then by id); `balancing.instancesOmitted` counts the rest. At 10,000 collectors the
+ * whole list would not fit in one NATS message.
+ */
+export const MAX_STATS_INSTANCES = 1000;
+
 /** `<p>.api.stats` reply: each component's stats object. */
 export const StatsReply = z.object({
   coordinatorId: Id,
   routing: z.record(z.string(), z.unknown()),
-  balancing: z.record(z.string(), z.unknown()),
+  balancing: z
+    .record(z.string(), z.unknown())
+    .describe(
+      `The balancer's counters; \`instances\` lists at most ${MAX_STATS_INSTANCES} instances ` +
+        "(busy or troubled ones first, then by id) and `instancesOmitted` counts the rest.",
+    ),
   distribution: z.record(z.string(), z.unknown()),
   aggregation: z.record(z.string(), z.unknown()),
   /** The coordinator's own counters (submitted, resent, failovers, …, resentFrom per instance). */

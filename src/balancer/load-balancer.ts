@@ -7,6 +7,7 @@ import { parseBalancerOptions, type BalancerOptions } from "./options.js";
 import type { Pool } from "./pool.js";
 import { resolveStrategy } from "./strategies.js";
 import {
+  BreakerState,
   DispatchEventKind,
   type InstanceUpdate,
   type LoadBalancingStats,
@@ -357,7 +358,12 @@ export class LoadBalancer {
     return until !== undefined && until > this.#clock.now();
   }
 
-  stats(): LoadBalancingStats {
+  /**
+   * Counters and each instance's figures. `maxInstances` bounds the instances listed (an api.stats
+   * reply must fit in one NATS message): busy or troubled ones first, then the rest by id;
+   * `instancesOmitted` says how many were left out.
+   */
+  stats(maxInstances = Number.POSITIVE_INFINITY): LoadBalancingStats {
     const now = this.#clock.now();
     let total = 0;
     let max = 0;
@@ -367,8 +373,20 @@ export class LoadBalancer {
       if (s.load > max) max = s.load;
       entries.push([s.id, s.stats(now)]);
     }
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const byId = (a: [string, unknown], b: [string, unknown]) =>
+      a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
     const n = this.#table.size;
+    let listed = entries;
+    if (n > maxInstances) {
+      const telling = ([, i]: (typeof entries)[number]) =>
+        i.load > 0 || i.consecutiveFailures > 0 || i.state !== BreakerState.Closed;
+      listed = [
+        ...entries.filter(telling).sort(byId),
+        ...entries.filter((e) => !telling(e)).sort(byId),
+      ];
+      listed.length = Math.max(0, maxInstances);
+    }
+    listed.sort(byId);
     return {
       strategy: this.strategy.name,
       tasksDistributed: this.#tasksDistributed,
@@ -378,7 +396,8 @@ export class LoadBalancer {
       averageLoad: n === 0 ? 0 : total / n,
       maxLoad: max,
       ejections: this.#ejections,
-      instances: Object.fromEntries(entries),
+      instances: Object.fromEntries(listed),
+      ...(listed.length < n ? { instancesOmitted: n - listed.length } : {}),
     };
   }
 }

@@ -169,5 +169,8 @@ export interface LoadBalancingStats {
   /** Largest effective in-flight over known instances. */
   readonly maxLoad: number;
   readonly ejections: number;
+  /** By id; at most the bound `stats()` was given (busy or troubled instances first). */
   readonly instances: Readonly<Record<string, InstanceStats>>;
+  /** Instances known but not listed in `instances` (absent when all are). */
+  readonly instancesOmitted?: number;
 }

@@ -1,9 +1,10 @@
-import type {
-  CollectorStatus,
-  Result,
-  StatsReply,
-  StatusReply,
-  Task,
+import {
+  MAX_STATS_INSTANCES,
+  type CollectorStatus,
+  type Result,
+  type StatsReply,
+  type StatusReply,
+  type Task,
 } from "../../subjects/index.js";
 import type { MeshError } from "../errors.js";
 import type { LoadBalancer } from "../balancer/index.js";
@@ -123,7 +124,7 @@ export function coordinatorStats(
   return {
     coordinatorId: c.id,
     routing: { ...c.router.stats(), ...watcher.stats() },
-    balancing: { ...c.balancer.stats() },
+    balancing: { ...c.balancer.stats(MAX_STATS_INSTANCES) },
     distribution: { ...c.distributor.stats() },
     aggregation: { ...c.aggregator.stats() },
     coordinator: { ...counters, inFlight, tasks },

@@ -6,7 +6,8 @@ import {
   RoundRobinStrategy,
   type LoadBalancingStrategy,
 } from "../../src/balancer/index.js";
-import { SourceCaps } from "../../subjects/index.js";
+import { MAX_STATS_INSTANCES, SourceCaps, StatsReply } from "../../subjects/index.js";
+import { encode } from "../../src/codec.js";
 import { beat, join, leave } from "./support.js";
 
 const { PROCESS, NETWORK, REALTIME } = SourceCaps;
@@ -303,5 +304,48 @@ describe("balancer - stats", () => {
     expect(lb.stats().instances.a!.latencyMs).toBeCloseTo(expected, 9);
     lb.recordSuccess("ghost", 5); // never registered: nothing recorded
     expect(lb.stats().instances.ghost).toBeUndefined();
+  });
+});
+
+describe("balancer - stats of a large fleet", () => {
+  it("balancer - stats(max) lists busy and failing instances first, counts the rest, and an api.stats reply at 10,000 instances fits one NATS message", () => {
+    const lb = new LoadBalancer({ strategy: "round-robin" }, { clock: new ManualClock(1_000) });
+    const ids = Array.from({ length: 10_000 }, (_, i) => `c${String(i).padStart(5, "0")}`);
+    for (const id of ids) {
+      join(lb, id);
+      lb.recordSuccess(id, 1.5); // every instance has a latency, as after some load
+    }
+    const busy = ["c09998", "c05000"].map((id) => {
+      lb.assign(id, `task-${id}`);
+      return id;
+    });
+    lb.recordFailure("c07777", "timeout");
+
+    const all = lb.stats();
+    expect(Object.keys(all.instances)).toHaveLength(10_000);
+    expect(all.instancesOmitted).toBeUndefined();
+
+    const some = lb.stats(MAX_STATS_INSTANCES);
+    const listed = Object.keys(some.instances);
+    expect(listed).toHaveLength(MAX_STATS_INSTANCES);
+    expect(some.instancesOmitted).toBe(10_000 - MAX_STATS_INSTANCES);
+    expect(listed).toEqual([...listed].sort());
+    for (const id of [...busy, "c07777", "c00000"]) expect(listed).toContain(id);
+    expect(listed).not.toContain("c09000");
+    // The counters still cover every instance.
+    expect(some.maxLoad).toBe(1);
+    expect(some.averageLoad).toBeCloseTo(2 / 10_000, 9);
+
+    // One NATS message holds at most 1 MiB by default: the whole list does not fit, the bound does.
+    const reply = (balancing: object) =>
+      encode(StatsReply, {
+        coordinatorId: "c",
+        routing: {},
+        balancing: { ...balancing },
+        distribution: {},
+        aggregation: {},
+      }).length;
+    expect(reply(all)).toBeGreaterThan(1024 * 1024);
+    expect(reply(some)).toBeLessThan(256 * 1024);
   });
 });

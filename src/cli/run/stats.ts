@@ -120,5 +120,9 @@ export function formatStats(s: StatsReply): string {
       [3, 5, 6, 7],
     ),
   );
+  const omitted = num(b, "instancesOmitted");
+  if (omitted !== undefined && omitted > 0) {
+    lines.push(`(${omitted} more instances not listed: busy or troubled ones are listed first)`);
+  }
   return lines.join("\n");
 }
