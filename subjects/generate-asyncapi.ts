@@ -12,6 +12,8 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGE_ELEMENTS,
   MAX_NESTING_DEPTH,
+  MAX_STATUS_PAGE,
+  MAX_STATUS_PAGE_BYTES,
 } from "./schemas.js";
 import { MessageSchemas, type MessageName } from "./messages.js";
 import { DOMAINS, PRIORITY_NAMES } from "./caps.js";
@@ -291,7 +293,9 @@ export function buildAsyncApi(): Record<string, unknown> {
     status: op(
       "receive",
       "apiStatus",
-      "Collectors with health, load and heartbeat age.",
+      "Collectors with health, load and heartbeat age, by id, one page a reply: at most " +
+        `${MAX_STATUS_PAGE} collectors and ${MAX_STATUS_PAGE_BYTES} bytes of them; \`next\` ` +
+        "(absent on the last page) is the `after` of the next request.",
       ["StatusRequest"],
       { msgs: ["StatusReply", "ErrorReply"] },
     ),

@@ -278,7 +278,23 @@ export const CancelReply = z.object({
 export type CancelReply = z.infer<typeof CancelReply>;
 
 /** `<p>.api.status` request. */
-export const StatusRequest = z.object({}).default({});
+/** Most collectors one `api.status` reply lists; a larger view is read in pages (`after`). */
+export const MAX_STATUS_PAGE = 1000;
+/**
+ * Bytes of collectors one `api.status` reply carries at most: a page ends early once its next
+ * collector would pass this (adverts are up to 16 KiB each; a reply must fit in one message).
+ */
+export const MAX_STATUS_PAGE_BYTES = 512 * 1024;
+
+/** `<p>.api.status` request: one page of the coordinator's view, collectors by id. */
+export const StatusRequest = z
+  .object({
+    /** Only collectors whose id sorts after this one (the previous page's `next`). */
+    after: Id.optional(),
+    /** At most this many collectors (default and most MAX_STATUS_PAGE). */
+    limit: z.number().int().min(1).max(MAX_STATUS_PAGE).optional(),
+  })
+  .default({});
 export type StatusRequest = z.infer<typeof StatusRequest>;
 
 export const CollectorStatus = z.object({
@@ -293,7 +309,12 @@ export type CollectorStatus = z.infer<typeof CollectorStatus>;
 /** `<p>.api.status` reply. */
 export const StatusReply = z.object({
   coordinatorId: Id,
+  /** One page, by id. */
   collectors: z.array(CollectorStatus).max(100_000),
+  /** Collectors in the coordinator's view, all pages together. */
+  total: z.number().int().min(0).optional(),
+  /** Present when more follow: ask again with it as `after`. */
+  next: Id.optional(),
 });
 export type StatusReply = z.infer<typeof StatusReply>;
 

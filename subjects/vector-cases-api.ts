@@ -8,6 +8,7 @@ import { advert, caseMaker, result, MAX_SAFE, type VectorCase } from "./vector-c
 import { cancelCases } from "./vector-cases-cancel.js";
 import { targetingCases } from "./vector-cases-targeting.js";
 import { map, mapWith, raw } from "./vector-bytes.js";
+import { MAX_STATUS_PAGE } from "./schemas.js";
 
 function submitCases(): VectorCase[] {
   const { valid, invalid } = caseMaker("SubmitRequest");
@@ -140,10 +141,24 @@ function statusCases(): VectorCase[] {
     req.valid("unknown-fields", "fields are dropped", { verbose: true }),
     req.invalid("nil", "nil is not a map", null),
     req.invalid("array", "an array", []),
+    req.valid("page", "the page after an id, at most 2", { after: "c00001", limit: 2 }),
+    req.valid("limit-max", "a limit of MAX_STATUS_PAGE", { limit: MAX_STATUS_PAGE }),
+    req.invalid("limit-zero", "limit 0", { limit: 0 }),
+    req.invalid("limit-over", "a limit above MAX_STATUS_PAGE", { limit: MAX_STATUS_PAGE + 1 }),
+    req.invalid("limit-fraction", "limit 1.5", { limit: 1.5 }),
+    req.invalid("after-star", "* in after", { after: "c*" }),
+    req.invalid("after-empty", "an empty after", { after: "" }),
     statsReq.valid("empty", "an empty map", {}),
     statsReq.invalid("string", "a string", "stats"),
     rep.valid("empty", "no collectors", { coordinatorId: "coord-1", collectors: [] }),
     rep.valid("one", "one collector; its advert's weight defaults to 1", reply),
+    rep.valid("page", "a page with the total and where the next one starts", {
+      ...reply,
+      total: 2500,
+      next: "procmond-1",
+    }),
+    bad("total-negative", "total -1", { total: -1 }),
+    bad("next-dot", "a dot in next", { next: "a.b" }),
     bad("coordinator-id-star", "* in coordinatorId", { coordinatorId: "coord*" }),
     bad("advert-health", "a collector's advert with unknown health", {
       collectors: [{ ...status, advert: { ...advert, health: "sick" } }],

@@ -1,7 +1,13 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ErrorCode, MeshError, NoCapableCollectorError, StoppedError } from "../errors.js";
 import { Subjects } from "../../subjects/index.js";
-import type { AggregatedResult, Result, StatsReply, StatusReply } from "../../subjects/index.js";
+import type {
+  AggregatedResult,
+  Result,
+  StatsReply,
+  StatusReply,
+  StatusRequest,
+} from "../../subjects/index.js";
 import type { CapabilityRouter } from "../router/index.js";
 import { RouterWatcher } from "../discovery/index.js";
 import type { LoadBalancer } from "../balancer/index.js";
@@ -372,9 +378,12 @@ export class Coordinator implements CoordinatorApi {
     return this.#inbox.stats().invalid + this.#watcher.stats().invalid + service;
   }
 
-  /** Collectors with health, load and heartbeat age. */
-  status(): StatusReply {
-    return coordinatorStatus(this.id, this.router, this.balancer, this.opts.clock.now());
+  /**
+   * Collectors with health, load and heartbeat age, by id: all of them, or one page of them as
+   * `api.status` answers (see StatusRequest).
+   */
+  status(page?: StatusRequest): StatusReply {
+    return coordinatorStatus(this.id, this.router, this.balancer, this.opts.clock.now(), page);
   }
 
   /** Every component's stats. */

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
+import type { z } from "zod";
 import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
 import { decode, encode } from "../codec.js";
 import { MeshError, ErrorCode, InvalidMessageError } from "../errors.js";
@@ -60,7 +61,9 @@ export class CoordinatorService {
     svc.addEndpoint("status", {
       subject: s.api("status"),
       handler: (err, msg) => {
-        if (!err) this.#simple(msg, StatusRequest, () => encode(StatusReply, this.#coord.status()));
+        if (!err) {
+          this.#simple(msg, StatusRequest, (page) => encode(StatusReply, this.#coord.status(page)));
+        }
       },
     });
     svc.addEndpoint("stats", {
@@ -77,16 +80,13 @@ export class CoordinatorService {
     if (svc) await svc.stop();
   }
 
-  #simple(
-    msg: ServiceMsg,
-    schema: typeof StatusRequest | typeof StatsRequest,
-    reply: () => Uint8Array,
-  ): void {
+  #simple<T>(msg: ServiceMsg, schema: z.ZodType<T>, reply: (req: T) => Uint8Array): void {
     try {
-      if (msg.data.length > 0) {
-        decode(schema, msg.data, { subject: msg.subject, maxBytes: MAX_REQUEST_BYTES });
-      }
-      msg.respond(reply());
+      const req =
+        msg.data.length > 0
+          ? decode(schema, msg.data, { subject: msg.subject, maxBytes: MAX_REQUEST_BYTES })
+          : schema.parse({});
+      msg.respond(reply(req));
     } catch (err) {
       this.#fail(msg, err);
     }

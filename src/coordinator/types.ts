@@ -3,6 +3,7 @@ import type {
   FailoverEvent,
   StatsReply,
   StatusReply,
+  StatusRequest,
   SubmitMode,
   Subjects,
   TaskPriority,
@@ -86,6 +87,6 @@ export interface CoordinatorApi {
   readonly subjects: Subjects;
   submit(spec: TaskSpec, opts?: SubmitOptions): Promise<AggregatedResult>;
   track(spec: TaskSpec, opts?: SubmitOptions): Omit<SubmissionHandle, "correlationId">;
-  status(): StatusReply;
+  status(page?: StatusRequest): StatusReply;
   stats(): StatsReply;
 }

@@ -70,6 +70,10 @@ pub const MAX_SELECTOR_TERMS: usize = 32;
 /// Most ids in `collectors` (MAX_NAMED_COLLECTORS); at least one.
 pub const MAX_NAMED_COLLECTORS: usize = 10_000;
 
+// StatusRequest
+/// `maximum` of `limit` (MAX_STATUS_PAGE): most collectors one status reply lists.
+pub const STATUS_PAGE_MAX: u64 = 1000;
+
 // FailoverEvent, CancelTask, CancelRequest
 pub const REASON_MAX: usize = 1024;
 

@@ -180,6 +180,9 @@ fn api_and_event_limits() {
         num(&props(&doc, "StatusReply")["collectors"]["maxItems"], "collectors") as usize,
         MAX_COLLECTION_ITEMS
     );
+    let q = props(&doc, "StatusRequest");
+    assert_eq!(bounds(&q["limit"], "limit"), (1, STATUS_PAGE_MAX));
+    assert_eq!(lengths(&q["after"], "after"), (ID_MIN as u64, ID_MAX as u64));
     assert_eq!(strings(&props(&doc, "CollectorEvent")["kind"]["enum"], "kind"), EVENT_KINDS);
     let f = props(&doc, "FailoverEvent");
     assert_eq!(lengths(&f["reason"], "reason"), (0, REASON_MAX as u64));

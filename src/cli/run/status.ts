@@ -1,6 +1,7 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decode, encode } from "../../codec.js";
+import { MeshError } from "../../errors.js";
 import { DEFAULT_ADVERT_TTL_MS } from "../../router/index.js";
 import { listAdverts } from "../../discovery/index.js";
 import {
@@ -86,27 +87,40 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   }
 }
 
-/** The collectors one coordinator knows, or why none could be asked. */
+/** Pages read at most (MAX_STATUS_PAGE collectors each): a view larger than this is cut. */
+const MAX_PAGES = 1000;
+
+/** The collectors one coordinator knows (every page of its view), or why none could be asked. */
 export async function askCoordinator(
   nc: NatsConnection,
   subjects: Subjects,
 ): Promise<CollectorRow[] | string> {
   const subject = subjects.api("status");
-  let msg;
-  try {
-    msg = await nc.request(subject, encode(StatusRequest, {}), {
-      timeout: COORDINATOR_TIMEOUT_MS,
-    });
-  } catch (err) {
-    if (isNoResponders(err) || isRequestTimeout(err)) {
-      return `no coordinator answered on ${subject}`;
+  const rows: CollectorRow[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let msg;
+    try {
+      msg = await nc.request(subject, encode(StatusRequest, after === undefined ? {} : { after }), {
+        timeout: COORDINATOR_TIMEOUT_MS,
+      });
+    } catch (err) {
+      if (isNoResponders(err) || isRequestTimeout(err)) {
+        return `no coordinator answered on ${subject}`;
+      }
+      // A role that may read the bucket but not call the api (a coordinator's own user).
+      if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
+      throw err;
     }
-    // A role that may read the bucket but not call the api (a coordinator's own user).
-    if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
-    throw err;
+    const refused = MeshError.fromMsg(msg);
+    if (refused) throw refused;
+    const reply = decode(StatusReply, msg.data, { subject });
+    for (const c of reply.collectors) rows.push(fromStatus(c, reply.coordinatorId));
+    // A next that does not move on would ask for the same page forever.
+    if (reply.next === undefined || (after !== undefined && reply.next <= after)) break;
+    after = reply.next;
   }
-  const reply = decode(StatusReply, msg.data, { subject });
-  return reply.collectors.map((c) => fromStatus(c, reply.coordinatorId));
+  return rows;
 }
 
 function fromStatus(c: CollectorStatus, coordinatorId: string): CollectorRow {

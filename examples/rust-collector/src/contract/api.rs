@@ -87,9 +87,16 @@ impl Message for AggregatedResult {
     }
 }
 
-/// `<p>.api.status` request: any map (its fields are dropped).
+/// `<p>.api.status` request: one page of the coordinator's view (other fields are dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct StatusRequest {}
+pub struct StatusRequest {
+    /// Only collectors whose id sorts after this one (the previous page's `next`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// At most this many collectors (1 to STATUS_PAGE_MAX).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
 
 /// `<p>.api.stats` request: any map (its fields are dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -98,7 +105,11 @@ pub struct StatsRequest {}
 impl Message for StatusRequest {
     const NAME: &'static str = "StatusRequest";
     fn read(v: &Value, path: &str) -> Checked<Self> {
-        Obj::new(v, path).map(|_| StatusRequest::default())
+        let o = Obj::new(v, path)?;
+        Ok(StatusRequest {
+            after: o.opt("after", id)?,
+            limit: o.opt("limit", |v, p| int(v, p, 1, STATUS_PAGE_MAX))?,
+        })
     }
 }
 
@@ -136,7 +147,14 @@ impl CollectorStatus {
 #[serde(rename_all = "camelCase")]
 pub struct StatusReply {
     pub coordinator_id: String,
+    /// One page, by id.
     pub collectors: Vec<CollectorStatus>,
+    /// Collectors in the coordinator's view, all pages together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Present when more follow: the `after` of the next request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl Message for StatusReply {
@@ -147,6 +165,8 @@ impl Message for StatusReply {
             coordinator_id: o.req("coordinatorId", id)?,
             collectors: o
                 .req("collectors", |v, p| array(v, p, MAX_COLLECTION_ITEMS, CollectorStatus::read))?,
+            total: o.opt("total", millis)?,
+            next: o.opt("next", id)?,
         })
     }
 }
