@@ -83,10 +83,18 @@ export function fleetRows(f: Fleet): Row[] {
   idleRows("after the load", f.idle_after_load as Idle | undefined);
   rows.push(["  collectors wrongly judged stale or failed over", String(f.judged_wrongly), ""]);
   rows.push([
-    "  coordinator rss idle / peak",
+    `  coordinator (${[f.coordinator_layout, f.coordinator_node_options].filter(Boolean).join(", ")}) rss idle / peak`,
     `${String(f.rss_idle_mb)} MB`,
     `${String(f.rss_peak_mb)} MB`,
   ]);
+  const op = f.operator as Record<string, unknown> | undefined;
+  if (op) {
+    rows.push([
+      "  status: collectors read / stats: instances listed",
+      `${String(op.status_rows)} in ${String(op.status_ms)} ms`,
+      `${String(op.stats_instances_listed)} in ${String(op.stats_ms)} ms`,
+    ]);
+  }
   const h = f.hunt as HuntFig | undefined;
   if (h) {
     rows.push([

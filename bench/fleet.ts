@@ -1,7 +1,8 @@
 /**
  * The fleet phase (`npm run bench -- --only fleet --collectors N`): one coordinator (durable by
- * default, as the server has JetStream) in this process, N simulated collectors spread over a few
- * child processes (bench/fleet-sim.ts, one connection each). Measures discovery, idle CPU and the
+ * default, as the server has JetStream; in a process of its own as deployed, or with `--layout
+ * same` in this one: bench/fleet-coordinator.ts), N simulated collectors spread over a few child
+ * processes (bench/fleet-sim.ts, one connection each). Measures discovery, idle CPU and the
  * server's cost per collector, fan-outs to all N (durable and in memory, alternating), `one`
  * throughput with N candidates against 10 (alternating rounds), collectors wrongly judged stale or
  * failed over during and after all that, coordinator RSS, and a SIGKILL of one simulator during a
@@ -9,11 +10,11 @@
  * See BENCHMARKS.md, "Fleet".
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Coordinator } from "../src/coordinator/index.js";
-import { ErrorCode, SourceCaps } from "../subjects/index.js";
+import { ErrorCode, SourceCaps, Subjects } from "../subjects/index.js";
 import type { Held } from "./held.js";
+import { startFleetCoordinator, Judged, type FleetCoordinator } from "./fleet-coordinator.js";
 import { bucketFigures, CpuWindow, spawnSim, varz, type Sim } from "./fleet-procs.js";
-import { median, pipelined, quantile, rssMb, round1, sleep } from "./stats.js";
+import { median, pipelined, quantile, round1, sleep } from "./stats.js";
 
 const PREFIX = "fleet";
 const CAPS = SourceCaps.PROCESS;
@@ -33,21 +34,11 @@ export interface FleetOptions {
   /** Length of each `one` throughput round, ms. */
   roundMs: number;
   rounds: number;
+  /** Where the coordinator runs (bench/fleet-coordinator.ts). */
+  layout: "child" | "same";
 }
 
 type Log = (msg: string) => void;
-
-/** Collectors judged stale (marked unavailable) or failed over, by id. */
-class Judged {
-  readonly stale = new Set<string>();
-  readonly failedOver = new Set<string>();
-  count(except: ReadonlySet<string> = new Set()): number {
-    const all = new Set([...this.stale, ...this.failedOver]);
-    let n = 0;
-    for (const id of all) if (!except.has(id)) n++;
-    return n;
-  }
-}
 
 export async function benchFleet(
   held: Held,
@@ -57,21 +48,15 @@ export async function benchFleet(
   const ns = held.ns;
   const out: Record<string, unknown> = { collectors: o.collectors, simulators: o.sims };
   const { connect } = await import("@nats-io/transport-node");
-  const nc: NatsConnection = await connect({ servers: ns.url, name: "fleet-coordinator" });
+  const nc: NatsConnection = await connect({ servers: ns.url, name: "fleet-bench" });
   held.conns.push(nc);
-  const coordinator = new Coordinator({ nc, id: "fleet-coord", prefix: PREFIX });
-  await coordinator.start();
-  held.stops.push(() => coordinator.stop());
+  const judged = await Judged.follow(nc, new Subjects(PREFIX));
+  const coordinator = await startFleetCoordinator(held, nc, PREFIX, o.layout);
+  out.coordinator_layout = coordinator.layout;
+  if (coordinator.nodeOptions !== undefined) out.coordinator_node_options = coordinator.nodeOptions;
   out.durable_default = coordinator.durable;
-  const judged = new Judged();
-  coordinator.router.follow((u) => {
-    if (u.kind === "stale") judged.stale.add(u.id);
-  });
-  coordinator.onEvent((e) => {
-    if (e.kind === "failover") judged.failedOver.add(e.event.failedCollectorId);
-  });
   let rssPeak = 0;
-  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb())), 250);
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, coordinator.rssMb())), 250);
   rssTimer.unref();
   held.stops.push(() => {
     clearInterval(rssTimer);
@@ -100,10 +85,10 @@ export async function benchFleet(
   }
   const firstStart = Math.min(...(await Promise.all(sims.map((s) => s.startedAt))));
   for (;;) {
-    if (coordinator.router.size >= o.collectors) break;
-    if (Date.now() - firstStart > 180_000)
-      throw new Error(`discovered ${coordinator.router.size} in 180 s`);
-    await sleep(10);
+    const routable = await coordinator.routable();
+    if (routable >= o.collectors) break;
+    if (Date.now() - firstStart > 180_000) throw new Error(`discovered ${routable} in 180 s`);
+    await sleep(coordinator.layout === "child" ? 100 : 10); // asking a child costs it a stats reply
   }
   const seenAll = Date.now();
   const lastReady = Math.max(...(await Promise.all(sims.map((s) => s.readyAt))));
@@ -114,7 +99,7 @@ export async function benchFleet(
   };
   log(`fleet: discovered in ${seenAll - firstStart} ms`);
 
-  const pids: Record<string, number> = { coordinator: process.pid, nats_server: ns.pid ?? -1 };
+  const pids: Record<string, number> = { coordinator: coordinator.pid, nats_server: ns.pid ?? -1 };
   sims.forEach((s, k) => (pids[`sim${k}`] = s.pid));
   const idle = async (label: string): Promise<Record<string, unknown>> => {
     const cpu = new CpuWindow(pids);
@@ -144,7 +129,8 @@ export async function benchFleet(
   // Let the start-up puts and first refreshes pass: idle means the steady state.
   await sleep(Math.min(12_000, o.idleMs));
   out.idle = await idle("after discovery");
-  out.rss_idle_mb = rssMb();
+  out.rss_idle_mb = coordinator.rssMb();
+  out.operator = await operatorViews(nc, o.collectors);
 
   const spec = { requiredCapabilities: CAPS, payload: PAYLOAD };
   const fanout = async (durable: boolean): Promise<number> => {
@@ -208,22 +194,42 @@ export async function benchFleet(
   };
 
   // Past one advert TTL after the load: a collector made late by it would be judged by now.
-  const ttl = coordinator.opts.advertTtlMs;
+  const ttl = coordinator.advertTtlMs;
   log(
     `fleet: waiting ${Math.round((ttl + o.idleMs) / 1000)} s (TTL + idle window) for late judgements`,
   );
   await sleep(ttl);
   out.idle_after_load = await idle("after the load");
   out.judged_wrongly = judged.count();
-  out.liveness = coordinator.stats().coordinator.liveness;
+  out.liveness = (await coordinator.stats()).coordinator?.liveness;
   out.rss_peak_mb = rssPeak;
 
   const { benchHunt } = await import("./fleet-hunt.js");
   out.hunt = await benchHunt(nc, PREFIX, ids, log);
   out.kill = await killDuringFanout(coordinator, sims[0]!, o.collectors, judged, log);
-  out.rss_end_mb = rssMb();
-  out.rss_peak_mb = Math.max(rssPeak, rssMb());
+  out.rss_end_mb = coordinator.rssMb();
+  out.rss_peak_mb = Math.max(rssPeak, coordinator.rssMb());
   return out;
+}
+
+/** What `collector-mesh status` and `stats` read from the coordinator at this size, and how fast. */
+async function operatorViews(nc: NatsConnection, n: number): Promise<Record<string, unknown>> {
+  const { askCoordinator } = await import("../src/cli/run/status.js");
+  const { requestStats } = await import("../src/cli/run/stats.js");
+  const s = new Subjects(PREFIX);
+  const t0 = performance.now();
+  const rows = await askCoordinator(nc, s);
+  const t1 = performance.now();
+  const stats = await requestStats(nc, s);
+  const t2 = performance.now();
+  const listed = Object.keys((stats.balancing as { instances?: object }).instances ?? {}).length;
+  return {
+    status_rows: Array.isArray(rows) ? rows.length : rows,
+    status_complete: Array.isArray(rows) && rows.length === n,
+    status_ms: Math.round(t1 - t0),
+    stats_instances_listed: listed,
+    stats_ms: Math.round(t2 - t1),
+  };
 }
 
 /**
@@ -231,7 +237,7 @@ export async function benchFleet(
  * their host: some of its parts have answered, some run, some are not sent yet.
  */
 async function killDuringFanout(
-  coordinator: Coordinator,
+  coordinator: FleetCoordinator,
   victim: Sim,
   n: number,
   judged: Judged,
@@ -239,7 +245,7 @@ async function killDuringFanout(
 ): Promise<Record<string, unknown>> {
   const killedIds = new Set(victim.ids);
   const t0 = performance.now();
-  const it = coordinator.submitStream(
+  const it = await coordinator.submitStream(
     { requiredCapabilities: CAPS, payload: { upToMs: 1000 } },
     { mode: "all", timeoutMs: 60_000 },
   );

@@ -10,7 +10,8 @@
  * --full   longer runs and the memory soak over 10⁶ tasks (default: 10⁵)
  * --quick  a few seconds in all: checks that the harness works, figures are not meaningful
  * --layout where the answering sides (echo, collectors, peers' workers) run: a child process
- *          (default) or here
+ *          (default) or here; for fleet, where the coordinator runs: `collector-mesh
+ *          coordinator` from the build in a child (default; run `npm run build` first) or here
  * --only   phases to run: route, select, floor, e2e, durable, micro, moleculer, fanout4, rss
  *          (default all of these); only when named: flood (valid latency under a hostile flood),
  *          fleet (--collectors N in --sims K child processes)
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
           idleMs: quick ? 3_000 : 20_000,
           roundMs: quick ? 1_000 : 3_000,
           rounds: quick ? 1 : 3,
+          layout,
         },
         log,
       );
