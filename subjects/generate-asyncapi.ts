@@ -293,7 +293,8 @@ export function buildAsyncApi(): Record<string, unknown> {
     status: op(
       "receive",
       "apiStatus",
-      "Collectors with health, load and heartbeat age, by id, one page a reply: at most " +
+      "Collectors with health, load and heartbeat age, by id (compared as UTF-16 code units), one " +
+        "page a reply: at most " +
         `${MAX_STATUS_PAGE} collectors and ${MAX_STATUS_PAGE_BYTES} bytes of them; \`next\` ` +
         "(absent on the last page) is the `after` of the next request.",
       ["StatusRequest"],

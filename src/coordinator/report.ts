@@ -63,10 +63,16 @@ export class Counters {
       forgedNoResponders: detector.forgedNoResponders,
       liveness: detector,
       lost: this.lost,
-      resentFrom: Object.fromEntries(this.resentFrom),
+      resentFrom: Object.fromEntries(mostFirst(this.resentFrom, MAX_STATS_INSTANCES)),
       rejected: { ...this.rejected },
     };
   }
+}
+
+/** The `max` entries with the largest counts (all of them when there are no more than `max`). */
+function mostFirst(counts: ReadonlyMap<string, number>, max: number): [string, number][] {
+  const all = [...counts];
+  return all.length <= max ? all : all.sort((a, b) => b[1] - a[1]).slice(0, max);
 }
 
 /** A final error result for a task, as if `collectorId` had sent it. */
@@ -92,7 +98,6 @@ export function errorResult(
   };
 }
 
-/** Collectors with health, load and heartbeat age. */
 /**
  * Collectors with health, load and heartbeat age, by id. With a page request (`api.status`): those
  * after `page.after`, at most `page.limit` (MAX_STATUS_PAGE) and MAX_STATUS_PAGE_BYTES of them,

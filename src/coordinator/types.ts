@@ -61,7 +61,7 @@ export interface CoordinatorCounters {
   liveness: FailureDetectorStats;
   /** Fan-out parts reported lost with their instance. */
   lost: number;
-  /** Re-sends per instance that failed, refused or timed out the attempt. */
+  /** Re-sends per instance that failed, refused or timed out the attempt (the MAX_STATS_INSTANCES most). */
   resentFrom: Record<string, number>;
   rejected: RejectedCounts;
   /** Durable submissions owned now, their deliveries held un-acked, and those taken over. */

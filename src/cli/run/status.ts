@@ -87,40 +87,69 @@ export async function run(values: Record<string, unknown>): Promise<number> {
   }
 }
 
-/** Pages read at most (MAX_STATUS_PAGE collectors each): a view larger than this is cut. */
-const MAX_PAGES = 1000;
+/** Pages read at most: a view larger than this (10,000,000 small adverts) is cut, with a note. */
+const MAX_PAGES = 10_000;
+/** Asks for a page again this often when another coordinator of the queue group answered it. */
+const SAME_COORDINATOR_TRIES = 8;
 
-/** The collectors one coordinator knows (every page of its view), or why none could be asked. */
+/**
+ * The collectors one coordinator knows (every page of its view), or why none could be asked.
+ * `api.status` is served by a queue group: each page may reach another coordinator, whose view
+ * (and each collector's load) differs, so a page from another than the first is asked again.
+ */
 export async function askCoordinator(
   nc: NatsConnection,
   subjects: Subjects,
 ): Promise<CollectorRow[] | string> {
   const subject = subjects.api("status");
   const rows: CollectorRow[] = [];
+  let first: StatusReply | undefined;
   let after: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    let msg;
-    try {
-      msg = await nc.request(subject, encode(StatusRequest, after === undefined ? {} : { after }), {
-        timeout: COORDINATOR_TIMEOUT_MS,
-      });
-    } catch (err) {
-      if (isNoResponders(err) || isRequestTimeout(err)) {
-        return `no coordinator answered on ${subject}`;
-      }
-      // A role that may read the bucket but not call the api (a coordinator's own user).
-      if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
-      throw err;
+    let reply: StatusReply | string | undefined;
+    for (let t = 0; t < SAME_COORDINATOR_TRIES; t++) {
+      reply = await askPage(nc, subject, after);
+      if (typeof reply === "string" || first === undefined) break;
+      if (reply.coordinatorId === first.coordinatorId) break;
     }
-    const refused = MeshError.fromMsg(msg);
-    if (refused) throw refused;
-    const reply = decode(StatusReply, msg.data, { subject });
+    if (reply === undefined || typeof reply === "string") return reply ?? "no reply";
+    if (first !== undefined && reply.coordinatorId !== first.coordinatorId) {
+      throw new CliError(
+        `the pages of ${subject} came from ${first.coordinatorId} and ${reply.coordinatorId}: ` +
+          "ask again, or read the bucket (--bucket)",
+      );
+    }
+    first ??= reply;
     for (const c of reply.collectors) rows.push(fromStatus(c, reply.coordinatorId));
     // A next that does not move on would ask for the same page forever.
-    if (reply.next === undefined || (after !== undefined && reply.next <= after)) break;
+    if (reply.next === undefined || (after !== undefined && reply.next <= after)) return rows;
     after = reply.next;
   }
+  process.stderr.write(`status: the first ${rows.length} collectors only (${MAX_PAGES} pages)\n`);
   return rows;
+}
+
+async function askPage(
+  nc: NatsConnection,
+  subject: string,
+  after: string | undefined,
+): Promise<StatusReply | string> {
+  let msg;
+  try {
+    msg = await nc.request(subject, encode(StatusRequest, after === undefined ? {} : { after }), {
+      timeout: COORDINATOR_TIMEOUT_MS,
+    });
+  } catch (err) {
+    if (isNoResponders(err) || isRequestTimeout(err)) {
+      return `no coordinator answered on ${subject}`;
+    }
+    // A role that may read the bucket but not call the api (a coordinator's own user).
+    if (isPermissionViolation(err)) return `this user may not publish to ${subject}`;
+    throw err;
+  }
+  const refused = MeshError.fromMsg(msg);
+  if (refused) throw refused;
+  return decode(StatusReply, msg.data, { subject });
 }
 
 function fromStatus(c: CollectorStatus, coordinatorId: string): CollectorRow {
