@@ -1,12 +1,12 @@
 /**
  * The fleet benchmark's coordinator, where `--layout` puts it: `child` (the default) runs
- * `collector-mesh coordinator` from the build (`npm run build` first) in a process of its own, as
+ * `collector-mesh coordinator` from the build (it runs `npm run build` first) in a process of its own, as
  * it is deployed, and submits from this process through MeshClients, as a submitter would; `same`
  * runs a Coordinator in this process and submits on it (its durable client, the submitters'
  * results and the harness then share its heap). Either way what the benchmark judges comes over
  * NATS: collector and failover events, and `api.stats`.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -28,7 +28,10 @@ import type { Held } from "./held.js";
 import { rssMb, sleep } from "./stats.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
-const DOCKERFILE = fileURLToPath(new URL("../deploy/Dockerfile", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const UNIT = fileURLToPath(
+  new URL("../deploy/systemd/collector-mesh-coordinator.service", import.meta.url),
+);
 const COORDINATOR_ID = "fleet-coord";
 
 export interface FleetCoordinator {
@@ -45,12 +48,16 @@ export interface FleetCoordinator {
   stats(): Promise<StatsReply>;
   /** The coordinator process's resident set, MiB. */
   rssMb(): number;
+  /** Its largest resident set so far (the kernel's high-water mark), MiB. */
+  peakRssMb(): number;
 }
 
 /** Collectors judged stale (marked unavailable) or failed over, by id, from the mesh's events. */
 export class Judged {
   readonly stale = new Set<string>();
   readonly failedOver = new Set<string>();
+  /** Collectors whose `joined` event was seen (discovery, without asking the coordinator). */
+  readonly joined = new Set<string>();
 
   static async follow(nc: NatsConnection, s: Subjects): Promise<Judged> {
     const j = new Judged();
@@ -59,6 +66,7 @@ export class Judged {
         if (err) return;
         const e = decode(CollectorEvent, msg.data);
         if (e.kind === "stale") j.stale.add(e.collectorId);
+        else if (e.kind === "joined") j.joined.add(e.collectorId);
       },
     });
     nc.subscribe(s.failoverEvent(), {
@@ -124,6 +132,7 @@ async function inProcess(
     routable: () => Promise.resolve(c.router.size),
     stats: () => statsOf(nc, s),
     rssMb,
+    peakRssMb: () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
   };
 }
 
@@ -133,18 +142,29 @@ async function child(
   prefix: string,
   s: Subjects,
 ): Promise<FleetCoordinator> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  build();
   const nodeOptions = deployedNodeOptions();
   const proc = spawn(
     process.execPath,
     [CLI, "coordinator", "--nats-url", held.ns.url, "--prefix", prefix, "--id", COORDINATOR_ID],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
   );
+  let failed: Error | undefined;
+  proc.once("error", (err) => (failed = err));
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  held.stops.push(() => stopChild(proc, exited, 15_000));
+  // The child does not watch this process: it goes with it, however this one ends.
+  const reap = () => proc.kill("SIGKILL");
+  process.once("exit", reap);
+  held.stops.push(async () => {
+    await stopChild(proc, exited, 15_000);
+    process.off("exit", reap);
+  });
   const pid = proc.pid ?? -1;
   for (const t0 = Date.now(); ; await sleep(100)) {
-    if (proc.exitCode !== null) throw new Error(`coordinator exited with ${proc.exitCode}`);
+    if (failed !== undefined) throw failed;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`coordinator exited (${proc.exitCode ?? proc.signalCode})`);
+    }
     const up = await statsOf(nc, s).catch(() => undefined);
     if (up !== undefined) break;
     if (Date.now() - t0 > 30_000) throw new Error("coordinator did not answer api.stats in 30 s");
@@ -167,26 +187,39 @@ async function child(
     submitStream: (spec, opts) => pick(opts).submitStream(spec, opts),
     routable: async () => routableIn(await statsOf(nc, s)),
     stats: () => statsOf(nc, s),
-    rssMb: () => procRssMb(pid),
+    rssMb: () => procStatusMb(pid, "VmRSS"),
+    peakRssMb: () => procStatusMb(pid, "VmHWM"),
   };
 }
 
+/** Compiles src/ to dist/ (`npm run build`), so that the child runs this checkout's code. */
+function build(): void {
+  const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
+  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
+  if (r.status !== 0 || !existsSync(CLI)) throw new Error("npm run build failed");
+}
+
 /**
- * NODE_OPTIONS as deploy/Dockerfile sets it for every collector-mesh process (its heap ceiling),
- * or FLEET_NODE_OPTIONS when set (empty: V8's defaults).
+ * NODE_OPTIONS as the coordinator's systemd unit (and docker-compose.yml) set it: its heap
+ * ceiling. FLEET_NODE_OPTIONS, when set, instead (empty: V8's defaults).
  */
 function deployedNodeOptions(): string {
   const own = process.env.FLEET_NODE_OPTIONS;
   if (own !== undefined) return own;
-  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(DOCKERFILE, "utf8"));
-  if (!m) throw new Error(`${DOCKERFILE} sets no NODE_OPTIONS`);
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(UNIT, "utf8"));
+  if (!m) throw new Error(`${UNIT} sets no NODE_OPTIONS`);
   return m[1]!;
 }
 
-/** VmRSS of a process, MiB (0 once it is gone). */
-function procRssMb(pid: number): number {
+/** A size line of /proc/<pid>/status (VmRSS, VmHWM), MiB; 0 once the process is gone. */
+function procStatusMb(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, "utf8"),
+    );
     return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : 0;
   } catch {
     return 0;

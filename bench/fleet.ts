@@ -84,11 +84,16 @@ export async function benchFleet(
     held.stops.push(() => sim.stop());
   }
   const firstStart = Math.min(...(await Promise.all(sims.map((s) => s.startedAt))));
-  for (;;) {
-    const routable = await coordinator.routable();
-    if (routable >= o.collectors) break;
-    if (Date.now() - firstStart > 180_000) throw new Error(`discovered ${routable} in 180 s`);
-    await sleep(coordinator.layout === "child" ? 100 : 10); // asking a child costs it a stats reply
+  // Seen by the `joined` events (asking a child for its stats costs it a reply over the fleet),
+  // confirmed by its stats, which are asked anyway once a second in case an event was missed.
+  for (let asked = Date.now(); ; await sleep(10)) {
+    const now = Date.now();
+    if (judged.joined.size >= o.collectors || now - asked >= 1000) {
+      asked = now;
+      const routable = await coordinator.routable();
+      if (routable >= o.collectors) break;
+      if (now - firstStart > 180_000) throw new Error(`discovered ${routable} in 180 s`);
+    }
   }
   const seenAll = Date.now();
   const lastReady = Math.max(...(await Promise.all(sims.map((s) => s.readyAt))));
@@ -200,15 +205,26 @@ export async function benchFleet(
   );
   await sleep(ttl);
   out.idle_after_load = await idle("after the load");
-  out.judged_wrongly = judged.count();
-  out.liveness = (await coordinator.stats()).coordinator?.liveness;
-  out.rss_peak_mb = rssPeak;
+  // The events are the leader's: cross-checked with the coordinator's own counts, in case its
+  // lease lapsed under load and a judgement went unpublished.
+  const st = await coordinator.stats();
+  const counted = (o: unknown, k: string) => Number((o as Record<string, unknown>)[k] ?? 0);
+  out.judged_by_stats = {
+    failovers: counted(st.coordinator, "failovers"),
+    unavailable: counted(st.routing, "unavailable"),
+  };
+  out.judged_wrongly = Math.max(
+    judged.count(),
+    counted(st.coordinator, "failovers") + counted(st.routing, "unavailable"),
+  );
+  out.liveness = st.coordinator?.liveness;
+  out.rss_peak_mb = Math.max(rssPeak, coordinator.peakRssMb());
 
   const { benchHunt } = await import("./fleet-hunt.js");
   out.hunt = await benchHunt(nc, PREFIX, ids, log);
   out.kill = await killDuringFanout(coordinator, sims[0]!, o.collectors, judged, log);
   out.rss_end_mb = coordinator.rssMb();
-  out.rss_peak_mb = Math.max(rssPeak, coordinator.rssMb());
+  out.rss_peak_mb = Math.max(rssPeak, coordinator.peakRssMb());
   return out;
 }
 

@@ -47,6 +47,9 @@ export const CLI_ENV = [
   "COLLECTOR_MESH_DEBUG",
 ] as const;
 
+/** Read by node itself, not by the command: the coordinator's heap ceiling. */
+const NODE_ENV = ["NODE_OPTIONS"] as const;
+
 /** The CLI's subcommands, loaded when a test needs them (src/cli/ is its own area). */
 async function cliProgram() {
   const { buildProgram } = await import("../../src/cli/program.js");
@@ -218,12 +221,12 @@ describe("deploy - the command line in compose", () => {
     }
   });
 
-  it("deploy - compose gives mesh services only environment names the CLI reads", () => {
+  it("deploy - compose gives mesh services only environment names the CLI (or node) reads", () => {
     const mesh = meshServices(compose);
     expect(mesh.length).toBe(5);
     for (const [name, s] of mesh) {
       for (const key of Object.keys(s.environment ?? {})) {
-        expect(CLI_ENV, `${name}: ${key}`).toContain(key);
+        expect([...CLI_ENV, ...NODE_ENV], `${name}: ${key}`).toContain(key);
       }
       expect(s.environment?.MESH_PREFIX ?? DEFAULT_PREFIX, name).toBe(DEFAULT_PREFIX);
     }
@@ -242,6 +245,19 @@ describe("deploy - the command line in compose", () => {
       const type = flag(s.command, "--type");
       if (sub === "collector") expect(Object.keys(referenceCollectors)).toContain(type);
     }
+  });
+});
+
+describe("deploy - the coordinator's heap ceiling", () => {
+  it("deploy - compose's coordinator and the systemd unit give node the same NODE_OPTIONS, a heap ceiling", () => {
+    const [, coord] = meshServices(compose).find(([, s]) => s.command?.[0] === "coordinator")!;
+    const unit = readFileSync(
+      join(ROOT, "deploy/systemd/collector-mesh-coordinator.service"),
+      "utf8",
+    );
+    const fromUnit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1];
+    expect(fromUnit).toMatch(/^--max-old-space-size=\d+$/);
+    expect(coord.environment?.NODE_OPTIONS).toBe(fromUnit);
   });
 });
 
