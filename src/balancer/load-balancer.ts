@@ -6,8 +6,8 @@ import { InstanceTable } from "./instance-table.js";
 import { parseBalancerOptions, type BalancerOptions } from "./options.js";
 import type { Pool } from "./pool.js";
 import { resolveStrategy } from "./strategies.js";
+import { instanceFigures } from "./stats.js";
 import {
-  BreakerState,
   DispatchEventKind,
   type InstanceUpdate,
   type LoadBalancingStats,
@@ -364,40 +364,14 @@ export class LoadBalancer {
    * `instancesOmitted` says how many were left out.
    */
   stats(maxInstances = Number.POSITIVE_INFINITY): LoadBalancingStats {
-    const now = this.#clock.now();
-    let total = 0;
-    let max = 0;
-    const entries: [string, ReturnType<Instance["stats"]>][] = [];
-    for (const s of this.#table.values()) {
-      total += s.load;
-      if (s.load > max) max = s.load;
-      entries.push([s.id, s.stats(now)]);
-    }
-    const byId = (a: [string, unknown], b: [string, unknown]) =>
-      a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-    const n = this.#table.size;
-    let listed = entries;
-    if (n > maxInstances) {
-      const telling = ([, i]: (typeof entries)[number]) =>
-        i.load > 0 || i.consecutiveFailures > 0 || i.state !== BreakerState.Closed;
-      listed = [
-        ...entries.filter(telling).sort(byId),
-        ...entries.filter((e) => !telling(e)).sort(byId),
-      ];
-      listed.length = Math.max(0, maxInstances);
-    }
-    listed.sort(byId);
     return {
       strategy: this.strategy.name,
       tasksDistributed: this.#tasksDistributed,
       saturated: this.#saturated,
       failovers: this.#failovers,
       tasksRedistributed: this.#tasksRedistributed,
-      averageLoad: n === 0 ? 0 : total / n,
-      maxLoad: max,
       ejections: this.#ejections,
-      instances: Object.fromEntries(listed),
-      ...(listed.length < n ? { instancesOmitted: n - listed.length } : {}),
+      ...instanceFigures(this.#table.values(), this.#clock.now(), maxInstances),
     };
   }
 }

@@ -16,7 +16,7 @@ import { InvalidArgumentError, MeshError, ErrorCode, OverloadedError } from "../
 import { ResultAggregator } from "../aggregator/index.js";
 import { DedupKey } from "../aggregator/types.js";
 import type { MeshIterator } from "../structures/iterator.js";
-import { planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
+import { cancelOnAbort, planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
 import { notReached, targetingFields } from "../coordinator/targeting.js";
 import type { SubmitOptions, TaskSpec } from "../coordinator/types.js";
 import {
@@ -104,15 +104,8 @@ export class MeshClient {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.submit(plan);
     const { id, done } = await this.#submitDurable(plan, false);
-    this.#onAbort(id, opts.signal);
+    cancelOnAbort(opts.signal, () => this.cancel(id, "aborted by its submitter"));
     return done;
-  }
-
-  #onAbort(id: string, signal: AbortSignal | undefined): void {
-    if (signal === undefined) return;
-    const abort = () => void this.cancel(id, "aborted by its submitter");
-    if (signal.aborted) abort();
-    else signal.addEventListener("abort", abort, { once: true });
   }
 
   /**
@@ -133,7 +126,7 @@ export class MeshClient {
     const plan = planSubmit(spec, opts, this.opts.defaultTimeoutMs);
     if (!(await this.durable())) return this.#fast.track(plan);
     const { id, done, results } = await this.#submitDurable(plan, true);
-    this.#onAbort(id, opts.signal);
+    cancelOnAbort(opts.signal, () => this.cancel(id, "aborted by its submitter"));
     return { correlationId: id, results: results!, done };
   }
 

@@ -24,7 +24,7 @@ import { Attempts, gone } from "./attempts.js";
 import type { Submission } from "./ledger.js";
 import { CancelListener } from "./cancels.js";
 import { createParts, type CoreParts } from "./parts.js";
-import { planSubmit } from "./submit-plan.js";
+import { cancelOnAbort, planSubmit } from "./submit-plan.js";
 import { SubmissionStarter } from "./starter.js";
 import { DurableRuns } from "./durable.js";
 import { TaskSender } from "./sender.js";
@@ -35,7 +35,8 @@ import type { MeshClient } from "../client/mesh-client.js";
 import { parseDurableOptions } from "../durable/options.js";
 import { followHandle } from "../client/follow.js";
 import type { SubmissionHandle } from "../client/types.js";
-import { coordinatorStats, coordinatorStatus } from "./report.js";
+import { coordinatorStats } from "./report.js";
+import { coordinatorStatus } from "./status-page.js";
 import { ResultVerifier } from "./verify.js";
 import type { CoordinatorApi, CoordinatorEvent, CoordinatorCounters } from "./types.js";
 import type { SubmitOptions, TaskSpec } from "./types.js";
@@ -315,12 +316,7 @@ export class Coordinator implements CoordinatorApi {
     const owners = this.#targets(plan.required, plan.mode === "all", plan.target);
     const missed = owners && notReached(plan.target?.collectors, owners);
     const id = this.#starter.start(plan, { owners, notReached: missed });
-    const signal = opts.signal;
-    if (signal !== undefined) {
-      const abort = () => this.cancel(id, "aborted by its submitter");
-      if (signal.aborted) abort();
-      else signal.addEventListener("abort", abort, { once: true });
-    }
+    cancelOnAbort(opts.signal, () => this.cancel(id, "aborted by its submitter"));
     return id;
   }
 

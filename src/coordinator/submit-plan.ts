@@ -58,6 +58,13 @@ export function submitArgs(req: SubmitRequest): {
   };
 }
 
+/** Runs `cancel` when `signal` aborts (at once if it already has): a submit's abort signal. */
+export function cancelOnAbort(signal: AbortSignal | undefined, cancel: () => unknown): void {
+  if (signal === undefined) return;
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", () => void cancel(), { once: true });
+}
+
 /** Checks a submit's arguments; InvalidArgumentError names the first that is wrong. */
 export function planSubmit(
   spec: TaskSpec,

@@ -8,7 +8,7 @@ import { ManualClock } from "../../src/clock.js";
 import { encode } from "../../src/codec.js";
 import { CapabilityRouter } from "../../src/router/index.js";
 import { LoadBalancer } from "../../src/balancer/index.js";
-import { coordinatorStatus } from "../../src/coordinator/report.js";
+import { coordinatorStatus } from "../../src/coordinator/status-page.js";
 import {
   MAX_STATUS_PAGE,
   MAX_STATUS_PAGE_BYTES,
