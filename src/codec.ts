@@ -5,7 +5,8 @@ import type { z } from "zod";
 import { InvalidMessageError } from "./errors.js";
 import { scanMessagePack, type ScanFailure } from "./msgpack-scan.js";
 import { fastCheckOf, fieldCheckOf } from "./fast-validate.js";
-import { flatKeys, flatObject, readFlat, type FlatKeys, type FlatLimits } from "./flat-decode.js";
+import { readFlat, type FlatLimits } from "./flat-decode.js";
+import { flatKeysOf, flatObject } from "./flat-keys.js";
 import {
   CollectorAdvert,
   MAX_ADVERT_BYTES,
@@ -92,16 +93,22 @@ export function decode<S extends z.ZodType>(
   }
   const max = MAX_BYTES_OF.get(schema);
   if (max !== undefined && opts.maxBytes === undefined) opts = { ...opts, maxBytes: max };
-  // A flat envelope is read in one pass; anything else (and any error) takes the general path.
+  // A flat envelope is read in one pass; anything else (and any error) takes the general path,
+  // but for a string too long for its field, refused unread.
   const keys = flatKeysOf(schema);
-  if (
-    keys !== undefined &&
-    bytes.length <= (opts.maxBytes ?? LIMIT) &&
-    readFlat(bytes, keys, flatLimits(opts))
-  ) {
-    const fast = fieldCheckOf(schema)?.check(keys.values);
-    if (fast !== undefined) return fast as z.output<S>;
-    return parse(schema, flatObject(keys), opts);
+  if (keys !== undefined && bytes.length <= (opts.maxBytes ?? LIMIT)) {
+    if (readFlat(bytes, keys, flatLimits(opts))) {
+      const fast = fieldCheckOf(schema)?.check(keys.values);
+      if (fast !== undefined) return fast as z.output<S>;
+      return parse(schema, flatObject(keys), opts);
+    }
+    if (keys.refusal !== undefined) {
+      const { field, bytes: n } = keys.refusal;
+      throw new InvalidMessageError(
+        `invalid message: ${field}: a string of ${n} bytes, longer than the field can hold`,
+        { subject: opts.subject, paths: [field] },
+      );
+    }
   }
   const raw = decodeRaw(bytes, opts, keys !== undefined);
   // Task, Result and the advert: a hand-written check first, zod for what it does not accept.
@@ -183,19 +190,6 @@ export function decodeRaw(bytes: Uint8Array, opts: DecodeOptions = {}, mustBeMap
 /** fixmap, map16 or map32. */
 function isMapHeader(b: number | undefined): boolean {
   return b !== undefined && ((b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf);
-}
-
-const flatKeysBySchema = new WeakMap<z.ZodType, FlatKeys | null>();
-
-/** The field names of an object schema (which accepts only maps), or undefined for any other. */
-function flatKeysOf(schema: z.ZodType): FlatKeys | undefined {
-  let keys = flatKeysBySchema.get(schema);
-  if (keys === undefined) {
-    const shape = schema.def.type === "object" ? (schema as z.ZodObject).shape : undefined;
-    keys = shape === undefined ? null : flatKeys(Object.keys(shape));
-    flatKeysBySchema.set(schema, keys);
-  }
-  return keys ?? undefined;
 }
 
 /** The decoder the scan chose: the reference for what msgpackr reads its own way. */

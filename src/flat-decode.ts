@@ -5,22 +5,17 @@
  * dispatch. Scalars, ASCII strings and binaries it reads itself (a binary is copied out of the
  * message, so a kept payload holds at most a small slab, never the socket read it came in); a
  * nested value (a payload map, the labels) is scanned and decoded on its own exactly as the
- * codec decodes a whole message. For anything else (a key the schema does not have, a string
- * that is not ASCII, a key named twice, any byte out of place) it returns false and the
- * codec takes its general path, which gives the error. It never accepts bytes the general path
- * refuses and gives the same value for the bytes it accepts (test/flat-decode.test.ts).
+ * codec decodes a whole message. A key the schema does not have is passed over without building
+ * its value (the schema would drop it), when its bytes are plain MessagePack that every decoder
+ * reads. A string longer than its field could hold (more than `maxStrBytes` of the field, and over
+ * STRING_FLOOR bytes) is refused before it is built: `keys.refusal` names it, and the codec
+ * throws. For anything else (a string that is not ASCII, a key named twice, `__proto__`, any
+ * byte out of place) it returns false and the codec takes its general path, which gives the
+ * error. It never accepts bytes the general path refuses and gives the same value for the
+ * fields the schema reads (test/flat-decode.test.ts).
  */
 import { scanMessagePack } from "./msgpack-scan.js";
-
-/**
- * The field names of one schema, by length, with the bytes they are written as, and the values
- * the last read found for each (undefined: absent), in the order of `names`.
- */
-export interface FlatKeys {
-  readonly names: readonly string[];
-  readonly byLength: ReadonlyArray<ReadonlyArray<{ index: number; bytes: Uint8Array }> | undefined>;
-  readonly values: unknown[];
-}
+import { STRING_FLOOR, isProto, keyAt, type FlatKeys, type FlatRefusal } from "./flat-keys.js";
 
 export interface FlatLimits {
   maxDepth: number;
@@ -39,28 +34,6 @@ const MAX_FIELDS = 64;
 /** Binaries up to this size share slabs; a larger one gets its own copy. */
 const SLAB_BINARY = 1024;
 const SLAB_BYTES = 8192;
-
-export function flatKeys(names: readonly string[]): FlatKeys {
-  const byLength: { index: number; bytes: Uint8Array }[][] = [];
-  names.forEach((name, index) => {
-    if (name.length === 0 || name.length > 31 || name === "__proto__") return;
-    // ASCII only, checked before the bytes: a wider character would become its low byte.
-    const codes = Array.from(name, (c) => c.charCodeAt(0));
-    if (codes.some((c) => c > 0x7f)) return;
-    const bytes = Uint8Array.from(codes);
-    (byLength[name.length] ??= []).push({ index, bytes });
-  });
-  return { names, byLength, values: names.map(() => undefined) };
-}
-
-/** The values of the last read as an object (what the general path decodes the bytes to). */
-export function flatObject(keys: FlatKeys): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  keys.names.forEach((name, i) => {
-    if (keys.values[i] !== undefined) out[name] = keys.values[i];
-  });
-  return out;
-}
 
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
@@ -111,16 +84,6 @@ function binary(from: number, to: number): Uint8Array {
   return out;
 }
 
-function keyAt(keys: FlatKeys, at: number, n: number): number {
-  const cands = keys.byLength[n];
-  if (cands === undefined) return -1;
-  next: for (const c of cands) {
-    for (let i = 0; i < n; i++) if (b[at + i] !== c.bytes[i]) continue next;
-    return c.index;
-  }
-  return -1;
-}
-
 /** Values the whole message may still hold, counted down as nested values are read. */
 let elementsLeft = 0;
 
@@ -161,6 +124,61 @@ function stringMap(at: number, limits: FlatLimits): { value: unknown; end: numbe
   return { value: out, end: pos };
 }
 
+/** Where the last `sized` string or binary starts. */
+let sizedFrom = 0;
+
+/**
+ * The end of the string or binary at `at` (its start in `sizedFrom`), Infinity when its length
+ * is cut short, or -1 for another type.
+ */
+function sized(at: number): number {
+  const t = b[at];
+  if (t === undefined) return -1;
+  if (t >= 0xa0 && t <= 0xbf) {
+    sizedFrom = at + 1;
+    return sizedFrom + (t & 0x1f);
+  }
+  const w =
+    t === 0xd9 || t === 0xc4 ? 1 : t === 0xda || t === 0xc5 ? 2 : t === 0xdb || t === 0xc6 ? 4 : 0;
+  if (w === 0) return -1;
+  sizedFrom = at + 1 + w;
+  if (sizedFrom > b.length) return Infinity;
+  return (
+    sizedFrom + (w === 1 ? b[at + 1]! : w === 2 ? (b[at + 1]! << 8) | b[at + 2]! : u32(at + 1))
+  );
+}
+
+/** A string at `at` too long for field `index`: the refusal, or undefined. */
+function tooLong(keys: FlatKeys, index: number, at: number): FlatRefusal | undefined {
+  const t = b[at]!;
+  if (t !== 0xd9 && t !== 0xda && t !== 0xdb) return undefined;
+  const n = sized(at) - sizedFrom;
+  if (!(n > STRING_FLOOR && n > keys.maxStrBytes[index]! && n <= b.length)) return undefined;
+  return { field: keys.names[index]!, bytes: n };
+}
+
+/**
+ * Passes over the value at `at` of a key the schema does not have: its end, or -1 to take the
+ * general path (cut short, past a limit, or bytes the decoders read each their own way, one of
+ * which might refuse them).
+ */
+function skip(at: number, limits: FlatLimits): number {
+  const t = b[at];
+  if (t === undefined) return -1;
+  const end = sized(at);
+  if (end >= 0) return end <= b.length ? end : -1;
+  if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return at + 1;
+  const scan = scanMessagePack(b.subarray(at), {
+    maxDepth: limits.maxDepth - 1,
+    maxElements: elementsLeft + 1,
+    regularLength: limits.regularLength,
+    prefix: true,
+  });
+  if (!scan.ok || scan.irregular) return -1;
+  elementsLeft -= scan.elements - 1;
+  return at + scan.end;
+}
+
 /** A nested value at `at`: its value and end, or undefined. */
 function nested(at: number, limits: FlatLimits): { value: unknown; end: number } | undefined {
   const head = b[at]!;
@@ -194,6 +212,7 @@ function nested(at: number, limits: FlatLimits): { value: unknown; end: number }
  * must already be within the size limit.
  */
 export function readFlat(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
+  keys.refusal = undefined;
   // Empty bytes (a detached buffer among them, which Buffer.from refuses) are the general path's.
   if (bytes.length === 0) return false;
   b = bytes;
@@ -231,11 +250,19 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
     if (k === undefined || k < 0xa1 || k > 0xbf) return false;
     const kn = k & 0x1f;
     if (pos + 1 + kn > len) return false;
-    const index = keyAt(keys, pos + 1, kn);
+    const index = keyAt(keys, bytes, pos + 1, kn);
+    if (index < 0) {
+      // `__proto__` is the general path's (the decoders disagree on it).
+      if (!keys.complete || isProto(bytes, pos + 1, kn)) return false;
+      pos = skip(pos + 1 + kn, limits);
+      if (pos < 0) return false;
+      continue;
+    }
+    pos += 1 + kn;
+    keys.refusal = tooLong(keys, index, pos);
     // A key named twice (no encoder of ours writes one) is the general path's: read here, every
     // repetition would cost a nested decode of its own.
-    if (index < 0 || values[index] !== undefined) return false;
-    pos += 1 + kn;
+    if (keys.refusal !== undefined || values[index] !== undefined) return false;
     const t = bytes[pos++];
     if (t === undefined) return false;
     let v: unknown;
@@ -294,29 +321,15 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
           v = end <= len ? float64(pos) : undefined;
           break;
         case 0xd9:
-        case 0xc4: {
-          const n = bytes[pos];
-          if (n === undefined) return false;
-          end = pos + 1 + n;
-          if (end > len) return false;
-          v = t === 0xd9 ? ascii(pos + 1, end) : binary(pos + 1, end);
-          break;
-        }
         case 0xda:
-        case 0xc5: {
-          if (pos + 2 > len) return false;
-          end = pos + 2 + ((bytes[pos]! << 8) | bytes[pos + 1]!);
+        case 0xdb:
+        case 0xc4:
+        case 0xc5:
+        case 0xc6:
+          end = sized(pos - 1);
           if (end > len) return false;
-          v = t === 0xda ? ascii(pos + 2, end) : binary(pos + 2, end);
+          v = t >= 0xd9 ? ascii(sizedFrom, end) : binary(sizedFrom, end);
           break;
-        }
-        case 0xc6: {
-          if (pos + 4 > len) return false;
-          end = pos + 4 + u32(pos);
-          if (end > len) return false;
-          v = binary(pos + 4, end);
-          break;
-        }
         default: {
           const got = nested(pos - 1, limits);
           if (got === undefined) return false;
