@@ -24,14 +24,12 @@ import {
   type Result,
 } from "../subjects/index.js";
 import { stopChild } from "./child-exit.js";
+import { deployedNodeOptions } from "./deployed.js";
 import type { Held } from "./held.js";
 import { rssMb, sleep } from "./stats.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const UNIT = fileURLToPath(
-  new URL("../deploy/systemd/collector-mesh-coordinator.service", import.meta.url),
-);
 const COORDINATOR_ID = "fleet-coord";
 
 export interface FleetCoordinator {
@@ -143,7 +141,7 @@ async function child(
   s: Subjects,
 ): Promise<FleetCoordinator> {
   build();
-  const nodeOptions = deployedNodeOptions();
+  const nodeOptions = deployedNodeOptions("FLEET_NODE_OPTIONS");
   const proc = spawn(
     process.execPath,
     [CLI, "coordinator", "--nats-url", held.ns.url, "--prefix", prefix, "--id", COORDINATOR_ID],
@@ -200,18 +198,6 @@ function build(): void {
     stdio: "inherit",
   });
   if (r.status !== 0 || !existsSync(CLI)) throw new Error("npm run build failed");
-}
-
-/**
- * NODE_OPTIONS as the coordinator's systemd unit (and docker-compose.yml) set it: its heap
- * ceiling. FLEET_NODE_OPTIONS, when set, instead (empty: V8's defaults).
- */
-function deployedNodeOptions(): string {
-  const own = process.env.FLEET_NODE_OPTIONS;
-  if (own !== undefined) return own;
-  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(UNIT, "utf8"));
-  if (!m) throw new Error(`${UNIT} sets no NODE_OPTIONS`);
-  return m[1]!;
 }
 
 /** A size line of /proc/<pid>/status (VmRSS, VmHWM), MiB; 0 once the process is gone. */

@@ -5,8 +5,10 @@
  * in-memory path. First a baseline window without the flood, then the flood (bench/flood.ts, in
  * a child process as an attacker would be: `messages` at `perSecond` over every inbound subject)
  * with the same valid traffic. Target: valid p99 during the flood within 2× the baseline's.
+ * `npm run bench` runs this in its own process (bench/flood-child.ts) with the coordinator's node
+ * options as deployed; the collectors and the attacker run with node's defaults.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -16,6 +18,7 @@ import { SourceCaps } from "../subjects/index.js";
 import type { FloodCounts, FloodTargets } from "./flood.js";
 import { killChild, spawnCollector } from "../test/support/nats-server.js";
 import { quantile, round1, sleep } from "./stats.js";
+import { envWithoutNodeOptions } from "./deployed.js";
 
 export interface FloodOptions {
   messages: number;
@@ -45,7 +48,12 @@ export interface FloodFigures {
   p99_ratio: Record<string, number>;
   collectors_alive: number;
   coordinator: { invalid: number; rejected_not_in_flight: number; failovers: number };
+  /** The node options of the process that ran the coordinator and the valid submitters. */
+  node_options: string;
 }
+
+/** Every process this phase started (collectors, the attacker): stopped if the phase is cut. */
+export const spawned = new Set<ChildProcess>();
 
 /** Hostile messages a second, and valid submits a second on each of the two paths. */
 export const FLOOD_RATE = 2_000;
@@ -126,8 +134,9 @@ async function attack(
       String(o.messages),
       String(o.perSecond),
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "inherit"], env: envWithoutNodeOptions() },
   );
+  spawned.add(child);
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((r) => child.once("exit", r));
@@ -142,9 +151,13 @@ export async function benchFlood(
   log: (msg: string) => void,
 ): Promise<FloodFigures> {
   // The test collector (its handler answers { echo, by }), plain path on, each its own process.
+  const env = envWithoutNodeOptions();
   const children = await Promise.all(
-    IDS.map((id) => spawnCollector(url, { id, caps: CAPS, prefix: PREFIX, maxConcurrency: 64 })),
+    IDS.map((id) =>
+      spawnCollector(url, { id, caps: CAPS, prefix: PREFIX, maxConcurrency: 64 }, env),
+    ),
   );
+  for (const c of children) spawned.add(c);
   const conns: NatsConnection[] = [];
   const open = async (name: string) => {
     const nc = await connect({ servers: url, name });
@@ -197,6 +210,7 @@ export async function benchFlood(
         rejected_not_in_flight: stats.coordinator.rejected["not-in-flight"],
         failovers: stats.coordinator.failovers,
       },
+      node_options: process.env.NODE_OPTIONS ?? "",
     };
   } finally {
     await client.close();

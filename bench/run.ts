@@ -99,13 +99,8 @@ async function main(): Promise<void> {
     const unhook = releaseOnExit(held, log);
     try {
       if (only.has("flood")) {
-        const { benchFlood, FLOOD_RATE, FLOOD_VALID_RATE } = await import("./flood-phase.js");
-        const o = { messages: plan.floodMessages, perSecond: FLOOD_RATE };
-        const flood = await benchFlood(
-          held.ns.url,
-          { ...o, validPerSecond: FLOOD_VALID_RATE, baselineMs: plan.floodBaselineMs },
-          log,
-        );
+        const { runFloodChild } = await import("./flood-run.js");
+        const flood = await runFloodChild(held.ns.url, plan);
         out.flood = flood;
         log(`flood: ${JSON.stringify(flood)}`);
       }

@@ -249,14 +249,15 @@ describe("deploy - the command line in compose", () => {
 });
 
 describe("deploy - the coordinator's heap ceiling", () => {
-  it("deploy - compose's coordinator and the systemd unit give node the same NODE_OPTIONS, a heap ceiling", () => {
+  it("deploy - compose's coordinator and the systemd unit give node the same NODE_OPTIONS: a heap ceiling and a small young generation", () => {
     const [, coord] = meshServices(compose).find(([, s]) => s.command?.[0] === "coordinator")!;
     const unit = readFileSync(
       join(ROOT, "deploy/systemd/collector-mesh-coordinator.service"),
       "utf8",
     );
-    const fromUnit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1];
-    expect(fromUnit).toMatch(/^--max-old-space-size=\d+$/);
+    // Quoted: systemd splits an unquoted assignment at its spaces.
+    const fromUnit = /^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(unit)?.[1];
+    expect(fromUnit).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     expect(coord.environment?.NODE_OPTIONS).toBe(fromUnit);
   });
 });
