@@ -95,7 +95,7 @@ describe("router - advertiser", () => {
     });
     await second.start();
     expect(second.stats().heartbeatSeq).toBe(last + 1);
-    await until(() => router.get("procmond-1")?.advert.heartbeatSeq === last + 2, 1000);
+    await until(() => router.get("procmond-1")?.advert.heartbeatSeq === last + 2, 5000);
     // Same startedAt: not taken for a second collector with the same id.
     expect(lines.filter((l) => l.level === WARN)).toEqual([]);
     await second.stop();

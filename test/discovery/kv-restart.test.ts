@@ -33,11 +33,11 @@ describe("router - nats-server restart", () => {
       advert: () => base,
     });
     await adv.start();
-    await until(() => router.size === 1, 1000);
+    await until(() => router.size === 1, 5000);
     adv.pause();
     const seqBefore = adv.stats().heartbeatSeq;
     const putsBefore = adv.stats().puts;
-    await until(() => router.get("procmond-1")?.advert.heartbeatSeq === seqBefore, 1000);
+    await until(() => router.get("procmond-1")?.advert.heartbeatSeq === seqBefore, 5000);
 
     await mesh.ns.restart();
 
