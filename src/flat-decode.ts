@@ -5,16 +5,17 @@
  * dispatch. Scalars, ASCII strings and binaries it reads itself (a binary is copied out of the
  * message, so a kept payload holds at most a small slab, never the socket read it came in); a
  * nested value (a payload map, the labels) is scanned and decoded on its own exactly as the
- * codec decodes a whole message. A key the schema does not have is passed over without building
- * its value (the schema would drop it), when its bytes are plain MessagePack that every decoder
- * reads. A string longer than its field could hold (more than `maxStrBytes` of the field, and over
- * STRING_FLOOR bytes) is refused before it is built: `keys.refusal` names it, and the codec
- * throws. For anything else (a string that is not ASCII, a key named twice, `__proto__`, any
- * byte out of place) it returns false and the codec takes its general path, which gives the
- * error. It never accepts bytes the general path refuses and gives the same value for the
- * fields the schema reads (test/flat-decode.test.ts).
+ * codec decodes a whole message. An ASCII key the schema does not have is passed over without
+ * building its value (the schema would drop it) when that value is MessagePack every decoder
+ * reads alike. A string longer than its field could hold (more than `maxStrBytes` of the field,
+ * and over STRING_FLOOR bytes) is not built: once the rest of the message has read flat,
+ * `keys.refusal` names it and the codec throws. For anything else (a string that is not ASCII, a
+ * key named twice, a key that is not ASCII, `__proto__`, any byte out of place) it returns false
+ * and the codec takes its general path, which gives the error. It never accepts bytes the
+ * general path refuses, never refuses bytes it accepts, and gives the same value for the fields
+ * the schema reads (test/flat-decode.test.ts, test/flat-bounds.test.ts).
  */
-import { scanMessagePack } from "./msgpack-scan.js";
+import { SHORT_STRING, scanMessagePack } from "./msgpack-scan.js";
 import { STRING_FLOOR, isProto, keyAt, type FlatKeys, type FlatRefusal } from "./flat-keys.js";
 
 export interface FlatLimits {
@@ -29,6 +30,8 @@ export interface FlatLimits {
   decodeNested: (bytes: Uint8Array, irregular: boolean) => unknown;
 }
 
+/** A field refused unread, in `values` until the read ends. */
+const REFUSED = Symbol("refused");
 /** Most fields of a top-level map it reads (a longer map goes to the general path). */
 const MAX_FIELDS = 64;
 /** Binaries up to this size share slabs; a larger one gets its own copy. */
@@ -152,8 +155,9 @@ function sized(at: number): number {
 function tooLong(keys: FlatKeys, index: number, at: number): FlatRefusal | undefined {
   const t = b[at]!;
   if (t !== 0xd9 && t !== 0xda && t !== 0xdb) return undefined;
-  const n = sized(at) - sizedFrom;
-  if (!(n > STRING_FLOOR && n > keys.maxStrBytes[index]! && n <= b.length)) return undefined;
+  const end = sized(at);
+  const n = end - sizedFrom;
+  if (!(n > STRING_FLOOR && n > keys.maxStrBytes[index]! && end <= b.length)) return undefined;
   return { field: keys.names[index]!, bytes: n };
 }
 
@@ -166,7 +170,14 @@ function skip(at: number, limits: FlatLimits): number {
   const t = b[at];
   if (t === undefined) return -1;
   const end = sized(at);
-  if (end >= 0) return end <= b.length ? end : -1;
+  if (end >= 0) {
+    // A short string that is not ASCII would have the general path read the message with the
+    // other decoder (the scan calls it irregular): not passed over.
+    const str = t <= 0xbf || t >= 0xd9;
+    const short = str && end - sizedFrom <= SHORT_STRING;
+    if (end > b.length || (short && !isAscii(b, sizedFrom, end - sizedFrom))) return -1;
+    return end;
+  }
   if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return at + 1;
   const scan = scanMessagePack(b.subarray(at), {
     maxDepth: limits.maxDepth - 1,
@@ -245,6 +256,7 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
   elementsLeft = limits.maxElements - 1 - 2 * count;
   const values = keys.values;
   values.fill(undefined);
+  let refusal: FlatRefusal | undefined;
   for (let i = 0; i < count; i++) {
     const k = bytes[pos];
     if (k === undefined || k < 0xa1 || k > 0xbf) return false;
@@ -252,17 +264,27 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
     if (pos + 1 + kn > len) return false;
     const index = keyAt(keys, bytes, pos + 1, kn);
     if (index < 0) {
-      // `__proto__` is the general path's (the decoders disagree on it).
-      if (!keys.complete || isProto(bytes, pos + 1, kn)) return false;
+      // Only an ASCII key is surely none of the schema's: a decoder may read other bytes as one
+      // of its names (overlong UTF-8), or as `__proto__`, on which the decoders disagree.
+      if (!keys.skipsUnknown || !isAscii(bytes, pos + 1, kn) || isProto(bytes, pos + 1, kn)) {
+        return false;
+      }
       pos = skip(pos + 1 + kn, limits);
       if (pos < 0) return false;
       continue;
     }
     pos += 1 + kn;
-    keys.refusal = tooLong(keys, index, pos);
     // A key named twice (no encoder of ours writes one) is the general path's: read here, every
     // repetition would cost a nested decode of its own.
-    if (keys.refusal !== undefined || values[index] !== undefined) return false;
+    if (values[index] !== undefined) return false;
+    const long = tooLong(keys, index, pos);
+    if (long !== undefined) {
+      // Refused once the rest of the message reads flat (a later copy of the key would win).
+      refusal ??= long;
+      values[index] = REFUSED;
+      pos = sized(pos);
+      continue;
+    }
     const t = bytes[pos++];
     if (t === undefined) return false;
     let v: unknown;
@@ -343,5 +365,14 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
     values[index] = v;
     pos = end;
   }
-  return pos === len;
+  if (pos !== len) return false;
+  if (refusal === undefined) return true;
+  keys.refusal = refusal;
+  return false;
+}
+
+/** The `n` bytes at `at` are ASCII. */
+function isAscii(bytes: Uint8Array, at: number, n: number): boolean {
+  for (let i = at; i < at + n; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
 }

@@ -15,10 +15,10 @@ export interface FlatKeys {
   /** The longest string, in bytes, each field could hold (Infinity: no bound), as `names`. */
   readonly maxStrBytes: readonly number[];
   /**
-   * Every name is indexed (ASCII, 1 to 31 bytes, not `__proto__`): only then is a key that is
-   * none of them one the schema does not have, to be passed over.
+   * A key the schema does not have is passed over: the schema drops such keys, and every name is
+   * indexed (ASCII, 1 to 31 bytes, not `__proto__`), so a key that is none of them is one.
    */
-  readonly complete: boolean;
+  readonly skipsUnknown: boolean;
   readonly values: unknown[];
   /** Set by the last read when it refused a string too long for its field. */
   refusal: FlatRefusal | undefined;
@@ -36,9 +36,13 @@ export interface FlatRefusal {
  */
 export const STRING_FLOOR = 1024;
 
-export function flatKeys(names: readonly string[], maxStrBytes?: readonly number[]): FlatKeys {
+export function flatKeys(
+  names: readonly string[],
+  maxStrBytes?: readonly number[],
+  dropsUnknown = true,
+): FlatKeys {
   const byLength: { index: number; bytes: Uint8Array }[][] = [];
-  let complete = true;
+  let skipsUnknown = dropsUnknown;
   names.forEach((name, index) => {
     // ASCII only, checked before the bytes: a wider character would become its low byte.
     const codes = Array.from(name, (c) => c.charCodeAt(0));
@@ -48,7 +52,7 @@ export function flatKeys(names: readonly string[], maxStrBytes?: readonly number
       name === "__proto__" ||
       codes.some((c) => c > 0x7f)
     ) {
-      complete = false;
+      skipsUnknown = false;
       return;
     }
     const bytes = Uint8Array.from(codes);
@@ -57,7 +61,7 @@ export function flatKeys(names: readonly string[], maxStrBytes?: readonly number
   return {
     names,
     byLength,
-    complete,
+    skipsUnknown,
     maxStrBytes: names.map((_, i) => maxStrBytes?.[i] ?? Infinity),
     values: names.map(() => undefined),
     refusal: undefined,
@@ -98,22 +102,34 @@ export function flatKeysOf(schema: z.ZodType): FlatKeys | undefined {
   let keys = bySchema.get(schema);
   if (keys === undefined) {
     const shape = schema.def.type === "object" ? (schema as z.ZodObject).shape : undefined;
+    // z.object drops keys it does not have; strictObject, looseObject and catchall do not.
+    const drops = (schema.def as { catchall?: unknown }).catchall === undefined;
     keys =
       shape === undefined
         ? null
-        : flatKeys(Object.keys(shape), Object.values(shape).map(maxStringBytes));
+        : flatKeys(Object.keys(shape), Object.values(shape).map(maxStringBytes), drops);
     bySchema.set(schema, keys);
   }
   return keys ?? undefined;
 }
 
 /**
- * The most UTF-8 bytes of a string the schema could accept: 4 × its maximum length (zod counts
- * code points; a code point is at most 4 bytes, and invalid bytes decode to at least one
- * replacement character per 3), 0 where no string fits, Infinity where nothing bounds it.
+ * The most UTF-8 bytes of a string the schema could accept: 4 × its maximum length + 3 (zod
+ * counts code points; a code point is at most 4 bytes, invalid bytes decode to at least one
+ * replacement character per 3, and a decoder may drop a leading byte-order mark), 0 where no
+ * string fits, Infinity where nothing bounds the bytes (no maximum, a coercion, a check that
+ * rewrites the string before its length is counted, or a type not listed).
  */
 export function maxStringBytes(t: z.ZodType): number {
-  const def = t.def as { type: string; innerType?: z.ZodType; options?: z.ZodType[] };
+  const def = t.def as {
+    type: string;
+    innerType?: z.ZodType;
+    options?: z.ZodType[];
+    coerce?: boolean;
+    checks?: { _zod: { def: { check: string } } }[];
+  };
+  if (def.coerce === true) return Infinity;
+  const bound = (chars: number) => 4 * chars + 3;
   switch (def.type) {
     case "optional":
     case "nullable":
@@ -123,18 +139,15 @@ export function maxStringBytes(t: z.ZodType): number {
       return def.innerType ? maxStringBytes(def.innerType) : Infinity;
     case "string": {
       const max = (t as z.ZodString).maxLength;
-      return max === null ? Infinity : 4 * max;
+      const rewrites = def.checks?.some((c) => c._zod.def.check === "overwrite") ?? false;
+      return max === null || rewrites ? Infinity : bound(max);
     }
     case "enum":
-      return 4 * Math.max(0, ...(t as z.ZodEnum).options.map((o) => String(o).length));
-    case "literal":
-      return (
-        4 *
-        Math.max(
-          0,
-          ...[...(t as z.ZodLiteral).values].map((v) => (typeof v === "string" ? v.length : 0)),
-        )
-      );
+      return bound(Math.max(0, ...(t as z.ZodEnum).options.map((o) => String(o).length)));
+    case "literal": {
+      const strings = [...(t as z.ZodLiteral).values].filter((v) => typeof v === "string");
+      return strings.length === 0 ? 0 : bound(Math.max(...strings.map((v) => v.length)));
+    }
     case "union":
       return Math.max(0, ...(def.options ?? []).map(maxStringBytes));
     case "number":

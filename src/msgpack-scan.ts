@@ -124,7 +124,7 @@ function isProto(b: Uint8Array, at: number): boolean {
  * Strings up to this many bytes that are not plain ASCII are irregular: decoders read invalid
  * UTF-8 in short strings each their own way (longer ones all go through TextDecoder).
  */
-const SHORT_STRING = 200;
+export const SHORT_STRING = 200;
 
 function hasHighByte(b: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (b[i]! >= 0x80) return true;

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { encode as mpEncode } from "@msgpack/msgpack";
-import type { z } from "zod";
-import { decode, encode } from "../src/codec.js";
+import { z } from "zod";
+import { decode, decodeRaw, encode } from "../src/codec.js";
 import { InvalidMessageError } from "../src/errors.js";
 import { STRING_FLOOR, maxStringBytes } from "../src/flat-keys.js";
 import {
@@ -50,12 +50,12 @@ function refusal(schema: z.ZodType, bytes: Uint8Array): InvalidMessageError {
 
 describe("codec - strings too long for their field", () => {
   it("codec - the bound of each field: 4 bytes a character of a bounded string, none for unbounded values, no string for numbers", () => {
-    expect(maxStringBytes(Id)).toBe(4 * 256);
-    expect(maxStringBytes(Task.shape.domain)).toBe(4 * "performance".length);
+    expect(maxStringBytes(Id)).toBe(4 * 256 + 3);
+    expect(maxStringBytes(Task.shape.domain)).toBe(4 * "performance".length + 3);
     expect(maxStringBytes(Task.shape.priority)).toBe(0);
     expect(maxStringBytes(Task.shape.payload)).toBe(Infinity);
-    expect(maxStringBytes(SubmitRequest.shape.correlationId)).toBe(4 * 256);
-    expect(maxStringBytes(DurableSubmission.shape.correlationId)).toBe(4 * 200);
+    expect(maxStringBytes(SubmitRequest.shape.correlationId)).toBe(4 * 256 + 3);
+    expect(maxStringBytes(DurableSubmission.shape.correlationId)).toBe(4 * 200 + 3);
     expect(maxStringBytes(Result.shape.attempt)).toBe(0);
   });
 
@@ -75,12 +75,12 @@ describe("codec - strings too long for their field", () => {
     expect(seq.paths).toEqual(["seq"]);
   });
 
-  it("codec - a string named twice is bounded too; up to the floor the schema words the error, as before", () => {
-    const twice = mapOf([
-      ["taskId", "a"],
-      ["taskId", "y".repeat(70_000)],
-    ]);
-    expect(refusal(Result, twice).paths).toEqual(["taskId"]);
+  it("codec - a key named twice is read as the general path reads it (the last copy wins); up to the floor the schema words the error, as before", () => {
+    const valid = { taskId: "t", reason: "r" };
+    const longFirst = mapOf([["taskId", "a".repeat(1025)], ...Object.entries(valid)]);
+    expect(decode(CancelTask, longFirst)).toEqual(valid);
+    const longLast = mapOf([...Object.entries(valid), ["taskId", "y".repeat(70_000)]]);
+    expect(refusal(CancelTask, longLast).paths).toEqual(["taskId"]);
     const short = refusal(Result, encode(Result, { ...result, taskId: "x".repeat(STRING_FLOOR) }));
     expect(short.message).toMatch(
       /^invalid message: taskId: too big: expected string to have <=256 characters/i,
@@ -112,5 +112,67 @@ describe("codec - strings too long for their field", () => {
       mpEncode({ taskId: "x".repeat(128 * 1024), correlationId: "c" }),
     );
     expect(submit.paths).toContain("owner");
+  });
+
+  it("codec - what a decoder reads its own way is the general path's: overlong key bytes, a byte-order mark, other object modes and rewriting checks", () => {
+    const general = (schema: z.ZodType, b: Uint8Array) => {
+      let raw: unknown;
+      try {
+        raw = decodeRaw(b, {}, true);
+      } catch {
+        return { ok: false };
+      }
+      const p = schema.safeParse(raw);
+      return p.success ? { ok: true, value: p.data } : { ok: false };
+    };
+    const now = (schema: z.ZodType, b: Uint8Array) => {
+      try {
+        const value: unknown = decode(schema, b);
+        return { ok: true, value };
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidMessageError);
+        return { ok: false };
+      }
+    };
+    const hex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
+    const cases: [z.ZodType, Uint8Array][] = [
+      // {taskId: "t", reason: "r", <"taskId" with an overlong "t">: 5 | "zz"}, and an overlong __proto__
+      [CancelTask, hex("83a67461736b4964a174a6726561736f6ea172a7c1b461736b496405")],
+      [CancelTask, hex("83a67461736b4964a174a6726561736f6ea172a7c1b461736b4964a27a7a")],
+      [CancelTask, hex("83a67461736b4964a174a6726561736f6ea172aac19f5f70726f746f5f5f80")],
+      // A leading byte-order mark: 256 code points once a decoder drops it; a short unknown "é".
+      [
+        CancelTask,
+        mapOf([
+          ["taskId", "\uFEFF" + "😀".repeat(256)],
+          ["reason", "r"],
+          ["x", "é"],
+        ]),
+      ],
+      [
+        z.strictObject({ a: z.number() }),
+        mapOf([
+          ["a", 1],
+          ["b", "z".repeat(2000)],
+        ]),
+      ],
+      [
+        z.looseObject({ a: z.number() }),
+        mapOf([
+          ["a", 1],
+          ["b", 2],
+        ]),
+      ],
+      [
+        z.object({ a: z.number() }).catchall(z.string()),
+        mapOf([
+          ["a", 1],
+          ["b", 2],
+        ]),
+      ],
+      [z.object({ a: z.string().trim().max(5) }), mapOf([["a", `abc${" ".repeat(3000)}`]])],
+      [z.object({ a: z.coerce.number() }), mapOf([["a", `${" ".repeat(2000)}5`]])],
+    ];
+    for (const [schema, b] of cases) expect(now(schema, b)).toEqual(general(schema, b));
   });
 });
