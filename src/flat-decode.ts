@@ -15,8 +15,8 @@
  * general path refuses, never refuses bytes it accepts, and gives the same value for the fields
  * the schema reads (test/flat-decode.test.ts, test/flat-bounds.test.ts).
  */
-import { SHORT_STRING, scanMessagePack } from "./msgpack-scan.js";
-import { STRING_FLOOR, isProto, keyAt, type FlatKeys, type FlatRefusal } from "./flat-keys.js";
+import { SHORT_STRING, hasHighByte, isProto, scanMessagePack } from "./msgpack-scan.js";
+import { STRING_FLOOR, keyAt, type FlatKeys, type FlatRefusal } from "./flat-keys.js";
 
 export interface FlatLimits {
   maxDepth: number;
@@ -175,7 +175,7 @@ function skip(at: number, limits: FlatLimits): number {
     // other decoder (the scan calls it irregular): not passed over.
     const str = t <= 0xbf || t >= 0xd9;
     const short = str && end - sizedFrom <= SHORT_STRING;
-    if (end > b.length || (short && !isAscii(b, sizedFrom, end - sizedFrom))) return -1;
+    if (end > b.length || (short && hasHighByte(b, sizedFrom, end))) return -1;
     return end;
   }
   if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return at + 1;
@@ -266,7 +266,12 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
     if (index < 0) {
       // Only an ASCII key is surely none of the schema's: a decoder may read other bytes as one
       // of its names (overlong UTF-8), or as `__proto__`, on which the decoders disagree.
-      if (!keys.skipsUnknown || !isAscii(bytes, pos + 1, kn) || isProto(bytes, pos + 1, kn)) {
+      const key = pos + 1;
+      if (
+        !keys.skipsUnknown ||
+        hasHighByte(bytes, key, key + kn) ||
+        (kn === 9 && isProto(bytes, key))
+      ) {
         return false;
       }
       pos = skip(pos + 1 + kn, limits);
@@ -369,10 +374,4 @@ function read(bytes: Uint8Array, keys: FlatKeys, limits: FlatLimits): boolean {
   if (refusal === undefined) return true;
   keys.refusal = refusal;
   return false;
-}
-
-/** The `n` bytes at `at` are ASCII. */
-function isAscii(bytes: Uint8Array, at: number, n: number): boolean {
-  for (let i = at; i < at + n; i++) if (bytes[i]! > 0x7f) return false;
-  return true;
 }

@@ -88,13 +88,6 @@ export function keyAt(keys: FlatKeys, b: Uint8Array, at: number, n: number): num
   return -1;
 }
 
-const PROTO = Uint8Array.from("__proto__", (c) => c.charCodeAt(0));
-
-/** The `n` bytes at `at` are the key `__proto__`. */
-export function isProto(b: Uint8Array, at: number, n: number): boolean {
-  return n === PROTO.length && PROTO.every((c, i) => b[at + i] === c);
-}
-
 const bySchema = new WeakMap<z.ZodType, FlatKeys | null>();
 
 /** The fields of an object schema (which accepts only maps), or undefined for any other. */

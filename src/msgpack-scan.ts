@@ -115,7 +115,8 @@ let sharedMaps = new Uint8Array(129);
 /** `__proto__` in UTF-8. */
 const PROTO = Array.from("__proto__", (c) => c.charCodeAt(0));
 
-function isProto(b: Uint8Array, at: number): boolean {
+/** The 9 bytes at `at` are the key `__proto__`. */
+export function isProto(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 9; i++) if (b[at + i] !== PROTO[i]) return false;
   return true;
 }
@@ -126,7 +127,8 @@ function isProto(b: Uint8Array, at: number): boolean {
  */
 export const SHORT_STRING = 200;
 
-function hasHighByte(b: Uint8Array, from: number, to: number): boolean {
+/** A byte in [from, to) is not ASCII. */
+export function hasHighByte(b: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (b[i]! >= 0x80) return true;
   return false;
 }

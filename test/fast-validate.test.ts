@@ -20,6 +20,7 @@ import {
   Task,
 } from "../subjects/index.js";
 import { VECTORS_DIR, type Manifest } from "../subjects/generate-vectors.js";
+import { okResultHead } from "./support/results.js";
 
 const fastTask = fastCheckOf(Task)!;
 const fastResult = fastCheckOf(Result)!;
@@ -93,12 +94,7 @@ const task = {
   attempt: 0,
 };
 const result = {
-  taskId: "t-1",
-  correlationId: "c-1",
-  collectorId: "col-1",
-  seq: 0,
-  final: true,
-  status: "ok",
+  ...okResultHead,
   payload: { rows: [1] },
   producedAt: 1_700_000_000_100,
   processingMs: 1.5,

@@ -18,14 +18,10 @@ import {
   SubmitRequest,
   Task,
 } from "../subjects/index.js";
+import { okResultHead } from "./support/results.js";
 
 const result: Result = {
-  taskId: "t-1",
-  correlationId: "c-1",
-  collectorId: "col-1",
-  seq: 0,
-  final: true,
-  status: "ok",
+  ...okResultHead,
   payload: { pid: 1 },
   producedAt: 1,
   processingMs: 0,

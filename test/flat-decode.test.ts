@@ -24,6 +24,7 @@ import {
   Task,
 } from "../subjects/index.js";
 import { VECTORS_DIR, type Manifest } from "../subjects/generate-vectors.js";
+import { okResultHead } from "./support/results.js";
 
 const NAMES = Object.keys(Result.shape);
 const KEYS = flatKeys(NAMES);
@@ -36,12 +37,7 @@ const LIMITS: FlatLimits = {
 
 /** A Result without a payload, for the tests that add one. */
 const bareResult = {
-  taskId: "t-1",
-  correlationId: "c-1",
-  collectorId: "col-1",
-  seq: 0,
-  final: true,
-  status: "ok",
+  ...okResultHead,
   producedAt: 1,
   processingMs: 0,
 } as const;
