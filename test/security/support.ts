@@ -201,14 +201,17 @@ export async function tryPublish(
 ): Promise<"delivered" | "refused"> {
   const root = await rootLogin(mesh);
   const seen = await watch(root, subject);
+  // Only these bytes count: others may publish on the subject meanwhile (a collector's heartbeat
+  // on its own advert key).
+  const arrived = () => seen.got.some((m) => Buffer.from(m.data).equals(Buffer.from(data)));
   l.nc.publish(subject, data, opts);
   await l.nc.flush();
   try {
-    await until(() => seen.got.length > 0 || violated(l, "publish", subject), 3000, subject);
-    if (seen.got.length > 0) return "delivered";
+    await until(() => arrived() || violated(l, "publish", subject), 3000, subject);
+    if (arrived()) return "delivered";
     // Refused: and indeed nothing arrived, even after a round trip of root's own.
     await root.nc.flush();
-    if (seen.got.length > 0) throw new Error(`${subject}: violation reported, but delivered`);
+    if (arrived()) throw new Error(`${subject}: violation reported, but delivered`);
     return "refused";
   } finally {
     seen.stop();
