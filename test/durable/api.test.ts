@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { MeshClient } from "../../src/client/mesh-client.js";
-import { ErrorCode, SourceCaps } from "../../subjects/index.js";
+import {
+  ErrorCode,
+  SourceCaps,
+  StatusReply,
+  StatusRequest,
+  Subjects,
+} from "../../subjects/index.js";
+import { decode, encode } from "../../src/codec.js";
 import { until } from "../support/nats-server.js";
 import { LIBRARY_TIMING, useMesh } from "../support/mesh-fixture.js";
 import { CliProcess, cli } from "../cli/cli.js";
@@ -74,13 +81,18 @@ describe("api - what a submitter receives", () => {
     mesh.cleanup(() => coordinator.stop("SIGKILL"));
     const client = new MeshClient(await mesh.connect("sub"), { prefix: p, durable: false });
     mesh.cleanup(() => client.close());
+    // The coordinator's own view through its api, not a probe task: a probe would occupy the slow
+    // collector, and the task seen running below must be the pending one, which it has taken.
+    const status = new Subjects(p).api("status");
     await until(
-      async () =>
-        (await client.submit({ requiredCapabilities: PERF }, { timeoutMs: 100 })).error?.code !==
-        ErrorCode.NoResponders,
+      async () => {
+        const msg = await mesh.nc.request(status, encode(StatusRequest, {}), { timeout: 1000 });
+        return decode(StatusReply, msg.data).collectors.some((c) => c.advert.id === "slow");
+      },
       20_000,
-      "the coordinator serves the api",
+      "the coordinator serves the api and routes to the slow collector",
     );
+    expect(slow.stats().received).toBe(0);
     const pending = client.submit({ requiredCapabilities: PERF }, { timeoutMs: 60_000 });
     await until(() => slow.stats().running === 1, 10_000, "the task runs");
     await coordinator.stop("SIGKILL");
