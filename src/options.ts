@@ -28,3 +28,24 @@ export function positiveInt(property: string, v: unknown): number {
   }
   return v as number;
 }
+
+/**
+ * `partial` over `defaults` (an undefined value keeps the default), once keys the defaults do not
+ * have are refused; each key in `positive` must then hold an integer ≥ 1.
+ */
+export function mergeOptions<T extends object>(
+  component: string,
+  defaults: T,
+  partial: Partial<T>,
+  positive: readonly (keyof T & string)[] = [],
+): T {
+  rejectUnknownKeys(component, partial, Object.keys(defaults));
+  const o: T = { ...defaults, ...stripUndefined(partial) };
+  positiveInts(o, positive);
+  return o;
+}
+
+/** Throws InvalidArgumentError naming the first of `keys` whose value in `o` is not an integer ≥ 1. */
+export function positiveInts<T extends object>(o: T, keys: readonly (keyof T & string)[]): void {
+  for (const k of keys) positiveInt(k, o[k]);
+}

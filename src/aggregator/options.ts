@@ -1,6 +1,6 @@
 import { MAX_RESULTS_PER_REPLY } from "../../subjects/index.js";
 import { InvalidArgumentError } from "../errors.js";
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions } from "../options.js";
 import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
 
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
@@ -36,21 +36,21 @@ export function defaultAggregatorOptions(): AggregatorOptions {
 export function parseAggregatorOptions(
   partial: Partial<AggregatorOptions> = {},
 ): AggregatorOptions {
-  rejectUnknownKeys("aggregator", partial, Object.keys(defaultAggregatorOptions()));
-  const o: AggregatorOptions = { ...defaultAggregatorOptions(), ...stripUndefined(partial) };
+  const o = mergeOptions("aggregator", defaultAggregatorOptions(), partial, [
+    "completedRingSize",
+    "completedRingBytes",
+    "completedResults",
+    "streamBufferSize",
+    "streamBufferBytes",
+    "maxResultsPerAggregation",
+    "maxAggregationBytes",
+  ]);
   if (typeof o.dedupKey !== "function" && !Object.values(DedupKey).includes(o.dedupKey)) {
     throw new InvalidArgumentError(
       "dedupKey",
       `must be a function or one of ${Object.values(DedupKey).join(", ")}`,
     );
   }
-  positiveInt("completedRingSize", o.completedRingSize);
-  positiveInt("completedRingBytes", o.completedRingBytes);
-  positiveInt("completedResults", o.completedResults);
-  positiveInt("streamBufferSize", o.streamBufferSize);
-  positiveInt("streamBufferBytes", o.streamBufferBytes);
-  positiveInt("maxResultsPerAggregation", o.maxResultsPerAggregation);
-  positiveInt("maxAggregationBytes", o.maxAggregationBytes);
   if (o.maxResultsPerAggregation > MAX_RESULTS_PER_REPLY) {
     throw new InvalidArgumentError(
       "maxResultsPerAggregation",

@@ -1,7 +1,7 @@
 import { DEFAULT_PREFIX, checkPrefix, checkToken } from "../../subjects/index.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { DEFAULT_SUBMIT_TIMEOUT_MS } from "../coordinator/options.js";
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions } from "../options.js";
 import type { SigningKeySource } from "./verify.js";
 
 /** After the deadline, how long a submitter waits for the mesh's verdict before giving its own. */
@@ -53,12 +53,12 @@ export function defaultClientOptions(): MeshClientOptions {
 }
 
 export function parseClientOptions(init: MeshClientInit = {}): MeshClientOptions {
-  rejectUnknownKeys("client", init, Object.keys(defaultClientOptions()));
-  const o = { ...defaultClientOptions(), ...stripUndefined(init) };
+  const o = mergeOptions("client", defaultClientOptions(), init, [
+    "defaultTimeoutMs",
+    "verdictGraceMs",
+    "stallMs",
+  ]);
   checkPrefix(o.prefix);
   checkToken("owner", o.owner);
-  positiveInt("defaultTimeoutMs", o.defaultTimeoutMs);
-  positiveInt("verdictGraceMs", o.verdictGraceMs);
-  positiveInt("stallMs", o.stallMs);
   return o;
 }

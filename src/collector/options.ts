@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { InvalidArgumentError } from "../errors.js";
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { positiveInts, rejectUnknownKeys, stripUndefined } from "../options.js";
 import {
   DEFAULT_ADVERT_TTL_MS,
   DEFAULT_HEARTBEAT_MS,
@@ -142,14 +142,16 @@ export function parseCollectorOptions(init: CollectorInit): CollectorOptions {
   ) {
     throw new InvalidArgumentError("capabilities", "must be non-zero SourceCaps flags");
   }
-  positiveInt("maxConcurrency", o.maxConcurrency);
-  positiveInt("maxQueued", o.maxQueued);
-  positiveInt("weight", o.weight);
-  positiveInt("heartbeatMs", o.heartbeatMs);
-  positiveInt("ttlMs", o.ttlMs);
-  positiveInt("maxTaskBytes", o.maxTaskBytes);
-  positiveInt("duplicateProbeMs", o.duplicateProbeMs);
-  positiveInt("progressMs", o.progressMs);
+  positiveInts(o, [
+    "maxConcurrency",
+    "maxQueued",
+    "weight",
+    "heartbeatMs",
+    "ttlMs",
+    "maxTaskBytes",
+    "duplicateProbeMs",
+    "progressMs",
+  ]);
   if (o.ttlMs <= o.heartbeatMs) throw new InvalidArgumentError("ttlMs", "must exceed heartbeatMs");
   if (!(o.drainGraceMs >= 0)) throw new InvalidArgumentError("drainGraceMs", "must be >= 0");
   const sign: unknown = o.sign;

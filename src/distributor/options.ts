@@ -1,6 +1,6 @@
 import { nuid } from "@nats-io/nats-core";
 import { InvalidArgumentError } from "../errors.js";
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions } from "../options.js";
 import type { DistributorOptions } from "./types.js";
 
 export const DEFAULT_MAX_QUEUED = 100_000;
@@ -27,14 +27,14 @@ export function defaultDistributorOptions(): DistributorOptions {
 export function parseDistributorOptions(
   partial: Partial<DistributorOptions> = {},
 ): DistributorOptions {
-  rejectUnknownKeys("distributor", partial, Object.keys(defaultDistributorOptions()));
-  const o = { ...defaultDistributorOptions(), ...stripUndefined(partial) };
-  positiveInt("maxQueued", o.maxQueued);
+  const o = mergeOptions("distributor", defaultDistributorOptions(), partial, [
+    "maxQueued",
+    "latencySamples",
+  ]);
   if (!(typeof o.agingMs === "number" && o.agingMs > 0)) {
     throw new InvalidArgumentError("agingMs", "must be a positive number or Infinity");
   }
   checkTimeout("defaultTimeoutMs", o.defaultTimeoutMs);
-  positiveInt("latencySamples", o.latencySamples);
   if (o.latencySamples > 1_000_000) {
     throw new InvalidArgumentError("latencySamples", "must be at most 1,000,000");
   }

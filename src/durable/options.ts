@@ -1,4 +1,4 @@
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions, positiveInt } from "../options.js";
 
 /** Ack wait of the submission consumers: a dead owner's submissions move after this long. */
 export const DEFAULT_TAKEOVER_MS = 2000;
@@ -42,10 +42,7 @@ export function defaultDurableOptions(): DurableOptions {
 
 /** Merges `partial` over the defaults and checks it once; unknown keys are refused. */
 export function parseDurableOptions(partial: Partial<DurableOptions> = {}): DurableOptions {
-  rejectUnknownKeys("durable", partial, Object.keys(defaultDurableOptions()));
-  const o = { ...defaultDurableOptions(), ...stripUndefined(partial) };
-  if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
-  for (const k of [
+  const o = mergeOptions("durable", defaultDurableOptions(), partial, [
     "takeoverMs",
     "resultsMaxAgeMs",
     "resultsMaxBytes",
@@ -53,8 +50,7 @@ export function parseDurableOptions(partial: Partial<DurableOptions> = {}): Dura
     "maxOwnedPerPriority",
     "maxPendingPerPriority",
     "duplicateWindowMs",
-  ] as const) {
-    positiveInt(k, o[k]);
-  }
+  ]);
+  if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
   return o;
 }

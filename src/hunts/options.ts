@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../../subjects/index.js";
 import { MAX_HUNT_LIFE_MS, MAX_HUNT_RATE_PER_SEC } from "../../subjects/index.js";
-import { positiveInt, rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions, positiveInt, positiveInts, stripUndefined } from "../options.js";
 
 /** How long a hunt lives unless it says otherwise (24 h; at most MAX_HUNT_LIFE_MS, 7 days). */
 export const DEFAULT_HUNT_LIFE_MS = 86_400_000;
@@ -53,8 +53,7 @@ export function defaultHuntLimits(): HuntLimits {
 /** Merges `partial` over the defaults and checks it once. */
 export function parseHuntLimits(partial: Partial<HuntLimits> = {}): HuntLimits {
   const o = { ...defaultHuntLimits(), ...stripUndefined(partial) };
-  positiveInt("timeoutMs", o.timeoutMs);
-  positiveInt("minParts", o.minParts);
+  positiveInts(o, ["timeoutMs", "minParts"]);
   if (!(o.lifeMs > 0 && o.lifeMs <= MAX_HUNT_LIFE_MS)) {
     throw new InvalidArgumentError("lifeMs", `must be in (0, ${MAX_HUNT_LIFE_MS}] (7 days)`);
   }
@@ -100,10 +99,7 @@ export function defaultHuntRunnerOptions(): HuntRunnerOptions {
 export function parseHuntRunnerOptions(
   partial: Partial<HuntRunnerOptions> = {},
 ): HuntRunnerOptions {
-  rejectUnknownKeys("hunts", partial, Object.keys(defaultHuntRunnerOptions()));
-  const o = { ...defaultHuntRunnerOptions(), ...stripUndefined(partial) };
-  if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
-  for (const k of [
+  const o = mergeOptions("hunts", defaultHuntRunnerOptions(), partial, [
     "judgeGraceMs",
     "recordsMaxBytes",
     "claimsMaxBytes",
@@ -113,8 +109,7 @@ export function parseHuntRunnerOptions(
     "matchedEveryMs",
     "roomEveryMs",
     "partMaxBytes",
-  ] as const) {
-    positiveInt(k, o[k]);
-  }
+  ]);
+  if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
   return o;
 }

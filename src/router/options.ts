@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
-import { rejectUnknownKeys, stripUndefined } from "../options.js";
+import { mergeOptions } from "../options.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
 import { systemClock, type Clock } from "../clock.js";
 import { checkPrefix, DEFAULT_PREFIX } from "../../subjects/index.js";
@@ -88,8 +88,7 @@ function nonNegative(prop: string, v: number): number {
  * missed).
  */
 export function parseRouterOptions(partial: Partial<RouterOptions> = {}): RouterOptions {
-  rejectUnknownKeys("router", partial, Object.keys(defaultRouterOptions()));
-  const o = { ...defaultRouterOptions(), ...stripUndefined(partial) };
+  const o = mergeOptions("router", defaultRouterOptions(), partial);
   o.prefix = checkPrefix(o.prefix);
   positive("heartbeatTimeoutMs", o.heartbeatTimeoutMs);
   if (partial.suspectAfterMs === undefined) {
