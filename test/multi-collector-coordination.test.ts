@@ -526,7 +526,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
   it("coordination - a late result of an abandoned attempt on the same instance is not taken for the new one", async () => {
     const p = prefix();
     await collector(p, "only", PROC, async (payload, ctx) => {
-      await new Promise((r) => setTimeout(r, ctx.task.attempt === 0 ? 400 : 10));
+      await new Promise((r) => setTimeout(r, ctx.task.attempt === 0 ? 1500 : 10));
       return { payload, attempt: ctx.task.attempt };
     });
     const coord = await coordinator(p, { attemptTimeoutMs: 200 });
@@ -540,7 +540,7 @@ describe("coordination - the coordinated path against a real nats-server", () =>
     // dropped before the aggregator.
     await until(
       () => coord.stats().coordinator.rejected["not-in-flight"] >= 1,
-      2000,
+      5000,
       "attempt 0's result dropped",
     );
     expect(coord.aggregator.stats().resultsAggregated).toBe(1);

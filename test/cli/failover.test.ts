@@ -60,8 +60,8 @@ afterAll(() => {
 describe("cli when an instance fails", { timeout: 90_000 }, () => {
   it("cli - submit shows the attempt and the re-send of a task that moved", async () => {
     // Frozen, procmond-a still looks healthy for a TTL: a task that goes to it times out after
-    // --attempt-timeout and is sent again to procmond-b. (Which instance a task goes to first is
-    // the balancer's choice: submit until one went to procmond-a.)
+    // --attempt-timeout and is sent again to procmond-b. Preferred, procmond-a gets the first
+    // attempt (if a submit comes too late, after it went stale, the next one is tried).
     procmondA.proc.kill("SIGSTOP");
     try {
       const moved = await until(
@@ -70,6 +70,10 @@ describe("cli when an instance fails", { timeout: 90_000 }, () => {
             "submit",
             "--caps",
             "PROCESS",
+            "--collectors",
+            "procmond-a,procmond-b",
+            "--prefer",
+            "id=procmond-a",
             "--timeout",
             "15s",
             JSON.stringify({ pids: [process.pid] }),

@@ -171,7 +171,8 @@ describe("cli - hunts", { timeout: 120_000 }, () => {
       60_000,
       "three tty collectors",
     );
-    // Half a part a second: the second and third parts go out 2 and 4 s after the first.
+    // A part every 5 s: the second and third go out 5 and 10 s after the first, so a `show`
+    // started late on a loaded machine still draws several lines while parts are pending.
     const start = await hunt(
       "start",
       "--caps",
@@ -179,7 +180,7 @@ describe("cli - hunts", { timeout: 120_000 }, () => {
       "--where",
       "role=tty",
       "--rate",
-      "0.5",
+      "0.2",
       "--id",
       "slow",
       "{}",

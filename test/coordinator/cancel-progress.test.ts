@@ -61,12 +61,14 @@ describe("coordinator - long tasks and cancels", () => {
     const seen: unknown[] = [];
     // No progress from "stuck" within the attempt timeout.
     await collector(p, "stuck", untilAborted(seen), { progressMs: 60_000 });
-    const { c, events } = await coordinator(p, { attemptTimeoutMs: 600 });
-    await until(() => c.router.get("stuck"), 5000, "stuck routable");
-    const pending = c.submit({ requiredCapabilities: PROC }, { timeoutMs: 10_000 });
-    await until(() => c.stats().coordinator.inFlight === 1, 2000, "on stuck");
     await collector(p, "quick", () => "quick", {});
-    await until(() => c.router.get("quick"), 5000, "quick routable");
+    const { c, events } = await coordinator(p, { attemptTimeoutMs: 600 });
+    await until(() => c.router.get("stuck") && c.router.get("quick"), 5000, "both routable");
+    // Sent to "stuck" first; the re-send passes over it for "quick", routable all along.
+    const pending = c.submit(
+      { requiredCapabilities: PROC },
+      { timeoutMs: 10_000, prefer: "id=stuck" },
+    );
     const r = await pending;
     expect(r.status).toBe("complete");
     expect(r.results[0]).toMatchObject({ collectorId: "quick", payload: "quick", attempt: 1 });

@@ -37,7 +37,9 @@ describe("coordinator - probes", () => {
       },
     });
     await Promise.all([live.flush(), forger.flush()]);
-    expect(await probeInstance(mesh.nc, "probe.live.task", times)).toBe("answered");
+    // A confirm window wide enough that a stalled event loop cannot close it before the answer.
+    const wide = { ...times, confirmMs: 2000 };
+    expect(await probeInstance(mesh.nc, "probe.live.task", wide)).toBe("answered");
   });
 
   it("coordinator - a forged 503 with no answer after it, or silence, counts against the instance", async () => {

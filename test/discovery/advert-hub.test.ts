@@ -69,13 +69,14 @@ describe("router - adverts that cost little", () => {
       jitter: 0,
       advert: () => ({ ...base, inFlight }),
     });
-    await adv.start();
     const kv = await openAdvertBucket(nc, { prefix, ttlMs: 3000 });
     const read = async () => decode(CollectorAdvert, (await kv.get("busy"))!.value);
+    await adv.start();
     for (inFlight = 1; inFlight <= 5; inFlight++) adv.changed();
     inFlight = 5;
-    await until(() => adv.stats().puts >= 2, 2000, "the change put");
-    expect(adv.stats()).toMatchObject({ puts: 2, changes: 1, failures: 0 });
+    await until(() => adv.stats().changes >= 1 && adv.stats().puts >= 2, 5000, "the change put");
+    // The burst was one put (a refresh may also have come, on a slow machine).
+    expect(adv.stats()).toMatchObject({ changes: 1, failures: 0 });
     expect((await read()).inFlight).toBe(5);
     await until(() => adv.stats().puts >= 4, 3000, "refreshes");
     expect(adv.stats().changes).toBe(1);

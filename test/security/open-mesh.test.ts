@@ -42,10 +42,15 @@ interface Setup {
 }
 
 /** A coordinator (in memory) and two collectors, `proc-a` and `proc-b`, each on its own connection. */
-async function setup(): Promise<Setup> {
+async function setup(probeConfirmMs?: number): Promise<Setup> {
   const prefix = `open${++seq}`;
   const s = new Subjects(prefix);
-  const coord = await mesh.coordinator({ prefix, durable: false, advertTtlMs: 1500 });
+  const coord = await mesh.coordinator({
+    prefix,
+    durable: false,
+    advertTtlMs: 1500,
+    ...(probeConfirmMs !== undefined ? { probeConfirmMs } : {}),
+  });
   let failovers = 0;
   coord.onEvent((e) => {
     if (e.kind === "failover") failovers++;
@@ -158,7 +163,9 @@ describe("security - level 1: answers that do not fit the attempt in flight chan
   });
 
   it("security - open mesh: a forged 503 for a live instance fails nothing over, even with the probe's answer forged", async () => {
-    const { s, coord, failovers } = await setup();
+    // The instance's real answer must come within the confirm window after the forged one; wide
+    // enough here that a stalled event loop does not close it first.
+    const { s, coord, failovers } = await setup(2000);
     const a = await attacker(s, {
       task: (seen, nc) => publishNoResponders(nc, seen.reply),
       // The coordinator probes the instance before believing the 503: forge that answer too.
