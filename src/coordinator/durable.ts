@@ -59,6 +59,7 @@ export class DurableRuns {
   #journal: ResultJournal | undefined;
   #unlisten: (() => void) | undefined;
   #takeovers = 0;
+  #redelivered = 0;
   #stopped = false;
 
   constructor(nc: NatsConnection, subjects: Subjects, opts: DurableOptions, hooks: DurableHooks) {
@@ -136,9 +137,17 @@ export class DurableRuns {
     this.#journal?.close();
   }
 
-  /** Runs owned; deliveries held un-acked (one per run once settled); takeovers so far. */
-  stats(): { owned: number; held: number; takeovers: number } {
-    return { owned: this.#runs.size, held: this.#intake?.size ?? 0, takeovers: this.#takeovers };
+  /**
+   * Runs owned; deliveries held un-acked (one per run once settled); takeovers so far; deliveries
+   * of a run this coordinator was already running (a late renewal), taken as the one to ack.
+   */
+  stats(): { owned: number; held: number; takeovers: number; redelivered: number } {
+    return {
+      owned: this.#runs.size,
+      held: this.#intake?.size ?? 0,
+      takeovers: this.#takeovers,
+      redelivered: this.#redelivered,
+    };
   }
 
   async #take(o: Owned): Promise<void> {
@@ -147,7 +156,10 @@ export class DurableRuns {
     const known = this.#runs.get(id);
     if (known !== undefined) {
       // Redelivered to us while we run it (a late renewal): the newest delivery is the one to ack.
-      if (known.owned !== o) this.#intake?.superseded(known.owned);
+      if (known.owned !== o) {
+        this.#intake?.superseded(known.owned);
+        this.#redelivered++;
+      }
       known.owned = o;
       return;
     }

@@ -64,8 +64,8 @@ export interface CoordinatorCounters {
   /** Re-sends per instance that failed, refused or timed out the attempt (the MAX_STATS_INSTANCES most). */
   resentFrom: Record<string, number>;
   rejected: RejectedCounts;
-  /** Durable submissions owned now, their deliveries held un-acked, and those taken over. */
-  durable?: { owned: number; held: number; takeovers: number };
+  /** Durable submissions owned now, their deliveries held un-acked, those taken over, redeliveries. */
+  durable?: { owned: number; held: number; takeovers: number; redelivered: number };
 }
 
 export type CoordinatorEvent =
