@@ -1,5 +1,5 @@
 /** The fleet phase's rows of the stdout report, and its targets (see BENCHMARKS.md, "Fleet"). */
-import type { Target } from "./table.js";
+import { target, type Target } from "./table.js";
 
 type Row = string[];
 type Fleet = Record<string, unknown>;
@@ -131,11 +131,7 @@ export function fleetRows(f: Fleet): Row[] {
 }
 
 export function fleetTargets(f: Fleet): Record<string, Target> {
-  const t = (target: string, value: number | undefined, ok: (v: number) => boolean): Target => ({
-    target,
-    value,
-    met: value === undefined ? undefined : ok(value),
-  });
+  const t = target;
   const idle = f.idle as Idle | undefined;
   const fan = f.fanout as { memory: Fan; durable?: Fan };
   const runs: Fan[] = fan.durable ? [fan.memory, fan.durable] : [fan.memory];

@@ -27,10 +27,10 @@ import { Held, interruptedBy, releaseOnExit, signalExitCode } from "./held.js";
 import { parseArgs, type Args, type Phase } from "./plan.js";
 import { startPeer, type Peer, type PeerSpec } from "./responders.js";
 import { measureRounds, warmUp, type PathFigures, type RoundTripPath } from "./rounds.js";
-import { soak, type RssResult } from "./rss.js";
-import { CpuMeter, pipelined, round1, round3, sequential, type Throughput } from "./stats.js";
-import { printTable, type PeerFigures, type Target } from "./table.js";
-import { fleetTargets } from "./fleet-table.js";
+import { soak } from "./rss.js";
+import { CpuMeter, pipelined, round1, round3, sequential } from "./stats.js";
+import { printTable, type PeerFigures } from "./table.js";
+import { addRatios, targets } from "./targets.js";
 
 const IN_FLIGHT = 64;
 const PAYLOAD_BYTES = 256;
@@ -351,62 +351,6 @@ function versusFloor(f: PathFigures, floor: PathFigures | undefined): PeerFigure
   return {
     pipelined: round3(f.pipelined.per_s / floor.pipelined.per_s),
     p50_minus_us: round1(f.sequential.p50_us - floor.sequential.p50_us),
-  };
-}
-
-function addRatios(out: Record<string, unknown>): void {
-  const floor = out.floor as PathFigures | undefined;
-  const e2e = out.e2e as PathFigures | undefined;
-  const ratios: Record<string, number> = {};
-  if (floor?.pipelined && e2e?.pipelined) {
-    ratios.pipelined_vs_floor = round3(e2e.pipelined.per_s / floor.pipelined.per_s);
-  }
-  if (floor?.sequential && e2e?.sequential) {
-    ratios.p50_minus_floor_us = round1(e2e.sequential.p50_us - floor.sequential.p50_us);
-  }
-  // With every round trip of a pipelined run moving in lockstep batches, throughput is about
-  // 1 / (CPU per round trip summed over the processes): this ratio predicts pipelined_vs_floor.
-  const cpuSum = (t: Throughput | undefined): number | undefined => {
-    const v = Object.values(t?.cpu_us_per_op ?? {});
-    return v.length > 0 ? v.reduce((a, b) => a + b, 0) : undefined;
-  };
-  const fc = cpuSum(floor?.pipelined);
-  const ec = cpuSum(e2e?.pipelined);
-  if (fc !== undefined && ec !== undefined && ec > 0) {
-    ratios.pipelined_cpu_floor_vs_e2e = round3(fc / ec);
-  }
-  if (Object.keys(ratios).length > 0) out.ratios = ratios;
-}
-
-function targets(out: Record<string, unknown>): Record<string, Target> {
-  const ratios = out.ratios as { pipelined_vs_floor?: number; p50_minus_floor_us?: number };
-  const route = out.route as { p99_ns: number } | undefined;
-  const select = out.select as { p99_ns: number } | undefined;
-  const rss = out.rss as RssResult | undefined;
-  const flood = out.flood as { p99_ratio: Record<string, number> } | undefined;
-  const t = (target: string, value: number | undefined, ok: (v: number) => boolean): Target => ({
-    target,
-    value,
-    met: value === undefined ? undefined : ok(value),
-  });
-  const fleet = out.fleet as Record<string, unknown> | undefined;
-  return {
-    ...(fleet ? fleetTargets(fleet) : {}),
-    pipelined_vs_floor: t(">= 0.7", ratios?.pipelined_vs_floor, (v) => v >= 0.7),
-    p50_minus_floor_us: t("<= 30", ratios?.p50_minus_floor_us, (v) => v <= 30),
-    route_p99_ns: t("<= 5000", route?.p99_ns, (v) => v <= 5000),
-    select_p99_ns: t("<= 5000", select?.p99_ns, (v) => v <= 5000),
-    flood_p99_ratio: t(
-      "<= 2",
-      flood ? Math.max(...Object.values(flood.p99_ratio)) : undefined,
-      (v) => v <= 2,
-    ),
-    // Judged on the 10⁶-task soak of --full; a shorter soak still includes the heap growing to
-    // its working size, so it is reported but not judged.
-    rss_growth:
-      rss !== undefined && rss.tasks < 1_000_000
-        ? { target: "<= 0.10 over 10^6 tasks (--full)", value: rss.growth, met: undefined }
-        : t("<= 0.10", rss?.growth, (v) => Math.abs(v) <= 0.1),
   };
 }
 

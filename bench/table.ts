@@ -6,11 +6,21 @@ import type { RssResult } from "./rss.js";
 import type { PathFigures } from "./rounds.js";
 import type { Latency, Throughput } from "./stats.js";
 import { fleetRows } from "./fleet-table.js";
+import type { Ratios } from "./targets.js";
 
 export interface Target {
   target: string;
   value: number | undefined;
   met: boolean | undefined;
+}
+
+/** A target's entry: met when `value` was measured and passes `ok`, undecided when not measured. */
+export function target(
+  what: string,
+  value: number | undefined,
+  ok: (v: number) => boolean,
+): Target {
+  return { target: what, value, met: value === undefined ? undefined : ok(value) };
 }
 
 /** A peer's entry in the JSON: its figures, what it is, and how it compares with the floor. */
@@ -41,11 +51,7 @@ function figureRows(out: Record<string, unknown>): Row[] {
   const select = out.select as { collectors: number; p50_ns: number; p99_ns: number } | undefined;
   const floor = out.floor as PathFigures | undefined;
   const e2e = out.e2e as (PathFigures & { fanout4?: Latency }) | undefined;
-  const ratios = out.ratios as {
-    pipelined_vs_floor?: number;
-    p50_minus_floor_us?: number;
-    pipelined_cpu_floor_vs_e2e?: number;
-  };
+  const ratios = out.ratios as Ratios | undefined;
   const rss = out.rss as RssResult | undefined;
   if (route)
     rows.push([
@@ -83,8 +89,14 @@ function figureRows(out: Record<string, unknown>): Row[] {
     rows.push(["e2e / floor pipelined", String(ratios.pipelined_vs_floor), ""]);
   if (ratios?.pipelined_cpu_floor_vs_e2e !== undefined)
     rows.push(["  floor / e2e cpu per round trip", String(ratios.pipelined_cpu_floor_vs_e2e), ""]);
+  if (ratios?.pipelined_vs_moleculer !== undefined)
+    rows.push(["e2e / moleculer JSON pipelined", String(ratios.pipelined_vs_moleculer), ""]);
+  if (ratios?.cpu_sum_vs_moleculer !== undefined)
+    rows.push(["  e2e / moleculer cpu per round trip", String(ratios.cpu_sum_vs_moleculer), ""]);
   if (ratios?.p50_minus_floor_us !== undefined)
     rows.push(["e2e − floor p50", num(ratios.p50_minus_floor_us, "µs"), ""]);
+  if (ratios?.fanout4_vs_sequential !== undefined)
+    rows.push(["fanout4 / e2e sequential p50", String(ratios.fanout4_vs_sequential), ""]);
   if (rss) {
     const mb = (g: { start_mb: number; end_mb: number; growth: number }): [string, string] => [
       `${g.start_mb} MB`,

@@ -109,6 +109,27 @@ describe("bench - the harness", () => {
     );
     expect(peers.moleculer_msgpack!.library).toMatch(/serializer MsgPack/);
 
+    // The performance targets are judged against Moleculer (JSON) measured in the same run.
+    const ratios = out.ratios as Record<string, number>;
+    expect(ratios.pipelined_vs_moleculer).toBeCloseTo(
+      e2e.pipelined.per_s / peers.moleculer_json!.pipelined.per_s,
+      2,
+    );
+    expect(ratios.fanout4_vs_sequential).toBeGreaterThan(0);
+    expect(ratios.cpu_sum_vs_moleculer).toBeGreaterThan(0);
+    const targets = out.targets as Record<string, { target: string; met: boolean | undefined }>;
+    for (const [name, target] of [
+      ["pipelined_vs_moleculer", ">= 1.3"],
+      ["pipelined_vs_floor", ">= 0.5"],
+      ["cpu_sum_vs_moleculer", "<= 0.75"],
+      ["p50_minus_floor_us", "<= 40"],
+      ["fanout4_vs_sequential", "<= 2.5"],
+      ["route_p99_ns", "<= 2000"],
+      ["select_p99_ns", "<= 2000"],
+    ] as const) {
+      expect(targets[name], name).toMatchObject({ target, met: expect.any(Boolean) as boolean });
+    }
+
     // Every path in every round, alternating: the medians come from these.
     const rounds = out.rounds as Record<string, Figures>[];
     expect(rounds).toHaveLength(1);
