@@ -29,6 +29,9 @@ export function positiveInt(property: string, v: unknown): number {
   return v as number;
 }
 
+/** The keys of `T` whose values are numbers (never undefined). */
+export type NumberKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T] & string;
+
 /**
  * `partial` over `defaults` (an undefined value keeps the default), once keys the defaults do not
  * have are refused; each key in `positive` must then hold an integer ≥ 1.
@@ -37,7 +40,7 @@ export function mergeOptions<T extends object>(
   component: string,
   defaults: T,
   partial: Partial<T>,
-  positive: readonly (keyof T & string)[] = [],
+  positive: readonly NumberKeys<T>[] = [],
 ): T {
   rejectUnknownKeys(component, partial, Object.keys(defaults));
   const o: T = { ...defaults, ...stripUndefined(partial) };
@@ -46,6 +49,6 @@ export function mergeOptions<T extends object>(
 }
 
 /** Throws InvalidArgumentError naming the first of `keys` whose value in `o` is not an integer ≥ 1. */
-export function positiveInts<T extends object>(o: T, keys: readonly (keyof T & string)[]): void {
+export function positiveInts<T extends object>(o: T, keys: readonly NumberKeys<T>[]): void {
   for (const k of keys) positiveInt(k, o[k]);
 }

@@ -169,6 +169,33 @@ describe("coordination - when instances fail, against a real nats-server", () =>
     expect(coord.stats().coordinator).toMatchObject({ inFlight: 0, tasks: 0 });
   });
 
+  it("coordination - a result of an abandoned attempt that arrives while the new attempt runs is not taken for it", async () => {
+    const p = prefix();
+    const coord = await coordinator(p, { attemptTimeoutMs: 1000 });
+    let secondRuns = (): void => undefined;
+    const second = new Promise<void>((r) => (secondRuns = r));
+    const otherAttempt = () => coord.stats().coordinator.rejected["other-attempt"];
+    // Attempt 0 answers once attempt 1 runs; attempt 1 answers once that answer was refused.
+    await collector(p, "only", PROC, async (payload, ctx) => {
+      if (ctx.task.attempt === 0) await second;
+      else {
+        secondRuns();
+        await until(() => otherAttempt() >= 1, 5000, "attempt 0's answer refused");
+      }
+      return { payload, attempt: ctx.task.attempt };
+    });
+    await routable(coord, ["only"]);
+    const r = await coord.submit(
+      { requiredCapabilities: PROC, payload: "y" },
+      { timeoutMs: 10_000 },
+    );
+    expect(r.status).toBe("complete");
+    expect(r.results).toHaveLength(1);
+    expect(r.results[0]).toMatchObject({ attempt: 1, payload: { payload: "y", attempt: 1 } });
+    expect(otherAttempt()).toBe(1);
+    expect(coord.aggregator.stats().resultsAggregated).toBe(1);
+  });
+
   it("coordination - a task whose own deadline passes in flight is not charged to the instance", async () => {
     const p = prefix();
     await collector(p, "steady", PROC, echo("steady", 400));

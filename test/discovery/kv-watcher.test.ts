@@ -89,7 +89,7 @@ describe("router - KV watcher with a real nats-server", () => {
     await watcher.stop();
   });
 
-  it("router - a collector whose heartbeats stop goes stale once its TTL has passed, and recovers when they resume", async () => {
+  it("router - a collector whose heartbeats stop goes stale once its TTL has passed (within a sweep), and recovers when they resume", async () => {
     const { prefix, router, watcher, changes } = await routerFor();
     const adv = advertiser(prefix, "procmond-2", PROCESS);
     await adv.start();
@@ -97,10 +97,11 @@ describe("router - KV watcher with a real nats-server", () => {
     adv.pause();
     const paused = Date.now();
     // Not before the last heartbeat's TTL has passed (that beat came at most a heartbeat, with
-    // its jitter, before the pause); one sweep after it at most is the router's, tested with an
-    // injected clock.
+    // its jitter, before the pause), and within a sweep of it; the slack is for a loaded machine.
     await until(() => router.get("procmond-2")?.health === "unavailable", TTL + SWEEP + 5000);
-    expect(Date.now() - paused).toBeGreaterThanOrEqual(TTL - 2 * HEARTBEAT);
+    const elapsed = Date.now() - paused;
+    expect(elapsed).toBeGreaterThanOrEqual(TTL - 2 * HEARTBEAT);
+    expect(elapsed).toBeLessThanOrEqual(TTL + SWEEP + 1500);
     expect(changes.at(-1)).toMatchObject({ kind: "stale", id: "procmond-2" });
     expect(() => router.routeTask(PROCESS)).toThrow(/unavailable/);
 
