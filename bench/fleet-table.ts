@@ -1,5 +1,5 @@
 /** The fleet phase's rows of the stdout report, and its targets (see BENCHMARKS.md, "Fleet"). */
-import { target, type Target } from "./table.js";
+import { target as t, type Target } from "./table.js";
 
 type Row = string[];
 type Fleet = Record<string, unknown>;
@@ -131,7 +131,6 @@ export function fleetRows(f: Fleet): Row[] {
 }
 
 export function fleetTargets(f: Fleet): Record<string, Target> {
-  const t = target;
   const idle = f.idle as Idle | undefined;
   const fan = f.fanout as { memory: Fan; durable?: Fan };
   const runs: Fan[] = fan.durable ? [fan.memory, fan.durable] : [fan.memory];

@@ -56,13 +56,12 @@ export function addRatios(out: Record<string, unknown>): void {
 }
 
 export function targets(out: Record<string, unknown>): Record<string, Target> {
-  const ratios = out.ratios as Ratios | undefined;
+  const r = (out.ratios as Ratios | undefined) ?? {};
   const route = out.route as { p99_ns: number } | undefined;
   const select = out.select as { p99_ns: number } | undefined;
   const rss = out.rss as RssResult | undefined;
   const flood = out.flood as { p99_ratio: Record<string, number> } | undefined;
   const fleet = out.fleet as Record<string, unknown> | undefined;
-  const r = ratios ?? {};
   return {
     ...(fleet ? fleetTargets(fleet) : {}),
     pipelined_vs_moleculer: t(">= 1.3", r.pipelined_vs_moleculer, (v) => v >= 1.3),

@@ -42,6 +42,18 @@ const taskIdOf = (correlationId: string, part: number) => `${correlationId}-${pa
 /** Tries to store one record while the server is away (about 30 s in all). */
 const STORE_TRIES = 40;
 
+/** What `api.stats` reports of the durable runs under `coordinator.durable`. */
+export interface DurableRunStats {
+  /** Runs owned now. */
+  owned: number;
+  /** Deliveries held un-acked (one per run once settled). */
+  held: number;
+  /** Submissions taken over from a coordinator that died. */
+  takeovers: number;
+  /** Deliveries of a run already running here (a late renewal), taken as the one to ack. */
+  redelivered: number;
+}
+
 /**
  * The coordinator's durable half: takes submissions from the stream, runs them as ordinary
  * submissions, stores every distinct result and the verdict, and only then lets the stream forget
@@ -137,11 +149,7 @@ export class DurableRuns {
     this.#journal?.close();
   }
 
-  /**
-   * Runs owned; deliveries held un-acked (one per run once settled); takeovers so far; deliveries
-   * of a run this coordinator was already running (a late renewal), taken as the one to ack.
-   */
-  stats(): { owned: number; held: number; takeovers: number; redelivered: number } {
+  stats(): DurableRunStats {
     return {
       owned: this.#runs.size,
       held: this.#intake?.size ?? 0,

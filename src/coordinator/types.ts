@@ -12,6 +12,7 @@ import type { Mismatch } from "./flights.js";
 import type { SignatureFailure } from "../signing.js";
 import type { SubmissionHandle } from "../client/types.js";
 import type { FailureDetectorStats } from "./failure-detector.js";
+import type { DurableRunStats } from "./durable.js";
 
 /** What to run: the capabilities it needs and its payload. */
 export interface TaskSpec {
@@ -65,7 +66,7 @@ export interface CoordinatorCounters {
   resentFrom: Record<string, number>;
   rejected: RejectedCounts;
   /** Durable submissions owned now, their deliveries held un-acked, those taken over, redeliveries. */
-  durable?: { owned: number; held: number; takeovers: number; redelivered: number };
+  durable?: DurableRunStats;
 }
 
 export type CoordinatorEvent =
