@@ -65,15 +65,13 @@ function fromNkey(spec: { nkeySeed: string }): KeyObject {
 }
 
 /** Why a signed message is not taken. */
-export const SignatureFailure = {
+export type SignatureFailure =
   /** It carries no signature. */
-  Unsigned: "unsigned",
+  | "unsigned"
   /** Its signature does not hold for its bytes and the signer's key. */
-  BadSignature: "bad-signature",
+  | "bad-signature"
   /** The collector it names advertises no signing key (or no advert is known). */
-  NoSigningKey: "no-signing-key",
-} as const;
-export type SignatureFailure = (typeof SignatureFailure)[keyof typeof SignatureFailure];
+  | "no-signing-key";
 
 const keyObjects = new Map<string, KeyObject | null>();
 
@@ -105,12 +103,12 @@ export function checkSignature(
   signature: string | undefined,
   publicKey: string | undefined,
 ): SignatureFailure | undefined {
-  if (signature === undefined || signature === "") return SignatureFailure.Unsigned;
-  if (publicKey === undefined) return SignatureFailure.NoSigningKey;
+  if (signature === undefined || signature === "") return "unsigned";
+  if (publicKey === undefined) return "no-signing-key";
   const key = keyObject(publicKey);
   const sig = Buffer.from(signature, "base64url");
-  if (key === null || sig.length !== 64) return SignatureFailure.BadSignature;
-  return edVerify(null, data, key, sig) ? undefined : SignatureFailure.BadSignature;
+  if (key === null || sig.length !== 64) return "bad-signature";
+  return edVerify(null, data, key, sig) ? undefined : "bad-signature";
 }
 
 /** A result's bytes as its collector sent them, and their signature. */

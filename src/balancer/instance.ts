@@ -1,11 +1,6 @@
 import { PeakEwma } from "./ewma.js";
 import { TaskList } from "./task-list.js";
-import {
-  BreakerState,
-  type InstanceAdvert,
-  type InstanceStats,
-  type StrategyCandidate,
-} from "./types.js";
+import type { BreakerState, InstanceAdvert, InstanceStats, StrategyCandidate } from "./types.js";
 
 /** Longest doubling exponent; past it the ejection is at its cap anyway. */
 const MAX_BACKOFF_LEVEL = 30;
@@ -121,8 +116,8 @@ export class Instance implements StrategyCandidate {
   }
 
   state(now: number): BreakerState {
-    if (this.ejectedUntil === undefined) return BreakerState.Closed;
-    return this.ejectedUntil > now ? BreakerState.Ejected : BreakerState.HalfOpen;
+    if (this.ejectedUntil === undefined) return "closed";
+    return this.ejectedUntil > now ? "ejected" : "half-open";
   }
 
   assign(taskId: string | undefined): void {

@@ -7,12 +7,7 @@ import { parseBalancerOptions, type BalancerOptions } from "./options.js";
 import type { Pool } from "./pool.js";
 import { resolveStrategy } from "./strategies.js";
 import { instanceFigures } from "./stats.js";
-import {
-  DispatchEventKind,
-  type InstanceUpdate,
-  type LoadBalancingStats,
-  type LoadBalancingStrategy,
-} from "./types.js";
+import type { InstanceUpdate, LoadBalancingStats, LoadBalancingStrategy } from "./types.js";
 
 /** Longest reason a FailoverEvent carries (the wire schema's bound). */
 const MAX_REASON = 1024;
@@ -208,7 +203,7 @@ export class LoadBalancer {
     if (Number.isFinite(latencyMs)) {
       const ms = latencyMs > 0 ? latencyMs : 0;
       s.latency.observe(ms, now);
-      this.strategy.observe?.({ kind: DispatchEventKind.Success, id, at: now, latencyMs: ms });
+      this.strategy.observe?.({ kind: "success", id, at: now, latencyMs: ms });
     }
   }
 
@@ -225,7 +220,7 @@ export class LoadBalancer {
     const now = this.#clock.now();
     s.failures++;
     s.lastFailure = reason;
-    this.strategy.observe?.({ kind: DispatchEventKind.Failure, id, at: now, reason });
+    this.strategy.observe?.({ kind: "failure", id, at: now, reason });
     if (s.ejectedUntil !== undefined) {
       if (s.ejectedUntil <= now || s.probing) this.#eject(s, now);
       return false;
@@ -334,7 +329,7 @@ export class LoadBalancer {
     const s = this.#table.get(id);
     if (s === undefined) return;
     this.#table.delete(s);
-    this.strategy.observe?.({ kind: DispatchEventKind.Forget, id, at: this.#clock.now() });
+    this.strategy.observe?.({ kind: "forget", id, at: this.#clock.now() });
   }
 
   /** Task ids assigned to `id` and not yet released or moved, in assignment order. */

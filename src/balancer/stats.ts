@@ -1,5 +1,5 @@
 import type { Instance } from "./instance.js";
-import { BreakerState, type InstanceStats, type LoadBalancingStats } from "./types.js";
+import type { InstanceStats, LoadBalancingStats } from "./types.js";
 
 type Listed = Pick<
   LoadBalancingStats,
@@ -8,7 +8,7 @@ type Listed = Pick<
 
 /** Busy, failing or ejected: listed before idle, healthy instances when not all fit. */
 function telling(i: InstanceStats): boolean {
-  return i.load > 0 || i.consecutiveFailures > 0 || i.state !== BreakerState.Closed;
+  return i.load > 0 || i.consecutiveFailures > 0 || i.state !== "closed";
 }
 
 /**

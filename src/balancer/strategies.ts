@@ -1,11 +1,11 @@
 import { defaultDeps, type Deps } from "../clock.js";
 import { InvalidArgumentError, UnknownStrategyError } from "../errors.js";
 import { DEFAULT_STRATEGY } from "./options.js";
-import { createLeastConnections } from "./strategies/least-connections.js";
+import { LeastConnectionsStrategy } from "./strategies/least-connections.js";
 import { createP2cEwma } from "./strategies/p2c-ewma.js";
-import { createRandom } from "./strategies/random.js";
-import { createRoundRobin } from "./strategies/round-robin.js";
-import { createWeightedRoundRobin } from "./strategies/weighted-round-robin.js";
+import { RandomStrategy } from "./strategies/random.js";
+import { RoundRobinStrategy } from "./strategies/round-robin.js";
+import { WeightedRoundRobinStrategy } from "./strategies/weighted-round-robin.js";
 import type {
   LoadBalancingStrategy,
   StrategyFactory,
@@ -50,10 +50,10 @@ export function strategyNames(): string[] {
   return [...factories.values()].map((f) => f.name);
 }
 
-registerStrategy(StrategyName.RoundRobin, createRoundRobin);
-registerStrategy(StrategyName.LeastConnections, createLeastConnections);
-registerStrategy(StrategyName.WeightedRoundRobin, createWeightedRoundRobin);
-registerStrategy(StrategyName.Random, createRandom);
+registerStrategy(StrategyName.RoundRobin, () => new RoundRobinStrategy());
+registerStrategy(StrategyName.LeastConnections, () => new LeastConnectionsStrategy());
+registerStrategy(StrategyName.WeightedRoundRobin, () => new WeightedRoundRobinStrategy());
+registerStrategy(StrategyName.Random, (_opts, deps) => new RandomStrategy(deps.rng));
 registerStrategy(StrategyName.P2cEwma, createP2cEwma);
 
 function isStrategy(s: unknown): s is LoadBalancingStrategy {

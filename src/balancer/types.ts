@@ -63,28 +63,23 @@ export interface TaskView {
   readonly now: number;
 }
 
-export const DispatchEventKind = {
-  Success: "success",
-  Failure: "failure",
-  Forget: "forget",
-} as const;
-export type DispatchEventKind = (typeof DispatchEventKind)[keyof typeof DispatchEventKind];
+export type DispatchEventKind = DispatchEvent["kind"];
 
 /** Data a strategy may learn from: completions, failures, departures. No timers, data in only. */
 export type DispatchEvent =
   | {
-      readonly kind: typeof DispatchEventKind.Success;
+      readonly kind: "success";
       readonly id: string;
       readonly at: number;
       readonly latencyMs: number;
     }
   | {
-      readonly kind: typeof DispatchEventKind.Failure;
+      readonly kind: "failure";
       readonly id: string;
       readonly at: number;
       readonly reason: string;
     }
-  | { readonly kind: typeof DispatchEventKind.Forget; readonly id: string; readonly at: number };
+  | { readonly kind: "forget"; readonly id: string; readonly at: number };
 
 /**
  * A strategy's index of one pool: the instances of one capability set that can take a task now
@@ -129,15 +124,13 @@ export type StrategySpec =
   string | ({ readonly type: string } & Readonly<Record<string, unknown>>) | LoadBalancingStrategy;
 
 /** Circuit state of one instance. */
-export const BreakerState = {
+export type BreakerState =
   /** Takes tasks up to its capacity. */
-  Closed: "closed",
+  | "closed"
   /** Ejected: takes no task until `ejectedUntil`. */
-  Ejected: "ejected",
+  | "ejected"
   /** Ejection time over: takes one task at a time until a success closes it or a failure re-ejects it. */
-  HalfOpen: "half-open",
-} as const;
-export type BreakerState = (typeof BreakerState)[keyof typeof BreakerState];
+  | "half-open";
 
 export interface InstanceStats {
   /** Effective in-flight tasks. */

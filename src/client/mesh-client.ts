@@ -21,7 +21,6 @@ import { notReached, targetingFields } from "../coordinator/targeting.js";
 import type { SubmitOptions, TaskSpec } from "../coordinator/types.js";
 import {
   ResultJournal,
-  RecordKind,
   decodeRecord,
   type SubmissionRecord,
   type SubmissionRecords,
@@ -286,17 +285,17 @@ export class MeshClient {
     // A result seen before (stored again after a lost acknowledgement), or one for a submission
     // already finished, is counted by the aggregator as a duplicate or late, not checked again.
     const seen =
-      rec.kind === RecordKind.Result &&
+      rec.kind === "result" &&
       (!this.#agg.isActive(rec.result.correlationId) || this.#agg.isDuplicate(rec.result));
-    if (rec.kind !== RecordKind.Result || seen || (await checker.check(rec.result))) {
+    if (rec.kind !== "result" || seen || (await checker.check(rec.result))) {
       this.#apply(rec);
     }
   }
 
   #apply(rec: SubmissionRecord): void {
-    if (rec.kind === RecordKind.Result) {
+    if (rec.kind === "result") {
       this.#agg.addResult(rec.result);
-    } else if (rec.kind === RecordKind.Plan) {
+    } else if (rec.kind === "plan") {
       const { correlationId: id, parts } = rec.plan;
       const p = this.#pending.get(id);
       const targets = parts.map((part) => part.collectorId);
@@ -335,9 +334,9 @@ export class MeshClient {
       const open = this.#agg.isActive(id);
       const fresh = recs.results.filter((r) => open && !this.#agg.isDuplicate(r));
       recs.results = this.#checker ? await this.#checker.filter(fresh) : fresh;
-      if (recs.plan) this.#apply({ kind: RecordKind.Plan, plan: recs.plan });
-      for (const r of recs.results) this.#apply({ kind: RecordKind.Result, result: r });
-      if (recs.verdict) this.#apply({ kind: RecordKind.Verdict, verdict: recs.verdict });
+      if (recs.plan) this.#apply({ kind: "plan", plan: recs.plan });
+      for (const r of recs.results) this.#apply({ kind: "result", result: r });
+      if (recs.verdict) this.#apply({ kind: "verdict", verdict: recs.verdict });
     } catch (err) {
       this.opts.logger.warn({ correlationId: id, err: String(err) }, "results not read back");
     }

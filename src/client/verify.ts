@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { CollectorAdvert, isToken, type Result, type Subjects } from "../../subjects/index.js";
 import { decode } from "../codec.js";
-import { SignatureFailure, checkSignature, signedBytesOf } from "../signing.js";
+import { checkSignature, signedBytesOf, type SignatureFailure } from "../signing.js";
 
 /**
  * Where a submitter finds a collector's signing key: the key its advert carries, or undefined.
@@ -82,7 +82,7 @@ export class ResultChecker {
   /** True when `r` came signed by its collector (signing.ts remembers the bytes it came from). */
   async check(r: Result): Promise<boolean> {
     const signed = signedBytesOf(r);
-    if (signed === undefined) return this.#count(SignatureFailure.Unsigned);
+    if (signed === undefined) return this.#count("unsigned");
     let key = await this.#key(r.collectorId, false);
     let failure = checkSignature(signed.data, signed.signature, key);
     if (failure !== undefined) {
@@ -103,8 +103,8 @@ export class ResultChecker {
 
   #count(failure: SignatureFailure | undefined): boolean {
     if (failure === undefined) this.#stats.verified++;
-    else if (failure === SignatureFailure.Unsigned) this.#stats.unsigned++;
-    else if (failure === SignatureFailure.BadSignature) this.#stats.badSignature++;
+    else if (failure === "unsigned") this.#stats.unsigned++;
+    else if (failure === "bad-signature") this.#stats.badSignature++;
     else this.#stats.noSigningKey++;
     return failure === undefined;
   }

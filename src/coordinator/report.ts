@@ -11,7 +11,7 @@ import type { RouterWatcher } from "../discovery/index.js";
 import type { TaskDistributor } from "../distributor/index.js";
 import type { ResultAggregator } from "../aggregator/index.js";
 import { Mismatch } from "./flights.js";
-import { SignatureFailure } from "../signing.js";
+import type { SignatureFailure } from "../signing.js";
 import type { FailureDetectorStats } from "./failure-detector.js";
 import type { CoordinatorCounters, RejectedCounts } from "./types.js";
 
@@ -31,9 +31,9 @@ export class Counters {
     [Mismatch.NoAttemptToken]: 0,
     [Mismatch.OtherAttempt]: 0,
     [Mismatch.OtherInstance]: 0,
-    [SignatureFailure.Unsigned]: 0,
-    [SignatureFailure.BadSignature]: 0,
-    [SignatureFailure.NoSigningKey]: 0,
+    unsigned: 0,
+    "bad-signature": 0,
+    "no-signing-key": 0,
   };
 
   reject(reason: Mismatch | SignatureFailure): void {

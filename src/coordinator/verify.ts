@@ -1,6 +1,6 @@
 import type { Msg } from "@nats-io/nats-core";
 import { MeshHeaders, type CollectorAdvert, type Result } from "../../subjects/index.js";
-import { SignatureFailure, checkSignature, rememberSigned } from "../signing.js";
+import { checkSignature, rememberSigned, type SignatureFailure } from "../signing.js";
 import type { Flight } from "./flights.js";
 import type { Counters } from "./report.js";
 
@@ -57,7 +57,7 @@ export class ResultVerifier {
   /** True to take an error reply for the attempt `f`: never while verifying (it is unsigned). */
   acceptErrorReply(f: Flight): boolean {
     if (!this.#d.verify) return true;
-    this.#drop(f.task.taskId, SignatureFailure.Unsigned);
+    this.#drop(f.task.taskId, "unsigned");
     return false;
   }
 

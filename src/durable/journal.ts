@@ -14,12 +14,7 @@ import { rememberSigned, signedBytesOf } from "../signing.js";
 import { StreamPublisher, type StoredAck } from "./publisher.js";
 
 /** The kinds of record on a durable submission's results subject. */
-export const RecordKind = {
-  Plan: "plan",
-  Result: "result",
-  Verdict: "verdict",
-} as const;
-export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+export type RecordKind = "plan" | "result" | "verdict";
 
 /** One record, decoded. */
 export type SubmissionRecord =
@@ -36,7 +31,7 @@ export interface SubmissionRecords {
 
 /** The message id that makes a record stored once: a result per (part, seq), one plan, one verdict. */
 export function recordId(correlationId: string, kind: RecordKind, r?: Result): string {
-  return kind === RecordKind.Result && r !== undefined
+  return kind === "result" && r !== undefined
     ? `${correlationId}:${r.taskId}:${r.seq}`
     : `${correlationId}:${kind}`;
 }
@@ -51,15 +46,14 @@ export function decodeRecord(
 ): SubmissionRecord {
   const kind = msg.headers?.get(MeshHeaders.Record);
   const subject = msg.subject;
-  if (kind === RecordKind.Plan)
-    return { kind, plan: decode(SubmissionPlan, msg.data, { subject }) };
-  if (kind === RecordKind.Verdict) {
+  if (kind === "plan") return { kind, plan: decode(SubmissionPlan, msg.data, { subject }) };
+  if (kind === "verdict") {
     return { kind, verdict: decode(AggregatedResult, msg.data, { subject }) };
   }
   const result = decode(Result, msg.data, { subject });
   const signature = keepSigned ? msg.headers?.get(MeshHeaders.Signature) : undefined;
   if (signature) rememberSigned(result, msg.data, signature);
-  return { kind: RecordKind.Result, result };
+  return { kind: "result", result };
 }
 
 /**
@@ -89,18 +83,18 @@ export class ResultJournal {
   result(owner: string, r: Result): Promise<StoredAck> {
     const signed = signedBytesOf(r);
     const data = signed?.data ?? encode(Result, r);
-    return this.#put(owner, r.correlationId, RecordKind.Result, data, r, signed?.signature);
+    return this.#put(owner, r.correlationId, "result", data, r, signed?.signature);
   }
 
   plan(owner: string, plan: SubmissionPlan): Promise<StoredAck> {
-    return this.#put(owner, plan.correlationId, RecordKind.Plan, encode(SubmissionPlan, plan));
+    return this.#put(owner, plan.correlationId, "plan", encode(SubmissionPlan, plan));
   }
 
   /** The verdict: the aggregation's outcome without its results (they are records of their own). */
   verdict(owner: string, r: AggregatedResult): Promise<StoredAck> {
     const summary: AggregatedResult = { ...r, results: [] };
     const data = encode(AggregatedResult, summary);
-    return this.#put(owner, r.correlationId, RecordKind.Verdict, data);
+    return this.#put(owner, r.correlationId, "verdict", data);
   }
 
   /** Every record stored for one submission, in the order they were stored. */
@@ -117,8 +111,8 @@ export class ResultJournal {
       for await (const m of batch) {
         last = m.info.pending;
         const rec = decodeRecord(m);
-        if (rec.kind === RecordKind.Plan) out.plan = rec.plan;
-        else if (rec.kind === RecordKind.Verdict) out.verdict = rec.verdict;
+        if (rec.kind === "plan") out.plan = rec.plan;
+        else if (rec.kind === "verdict") out.verdict = rec.verdict;
         else out.results.push(rec.result);
         if (last === 0) break;
       }

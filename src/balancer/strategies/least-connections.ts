@@ -1,11 +1,6 @@
 import { RankSet } from "../rank-set.js";
-import type {
-  LoadBalancingStrategy,
-  StrategyCandidate,
-  StrategyFactory,
-  StrategyPool,
-  TaskView,
-} from "../types.js";
+import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
+import { PooledStrategy } from "./pooled.js";
 
 /** Bucket of a load: loads are task counts; anything else is floored. */
 function bucketOf(load: number): number {
@@ -95,12 +90,8 @@ export class LeastConnectionsPool implements StrategyPool {
   }
 }
 
-export class LeastConnectionsStrategy implements LoadBalancingStrategy {
-  readonly name = "least-connections";
-
-  createPool(): StrategyPool {
-    return new LeastConnectionsPool();
+export class LeastConnectionsStrategy extends PooledStrategy<LeastConnectionsPool> {
+  constructor() {
+    super("least-connections", () => new LeastConnectionsPool());
   }
 }
-
-export const createLeastConnections: StrategyFactory = () => new LeastConnectionsStrategy();

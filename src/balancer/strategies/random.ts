@@ -1,13 +1,7 @@
 import type { Rng } from "../../clock.js";
 import { MemberArray } from "../member-array.js";
-import type {
-  DispatchEvent,
-  LoadBalancingStrategy,
-  StrategyCandidate,
-  StrategyFactory,
-  StrategyPool,
-  TaskView,
-} from "../types.js";
+import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
+import { PooledStrategy } from "./pooled.js";
 
 /** Uniform over the members not excluded, from the injected rng. O(1) per pick. */
 export class RandomPool implements StrategyPool {
@@ -49,24 +43,8 @@ export class RandomPool implements StrategyPool {
   }
 }
 
-export class RandomStrategy implements LoadBalancingStrategy {
-  readonly name = "random";
-  readonly #rng: Rng;
-  readonly #pools: RandomPool[] = [];
-
+export class RandomStrategy extends PooledStrategy<RandomPool> {
   constructor(rng: Rng) {
-    this.#rng = rng;
-  }
-
-  createPool(): StrategyPool {
-    const p = new RandomPool(this.#rng);
-    this.#pools.push(p);
-    return p;
-  }
-
-  observe(e: DispatchEvent): void {
-    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
+    super("random", () => new RandomPool(rng));
   }
 }
-
-export const createRandom: StrategyFactory = (_opts, deps) => new RandomStrategy(deps.rng);

@@ -1,11 +1,6 @@
 import { RankSet } from "../rank-set.js";
-import type {
-  LoadBalancingStrategy,
-  StrategyCandidate,
-  StrategyFactory,
-  StrategyPool,
-  TaskView,
-} from "../types.js";
+import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
+import { PooledStrategy } from "./pooled.js";
 
 /**
  * True rotation: each pick is the member whose id follows the last picked id in sorted order
@@ -46,12 +41,8 @@ export class RoundRobinPool implements StrategyPool {
   }
 }
 
-export class RoundRobinStrategy implements LoadBalancingStrategy {
-  readonly name = "round-robin";
-
-  createPool(): StrategyPool {
-    return new RoundRobinPool();
+export class RoundRobinStrategy extends PooledStrategy<RoundRobinPool> {
+  constructor() {
+    super("round-robin", () => new RoundRobinPool());
   }
 }
-
-export const createRoundRobin: StrategyFactory = () => new RoundRobinStrategy();

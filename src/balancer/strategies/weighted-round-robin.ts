@@ -1,11 +1,5 @@
-import type {
-  DispatchEvent,
-  LoadBalancingStrategy,
-  StrategyCandidate,
-  StrategyFactory,
-  StrategyPool,
-  TaskView,
-} from "../types.js";
+import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
+import { PooledStrategy } from "./pooled.js";
 
 /**
  * One instance the pool has seen: in the pool, its current weight is base + weight × rounds (see
@@ -206,19 +200,8 @@ export class WeightedRoundRobinPool implements StrategyPool {
   }
 }
 
-export class WeightedRoundRobinStrategy implements LoadBalancingStrategy {
-  readonly name = "weighted-round-robin";
-  readonly #pools: WeightedRoundRobinPool[] = [];
-
-  createPool(): StrategyPool {
-    const p = new WeightedRoundRobinPool();
-    this.#pools.push(p);
-    return p;
-  }
-
-  observe(e: DispatchEvent): void {
-    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
+export class WeightedRoundRobinStrategy extends PooledStrategy<WeightedRoundRobinPool> {
+  constructor() {
+    super("weighted-round-robin", () => new WeightedRoundRobinPool());
   }
 }
-
-export const createWeightedRoundRobin: StrategyFactory = () => new WeightedRoundRobinStrategy();
