@@ -8,7 +8,7 @@ export {
   defaultAggregatorOptions,
   parseAggregatorOptions,
 } from "./options.js";
-export { DedupKey } from "./types.js";
+export { DEDUP_KEYS, type DedupKey } from "./types.js";
 export type {
   AggregationOptions,
   AggregationStats,

@@ -1,7 +1,7 @@
 import { MAX_RESULTS_PER_REPLY } from "../../subjects/index.js";
 import { InvalidArgumentError } from "../errors.js";
 import { mergeOptions } from "../options.js";
-import { DedupKey, type AggregatorOptions, type DedupKeyFn } from "./types.js";
+import { DEDUP_KEYS, type AggregatorOptions, type DedupKey, type DedupKeyFn } from "./types.js";
 
 export const DEFAULT_COMPLETED_RING_SIZE = 1000;
 /** Bytes of finished results kept; the oldest finished go first (64 MiB). */
@@ -21,7 +21,7 @@ export const DEFAULT_MAX_AGGREGATION_BYTES = 256 * 1024 * 1024;
 
 export function defaultAggregatorOptions(): AggregatorOptions {
   return {
-    dedupKey: DedupKey.CollectorTaskSeq,
+    dedupKey: "collector-task-seq",
     completedRingSize: DEFAULT_COMPLETED_RING_SIZE,
     completedRingBytes: DEFAULT_COMPLETED_RING_BYTES,
     completedResults: DEFAULT_COMPLETED_RESULTS,
@@ -45,10 +45,10 @@ export function parseAggregatorOptions(
     "maxResultsPerAggregation",
     "maxAggregationBytes",
   ]);
-  if (typeof o.dedupKey !== "function" && !Object.values(DedupKey).includes(o.dedupKey)) {
+  if (typeof o.dedupKey !== "function" && !DEDUP_KEYS.includes(o.dedupKey)) {
     throw new InvalidArgumentError(
       "dedupKey",
-      `must be a function or one of ${Object.values(DedupKey).join(", ")}`,
+      `must be a function or one of ${DEDUP_KEYS.join(", ")}`,
     );
   }
   if (o.maxResultsPerAggregation > MAX_RESULTS_PER_REPLY) {
@@ -64,8 +64,8 @@ export function parseAggregatorOptions(
 export function dedupKeyFn(key: DedupKey | DedupKeyFn): DedupKeyFn {
   if (typeof key === "function") return key;
   // Ids are subject tokens, which hold no spaces: a space cannot make two keys collide.
-  if (key === DedupKey.TaskSeq) return (r) => `${r.taskId} ${r.seq}`;
-  return key === DedupKey.CollectorTaskSeqAttempt
+  if (key === "task-seq") return (r) => `${r.taskId} ${r.seq}`;
+  return key === "collector-task-seq-attempt"
     ? (r) => `${r.collectorId} ${r.taskId} ${r.seq} ${r.attempt ?? ""}`
     : (r) => `${r.collectorId} ${r.taskId} ${r.seq}`;
 }

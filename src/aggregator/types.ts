@@ -10,12 +10,8 @@ export type DedupKeyFn = (r: Result) => string;
  * `task-seq` counts a part's result once whichever instance sent it (a durable submitter's view:
  * a part that ran twice across a takeover is one part).
  */
-export const DedupKey = {
-  CollectorTaskSeq: "collector-task-seq",
-  CollectorTaskSeqAttempt: "collector-task-seq-attempt",
-  TaskSeq: "task-seq",
-} as const;
-export type DedupKey = (typeof DedupKey)[keyof typeof DedupKey];
+export const DEDUP_KEYS = ["collector-task-seq", "collector-task-seq-attempt", "task-seq"] as const;
+export type DedupKey = (typeof DEDUP_KEYS)[number];
 
 export interface AggregatorOptions {
   /** How results are told apart (default `collector-task-seq`). */

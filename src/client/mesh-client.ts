@@ -14,7 +14,6 @@ import {
 import { decode, encode } from "../codec.js";
 import { InvalidArgumentError, MeshError, ErrorCode, OverloadedError } from "../errors.js";
 import { ResultAggregator } from "../aggregator/index.js";
-import { DedupKey } from "../aggregator/types.js";
 import type { MeshIterator } from "../structures/iterator.js";
 import { cancelOnAbort, planSubmit, type SubmitPlan } from "../coordinator/submit-plan.js";
 import { notReached, targetingFields } from "../coordinator/targeting.js";
@@ -70,7 +69,7 @@ export class MeshClient {
     this.subjects = new Subjects(this.opts.prefix);
     this.#store = new StreamPublisher(nc, { inboxPrefix: this.opts.inboxPrefix });
     this.#journal = new ResultJournal(nc, this.subjects, this.#store);
-    this.#agg = new ResultAggregator({ dedupKey: DedupKey.TaskSeq, completedRingSize: 1000 });
+    this.#agg = new ResultAggregator({ dedupKey: "task-seq", completedRingSize: 1000 });
     const o = this.opts;
     this.#checker = o.verify
       ? new ResultChecker(o.signingKeys ?? advertKeys(nc, this.subjects))

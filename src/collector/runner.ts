@@ -7,6 +7,7 @@ import { ErrorReply, MeshHeaders, Result, priorityName, type Task } from "../../
 import type { Clock } from "../clock.js";
 import {
   Attr,
+  messageAttributes,
   SpanKind,
   context,
   endSpan,
@@ -88,11 +89,7 @@ export class TaskRunner {
       {
         kind: SpanKind.CONSUMER,
         attributes: {
-          [Attr.System]: "nats",
-          [Attr.Operation]: "process",
-          [Attr.ConversationId]: task.correlationId,
-          [Attr.MessageId]: task.taskId,
-          [Attr.CollectorId]: this.#d.collectorId,
+          ...messageAttributes("process", task, this.#d.collectorId),
           [Attr.Priority]: priorityName(task.priority),
           [Attr.Attempt]: task.attempt,
         },
@@ -226,12 +223,8 @@ export class TaskRunner {
       ? tracer.startSpan("result", {
           kind: SpanKind.PRODUCER,
           attributes: {
-            [Attr.System]: "nats",
-            [Attr.Operation]: "publish",
+            ...messageAttributes("publish", r, this.#d.collectorId),
             [Attr.Destination]: job.reply,
-            [Attr.ConversationId]: r.correlationId,
-            [Attr.MessageId]: r.taskId,
-            [Attr.CollectorId]: this.#d.collectorId,
             "collector_mesh.result.seq": r.seq,
             "collector_mesh.result.final": r.final,
             "collector_mesh.result.status": r.status,

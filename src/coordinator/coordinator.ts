@@ -87,7 +87,7 @@ export class Coordinator implements CoordinatorApi {
     this.#nc = o.nc;
     this.subjects = new Subjects(o.prefix);
     this.#lease = new LeaderLease(o.nc, o.prefix, o.id, o.logger);
-    this.#events = new CoordinatorEvents(o.nc, this.subjects, o.id, o.logger, this.#lease);
+    this.#events = new CoordinatorEvents({ ...o, subjects: this.subjects, lease: this.#lease });
     const sender = new TaskSender(o.nc, this.subjects, p, o.metrics);
     this.#dispatcher = new Dispatcher(p, {
       send: (entry, task, collectorId) => sender.send(entry, task, collectorId),
@@ -106,11 +106,11 @@ export class Coordinator implements CoordinatorApi {
           this.#events.warnOnce(`reject:${why}`, "answer fits no attempt", `${why}: ${taskId}`),
       },
     );
-    this.#liveness = new Liveness(
-      o.nc,
-      this.subjects,
-      p,
-      {
+    this.#liveness = new Liveness({
+      nc: o.nc,
+      subjects: this.subjects,
+      parts: p,
+      port: {
         failInstance: (v) => this.#attempts.failInstance(v),
         restarted: (id) => this.#attempts.restarted(id),
         freed: (id) => this.#dispatcher.freed(id),
@@ -118,12 +118,12 @@ export class Coordinator implements CoordinatorApi {
         warnOnce: (key, msg, detail) => this.#events.warnOnce(key, msg, detail ?? ""),
         stopped: () => this.#state === "stopped",
       },
-      {
+      opts: {
         probe: { timeoutMs: o.probeTimeoutMs, confirmMs: o.probeConfirmMs },
         sweepIntervalMs: o.sweepIntervalMs,
         logger: o.logger,
       },
-    );
+    });
     const warn = (key: string, msg: string, detail: string) =>
       this.#events.warnOnce(key, msg, detail);
     this.#verifier = new ResultVerifier({

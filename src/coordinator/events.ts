@@ -12,27 +12,22 @@ import type { Flight } from "./flights.js";
  * mesh's leader publishes, so each event goes out once whatever the number of coordinators, naming
  * the coordinator that observed it. Repeated warnings are logged once per key per minute.
  */
+export interface EventsDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  /** The coordinator that observed the events. */
+  readonly id: string;
+  readonly logger: Logger;
+  readonly lease: LeaderLease;
+}
+
 export class CoordinatorEvents {
-  readonly #nc: NatsConnection;
-  readonly #subjects: Subjects;
-  readonly #id: string;
-  readonly #logger: Logger;
-  readonly #lease: LeaderLease;
+  readonly #d: EventsDeps;
   readonly #listeners = new Set<(e: CoordinatorEvent) => void>();
   readonly #logOnce = new LogOnce();
 
-  constructor(
-    nc: NatsConnection,
-    subjects: Subjects,
-    id: string,
-    logger: Logger,
-    lease: LeaderLease,
-  ) {
-    this.#nc = nc;
-    this.#subjects = subjects;
-    this.#id = id;
-    this.#logger = logger;
-    this.#lease = lease;
+  constructor(d: EventsDeps) {
+    this.#d = d;
   }
 
   listen(fn: (e: CoordinatorEvent) => void): () => void {
@@ -45,17 +40,17 @@ export class CoordinatorEvents {
    * when tasks of this coordinator moved (`moved`), also logged and heard by listeners.
    */
   failover(event: FailoverEvent, moved: boolean): void {
-    const observed: FailoverEvent = { ...event, observedBy: this.#id };
-    if (this.#lease.leader) {
+    const observed: FailoverEvent = { ...event, observedBy: this.#d.id };
+    if (this.#d.lease.leader) {
       try {
-        this.#nc.publish(this.#subjects.failoverEvent(), encode(FailoverEvent, observed));
+        this.#d.nc.publish(this.#d.subjects.failoverEvent(), encode(FailoverEvent, observed));
       } catch (err) {
-        this.#logger.warn({ err: String(err) }, "failover event not published");
+        this.#d.logger.warn({ err: String(err) }, "failover event not published");
       }
     }
     if (!moved) return;
     const { failedCollectorId: failed, failoverTargetId: target, reason } = event;
-    this.#logger.warn({ failed, target, tasks: event.taskIds.length, reason }, "failover");
+    this.#d.logger.warn({ failed, target, tasks: event.taskIds.length, reason }, "failover");
     this.emit({ kind: "failover", event: observed });
   }
 
@@ -64,21 +59,21 @@ export class CoordinatorEvents {
       try {
         fn(e);
       } catch (err) {
-        this.#logger.warn({ err: String(err) }, "listener threw");
+        this.#d.logger.warn({ err: String(err) }, "listener threw");
       }
     }
   }
 
   warnOnce(key: string, msg: string, detail: string | undefined): void {
     const once = this.#logOnce.check(key);
-    if (once.log) this.#logger.warn({ detail, suppressed: once.suppressed }, msg);
+    if (once.log) this.#d.logger.warn({ detail, suppressed: once.suppressed }, msg);
   }
 
   /** A task goes out again: said in the log and as an event (a re-send is never silent). */
   resent(f: Flight, reason: string): void {
     const { taskId, correlationId } = f.task;
     const { collectorId: from, attempt } = f;
-    this.#logger.info({ taskId, correlationId, from, attempt, reason }, "re-sent");
+    this.#d.logger.info({ taskId, correlationId, from, attempt, reason }, "re-sent");
     this.emit({ kind: "resend", taskId, correlationId, from, attempt, reason });
   }
 

@@ -43,26 +43,20 @@ export interface LivenessOptions {
  * fires), follows the connection, sends probes on instances' direct subjects and reports how they
  * end, and logs the panic threshold's changes. The detector decides; this carries it out.
  */
+export interface LivenessDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  readonly parts: LivenessParts;
+  readonly port: LivenessPort;
+  readonly opts: LivenessOptions;
+}
+
 export class Liveness {
-  readonly #nc: NatsConnection;
-  readonly #subjects: Subjects;
-  readonly #p: LivenessParts;
-  readonly #port: LivenessPort;
-  readonly #opts: LivenessOptions;
+  readonly #d: LivenessDeps;
   #lastSweep: number | undefined;
 
-  constructor(
-    nc: NatsConnection,
-    subjects: Subjects,
-    parts: LivenessParts,
-    port: LivenessPort,
-    opts: LivenessOptions,
-  ) {
-    this.#nc = nc;
-    this.#subjects = subjects;
-    this.#p = parts;
-    this.#port = port;
-    this.#opts = opts;
+  constructor(d: LivenessDeps) {
+    this.#d = d;
   }
 
   /**
@@ -75,26 +69,26 @@ export class Liveness {
     const last = this.#lastSweep;
     this.#lastSweep = t;
     if (last === undefined) return false;
-    const lag = t - last - this.#opts.sweepIntervalMs;
-    if (!this.#p.detector.stalled(now, lag)) return false;
-    this.#p.flights.extendAll(Math.round(lag));
+    const lag = t - last - this.#d.opts.sweepIntervalMs;
+    if (!this.#d.parts.detector.stalled(now, lag)) return false;
+    this.#d.parts.flights.extendAll(Math.round(lag));
     return true;
   }
 
   /** Judges overdue and silent instances: probes them, logs the panic threshold's changes. */
   sweep(now: number): void {
-    const { router, flights, detector } = this.#p;
+    const { router, flights, detector } = this.#d.parts;
     if (detector.disconnected) return;
     const overdue = router.overdue(detector.staleAge(now));
     const hasWork = (id: string) => flights.hasWork(id);
     const d = detector.sweep(now, { overdue, routable: router.routable, hasWork });
     if (d.panic?.change === "entered") {
-      this.#opts.logger.warn(
+      this.#d.opts.logger.warn(
         { overdue: d.panic.overdue, routable: d.panic.routable },
         "panic: too many collectors look stale at once; routing to all of them, failing only those proven gone",
       );
     } else if (d.panic?.change === "left") {
-      this.#opts.logger.info(
+      this.#d.opts.logger.info(
         { overdue: d.panic.overdue, routable: d.panic.routable },
         "panic over: stale collectors are judged one by one again",
       );
@@ -104,25 +98,25 @@ export class Liveness {
 
   /** A no-responders status for an attempt on `collectorId`: probed before anything moves. */
   noResponders(collectorId: string, now: number): void {
-    const id = this.#p.detector.noResponders(collectorId, now);
+    const id = this.#d.parts.detector.noResponders(collectorId, now);
     if (id !== undefined) this.probe(id);
   }
 
   /** An advert change the router applied: a deleted advert is the collector's own word. */
   routerChange(c: RouterChange): void {
-    const { detector, counters } = this.#p;
+    const { detector, counters } = this.#d.parts;
     if (c.kind !== "stale" && c.kind !== "left") {
-      if (c.restarted === true) this.#port.restarted(c.id);
-      this.#port.freed(c.id);
+      if (c.restarted === true) this.#d.port.restarted(c.id);
+      this.#d.port.freed(c.id);
       return;
     }
-    if (!this.#port.stopped()) {
+    if (!this.#d.port.stopped()) {
       // A watcher that marks stale itself has judged already.
       const reason = c.reason ?? "heartbeat stale";
-      this.#port.failInstance(c.kind === "left" ? detector.left(c.id) : { id: c.id, reason });
+      this.#d.port.failInstance(c.kind === "left" ? detector.left(c.id) : { id: c.id, reason });
     }
     if (c.kind === "left") {
-      this.#port.forget(c.id);
+      this.#d.port.forget(c.id);
       detector.forget(c.id);
       counters.resentFrom.delete(c.id);
     }
@@ -134,19 +128,23 @@ export class Liveness {
    */
   probe(id: string): void {
     // The verdict is about the incarnation probed: one restarted meanwhile is not judged by it.
-    const probed = this.#p.router.get(id)?.advert.startedAt;
-    void probeInstance(this.#nc, this.#subjects.collectorTask(id), this.#opts.probe).then(
+    const probed = this.#d.parts.router.get(id)?.advert.startedAt;
+    void probeInstance(this.#d.nc, this.#d.subjects.collectorTask(id), this.#d.opts.probe).then(
       (outcome) => {
-        if (this.#port.stopped()) return;
-        const { detector, router, clock } = this.#p;
+        if (this.#d.port.stopped()) return;
+        const { detector, router, clock } = this.#d.parts;
         const v = detector.probed(id, outcome, clock.now());
         const restarted = router.get(id)?.advert.startedAt !== probed;
         if (v === "forged") {
-          this.#port.warnOnce(`forged503:${id}`, "no-responders for a live collector ignored", id);
+          this.#d.port.warnOnce(
+            `forged503:${id}`,
+            "no-responders for a live collector ignored",
+            id,
+          );
         } else if (v === "alive") {
           router.touch(id);
         } else if (v !== undefined && !restarted) {
-          this.#port.failInstance(v);
+          this.#d.port.failInstance(v);
         }
       },
     );
@@ -154,14 +152,14 @@ export class Liveness {
 
   /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
   async follow(): Promise<void> {
-    for await (const st of this.#nc.status()) {
-      if (this.#port.stopped()) break;
-      const { detector, flights, clock } = this.#p;
+    for await (const st of this.#d.nc.status()) {
+      if (this.#d.port.stopped()) break;
+      const { detector, flights, clock } = this.#d.parts;
       if (st.type === "disconnect") detector.disconnect(clock.now());
       else if (st.type === "reconnect" && detector.disconnected) {
         const outageMs = detector.reconnect(clock.now());
         flights.extendAll(outageMs, true);
-        this.#opts.logger.warn({ outageMs }, "NATS reconnected");
+        this.#d.opts.logger.warn({ outageMs }, "NATS reconnected");
       }
     }
   }

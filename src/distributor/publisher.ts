@@ -10,6 +10,7 @@ import {
 import { encode } from "../codec.js";
 import {
   Attr,
+  messageAttributes,
   context,
   endSpan,
   injectHeaders,
@@ -69,15 +70,11 @@ export class TaskPublisher {
       {
         kind: SpanKind.PRODUCER,
         attributes: {
-          [Attr.System]: "nats",
+          ...messageAttributes("publish", task, opts.collectorId),
           [Attr.Destination]: subject,
-          [Attr.Operation]: "publish",
-          [Attr.MessageId]: task.taskId,
-          [Attr.ConversationId]: task.correlationId,
           [Attr.Priority]: task.priority,
           [Attr.Attempt]: task.attempt,
           [Attr.Capabilities]: task.requiredCapabilities,
-          ...(opts.collectorId !== undefined ? { [Attr.CollectorId]: opts.collectorId } : {}),
         },
       },
       context.active(),

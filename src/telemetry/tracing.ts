@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Attributes,
   type Context,
   type Span,
   type TextMapGetter,
@@ -39,6 +40,25 @@ export const Attr = {
   Attempt: "collector_mesh.task.attempt",
   Capabilities: "collector_mesh.task.capabilities",
 } as const;
+
+/**
+ * What every span about one task's message says: the messaging system and operation, the
+ * submission (conversation) and task (message) ids, and the collector when there is one.
+ */
+export function messageAttributes(
+  operation: string,
+  m: { readonly correlationId: string; readonly taskId: string },
+  collectorId?: string,
+): Attributes {
+  const a: Attributes = {
+    [Attr.System]: "nats",
+    [Attr.Operation]: operation,
+    [Attr.ConversationId]: m.correlationId,
+    [Attr.MessageId]: m.taskId,
+  };
+  if (collectorId !== undefined) a[Attr.CollectorId] = collectorId;
+  return a;
+}
 
 /** True when a real SDK is registered: lets hot paths skip header work otherwise. */
 export function tracingEnabled(): boolean {

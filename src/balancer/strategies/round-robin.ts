@@ -8,31 +8,18 @@ import { PooledStrategy } from "./pooled.js";
  * when instances join, leave, fill up or arrive in another order. The pool is the sorted ids (as
  * ranks, in a bitset) and a cursor; a pick costs a scan of 32-bit words, joins and departures O(1).
  */
-export class RoundRobinPool implements StrategyPool {
-  readonly #members = new RankSet<StrategyCandidate>();
+export class RoundRobinPool extends RankSet<StrategyCandidate> implements StrategyPool {
   /** Rank of the last pick (fractional when it sorts between the current ranks). */
   #at = -1;
   #lastId: string | undefined = undefined;
 
-  get size(): number {
-    return this.#members.size;
-  }
-
-  add(c: StrategyCandidate): void {
-    this.#members.add(c);
-  }
-
-  delete(c: StrategyCandidate): void {
-    this.#members.delete(c);
-  }
-
   reset(position: (id: string) => number): void {
-    this.#members.clear();
+    this.clear();
     if (this.#lastId !== undefined) this.#at = position(this.#lastId);
   }
 
   select(_task: TaskView, exclude?: ReadonlySet<string>): StrategyCandidate | undefined {
-    const pick = this.#members.nextNotIn(this.#at, exclude);
+    const pick = this.nextNotIn(this.#at, exclude);
     if (pick !== undefined) {
       this.#at = pick.rank;
       this.#lastId = pick.id;
