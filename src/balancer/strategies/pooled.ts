@@ -1,18 +1,14 @@
 import type { DispatchEvent, LoadBalancingStrategy, StrategyPool } from "../types.js";
 
 /** A pool that keeps what it knows of an instance (its weight, its place) until told it left. */
-interface Forgetting {
-  forget?(id: string): void;
+export interface ForgettingPool extends StrategyPool {
+  forget(id: string): void;
 }
 
-/**
- * A strategy whose state is all in its pools: each capability set gets a new one from `make`,
- * and an instance that left for good is forgotten by every pool that keeps something of it.
- */
-export class PooledStrategy<P extends StrategyPool & Forgetting> implements LoadBalancingStrategy {
+/** A strategy whose state is all in its pools: each capability set gets a new one from `make`. */
+export class PooledStrategy<P extends StrategyPool> implements LoadBalancingStrategy {
   readonly name: string;
   readonly #make: () => P;
-  readonly #pools: P[] = [];
 
   constructor(name: string, make: () => P) {
     this.name = name;
@@ -20,12 +16,21 @@ export class PooledStrategy<P extends StrategyPool & Forgetting> implements Load
   }
 
   createPool(): P {
-    const p = this.#make();
-    if (p.forget !== undefined) this.#pools.push(p);
+    return this.#make();
+  }
+}
+
+/** A pooled strategy whose pools keep something of an instance: it tells them when one left. */
+export class ForgettingStrategy<P extends ForgettingPool> extends PooledStrategy<P> {
+  readonly #pools: P[] = [];
+
+  override createPool(): P {
+    const p = super.createPool();
+    this.#pools.push(p);
     return p;
   }
 
   observe(e: DispatchEvent): void {
-    if (e.kind === "forget") for (const p of this.#pools) p.forget?.(e.id);
+    if (e.kind === "forget") for (const p of this.#pools) p.forget(e.id);
   }
 }

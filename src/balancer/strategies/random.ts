@@ -1,7 +1,7 @@
 import type { Rng } from "../../clock.js";
 import { MemberArray } from "../member-array.js";
 import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
-import { PooledStrategy } from "./pooled.js";
+import { ForgettingStrategy } from "./pooled.js";
 
 /**
  * Uniform over the members not excluded, from the injected rng. O(1) per pick. The members are an
@@ -29,7 +29,7 @@ export class RandomPool extends MemberArray<StrategyCandidate> implements Strate
   }
 }
 
-export class RandomStrategy extends PooledStrategy<RandomPool> {
+export class RandomStrategy extends ForgettingStrategy<RandomPool> {
   constructor(rng: Rng) {
     super("random", () => new RandomPool(rng));
   }

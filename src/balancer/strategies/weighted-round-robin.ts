@@ -1,5 +1,5 @@
 import type { StrategyCandidate, StrategyPool, TaskView } from "../types.js";
-import { PooledStrategy } from "./pooled.js";
+import { ForgettingStrategy } from "./pooled.js";
 
 /**
  * One instance the pool has seen: in the pool, its current weight is base + weight × rounds (see
@@ -200,7 +200,7 @@ export class WeightedRoundRobinPool implements StrategyPool {
   }
 }
 
-export class WeightedRoundRobinStrategy extends PooledStrategy<WeightedRoundRobinPool> {
+export class WeightedRoundRobinStrategy extends ForgettingStrategy<WeightedRoundRobinPool> {
   constructor() {
     super("weighted-round-robin", () => new WeightedRoundRobinPool());
   }
