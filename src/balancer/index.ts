@@ -25,7 +25,7 @@ export {
 export { RandomPool, RandomStrategy } from "./strategies/random.js";
 export { P2cEwmaStrategy } from "./strategies/p2c-ewma.js";
 export type { P2cEwmaOptions } from "./strategies/p2c-ewma.js";
-export type { BreakerState, DispatchEventKind } from "./types.js";
+export type { BreakerState } from "./types.js";
 export type {
   DispatchEvent,
   InstanceAdvert,

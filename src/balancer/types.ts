@@ -63,8 +63,6 @@ export interface TaskView {
   readonly now: number;
 }
 
-export type DispatchEventKind = DispatchEvent["kind"];
-
 /** Data a strategy may learn from: completions, failures, departures. No timers, data in only. */
 export type DispatchEvent =
   | {
