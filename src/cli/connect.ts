@@ -11,6 +11,8 @@ import { DEFAULT_NATS_URL, type CommonOptions } from "./common.js";
 import { identityOfFile } from "./auth/manifest.js";
 import { inboxPrefixFor } from "./auth/permissions.js";
 import { CliError, oneLine } from "./errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { followLink, type LinkChange } from "../link.js";
 
 /** How long the first connection may take before the command gives up. */
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -21,7 +23,7 @@ export interface ConnectOptions {
   /** Reconnect forever once connected (coordinator, collector, watch, demo). */
   longRunning?: boolean;
   /** Called on each disconnect and reconnect, for long-running commands' logs. */
-  onStatus?: (what: "disconnect" | "reconnect", server: string) => void;
+  onStatus?: (what: LinkChange, server: string) => void;
 }
 
 /**
@@ -76,8 +78,21 @@ export async function connectNats(
       cause: err,
     });
   }
-  if (opts.onStatus) void followStatus(nc, opts.onStatus);
+  if (opts.onStatus) void followLink(nc, opts.onStatus);
   return nc;
+}
+
+/** A service's connection (coordinator, collector): reconnects forever, logging each link change. */
+export function connectService(
+  common: Parameters<typeof connectNats>[0],
+  name: string,
+  logger: Pick<Logger, "warn">,
+): Promise<NatsConnection> {
+  return connectNats(common, {
+    name,
+    longRunning: true,
+    onStatus: (what, server) => logger.warn({ server }, `NATS ${what}`),
+  });
 }
 
 /** The name of the identity an nkey file of this role stands for (`<role>-<name>.nk`), if any. */
@@ -142,15 +157,6 @@ export function nkeySeedOf(file: string): string {
     .find((l) => /^SU[A-Z2-7]{56}$/.test(l));
   if (!seed) throw new CliError(`${file} holds no nkey user seed (a line SU…)`);
   return seed;
-}
-
-async function followStatus(
-  nc: NatsConnection,
-  fn: (what: "disconnect" | "reconnect", server: string) => void,
-): Promise<void> {
-  for await (const s of nc.status()) {
-    if (s.type === "disconnect" || s.type === "reconnect") fn(s.type, s.server);
-  }
 }
 
 function connectReason(err: unknown): string {

@@ -26,6 +26,7 @@ import {
 } from "../durable/journal.js";
 import { StreamPublisher } from "../durable/publisher.js";
 import { connectionInboxPrefix } from "../inbox.js";
+import { followLink, type LinkChange } from "../link.js";
 import { parseClientOptions, type MeshClientInit, type MeshClientOptions } from "./options.js";
 import { FastSubmitter } from "./fast.js";
 import { ResultChecker, advertKeys, type VerificationStats } from "./verify.js";
@@ -75,7 +76,11 @@ export class MeshClient {
       ? new ResultChecker(o.signingKeys ?? advertKeys(nc, this.subjects))
       : undefined;
     this.#fast = new FastSubmitter(nc, this.subjects, this.opts, this.#checker);
-    void this.#followConnection();
+    void followLink(
+      this.#nc,
+      (c) => this.#onLink(c),
+      () => this.#closed,
+    );
   }
 
   /** True when submits go to the durable stream (the mesh has it, and durable is not off). */
@@ -342,15 +347,9 @@ export class MeshClient {
   }
 
   /** Records published while disconnected were missed by the subscription: read them back. */
-  async #followConnection(): Promise<void> {
-    for await (const s of this.#nc.status()) {
-      if (this.#closed) break;
-      if (s.type === "disconnect") this.#disconnected = true;
-      if (s.type === "reconnect") {
-        this.#disconnected = false;
-        for (const id of this.#pending.keys()) void this.#catchUp(id);
-      }
-    }
+  #onLink(change: LinkChange): void {
+    this.#disconnected = change === "disconnect";
+    if (change === "reconnect") for (const id of this.#pending.keys()) void this.#catchUp(id);
   }
 }
 

@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import type { CapabilityRouter, RouterChange } from "../router/index.js";
 import type { FailureDetector, Verdict } from "./failure-detector.js";
 import type { FlightTable } from "./flights.js";
+import { followLink, type LinkChange } from "../link.js";
 import { probeInstance, type ProbeTimes } from "./probe.js";
 import type { Counters } from "./report.js";
 
@@ -151,16 +152,22 @@ export class Liveness {
   }
 
   /** While disconnected nothing is judged; on reconnect attempt deadlines move by the outage. */
-  async follow(): Promise<void> {
-    for await (const st of this.#d.nc.status()) {
-      if (this.#d.port.stopped()) break;
-      const { detector, flights, clock } = this.#d.parts;
-      if (st.type === "disconnect") detector.disconnect(clock.now());
-      else if (st.type === "reconnect" && detector.disconnected) {
-        const outageMs = detector.reconnect(clock.now());
-        flights.extendAll(outageMs, true);
-        this.#d.opts.logger.warn({ outageMs }, "NATS reconnected");
-      }
+  follow(): Promise<void> {
+    const { nc, port } = this.#d;
+    return followLink(
+      nc,
+      (change) => this.#onLink(change),
+      () => port.stopped(),
+    );
+  }
+
+  #onLink(change: LinkChange): void {
+    const { detector, flights, clock } = this.#d.parts;
+    if (change === "disconnect") detector.disconnect(clock.now());
+    else if (detector.disconnected) {
+      const outageMs = detector.reconnect(clock.now());
+      flights.extendAll(outageMs, true);
+      this.#d.opts.logger.warn({ outageMs }, "NATS reconnected");
     }
   }
 }

@@ -3,6 +3,7 @@ import type { KV } from "@nats-io/kv";
 import { decode, encode } from "../codec.js";
 import { QueuedIterator as MeshQueue, type MeshIterator } from "../structures/iterator.js";
 import { CollectorAdvert, CollectorEvent, Subjects } from "../../subjects/index.js";
+import { followLink, type LinkChange } from "../link.js";
 import { bindAdvertBucket } from "./bucket.js";
 import { BatchedWatch, BatchPolicy, type AdvertEntry, type AdvertWatch } from "./batched-watch.js";
 import type { CapabilityRouter } from "../router/capability-router.js";
@@ -97,7 +98,11 @@ export class RouterWatcher {
     this.#stats.expiry = limitMarkers ? "limit-marker" : "sweep";
     const ready = new Promise<void>((resolve) => (this.#onReady = resolve));
     await this.#openWatch(kv);
-    void this.#followConnection();
+    void followLink(
+      this.#nc,
+      (c) => this.#onLink(c),
+      () => this.#stopped,
+    );
     // An empty bucket delivers no entry to flag the end of the snapshot.
     if (!this.#ready && (await kv.status()).values === 0) this.#markReady();
     let timer: NodeJS.Timeout | undefined;
@@ -228,15 +233,9 @@ export class RouterWatcher {
    * entry at all has come for half the advert TTL while collectors are known (each of them
    * heartbeats more often than that).
    */
-  async #followConnection(): Promise<void> {
-    for await (const s of this.#nc.status()) {
-      if (this.#stopped) break;
-      if (s.type === "disconnect") this.#disconnected = true;
-      if (s.type === "reconnect") {
-        this.#disconnected = false;
-        this.#replaceWatch("reconnected");
-      }
-    }
+  #onLink(change: LinkChange): void {
+    this.#disconnected = change === "disconnect";
+    if (change === "reconnect") this.#replaceWatch("reconnected");
   }
 
   #checkSilence(): void {
