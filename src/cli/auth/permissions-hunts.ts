@@ -14,8 +14,8 @@ export interface Ctx {
 const js = "$JS.API";
 const kvStream = (bucket: string) => `KV_${bucket}`;
 
-/** Reading back through ordered consumers on `filter` of `stream` only. */
-function readThrough(stream: string, filter: string): string[] {
+/** Reading back records of `stream` through ordered consumers on `filter` only. */
+export function readThrough(stream: string, filter: string): string[] {
   return [
     `${js}.STREAM.INFO.${stream}`,
     `${js}.CONSUMER.CREATE.${stream}.*.${filter}`,

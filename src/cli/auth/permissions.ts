@@ -5,7 +5,7 @@ import {
   Subjects,
   type Domain,
 } from "../../../subjects/index.js";
-import { HUNT_GRANTS } from "./permissions-hunts.js";
+import { HUNT_GRANTS, readThrough } from "./permissions-hunts.js";
 
 /**
  * The permission table of a secured mesh: what each role may publish and subscribe to, as NATS
@@ -47,17 +47,6 @@ export interface Grant {
 }
 
 const stream = (c: GrantContext) => `KV_${c.s.bucket()}`;
-/** Reading back records of the results stream through an ordered consumer on `filter` only. */
-const readResults = (c: GrantContext, filter: string) => {
-  const res = c.s.resultsStream();
-  return [
-    `${js}.STREAM.INFO.${res}`,
-    `${js}.CONSUMER.CREATE.${res}.*.${filter}`,
-    `${js}.CONSUMER.MSG.NEXT.${res}.*`,
-    `${js}.CONSUMER.INFO.${res}.*`,
-    `${js}.CONSUMER.DELETE.${res}.*`,
-  ];
-};
 const kv = (c: GrantContext, key: string) => `$KV.${c.s.bucket()}.${key}`;
 const js = "$JS.API";
 
@@ -175,7 +164,7 @@ export const GRANTS = {
         `${js}.CONSUMER.MSG.NEXT.${sub}.*`,
         `$JS.ACK.${sub}.>`,
         `${c.s.prefix}.results.>`,
-        ...readResults(c, `${c.s.prefix}.results.>`),
+        ...readThrough(c.s.resultsStream(), `${c.s.prefix}.results.>`),
       ];
     },
   },
@@ -200,7 +189,7 @@ export const GRANTS = {
       `${c.s.prefix}.submit.*.${c.name}`,
       `${c.s.prefix}.cancel.${c.name}.*`,
       `${js}.STREAM.INFO.${c.s.submissionsStream()}`,
-      ...readResults(c, c.s.resultsOf(c.name)),
+      ...readThrough(c.s.resultsStream(), c.s.resultsOf(c.name)),
     ],
     subscribe: (c) => [c.s.resultsOf(c.name)],
   },
