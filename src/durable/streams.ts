@@ -55,7 +55,6 @@ export async function ensureDurableStreams(
   const js = jetstream(nc);
   const replicas = opts.replicas ?? clusterReplicas(nc);
   const serverTtl = atLeast(nc.info?.version, "2.11.0");
-  const duplicate_window = nanos(opts.duplicateWindowMs);
   const submissions: Partial<StreamConfig> & { name: string } = {
     name: subjects.submissionsStream(),
     subjects: [`${subjects.prefix}.submit.>`],
@@ -64,20 +63,15 @@ export async function ensureDurableStreams(
     num_replicas: replicas,
     discard: DiscardPolicy.New,
     max_msgs: opts.maxSubmissions,
-    duplicate_window,
+    duplicate_window: nanos(opts.duplicateWindowMs),
     ...(serverTtl ? { allow_msg_ttl: true } : {}),
   };
-  const results: Partial<StreamConfig> & { name: string } = {
-    name: subjects.resultsStream(),
-    subjects: [`${subjects.prefix}.results.>`],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    num_replicas: replicas,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(opts.resultsMaxAgeMs),
-    max_bytes: opts.resultsMaxBytes,
-    duplicate_window,
-  };
+  const results = recordsStream(subjects.resultsStream(), `${subjects.prefix}.results.>`, {
+    replicas,
+    maxAgeMs: opts.resultsMaxAgeMs,
+    maxBytes: opts.resultsMaxBytes,
+    duplicateWindowMs: opts.duplicateWindowMs,
+  });
   const messageTtl = await ensureStream(jsm, submissions, logger);
   await ensureStream(jsm, results, logger);
   for (const p of PRIORITY_NAMES) {
@@ -92,6 +86,34 @@ export async function ensureDurableStreams(
     });
   }
   return { js, jsm, replicas, messageTtl };
+}
+
+/** How a stream of records is kept: by age and bytes, the oldest dropped first. */
+export interface RecordsLimits {
+  replicas: number;
+  maxAgeMs: number;
+  maxBytes: number;
+  /** A message with the same `Nats-Msg-Id` within this window is stored once. */
+  duplicateWindowMs: number;
+}
+
+/** The configuration of a results stream: file storage, kept by `limits`. */
+export function recordsStream(
+  name: string,
+  subject: string,
+  limits: RecordsLimits,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects: [subject],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: limits.replicas,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: limits.maxBytes,
+    duplicate_window: nanos(limits.duplicateWindowMs),
+  };
 }
 
 /**

@@ -1,10 +1,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
-  DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
   jetstream,
   jetstreamManager,
   type JetStreamClient,
@@ -14,7 +11,7 @@ import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { clusterReplicas } from "../server/cluster.js";
 import { decode, encode } from "../codec.js";
 import { silentLogger, type Logger } from "../telemetry/logger.js";
-import { ensureStream } from "../durable/streams.js";
+import { ensureStream, recordsStream } from "../durable/streams.js";
 import { HuntClaim, HuntRecord, MAX_HUNT_LIFE_MS, parseHuntKey } from "../../subjects/index.js";
 import type { Subjects } from "../../subjects/index.js";
 import { MeshError, ErrorCode } from "../errors.js";
@@ -34,8 +31,6 @@ export interface HuntStoreCreate {
   resultsMaxBytes: number;
   resultsMaxAgeMs: number;
 }
-
-const nanos = (ms: number) => ms * 1_000_000;
 
 /**
  * Creates (coordinators) or binds (clients) the hunt buckets and stream, each bounded by bytes:
@@ -84,17 +79,12 @@ export async function openHuntStore(
     ...kvOpts,
     max_bytes: create.claimsMaxBytes,
   });
-  const cfg = {
-    name: s.huntResultsStream(),
-    subjects: [s.huntResults()],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    num_replicas: replicas,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(Math.max(create.resultsMaxAgeMs, MAX_HUNT_LIFE_MS)),
-    max_bytes: create.resultsMaxBytes,
-    duplicate_window: nanos(120_000),
-  };
+  const cfg = recordsStream(s.huntResultsStream(), s.huntResults(), {
+    replicas,
+    maxAgeMs: Math.max(create.resultsMaxAgeMs, MAX_HUNT_LIFE_MS),
+    maxBytes: create.resultsMaxBytes,
+    duplicateWindowMs: 120_000,
+  });
   // One with other settings (an operator's) is kept as it is.
   await ensureStream(jsm, cfg, logger ?? silentLogger);
   return { hunts, claims, js, jsm };
