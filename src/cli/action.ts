@@ -4,12 +4,12 @@ import { CliError } from "./errors.js";
 
 /**
  * A subcommand's body: it receives the parsed option values (common ones included), the command
- * and the positional arguments, and resolves to the exit code.
+ * and its one positional argument when it takes one, and resolves to the exit code.
  */
 export type RunFn = (
   values: Record<string, unknown>,
   cmd: Command,
-  ...args: string[]
+  arg?: string,
 ) => Promise<number>;
 
 /** Options that must have a value once the command line, environment and config file are read. */
@@ -37,10 +37,10 @@ export function lazyAction(
   return async (...args: unknown[]) => {
     // commander calls actions with (...arguments, options, command).
     const cmd = args[args.length - 1] as Command;
-    const positional = args.slice(0, -2).filter((a): a is string => typeof a === "string");
+    const arg = args.slice(0, -2).find((a): a is string => typeof a === "string");
     await prepareOptions(cmd);
     const { run } = await load();
-    process.exitCode = await run(cmd.opts(), cmd, ...positional);
+    process.exitCode = await run(cmd.opts(), cmd, arg);
   };
 }
 

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { createUser } from "@nats-io/nkeys";
 import { referenceCollectors } from "../../collectors/index.js";
 import { domainsOf, formatCaps, type Domain } from "../../../subjects/index.js";
+import type { RunFn } from "../action.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine, table } from "../format.js";
 import {
@@ -118,11 +119,7 @@ async function add(
   return ExitCode.Ok;
 }
 
-export function runAddCollector(
-  values: Record<string, unknown>,
-  _c: unknown,
-  id = "",
-): Promise<number> {
+export const runAddCollector: RunFn = (values, _c, id = "") => {
   const type = values.type as CollectorTypeName | undefined;
   let caps = values.caps as number | undefined;
   if (type !== undefined && caps !== undefined)
@@ -135,33 +132,21 @@ export function runAddCollector(
     capabilities: caps,
     domains: domainsOf(caps),
   });
-}
+};
 
-export function runAddCoordinator(
-  values: Record<string, unknown>,
-  _c: unknown,
-  id = "",
-): Promise<number> {
+export const runAddCoordinator: RunFn = (values, _c, id = "") => {
   return add(values, "coordinator", id);
-}
+};
 
-export function runAddPublisher(
-  values: Record<string, unknown>,
-  _c: unknown,
-  name = "",
-): Promise<number> {
+export const runAddPublisher: RunFn = (values, _c, name = "") => {
   const plain = values.plainPath as Domain[] | undefined;
   const extra: GrantName[] = plain && plain.length > 0 ? ["plainPathTasks"] : [];
   return add(values, "publisher", name, { domains: plain ?? [], extraGrants: extra });
-}
+};
 
-export function runAddOperator(
-  values: Record<string, unknown>,
-  _c: unknown,
-  name = "",
-): Promise<number> {
+export const runAddOperator: RunFn = (values, _c, name = "") => {
   return add(values, "operator", name);
-}
+};
 
 export function runRemove(values: Record<string, unknown>, _c: unknown, ref = ""): Promise<number> {
   const dir = String(values.dir);

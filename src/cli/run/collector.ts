@@ -5,7 +5,7 @@ import { refreshPeriodFor } from "../../router/options.js";
 import { checkRoots, referenceCollectors, type RootProblem } from "../../collectors/index.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats, identityName, nkeySeedOf } from "../connect.js";
+import { connectService, identityName, nkeySeedOf } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
@@ -121,11 +121,7 @@ export async function run(values: Record<string, unknown>, cmd: Command): Promis
   const stopTelemetry = await startTelemetry(ref.type, { "service.instance.id": id });
   try {
     const handler = ref.createHandler({ roots, logger });
-    const nc = await connectNats(common, {
-      name: `collector-mesh ${ref.type} ${id}`,
-      longRunning: true,
-      onStatus: (what, server) => logger.warn({ server }, `NATS ${what}`),
-    });
+    const nc = await connectService(common, `collector-mesh ${ref.type} ${id}`, logger);
     let collector: Collector;
     try {
       collector = new Collector({

@@ -5,7 +5,7 @@ import { refreshPeriodFor } from "../../router/options.js";
 import { randomId } from "../../structures/ids.js";
 import { createCliLogger as createLogger } from "../logger.js";
 import { commonOptions } from "../common.js";
-import { connectNats, identityName } from "../connect.js";
+import { connectService, identityName } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { durationArgText } from "../format.js";
 import { waitForShutdown, withTimeout } from "../lifecycle.js";
@@ -71,11 +71,7 @@ export async function run(values: Record<string, unknown>): Promise<number> {
     "service.instance.id": id,
   });
   try {
-    const nc = await connectNats(common, {
-      name: `collector-mesh coordinator ${id}`,
-      longRunning: true,
-      onStatus: (what, server) => logger.warn({ server }, `NATS ${what}`),
-    });
+    const nc = await connectService(common, `collector-mesh coordinator ${id}`, logger);
     let coordinator: Coordinator;
     try {
       coordinator = new Coordinator({

@@ -6,7 +6,7 @@ import { connectNats } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { readPayload } from "../payload.js";
-import { submitterName } from "./submit.js";
+import { submitterName } from "./client.js";
 import {
   describeHunt,
   formatList,

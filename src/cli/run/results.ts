@@ -1,12 +1,10 @@
-import type { Command } from "commander";
+import type { RunFn } from "../action.js";
 import type { AggregatedResult } from "../../../subjects/index.js";
-import { MeshClient } from "../../client/mesh-client.js";
-import { commonOptions } from "../common.js";
-import { connectAuthOptions, connectNats } from "../connect.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { formatJsonl, formatResult, type OutputFormat } from "../results/render.js";
-import { reportDropped, submitterName } from "./submit.js";
+import { withClient } from "./client.js";
+import { reportDropped } from "./submit.js";
 
 interface ResultsFlags {
   owner?: string;
@@ -15,25 +13,11 @@ interface ResultsFlags {
   verify?: boolean;
 }
 
-export async function run(
-  values: Record<string, unknown>,
-  _cmd: Command,
-  correlationId?: string,
-): Promise<number> {
+export const run: RunFn = (values, _cmd, id = "") => {
   const flags = values as unknown as ResultsFlags;
-  const common = commonOptions(values);
   const output: OutputFormat = flags.json ? "json" : flags.output;
-  const id = correlationId ?? "";
-  const owner = flags.owner ?? submitterName(common.nkey);
-  const nc = await connectNats(common, { name: "collector-mesh results" });
-  const inboxPrefix = connectAuthOptions(common).inboxPrefix;
-  const client = new MeshClient(nc, {
-    prefix: common.prefix,
-    owner,
-    verify: flags.verify === true,
-    ...(inboxPrefix !== undefined ? { inboxPrefix } : {}),
-  });
-  try {
+  const init = { verify: flags.verify === true };
+  return withClient(values, "results", init, async ({ client, owner }) => {
     let stored;
     try {
       stored = await client.results(id, owner);
@@ -64,8 +48,5 @@ export async function run(
     if (v === undefined) process.stderr.write(`${id}: no verdict yet (still running?)\n`);
     const ok = r.status === "complete" && r.results.every((x) => x.status === "ok");
     return ok ? ExitCode.Ok : ExitCode.TaskFailed;
-  } finally {
-    await client.close();
-    await nc.close();
-  }
-}
+  });
+};

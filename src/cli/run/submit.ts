@@ -1,12 +1,11 @@
-import type { Command } from "commander";
+import type { RunFn } from "../action.js";
 import { encode } from "../../codec.js";
 import { MAX_REQUEST_BYTES } from "../../coordinator/service.js";
 import { ErrorCode, MeshError } from "../../errors.js";
-import { MeshClient } from "../../client/mesh-client.js";
+import type { MeshClient } from "../../client/mesh-client.js";
 import type { AggregatedResult } from "../../../subjects/index.js";
 import { Subjects, SubmitRequest, type TaskPriority } from "../../../subjects/index.js";
-import { commonOptions } from "../common.js";
-import { connectAuthOptions, connectNats, identityName } from "../connect.js";
+import { withClient } from "./client.js";
 import { CliError, ExitCode } from "../errors.js";
 import { jsonLine } from "../format.js";
 import { describeSource, readPayload } from "../payload.js";
@@ -32,13 +31,8 @@ interface SubmitFlags {
   prefer?: string;
 }
 
-export async function run(
-  values: Record<string, unknown>,
-  _cmd: Command,
-  payloadArg?: string,
-): Promise<number> {
+export const run: RunFn = async (values, _cmd, payloadArg) => {
   const flags = values as unknown as SubmitFlags;
-  const common = commonOptions(values);
   const output: OutputFormat = flags.json ? "json" : flags.output;
   const { payload, source } = await readPayload(payloadArg);
   const req: SubmitRequest = {
@@ -54,17 +48,8 @@ export async function run(
   };
   const body = encode(SubmitRequest, req);
   checkSize(body.length, MAX_REQUEST_BYTES, describeSource(source), "a coordinator accepts");
-  const nc = await connectNats(common, { name: "collector-mesh submit" });
-  const client = new MeshClient(nc, {
-    prefix: common.prefix,
-    owner: flags.owner ?? submitterName(common.nkey),
-    durable: flags.durable,
-    verify: flags.verify === true,
-    ...(connectAuthOptions(common).inboxPrefix !== undefined
-      ? { inboxPrefix: connectAuthOptions(common).inboxPrefix }
-      : {}),
-  });
-  try {
+  const init = { durable: flags.durable, verify: flags.verify === true };
+  return withClient(values, "submit", init, async ({ client, nc, common }) => {
     checkSize(body.length, nc.info?.max_payload, describeSource(source), "this NATS server takes");
     // A fan-out on a terminal shows a live progress line on stderr; stdout stays the result.
     const live = req.mode === "all" && output === "table" && process.stderr.isTTY === true;
@@ -85,11 +70,8 @@ export async function run(
       process.stderr.write(`${result.status}: ${result.received} of ${result.expected} results\n`);
     }
     return ok ? ExitCode.Ok : ExitCode.TaskFailed;
-  } finally {
-    await client.close();
-    await nc.close();
-  }
-}
+  });
+};
 
 /** With --verify: how many results were dropped, and why, on stderr. */
 export function reportDropped(client: MeshClient): void {
@@ -101,11 +83,6 @@ export function reportDropped(client: MeshClient): void {
     `--verify dropped ${dropped} result(s): ${v.unsigned} unsigned, ${v.badSignature} badly signed, ` +
       `${v.noSigningKey} from collectors without a signing key\n`,
   );
-}
-
-/** Who submits: the publisher or operator an nkey file names, else `cli`. */
-export function submitterName(nkey: string | undefined): string {
-  return identityName(nkey, "publisher") ?? identityName(nkey, "operator") ?? "cli";
 }
 
 function checkSize(bytes: number, limit: number | undefined, what: string, who: string): void {
