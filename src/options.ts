@@ -34,18 +34,25 @@ export type NumberKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never 
 
 /**
  * `partial` over `defaults` (an undefined value keeps the default), once keys the defaults do not
- * have are refused; each key in `positive` must then hold an integer ≥ 1.
+ * have are refused; each key in `positive` must then hold an integer ≥ 1. `"numbers"` names every
+ * key whose default is a number: a component whose numbers are all counts, bytes or whole ms.
  */
 export function mergeOptions<T extends object>(
   component: string,
   defaults: T,
   partial: Partial<T>,
-  positive: readonly NumberKeys<T>[] = [],
+  positive: readonly NumberKeys<T>[] | "numbers" = [],
 ): T {
   rejectUnknownKeys(component, partial, Object.keys(defaults));
   const o: T = { ...defaults, ...stripUndefined(partial) };
-  positiveInts(o, positive);
+  positiveInts(o, positive === "numbers" ? numberKeys(defaults) : positive);
   return o;
+}
+
+function numberKeys<T extends object>(o: T): NumberKeys<T>[] {
+  return (Object.keys(o) as (keyof T & string)[]).filter(
+    (k): k is NumberKeys<T> => typeof o[k] === "number",
+  );
 }
 
 /** Throws InvalidArgumentError naming the first of `keys` whose value in `o` is not an integer ≥ 1. */

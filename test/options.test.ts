@@ -8,6 +8,10 @@ import { parseRouterOptions } from "../src/router/options.js";
 import { parseAggregatorOptions } from "../src/aggregator/options.js";
 import { parseDistributorOptions } from "../src/distributor/options.js";
 import { DEFAULT_TTL_MS } from "../src/collector/options.js";
+import { defaultDurableOptions, parseDurableOptions } from "../src/durable/options.js";
+import { defaultHuntRunnerOptions, parseHuntRunnerOptions } from "../src/hunts/options.js";
+import { defaultClientOptions, parseClientOptions } from "../src/client/options.js";
+import { defaultAggregatorOptions } from "../src/aggregator/options.js";
 import { DEFAULT_ADVERT_TTL_MS } from "../src/router/options.js";
 
 const nc = {} as NatsConnection;
@@ -62,5 +66,33 @@ describe("options - one place for defaults, unknown keys refused", () => {
     // One advert TTL for coordinators and collectors.
     expect(o.advertTtlMs).toBe(DEFAULT_ADVERT_TTL_MS);
     expect(DEFAULT_TTL_MS).toBe(DEFAULT_ADVERT_TTL_MS);
+  });
+
+  it("options - every number a count component takes is refused unless a positive integer", () => {
+    const components: [string, object, (p: Record<string, unknown>) => unknown][] = [
+      ["aggregator", defaultAggregatorOptions(), (p) => parseAggregatorOptions(p)],
+      ["durable", defaultDurableOptions(), (p) => parseDurableOptions(p)],
+      ["hunts", defaultHuntRunnerOptions(), (p) => parseHuntRunnerOptions(p)],
+      ["client", defaultClientOptions(), (p) => parseClientOptions(p)],
+    ];
+    let checked = 0;
+    for (const [name, defaults, parse] of components) {
+      const numbers = Object.entries(defaults).filter(([, v]) => typeof v === "number");
+      expect(numbers.length, name).toBeGreaterThan(0);
+      for (const [key, v] of numbers) {
+        for (const bad of [0, -1, 1.5, "10", NaN]) {
+          expect(() => parse({ [key]: bad }), `${name}.${key} = ${String(bad)}`).toThrow(
+            new RegExp(`^'${key}' must be a positive integer`),
+          );
+        }
+        expect(parse({ [key]: v }), `${name}.${key}`).toMatchObject({ [key]: v });
+        checked++;
+      }
+    }
+    // 7 aggregator, 7 durable, 9 hunt runner and 3 client numbers.
+    expect(checked).toBe(26);
+    // Replicas (no number by default: the cluster size) keep their own check.
+    expect(() => parseDurableOptions({ replicas: 0 })).toThrow(/replicas/);
+    expect(parseHuntRunnerOptions({ replicas: 3 }).replicas).toBe(3);
   });
 });

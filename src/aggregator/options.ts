@@ -36,15 +36,7 @@ export function defaultAggregatorOptions(): AggregatorOptions {
 export function parseAggregatorOptions(
   partial: Partial<AggregatorOptions> = {},
 ): AggregatorOptions {
-  const o = mergeOptions("aggregator", defaultAggregatorOptions(), partial, [
-    "completedRingSize",
-    "completedRingBytes",
-    "completedResults",
-    "streamBufferSize",
-    "streamBufferBytes",
-    "maxResultsPerAggregation",
-    "maxAggregationBytes",
-  ]);
+  const o = mergeOptions("aggregator", defaultAggregatorOptions(), partial, "numbers");
   if (typeof o.dedupKey !== "function" && !DEDUP_KEYS.includes(o.dedupKey)) {
     throw new InvalidArgumentError(
       "dedupKey",

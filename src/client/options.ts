@@ -53,11 +53,7 @@ export function defaultClientOptions(): MeshClientOptions {
 }
 
 export function parseClientOptions(init: MeshClientInit = {}): MeshClientOptions {
-  const o = mergeOptions("client", defaultClientOptions(), init, [
-    "defaultTimeoutMs",
-    "verdictGraceMs",
-    "stallMs",
-  ]);
+  const o = mergeOptions("client", defaultClientOptions(), init, "numbers");
   checkPrefix(o.prefix);
   checkToken("owner", o.owner);
   return o;

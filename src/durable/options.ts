@@ -42,15 +42,7 @@ export function defaultDurableOptions(): DurableOptions {
 
 /** Merges `partial` over the defaults and checks it once; unknown keys are refused. */
 export function parseDurableOptions(partial: Partial<DurableOptions> = {}): DurableOptions {
-  const o = mergeOptions("durable", defaultDurableOptions(), partial, [
-    "takeoverMs",
-    "resultsMaxAgeMs",
-    "resultsMaxBytes",
-    "maxSubmissions",
-    "maxOwnedPerPriority",
-    "maxPendingPerPriority",
-    "duplicateWindowMs",
-  ]);
+  const o = mergeOptions("durable", defaultDurableOptions(), partial, "numbers");
   if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
   return o;
 }

@@ -99,17 +99,7 @@ export function defaultHuntRunnerOptions(): HuntRunnerOptions {
 export function parseHuntRunnerOptions(
   partial: Partial<HuntRunnerOptions> = {},
 ): HuntRunnerOptions {
-  const o = mergeOptions("hunts", defaultHuntRunnerOptions(), partial, [
-    "judgeGraceMs",
-    "recordsMaxBytes",
-    "claimsMaxBytes",
-    "resultsMaxBytes",
-    "resultsMaxAgeMs",
-    "tickMs",
-    "matchedEveryMs",
-    "roomEveryMs",
-    "partMaxBytes",
-  ]);
+  const o = mergeOptions("hunts", defaultHuntRunnerOptions(), partial, "numbers");
   if (o.replicas !== undefined) positiveInt("replicas", o.replicas);
   return o;
 }
