@@ -102,18 +102,8 @@ function writeNumber(x: number): void {
   if (Number.isSafeInteger(x)) {
     if (x >= 0) {
       if (x < 0x80) buf[pos++] = x;
-      else if (x < 0x100) {
-        buf[pos++] = 0xcc;
-        buf[pos++] = x;
-      } else if (x < 0x10000) {
-        buf[pos++] = 0xcd;
-        view.setUint16(pos, x);
-        pos += 2;
-      } else if (x < 0x100000000) {
-        buf[pos++] = 0xce;
-        view.setUint32(pos, x);
-        pos += 4;
-      } else {
+      else if (x < 0x100000000) writeSized(0xcc, x);
+      else {
         buf[pos++] = 0xcf;
         view.setUint32(pos, Math.floor(x / 0x100000000));
         view.setUint32(pos + 4, x >>> 0);
@@ -145,21 +135,29 @@ function writeNumber(x: number): void {
   pos += 8;
 }
 
-function writeBinary(b: Uint8Array): void {
-  const n = b.byteLength;
-  room(5 + n);
+/**
+ * `n` (below 2^32) in the narrowest of a family of three MessagePack forms: `tag8` and a byte,
+ * `tag8 + 1` and 16 bits, `tag8 + 2` and 32 bits (uint 0xcc, bin 0xc4). The caller made room.
+ */
+function writeSized(tag8: number, n: number): void {
   if (n < 0x100) {
-    buf[pos++] = 0xc4;
+    buf[pos++] = tag8;
     buf[pos++] = n;
   } else if (n < 0x10000) {
-    buf[pos++] = 0xc5;
+    buf[pos++] = tag8 + 1;
     view.setUint16(pos, n);
     pos += 2;
   } else {
-    buf[pos++] = 0xc6;
+    buf[pos++] = tag8 + 2;
     view.setUint32(pos, n);
     pos += 4;
   }
+}
+
+function writeBinary(b: Uint8Array): void {
+  const n = b.byteLength;
+  room(5 + n);
+  writeSized(0xc4, n);
   buf.set(b, pos);
   pos += n;
 }

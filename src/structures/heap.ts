@@ -58,8 +58,7 @@ export class IndexedHeap<T extends HeapItem> {
     const last = a.pop() as T;
     gone.heapIndex = -1;
     if (i === a.length) return;
-    a[i] = last;
-    last.heapIndex = i;
+    this.#place(last, i);
     this.#down(i);
     this.#up(last.heapIndex);
   }
@@ -71,12 +70,10 @@ export class IndexedHeap<T extends HeapItem> {
       const p = (i - 1) >> 1;
       const parent = a[p] as T;
       if (!this.#less(x, parent)) break;
-      a[i] = parent;
-      parent.heapIndex = i;
+      this.#place(parent, i);
       i = p;
     }
-    a[i] = x;
-    x.heapIndex = i;
+    this.#place(x, i);
   }
 
   #down(i: number): void {
@@ -91,11 +88,15 @@ export class IndexedHeap<T extends HeapItem> {
       if (r < n && this.#less(a[r] as T, a[l] as T)) c = r;
       const child = a[c] as T;
       if (!this.#less(child, x)) break;
-      a[i] = child;
-      child.heapIndex = i;
+      this.#place(child, i);
       i = c;
     }
-    a[i] = x;
+    this.#place(x, i);
+  }
+
+  /** Puts `x` at index `i`, telling it where it is. */
+  #place(x: T, i: number): void {
+    this.#a[i] = x;
     x.heapIndex = i;
   }
 }
