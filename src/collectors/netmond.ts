@@ -4,7 +4,6 @@ import { z } from "zod";
 import { SourceCaps } from "../../subjects/caps.js";
 import { Millis } from "../../subjects/schemas.js";
 import { isGone, takeWithinBudget } from "./bounded.js";
-import { parsePayload } from "./errors.js";
 import { describeFsError } from "./hash.js";
 import {
   NET_PROTOCOLS,
@@ -14,7 +13,7 @@ import {
   type RawSocket,
 } from "./net-parse.js";
 import { parseCollectorOptions, type ParsedCollectorOptions } from "./options.js";
-import { requireProcFs } from "./platform.js";
+import { procfsHandler } from "./platform.js";
 import { parseProcStat } from "./procfs.js";
 import { findSocketOwners } from "./socket-owners.js";
 import { CollectorType, type CollectorContext, type ReferenceCollector } from "./types.js";
@@ -79,22 +78,18 @@ export const NetmondResult = z.object({
 export type NetmondResult = z.infer<typeof NetmondResult>;
 
 /** Lists sockets with `opts.procRoot` as the proc filesystem. */
-export async function listSockets(
-  input: unknown,
+async function listSockets(
+  payload: NetmondPayload,
   ctx: CollectorContext,
   opts: ParsedCollectorOptions,
 ): Promise<NetmondResult> {
-  const payload = parsePayload(NetmondPayload, input);
-  const { procRoot } = opts;
-  await requireProcFs(CollectorType.Netmond, procRoot);
-
   const unavailable: string[] = [];
   const raw: RawSocket[] = [];
   for (const source of NET_SOURCES) {
     if (payload.protocol !== undefined && source.protocol !== payload.protocol) continue;
     if (payload.family !== undefined && source.family !== payload.family) continue;
     ctx.signal.throwIfAborted();
-    const file = path.join(procRoot, "net", source.file);
+    const file = path.join(opts.procRoot, "net", source.file);
     try {
       raw.push(...parseProcNet(source, await readFile(file, "utf8")));
     } catch (err) {
@@ -108,7 +103,7 @@ export async function listSockets(
   let sockets: SocketInfo[] =
     payload.pid !== undefined ? matching : matching.slice(0, payload.limit);
   if (payload.resolvePids || payload.pid !== undefined) {
-    sockets = await withOwners(procRoot, sockets, ctx.signal);
+    sockets = await withOwners(opts.procRoot, sockets, ctx.signal);
     if (payload.pid !== undefined) {
       sockets = sockets.filter((s) => s.pid === payload.pid);
       matched = sockets.length;
@@ -164,7 +159,11 @@ export const netmond: ReferenceCollector<NetmondPayload, NetmondResult> = {
   payloadSchema: NetmondPayload,
   resultSchema: NetmondResult,
   createHandler(options) {
-    const opts = parseCollectorOptions(options);
-    return (payload, ctx) => listSockets(payload, ctx, opts);
+    return procfsHandler(
+      CollectorType.Netmond,
+      NetmondPayload,
+      parseCollectorOptions(options),
+      listSockets,
+    );
   },
 };

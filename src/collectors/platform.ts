@@ -1,6 +1,9 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { UnsupportedPlatformError } from "./errors.js";
+import type { z } from "zod";
+import { UnsupportedPlatformError, parsePayload } from "./errors.js";
+import type { ParsedCollectorOptions } from "./options.js";
+import type { CollectorContext, CollectorHandler } from "./types.js";
 
 /**
  * Fails with UNSUPPORTED_PLATFORM unless `<procRoot>/self` exists, i.e. a Linux proc filesystem is
@@ -17,4 +20,21 @@ export async function requireProcFs(collector: string, procRoot: string): Promis
         `(platform ${process.platform})`,
     );
   }
+}
+
+/**
+ * The handler of a collector that reads the proc filesystem: each task's payload is checked
+ * against `schema`, then the proc filesystem at `opts.procRoot`, before `work` runs.
+ */
+export function procfsHandler<S extends z.ZodType, R>(
+  collector: string,
+  schema: S,
+  opts: ParsedCollectorOptions,
+  work: (payload: z.output<S>, ctx: CollectorContext, opts: ParsedCollectorOptions) => Promise<R>,
+): CollectorHandler<R> {
+  return async (input, ctx) => {
+    const payload = parsePayload(schema, input);
+    await requireProcFs(collector, opts.procRoot);
+    return work(payload, ctx, opts);
+  };
 }

@@ -4,10 +4,10 @@ import { z } from "zod";
 import { SourceCaps } from "../../subjects/caps.js";
 import { Millis } from "../../subjects/schemas.js";
 import { isDenied, isGone, mapBounded, takeWithinBudget } from "./bounded.js";
-import { UnsupportedPlatformError, parsePayload } from "./errors.js";
+import { UnsupportedPlatformError } from "./errors.js";
 import { describeFsError, sha256File, type HashOutcome } from "./hash.js";
 import { parseCollectorOptions, type ParsedCollectorOptions } from "./options.js";
-import { requireProcFs } from "./platform.js";
+import { procfsHandler } from "./platform.js";
 import {
   parseBootTime,
   parseCmdline,
@@ -88,14 +88,12 @@ export const ProcmondResult = z.object({
 export type ProcmondResult = z.infer<typeof ProcmondResult>;
 
 /** Lists processes with `opts.procRoot` as the proc filesystem. */
-export async function listProcesses(
-  input: unknown,
+async function listProcesses(
+  payload: ProcmondPayload,
   ctx: CollectorContext,
   opts: ParsedCollectorOptions,
 ): Promise<ProcmondResult> {
-  const payload = parsePayload(ProcmondPayload, input);
   const { procRoot } = opts;
-  await requireProcFs(CollectorType.Procmond, procRoot);
   const bootTimeSec = await readBootTime(procRoot);
 
   const pids = payload.pids
@@ -255,7 +253,11 @@ export const procmond: ReferenceCollector<ProcmondPayload, ProcmondResult> = {
   payloadSchema: ProcmondPayload,
   resultSchema: ProcmondResult,
   createHandler(options) {
-    const opts = parseCollectorOptions(options);
-    return (payload, ctx) => listProcesses(payload, ctx, opts);
+    return procfsHandler(
+      CollectorType.Procmond,
+      ProcmondPayload,
+      parseCollectorOptions(options),
+      listProcesses,
+    );
   },
 };
