@@ -69,12 +69,13 @@ describe("options - one place for defaults, unknown keys refused", () => {
   });
 
   it("options - every number a count component takes is refused unless a positive integer", () => {
-    const components: [string, object, (p: Record<string, unknown>) => unknown][] = [
-      ["aggregator", defaultAggregatorOptions(), (p) => parseAggregatorOptions(p)],
-      ["durable", defaultDurableOptions(), (p) => parseDurableOptions(p)],
-      ["hunts", defaultHuntRunnerOptions(), (p) => parseHuntRunnerOptions(p)],
-      ["client", defaultClientOptions(), (p) => parseClientOptions(p)],
-    ];
+    const components: [string, Record<string, unknown>, (p: Record<string, unknown>) => unknown][] =
+      [
+        ["aggregator", { ...defaultAggregatorOptions() }, (p) => parseAggregatorOptions(p)],
+        ["durable", { ...defaultDurableOptions() }, (p) => parseDurableOptions(p)],
+        ["hunts", { ...defaultHuntRunnerOptions() }, (p) => parseHuntRunnerOptions(p)],
+        ["client", { ...defaultClientOptions() }, (p) => parseClientOptions(p)],
+      ];
     let checked = 0;
     for (const [name, defaults, parse] of components) {
       const numbers = Object.entries(defaults).filter(([, v]) => typeof v === "number");
